@@ -1,0 +1,61 @@
+import Crypto
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Private keys at rest outside an HSM (operators' and hosts' signing keys only): PKCS#8 PEM files
+/// created with mode 0600 (PROTOCOL §1, §3).
+public enum KeyFile {
+    /// Writes `key` as a new PKCS#8 PEM file with mode 0600. Refuses to overwrite an existing file.
+    public static func write(_ key: P384.Signing.PrivateKey, to path: String) throws(CofferCryptoError) {
+        var pem = Array(key.pemRepresentation.utf8) + [0x0a]
+        defer { pem.withUnsafeMutableBytes { SecretBytes.zeroize($0) } }
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw CofferCryptoError(.keyFile, "cannot create \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        // The mode given to open is filtered by the umask; set it explicitly.
+        guard fchmod(fd, 0o600) == 0 else {
+            throw CofferCryptoError(.keyFile, "cannot set mode 0600 on \(path)")
+        }
+        let written = pem.withUnsafeBytes { Glibc_write(fd, $0.baseAddress, $0.count) }
+        guard written == pem.count, fsync(fd) == 0 else {
+            throw CofferCryptoError(.keyFile, "cannot write \(path)")
+        }
+    }
+
+    /// Reads a P-384 signing key from a PKCS#8 (or SEC 1) PEM file. Refuses a file that group or
+    /// others may read, as ssh does, so a leaked permission is noticed rather than silently used.
+    public static func readSigningKey(from path: String) throws(CofferCryptoError) -> P384.Signing.PrivateKey {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw CofferCryptoError(.keyFile, "cannot read \(path): \(String(cString: strerror(errno)))")
+        }
+        guard info.st_mode & 0o077 == 0 else {
+            throw CofferCryptoError(
+                .keyFile, "\(path) is readable by group or others (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 600 it"
+            )
+        }
+        guard var data = FileManager.default.contents(atPath: path) else {
+            throw CofferCryptoError(.keyFile, "cannot read \(path)")
+        }
+        defer { data.withUnsafeMutableBytes { SecretBytes.zeroize($0) } }
+        do {
+            return try P384.Signing.PrivateKey(pemRepresentation: String(decoding: data, as: UTF8.self))
+        } catch {
+            throw CofferCryptoError(.invalidPrivateKey, "\(path) does not hold a P-384 private key in PEM form")
+        }
+    }
+}
+
+/// `write(2)` under a name that does not clash with ``KeyFile/write(_:to:)``.
+private func Glibc_write(_ fd: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int {
+    write(fd, buffer, count)
+}

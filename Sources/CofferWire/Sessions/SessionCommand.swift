@@ -1,0 +1,171 @@
+import CofferCrypto
+import SwiftASN1
+
+/// `SessionCommand` (PROTOCOL §7): what a host asks an HSM to do inside a session. A CHOICE with
+/// EXPLICIT alternatives `[0]` … `[6]`. Its DER holds plaintexts, so it is encoded and decoded
+/// through ``SecretBytes`` (``secretDER`` / ``init(secretDER:)``).
+public enum SessionCommand: Sendable, Equatable {
+    /// `[0]`: `length` random bytes (1 … 1024).
+    case generateRandom(length: Int)
+    /// `[1]`: a new backing key for `keyID`, returned as a backingKey token.
+    case createBackingKey(keyID: [UInt8], backingKeyID: [UInt8], spec: String)
+    /// `[2]`: seal `plaintext` (1 … 4096 bytes) into a §8 blob.
+    case encrypt(key: ExportedKeyToken, plaintext: SecretBytes, context: EncryptionContext)
+    /// `[3]`: open a §8 blob.
+    case decrypt(key: ExportedKeyToken, ciphertext: [UInt8], context: EncryptionContext)
+    /// `[4]`: decrypt under `source`, encrypt under `destination`; the plaintext stays in the HSM.
+    case reEncrypt(
+        source: ExportedKeyToken, ciphertext: [UInt8], sourceContext: EncryptionContext,
+        destination: ExportedKeyToken, destinationContext: EncryptionContext)
+    /// `[5]`: a fresh data key of `length` bytes, sealed as a §8 blob and optionally returned.
+    case generateDataKey(key: ExportedKeyToken, length: Int, context: EncryptionContext, returnPlaintext: Bool)
+    /// `[6]`: the same token under the active domain key.
+    case rewrapToken(token: ExportedKeyToken)
+
+    /// The alternative's tag number.
+    public var tag: UInt {
+        switch self {
+        case .generateRandom: 0
+        case .createBackingKey: 1
+        case .encrypt: 2
+        case .decrypt: 3
+        case .reEncrypt: 4
+        case .generateDataKey: 5
+        case .rewrapToken: 6
+        }
+    }
+
+    /// Writes the command's DER (which may contain a plaintext: prefer ``secretDER``).
+    public func serialize(into coder: inout DER.Serializer) {
+        coder.appendExplicit(tag) { c in
+            c.appendSequence { c in
+                switch self {
+                case .generateRandom(let length):
+                    c.appendInteger(length)
+                case .createBackingKey(let keyID, let backingKeyID, let spec):
+                    c.appendOctets(keyID)
+                    c.appendOctets(backingKeyID)
+                    c.appendUTF8(spec)
+                case .encrypt(let key, let plaintext, let context):
+                    c.append(key)
+                    plaintext.withUnsafeBytes { c.appendOctets($0) }
+                    c.append(context)
+                case .decrypt(let key, let ciphertext, let context):
+                    c.append(key)
+                    c.appendOctets(ciphertext)
+                    c.append(context)
+                case .reEncrypt(let source, let ciphertext, let sourceContext, let destination, let destinationContext):
+                    c.append(source)
+                    c.appendOctets(ciphertext)
+                    c.append(sourceContext)
+                    c.append(destination)
+                    c.append(destinationContext)
+                case .generateDataKey(let key, let length, let context, let returnPlaintext):
+                    c.append(key)
+                    c.appendInteger(length)
+                    c.append(context)
+                    c.appendBoolean(returnPlaintext)
+                case .rewrapToken(let token):
+                    c.append(token)
+                }
+            }
+        }
+    }
+
+    /// The command's DER as a secret.
+    public var secretDER: SecretBytes {
+        var coder = DER.Serializer()
+        serialize(into: &coder)
+        var bytes = coder.serializedBytes
+        coder = DER.Serializer()
+        return SecretBytes(consuming: &bytes)
+    }
+
+    /// Strictly parses a command from its DER held as a secret (an opened request).
+    public init(secretDER: SecretBytes) throws(WireError) {
+        var bytes = secretDER.withUnsafeBytes { [UInt8]($0) }
+        defer { bytes.withUnsafeMutableBytes { SecretBytes.zeroize($0) } }
+        try self.init(node: try DERReader.parse(bytes, "SessionCommand"))
+    }
+
+    /// Strictly parses a command.
+    public init(node: ASN1Node) throws(WireError) {
+        guard node.identifier.tagClass == .contextSpecific, node.identifier.tagNumber <= 6 else {
+            throw WireError(.unknownCommand, "SessionCommand alternative \(node.identifier)")
+        }
+        let tag = node.identifier.tagNumber
+        var r = try DERReader(try DERReader.explicitContent(node, "SessionCommand[\(tag)]"), "SessionCommand[\(tag)]")
+        switch tag {
+        case 0:
+            self = .generateRandom(length: try r.int("length", WireLimits.dataKeyBytes))
+        case 1:
+            self = .createBackingKey(
+                keyID: try r.octets("keyID", count: WireLimits.keyIDLength),
+                backingKeyID: try r.octets("backingKeyID", count: WireLimits.keyIDLength),
+                spec: try r.name("spec"))
+        case 2:
+            let key = try ExportedKeyToken(node: try r.node("key"))
+            let plaintext = try DERReader.secretOctets(try r.node("plaintext"), "encrypt.plaintext", WireLimits.plaintextBytes)
+            self = .encrypt(key: key, plaintext: plaintext, context: try EncryptionContext(node: try r.node("context")))
+        case 3:
+            self = .decrypt(
+                key: try ExportedKeyToken(node: try r.node("key")),
+                ciphertext: try r.octets("ciphertext", WireLimits.blobBytes),
+                context: try EncryptionContext(node: try r.node("context")))
+        case 4:
+            self = .reEncrypt(
+                source: try ExportedKeyToken(node: try r.node("source")),
+                ciphertext: try r.octets("ciphertext", WireLimits.blobBytes),
+                sourceContext: try EncryptionContext(node: try r.node("sourceContext")),
+                destination: try ExportedKeyToken(node: try r.node("destination")),
+                destinationContext: try EncryptionContext(node: try r.node("destinationContext")))
+        case 5:
+            self = .generateDataKey(
+                key: try ExportedKeyToken(node: try r.node("key")),
+                length: try r.int("length", WireLimits.dataKeyBytes),
+                context: try EncryptionContext(node: try r.node("context")),
+                returnPlaintext: try r.boolean("returnPlaintext"))
+        default:
+            self = .rewrapToken(token: try ExportedKeyToken(node: try r.node("token")))
+        }
+        try r.end()
+    }
+}
+
+/// `Failure ::= SEQUENCE { code ENUMERATED, message UTF8String (≤ 1024 bytes) }` (§7).
+public struct Failure: DERMessage, Hashable, Error {
+    /// The failure codes of §7.
+    public enum Code: Int64, Sendable, CaseIterable, Hashable {
+        case malformed = 1, unsupported, wrongState, wrongDomain, staleBase, timeWindow, unknownOperator
+        case badSignature, quorumNotMet, noRule, unknownHost, authenticationFailed, replay, invalidArgument
+        case incorrectKey, invalidCiphertext, keyUsageLimit, wrongKind, overloaded
+        case `internal` = 99
+    }
+
+    /// The code.
+    public let code: Code
+    /// A human-readable message with ids and outcomes, never secrets.
+    public let message: String
+
+    /// Builds a failure; the message is cut to 1024 bytes at a character boundary.
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        var text = message
+        while text.utf8.count > WireLimits.failureMessageMaximum { text.removeLast() }
+        self.message = text
+    }
+
+    public init(node: ASN1Node) throws(WireError) {
+        var r = try DERReader(node, "Failure")
+        code = try r.enumerated("code", as: Code.self)
+        message = try r.utf8("message", 0...WireLimits.failureMessageMaximum)
+        try r.end()
+    }
+
+    public func serialize(into coder: inout DER.Serializer) {
+        coder.appendSequence { c in
+            c.appendEnumerated(code.rawValue)
+            c.appendUTF8(message)
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import CofferCrypto
+import SwiftASN1
+
+/// `SessionResult` (PROTOCOL §7): the answer to a ``SessionCommand``, a CHOICE with EXPLICIT
+/// alternatives. Plaintexts and random bytes are secrets; encode with ``secretDER``.
+public enum SessionResult: Sendable, Equatable {
+    /// `[0]`: generateRandom's bytes.
+    case random(SecretBytes)
+    /// `[1]`: createBackingKey's and rewrapToken's token.
+    case token(ExportedKeyToken)
+    /// `[2]`: encrypt's and reEncrypt's blob.
+    case ciphertext([UInt8])
+    /// `[3]`: decrypt's plaintext and the blob's key ID.
+    case plaintext(keyID: [UInt8], plaintext: SecretBytes)
+    /// `[5]`: generateDataKey's blob, and the key itself when asked for.
+    case dataKey(plaintext: SecretBytes?, ciphertext: [UInt8])
+    /// `[31]`: a failure after the request opened.
+    case failure(Failure)
+
+    /// Writes the result's DER (which may contain a secret: prefer ``secretDER``).
+    public func serialize(into coder: inout DER.Serializer) {
+        switch self {
+        case .random(let bytes):
+            coder.appendExplicit(0) { c in bytes.withUnsafeBytes { c.appendOctets($0) } }
+        case .token(let token):
+            coder.appendExplicit(1) { c in c.append(token) }
+        case .ciphertext(let blob):
+            coder.appendExplicit(2) { c in c.appendOctets(blob) }
+        case .plaintext(let keyID, let plaintext):
+            coder.appendExplicit(3) { c in
+                c.appendSequence { c in
+                    c.appendOctets(keyID)
+                    plaintext.withUnsafeBytes { c.appendOctets($0) }
+                }
+            }
+        case .dataKey(let plaintext, let ciphertext):
+            coder.appendExplicit(5) { c in
+                c.appendSequence { c in
+                    if let plaintext { plaintext.withUnsafeBytes { c.appendOctets($0, identifier: .context(0)) } }
+                    c.appendOctets(ciphertext)
+                }
+            }
+        case .failure(let failure):
+            coder.appendExplicit(31) { c in c.append(failure) }
+        }
+    }
+
+    /// The result's DER as a secret.
+    public var secretDER: SecretBytes {
+        var coder = DER.Serializer()
+        serialize(into: &coder)
+        var bytes = coder.serializedBytes
+        coder = DER.Serializer()
+        return SecretBytes(consuming: &bytes)
+    }
+
+    /// Strictly parses a result from its DER held as a secret (an opened response).
+    public init(secretDER: SecretBytes) throws(WireError) {
+        var bytes = secretDER.withUnsafeBytes { [UInt8]($0) }
+        defer { bytes.withUnsafeMutableBytes { SecretBytes.zeroize($0) } }
+        try self.init(node: try DERReader.parse(bytes, "SessionResult"))
+    }
+
+    /// Strictly parses a result.
+    public init(node: ASN1Node) throws(WireError) {
+        let tag = node.identifier.tagNumber
+        guard node.identifier.tagClass == .contextSpecific, [0, 1, 2, 3, 5, 31].contains(tag) else {
+            throw WireError(.unknownResult, "SessionResult alternative \(node.identifier)")
+        }
+        let what = "SessionResult[\(tag)]"
+        let inner = try DERReader.explicitContent(node, what)
+        switch tag {
+        case 0:
+            self = .random(try DERReader.secretOctets(inner, what, WireLimits.dataKeyBytes))
+        case 1:
+            self = .token(try ExportedKeyToken(node: inner))
+        case 2:
+            self = .ciphertext(try DERReader.octets(inner, what, WireLimits.blobBytes))
+        case 3:
+            var r = try DERReader(inner, what)
+            let keyID = try r.octets("keyID", count: WireLimits.keyIDLength)
+            let plaintext = try DERReader.secretOctets(try r.node("plaintext"), what, WireLimits.plaintextBytes)
+            try r.end()
+            self = .plaintext(keyID: keyID, plaintext: plaintext)
+        case 5:
+            var r = try DERReader(inner, what)
+            let plaintext = try r.optionalContext(0).map { n throws(WireError) in
+                try DERReader.secretOctets(n, "\(what).plaintext", WireLimits.dataKeyBytes, .context(0))
+            }
+            let ciphertext = try r.octets("ciphertext", WireLimits.blobBytes)
+            try r.end()
+            self = .dataKey(plaintext: plaintext, ciphertext: ciphertext)
+        default:
+            self = .failure(try Failure(node: inner))
+        }
+    }
+}
