@@ -49,9 +49,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "CofferTestSupport",
+            dependencies: ["CofferCrypto"],
+            path: "Tests/CofferTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "CofferCryptoTests",
-            dependencies: ["CofferCrypto", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["CofferCrypto", "CofferTestSupport", .product(name: "Crypto", package: "swift-crypto")],
             resources: [.copy("Vectors")],
             swiftSettings: swiftSettings
         ),
@@ -60,6 +66,7 @@ let package = Package(
             dependencies: [
                 "CofferWire",
                 "CofferCrypto",
+                "CofferTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,0 +1,45 @@
+import CofferCrypto
+import Foundation
+import Testing
+
+@Suite struct SecretBytesTests {
+    @Test func printingNeverShowsTheBytes() {
+        let secret = SecretBytes(copying: Array("hunter2-hunter2".utf8))
+        #expect(String(describing: secret) == "<redacted>")
+        #expect(!String(reflecting: secret).contains("hunter2"))
+        #expect("\(secret)" == "<redacted>")
+    }
+
+    @Test func equalityComparesContents() {
+        #expect(SecretBytes(copying: [1, 2, 3]) == SecretBytes(copying: [1, 2, 3]))
+        #expect(SecretBytes(copying: [1, 2, 3]) != SecretBytes(copying: [1, 2, 4]))
+        #expect(SecretBytes(copying: [1, 2, 3]) != SecretBytes(copying: [1, 2]))
+        #expect(SecretBytes(copying: []) == SecretBytes(copying: []))
+    }
+
+    @Test func consumingWipesTheSourceArray() {
+        var source: [UInt8] = [9, 9, 9, 9]
+        let secret = SecretBytes(consuming: &source)
+        #expect(source.isEmpty)
+        #expect(secret == SecretBytes(copying: [9, 9, 9, 9]))
+    }
+
+    @Test func randomSecretsDiffer() {
+        #expect(SecretBytes.random(count: 32) != SecretBytes.random(count: 32))
+        #expect(SecretBytes.random(count: 32).count == 32)
+    }
+
+    @Test func zeroizeClearsABuffer() {
+        var bytes: [UInt8] = [1, 2, 3, 4]
+        bytes.withUnsafeMutableBytes { SecretBytes.zeroize($0) }
+        #expect(bytes == [0, 0, 0, 0])
+    }
+
+    @Test func constantTimeEqualityAgreesWithOrdinaryEquality() {
+        for _ in 0..<200 {
+            let a = (0..<Int.random(in: 0...4)).map { _ in UInt8.random(in: 0...2) }
+            let b = (0..<Int.random(in: 0...4)).map { _ in UInt8.random(in: 0...2) }
+            #expect(ConstantTime.equals(a, b) == (a == b))
+        }
+    }
+}
