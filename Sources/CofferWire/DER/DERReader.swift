@@ -121,7 +121,7 @@ struct DERReader {
     }
 
     mutating func publicKey(_ field: String) throws(WireError) -> P384PublicKey {
-        let bytes = try octets(field, count: P384PublicKey.spkiLength)
+        let bytes = try octets(field)
         do {
             return try P384PublicKey(spki: bytes)
         } catch {
@@ -224,6 +224,9 @@ struct DERReader {
     }
 
     static func checkSize(_ count: Int, _ sizes: ClosedRange<Int>, _ what: String) throws(WireError) {
+        if sizes.count == 1, count != sizes.lowerBound {
+            throw WireError(.badSize, "\(what): \(count) bytes, need exactly \(sizes.lowerBound)")
+        }
         if count > sizes.upperBound { throw WireError(.tooLarge, "\(what): \(count) bytes > \(sizes.upperBound)") }
         if count < sizes.lowerBound { throw WireError(.badSize, "\(what): \(count) bytes, need \(sizes)") }
     }
