@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "coffer", targets: ["coffer"]),
         .library(name: "CofferCrypto", targets: ["CofferCrypto"]),
         .library(name: "CofferWire", targets: ["CofferWire"]),
+        .library(name: "CofferFuzzing", targets: ["CofferFuzzing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
@@ -38,6 +39,11 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CofferFuzzing",
+            dependencies: ["CofferWire", "CofferCrypto", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -66,13 +72,14 @@ let package = Package(
             dependencies: [
                 "CofferWire",
                 "CofferCrypto",
+                "CofferFuzzing",
                 "CofferTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
-            resources: [.copy("Vectors")],
+            resources: [.copy("Vectors"), .copy("FuzzCorpus")],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The one Coffer executable (DESIGN.md): `dev`, and later `hsm`, `host`, `operator`, `command`,
 /// `domain`, `recovery` and `bench` as the issues that build them land.
@@ -43,8 +44,6 @@ struct Dev: ParsableCommand {
         throw ExitCode(2)
     }
 }
-
-import Foundation
 
 /// Writes operator-facing messages to standard error.
 enum FileHandleOutput {

@@ -13,8 +13,9 @@ import Testing
         for test in try section.objects("tests") {
             let id = try test.int("tcId")
             let (alg, u, v, extra) = (try test.hex("alg"), try test.hex("U"), try test.hex("V"), try test.hex("extra"))
-            #expect(OneStepKDF.fixedInfo(algorithm: alg, partyU: u, partyV: v, extra: extra) == (try test.hex("fixedInfo")),
-                    "tcId \(id) FixedInfo")
+            #expect(
+                OneStepKDF.fixedInfo(algorithm: alg, partyU: u, partyV: v, extra: extra) == (try test.hex("fixedInfo")),
+                "tcId \(id) FixedInfo")
             let z = SecretBytes(copying: try test.hex("Z"))
             let key = OneStepKDF.derive(sharedSecret: z, algorithm: alg, partyU: u, partyV: v, extra: extra)
             #expect(SecretBytes(key) == SecretBytes(copying: try test.hex("output")), "tcId \(id) output")
@@ -41,8 +42,10 @@ import Testing
         for test in try section.objects("tests") {
             let id = try test.int("tcId")
             let (nonce, keyID) = (try test.hex("N"), try test.hex("keyID"))
-            #expect(DeriveDEK.prfInput(nonce: nonce, keyID: keyID) == (try test.hex("prfInput")), "tcId \(id) PRF input")
-            let dek = try DeriveDEK.derive(backingKey: SymmetricKey(data: try test.hex("key")), nonce: nonce, keyID: keyID)
+            #expect(
+                DeriveDEK.prfInput(nonce: nonce, keyID: keyID) == (try test.hex("prfInput")), "tcId \(id) PRF input")
+            let dek = try DeriveDEK.derive(
+                backingKey: SymmetricKey(data: try test.hex("key")), nonce: nonce, keyID: keyID)
             #expect(SecretBytes(dek) == SecretBytes(copying: try test.hex("output")), "tcId \(id) DEK")
             ran += 1
         }
@@ -53,11 +56,13 @@ import Testing
     @Test func deriveDEKRefusesWrongLengths() {
         let key = SymmetricKey(size: .bits256)
         #expect(throws: CofferCryptoError(.invalidLength)) {
-            try DeriveDEK.derive(backingKey: key, nonce: [UInt8](repeating: 0, count: 15), keyID: [UInt8](repeating: 0, count: 16))
+            try DeriveDEK.derive(
+                backingKey: key, nonce: [UInt8](repeating: 0, count: 15), keyID: [UInt8](repeating: 0, count: 16))
         }
         #expect(throws: CofferCryptoError(.invalidLength)) {
-            try DeriveDEK.derive(backingKey: SymmetricKey(size: .bits128), nonce: [UInt8](repeating: 0, count: 16),
-                                 keyID: [UInt8](repeating: 0, count: 16))
+            try DeriveDEK.derive(
+                backingKey: SymmetricKey(size: .bits128), nonce: [UInt8](repeating: 0, count: 16),
+                keyID: [UInt8](repeating: 0, count: 16))
         }
     }
 

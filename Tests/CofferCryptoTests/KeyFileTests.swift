@@ -38,7 +38,9 @@ import Testing
     @Test func readRefusesAFileThatIsNotAKey() throws {
         let path = temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
-        #expect(FileManager.default.createFile(atPath: path, contents: Data("not a key".utf8), attributes: [.posixPermissions: 0o600]))
+        #expect(
+            FileManager.default.createFile(
+                atPath: path, contents: Data("not a key".utf8), attributes: [.posixPermissions: 0o600]))
         #expect(throws: CofferCryptoError(.invalidPrivateKey)) { try KeyFile.readSigningKey(from: path) }
     }
 }

@@ -33,7 +33,9 @@ import Testing
                 return bytes
             }
             coefficients.reverse()
-            let shares = try Shamir.split(secret, threshold: try test.int("threshold"), count: try test.int("shareCount")) {
+            let shares = try Shamir.split(
+                secret, threshold: try test.int("threshold"), count: try test.int("shareCount")
+            ) {
                 #expect($0 == 32)
                 return SecretBytes(copying: coefficients.popLast() ?? [])
             }
@@ -88,9 +90,13 @@ import Testing
         for _ in 0..<20 {
             let secret = SecretBytes.random(count: 32)
             let shares = try Shamir.split(secret, threshold: 3, count: 5)
-            for a in 0..<5 { for b in (a + 1)..<5 { for c in (b + 1)..<5 {
-                #expect(try Shamir.combine([shares[c], shares[a], shares[b]]) == secret)
-            } } }
+            for a in 0..<5 {
+                for b in (a + 1)..<5 {
+                    for c in (b + 1)..<5 {
+                        #expect(try Shamir.combine([shares[c], shares[a], shares[b]]) == secret)
+                    }
+                }
+            }
         }
     }
 }

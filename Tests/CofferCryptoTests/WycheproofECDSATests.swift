@@ -46,6 +46,7 @@ import Testing
     @Test func signatureWithATrailingByteIsRefused() throws {
         let key = P384.Signing.PrivateKey()
         let signature = try Signing.sign([1, 2, 3], label: .sessionInit, with: key)
-        #expect(!Signing.isValid(signature + [0], over: [1, 2, 3], label: .sessionInit, by: P384PublicKey(key.publicKey)))
+        #expect(
+            !Signing.isValid(signature + [0], over: [1, 2, 3], label: .sessionInit, by: P384PublicKey(key.publicKey)))
     }
 }

@@ -19,7 +19,8 @@ import Testing
             let hbk = SymmetricKey(data: try test.hex("HBK"))
             let keyID = try test.hex("keyID")
             let nonce = try test.hex("N")
-            #expect(SecretBytes(try DeriveDEK.derive(backingKey: hbk, nonce: nonce, keyID: keyID))
+            #expect(
+                SecretBytes(try DeriveDEK.derive(backingKey: hbk, nonce: nonce, keyID: keyID))
                     == SecretBytes(copying: try test.hex("DEK")))
             let blob = try CiphertextBlob.seal(
                 try test.hex("plaintext"), backingKey: hbk, keyID: keyID, backingKeyID: try test.hex("backingKeyID"),
@@ -27,7 +28,8 @@ import Testing
             #expect(blob.bytes == (try test.hex("blob")), "tcId \(id)")
             #expect(blob.header + context.canonicalBytes == (try test.hex("aad")), "tcId \(id)")
             let parsed = try CiphertextBlob(bytes: try test.hex("blob"))
-            #expect(try parsed.open(backingKey: hbk, context: context) == SecretBytes(copying: try test.hex("plaintext")))
+            #expect(
+                try parsed.open(backingKey: hbk, context: context) == SecretBytes(copying: try test.hex("plaintext")))
             #expect(try EncryptionContext(derEncoded: context.derBytes) == context)
             ran += 1
         }
@@ -51,17 +53,20 @@ import Testing
     @Test func blobLengthLimitsAreEnforced() throws {
         let hbk = SymmetricKey(size: .bits256)
         let id = [UInt8](repeating: 1, count: 16)
-        let smallest = try CiphertextBlob.seal(SecretBytes(copying: [1]), backingKey: hbk, keyID: id, backingKeyID: id,
-                                               context: .empty)
+        let smallest = try CiphertextBlob.seal(
+            SecretBytes(copying: [1]), backingKey: hbk, keyID: id, backingKeyID: id,
+            context: .empty)
         #expect(smallest.bytes.count == 78)
-        let largest = try CiphertextBlob.seal(SecretBytes(copying: [UInt8](repeating: 2, count: 4096)), backingKey: hbk,
-                                              keyID: id, backingKeyID: id, context: .empty)
+        let largest = try CiphertextBlob.seal(
+            SecretBytes(copying: [UInt8](repeating: 2, count: 4096)), backingKey: hbk,
+            keyID: id, backingKeyID: id, context: .empty)
         #expect(largest.bytes.count == 4173)
         #expect(throws: WireError.self) { try CiphertextBlob(bytes: smallest.bytes.dropLast()) }
         #expect(throws: WireError.self) { try CiphertextBlob(bytes: largest.bytes + [0]) }
         #expect(throws: CofferCryptoError.self) {
-            try CiphertextBlob.seal(SecretBytes(copying: [UInt8](repeating: 2, count: 4097)), backingKey: hbk,
-                                    keyID: id, backingKeyID: id, context: .empty)
+            try CiphertextBlob.seal(
+                SecretBytes(copying: [UInt8](repeating: 2, count: 4097)), backingKey: hbk,
+                keyID: id, backingKeyID: id, context: .empty)
         }
         var wrongVersion = smallest.bytes
         wrongVersion[0] = 2

@@ -29,7 +29,9 @@ import Testing
             #expect(signed.signature == (try test.hex("signature")))
             #expect(signed.isSelfSigned)
             #expect(signed.identity.signingKey.fingerprint == identity.hsmID)
-            #expect(SignedIdentity(identity: identity, signature: signed.signature).derBytes == (try test.hex("identityBodyDer")))
+            #expect(
+                SignedIdentity(identity: identity, signature: signed.signature).derBytes
+                    == (try test.hex("identityBodyDer")))
             ran += 1
         }
         #expect(ran == 2)
@@ -38,33 +40,42 @@ import Testing
     /// The domain state of the `der` section, built from its fields.
     static func domainState(_ fields: [String: Any], _ vectors: ProtocolVectors) throws -> DomainState {
         let operators = try fields.objects("operators").map { op in
-            Operator(id: try op.string("id"), signingKey: try vectors.publicKey(try op.string("key")),
-                     roles: op["roles"] as? [String] ?? [])
+            Operator(
+                id: try op.string("id"), signingKey: try vectors.publicKey(try op.string("key")),
+                roles: op["roles"] as? [String] ?? [])
         }
         let members = try fields.objects("members").map { m in
-            Member(hsmID: try m.string("hsmID"), signingKey: try vectors.publicKey(try m.string("signingKey")),
-                   agreementKey: try vectors.publicKey(try m.string("agreementKey")),
-                   kind: try #require(MemberKind(rawValue: Int64(try m.int("kind")))))
+            Member(
+                hsmID: try m.string("hsmID"), signingKey: try vectors.publicKey(try m.string("signingKey")),
+                agreementKey: try vectors.publicKey(try m.string("agreementKey")),
+                kind: try #require(MemberKind(rawValue: Int64(try m.int("kind")))))
         }
         let hosts = try fields.objects("hosts").map { h in
             Host(id: try h.string("id"), signingKey: try vectors.publicKey(try h.string("key")))
         }
         let rules = try fields.objects("rules").map { rule in
             let alternatives = try #require(rule["alternatives"] as? [[[Any]]])
-            return CommandRule(command: try rule.string("command"), alternatives: try alternatives.map { alternative in
-                Rule(try alternative.map { pair in
-                    Requirement(role: try #require(pair[0] as? String), minimum: try #require(pair[1] as? Int))
+            return CommandRule(
+                command: try rule.string("command"),
+                alternatives: try alternatives.map { alternative in
+                    Rule(
+                        try alternative.map { pair in
+                            Requirement(role: try #require(pair[0] as? String), minimum: try #require(pair[1] as? Int))
+                        })
                 })
-            })
         }
-        let keys = try fields.objects("domainKeys").map { DomainKeyInfo(keyID: try $0.hex("keyID"), created: try $0.time("created")) }
+        let keys = try fields.objects("domainKeys").map {
+            DomainKeyInfo(keyID: try $0.hex("keyID"), created: try $0.time("created"))
+        }
         let p = try fields.object("parameters")
         return DomainState(
-            domainID: try fields.hex("domainID"), name: try fields.string("name"), epoch: Int64(try fields.int("epoch")),
+            domainID: try fields.hex("domainID"), name: try fields.string("name"),
+            epoch: Int64(try fields.int("epoch")),
             previous: try fields.hex("previous"), operators: operators, members: members, hosts: hosts, rules: rules,
             domainKeys: keys,
-            parameters: Parameters(sessionLifetime: try p.int("sessionLifetime"), domainKeyRetention: try p.int("domainKeyRetention"),
-                                   commandMaxAge: try p.int("commandMaxAge"), clockSkew: try p.int("clockSkew")))
+            parameters: Parameters(
+                sessionLifetime: try p.int("sessionLifetime"), domainKeyRetention: try p.int("domainKeyRetention"),
+                commandMaxAge: try p.int("commandMaxAge"), clockSkew: try p.int("clockSkew")))
     }
 
     @Test func domainStateMatchesItsFieldsAndDigest() throws {
@@ -86,7 +97,8 @@ import Testing
         let q = try section.object("quorumCommand")
         let f = try q.object("fields")
         let command = QuorumCommand(
-            domainID: try f.hex("domainID"), baseEpoch: Int64(try f.int("baseEpoch")), baseDigest: try f.hex("baseDigest"),
+            domainID: try f.hex("domainID"), baseEpoch: Int64(try f.int("baseEpoch")),
+            baseDigest: try f.hex("baseDigest"),
             command: try f.string("command"), arguments: try f.hex("arguments"), issuedAt: try f.time("issuedAt"),
             expiresAt: try f.time("expiresAt"), nonce: try f.hex("nonce"))
         #expect(command.derBytes == (try q.hex("der")))
@@ -95,10 +107,14 @@ import Testing
         var approvals: [Approval] = []
         for approval in try s.objects("approvals") {
             let id = try approval.string("operatorID")
-            #expect(Signing.toBeSigned(label: .quorumCommand, message: command.derBytes) == (try approval.hex("toBeSigned")))
+            #expect(
+                Signing.toBeSigned(label: .quorumCommand, message: command.derBytes) == (try approval.hex("toBeSigned"))
+            )
             let signature = try approval.hex("signature")
-            #expect(Signing.isValid(signature, over: command.derBytes, label: .quorumCommand,
-                                    by: try vectors.publicKey(try approval.string("key"))))
+            #expect(
+                Signing.isValid(
+                    signature, over: command.derBytes, label: .quorumCommand,
+                    by: try vectors.publicKey(try approval.string("key"))))
             approvals.append(Approval(operatorID: id, signature: signature))
         }
         let signed = SignedCommand(command: command, approvals: approvals.reversed())

@@ -26,10 +26,13 @@ import Testing
         #expect(token.exporter == (try t.string("exporter")))
         #expect(token.toBeSigned == (try t.hex("toBeSigned")))
         #expect(Signing.toBeSigned(label: .domainToken, message: token.toBeSigned) == (try t.hex("signatureInput")))
-        #expect(Signing.isValid(token.signature, over: token.toBeSigned, label: .domainToken,
-                                by: try vectors.publicKey(try t.string("exporterSigningKey"))))
-        let rebuilt = DomainToken(state: token.state, authorization: token.authorization, keys: token.keys,
-                                  exporter: token.exporter, signature: token.signature)
+        #expect(
+            Signing.isValid(
+                token.signature, over: token.toBeSigned, label: .domainToken,
+                by: try vectors.publicKey(try t.string("exporterSigningKey"))))
+        let rebuilt = DomainToken(
+            state: token.state, authorization: token.authorization, keys: token.keys,
+            exporter: token.exporter, signature: token.signature)
         #expect(rebuilt.derBytes == token.derBytes)
         #expect(token.state.epoch == 6)
         #expect(token.state.activeKey?.keyID == (try t.object("newDomainKey").hex("keyID")))
@@ -69,7 +72,8 @@ import Testing
             let v = OneStepKDF.partyInfo(id: hsmID, publicKey: recipientKey)
             #expect(u == (try entry.hex("U")))
             #expect(v == (try entry.hex("V")))
-            #expect(OneStepKDF.fixedInfo(algorithm: Label.dkekWrap.bytes, partyU: u, partyV: v, extra: digest)
+            #expect(
+                OneStepKDF.fixedInfo(algorithm: Label.dkekWrap.bytes, partyU: u, partyV: v, extra: digest)
                     == (try entry.hex("fixedInfo")))
             let kek = OneStepKDF.derive(sharedSecret: z, label: .dkekWrap, partyU: u, partyV: v, extra: digest)
             #expect(SecretBytes(kek) == SecretBytes(copying: try entry.hex("KEK")))
@@ -79,8 +83,9 @@ import Testing
             #expect(recipient.derBytes == (try entry.hex("recipientDer")))
             // Recipient's side: its static agreement key and the signed ephemeral key open everything.
             let own = try vectors.agreementKey(agreementName)
-            let kek2 = OneStepKDF.derive(sharedSecret: try ECDH.sharedSecret(own, recipient.ephemeralKey),
-                                         label: .dkekWrap, partyU: u, partyV: v, extra: digest)
+            let kek2 = OneStepKDF.derive(
+                sharedSecret: try ECDH.sharedSecret(own, recipient.ephemeralKey),
+                label: .dkekWrap, partyU: u, partyV: v, extra: digest)
             let opened = try AEAD.open(recipient.wrappedDKEK, key: kek2, aad: digest)
             let plaintext = try AEAD.open(token.keys.sealed, key: opened.symmetricKey, aad: digest)
             #expect(try DomainKeyList.decode(plaintext) == keys)
@@ -104,8 +109,9 @@ import Testing
             }
             // Whatever still parses is a different token, and its signature must not verify.
             #expect(token.derBytes != original.derBytes)
-            #expect(!Signing.isValid(token.signature, over: token.toBeSigned, label: .domainToken, by: exporterKey),
-                    "byte \(index)")
+            #expect(
+                !Signing.isValid(token.signature, over: token.toBeSigned, label: .domainToken, by: exporterKey),
+                "byte \(index)")
             parsedButDifferent += 1
         }
         print("domain token tamper: \(refused) flips refused by the parser, \(parsedButDifferent) by the signature")

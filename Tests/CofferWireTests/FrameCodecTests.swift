@@ -20,7 +20,8 @@ import Testing
         for (index, byte) in frame.enumerated() {
             try channel.writeInbound(ByteBuffer(bytes: [byte]))
             if index < frame.count - 1 {
-                #expect(try channel.readInbound(as: InboundFrame.self) == nil, "a frame came out after \(index + 1) bytes")
+                #expect(
+                    try channel.readInbound(as: InboundFrame.self) == nil, "a frame came out after \(index + 1) bytes")
             }
         }
         return try channel.readInbound(as: InboundFrame.self)
@@ -31,47 +32,86 @@ import Testing
         let vectors = try ProtocolVectors.load()
         var inputs: [(String, [UInt8], ([UInt8]) throws -> [UInt8])] = []
         for test in try vectors.section("envelope").objects("tests") {
-            inputs.append(("Envelope " + (try test.string("kind")), try test.hex("envelopeDer"),
-                           { try Envelope(derEncoded: $0).derBytes }))
+            inputs.append(
+                (
+                    "Envelope " + (try test.string("kind")), try test.hex("envelopeDer"),
+                    { try Envelope(derEncoded: $0).derBytes }
+                ))
         }
         let der = try vectors.section("der")
-        inputs.append(("DomainState", try der.object("domainState").hex("der"), { try DomainState(derEncoded: $0).derBytes }))
-        inputs.append(("QuorumCommand", try der.object("quorumCommand").hex("der"), { try QuorumCommand(derEncoded: $0).derBytes }))
-        inputs.append(("SignedCommand", try der.object("signedCommand").hex("der"), { try SignedCommand(derEncoded: $0).derBytes }))
+        inputs.append(
+            ("DomainState", try der.object("domainState").hex("der"), { try DomainState(derEncoded: $0).derBytes }))
+        inputs.append(
+            (
+                "QuorumCommand", try der.object("quorumCommand").hex("der"),
+                { try QuorumCommand(derEncoded: $0).derBytes }
+            ))
+        inputs.append(
+            (
+                "SignedCommand", try der.object("signedCommand").hex("der"),
+                { try SignedCommand(derEncoded: $0).derBytes }
+            ))
         for test in try der.object("hsmIdentity").objects("tests") {
             inputs.append(("HSMIdentity", try test.hex("hsmIdentityDer"), { try HSMIdentity(derEncoded: $0).derBytes }))
-            inputs.append(("SignedIdentity", try test.hex("identityBodyDer"), { try SignedIdentity(derEncoded: $0).derBytes }))
+            inputs.append(
+                ("SignedIdentity", try test.hex("identityBodyDer"), { try SignedIdentity(derEncoded: $0).derBytes }))
         }
         let token = try vectors.section("domainToken")
         inputs.append(("DomainToken", try token.hex("tokenDer"), { try DomainToken(derEncoded: $0).derBytes }))
-        inputs.append(("SealedDomainKeys", try token.hex("sealedDomainKeysDer"), { try SealedDomainKeys(derEncoded: $0).derBytes }))
+        inputs.append(
+            (
+                "SealedDomainKeys", try token.hex("sealedDomainKeysDer"),
+                { try SealedDomainKeys(derEncoded: $0).derBytes }
+            ))
         let handshake = try vectors.section("handshake")
-        inputs.append(("SessionInit", try handshake.hex("sessionInitDer"), { try SessionInit(derEncoded: $0).derBytes }))
+        inputs.append(
+            ("SessionInit", try handshake.hex("sessionInitDer"), { try SessionInit(derEncoded: $0).derBytes }))
         inputs.append(("SignedInit", try handshake.hex("signedInitDer"), { try SignedInit(derEncoded: $0).derBytes }))
-        inputs.append(("SessionAccept", try handshake.hex("sessionAcceptDer"), { try SessionAccept(derEncoded: $0).derBytes }))
-        inputs.append(("SignedAccept", try handshake.hex("signedAcceptDer"), { try SignedAccept(derEncoded: $0).derBytes }))
-        inputs.append(("ExportedKeyToken", try handshake.hex("ektDer"), { try ExportedKeyToken(derEncoded: $0).derBytes }))
-        inputs.append(("EKT header", try handshake.hex("ektHeaderDer"), { try ExportedKeyToken.Header(derEncoded: $0).derBytes }))
+        inputs.append(
+            ("SessionAccept", try handshake.hex("sessionAcceptDer"), { try SessionAccept(derEncoded: $0).derBytes }))
+        inputs.append(
+            ("SignedAccept", try handshake.hex("signedAcceptDer"), { try SignedAccept(derEncoded: $0).derBytes }))
+        inputs.append(
+            ("ExportedKeyToken", try handshake.hex("ektDer"), { try ExportedKeyToken(derEncoded: $0).derBytes }))
+        inputs.append(
+            ("EKT header", try handshake.hex("ektHeaderDer"), { try ExportedKeyToken.Header(derEncoded: $0).derBytes }))
         let request = try vectors.section("sessionRequest")
-        inputs.append(("SessionRequest", try request.hex("sessionRequestDer"), { try SessionRequest(derEncoded: $0).derBytes }))
-        inputs.append(("SessionResponse", try request.hex("sessionResponseDer"), { try SessionResponse(derEncoded: $0).derBytes }))
+        inputs.append(
+            ("SessionRequest", try request.hex("sessionRequestDer"), { try SessionRequest(derEncoded: $0).derBytes }))
+        inputs.append(
+            ("SessionResponse", try request.hex("sessionResponseDer"), { try SessionResponse(derEncoded: $0).derBytes })
+        )
         for test in try vectors.section("sessionCommand").objects("tests") {
-            inputs.append(("SessionCommand", try test.hex("der"), {
-                try SessionCommand(secretDER: SecretBytes(copying: $0)).secretDER.withUnsafeBytes { [UInt8]($0) }
-            }))
+            inputs.append(
+                (
+                    "SessionCommand", try test.hex("der"),
+                    {
+                        try SessionCommand(secretDER: SecretBytes(copying: $0)).secretDER.withUnsafeBytes {
+                            [UInt8]($0)
+                        }
+                    }
+                ))
         }
         for test in try vectors.section("sessionResult").objects("tests") {
-            inputs.append(("SessionResult", try test.hex("der"), {
-                try SessionResult(secretDER: SecretBytes(copying: $0)).secretDER.withUnsafeBytes { [UInt8]($0) }
-            }))
+            inputs.append(
+                (
+                    "SessionResult", try test.hex("der"),
+                    {
+                        try SessionResult(secretDER: SecretBytes(copying: $0)).secretDER.withUnsafeBytes { [UInt8]($0) }
+                    }
+                ))
         }
         for test in try vectors.section("arguments").objects("tests") {
             let command = try test.string("command")
-            inputs.append((command, try test.hex("der"), { try CommandArguments(command: command, arguments: $0).derBytes }))
+            inputs.append(
+                (command, try test.hex("der"), { try CommandArguments(command: command, arguments: $0).derBytes }))
         }
         for test in try vectors.section("ciphertextBlob").objects("tests") {
-            inputs.append(("EncryptionContext", try test.hex("encryptionContextDer"),
-                           { try EncryptionContext(derEncoded: $0).derBytes }))
+            inputs.append(
+                (
+                    "EncryptionContext", try test.hex("encryptionContextDer"),
+                    { try EncryptionContext(derEncoded: $0).derBytes }
+                ))
         }
         return inputs
     }

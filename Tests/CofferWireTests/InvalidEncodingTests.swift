@@ -22,10 +22,12 @@ import Testing
                 try Self.decode(type, der)
                 Issue.record("tcId \(id) (\(type): \(try test.string("comment"))) was accepted")
             } catch let error as WireError {
-                let reasonMatches = error.reason.rawValue == expected
+                let reasonMatches =
+                    error.reason.rawValue == expected
                     || (error.reason == .der && Self.tlvReasons.contains(expected))
                 #expect(reasonMatches, "tcId \(id): expected \(expected), got \(error)")
-                let expectedCode: WireError.Code = type == "Envelope" && expected == "unknownVersion" ? .unsupported : .malformed
+                let expectedCode: WireError.Code =
+                    type == "Envelope" && expected == "unknownVersion" ? .unsupported : .malformed
                 #expect(error.code == expectedCode, "tcId \(id)")
             }
             byType[type, default: 0] += 1

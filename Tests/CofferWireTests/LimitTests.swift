@@ -53,8 +53,9 @@ import Testing
             let member = Member(hsmID: hsmID, signingKey: g.key(), agreementKey: g.key(), kind: .online)
             ok ? accepts(member, "hsmID") : refuses(member, "hsmID \(32 + delta)")
         }
-        refuses(Member(hsmID: String(repeating: "A", count: 32), signingKey: g.key(), agreementKey: g.key(), kind: .online),
-                "upper-case hsmID")
+        refuses(
+            Member(hsmID: String(repeating: "A", count: 32), signingKey: g.key(), agreementKey: g.key(), kind: .online),
+            "upper-case hsmID")
     }
 
     @Test mutating func signaturesAreAtMost104Bytes() {
@@ -67,7 +68,8 @@ import Testing
         accepts(Envelope(id: 0, body: .currentToken), "id 0")
         refuses(Envelope(id: -1, body: .currentToken), "id −1")
         // 2^63 does not fit Int64: build it by hand (02 09 00 80 00 … 00).
-        let tooLarge: [UInt8] = [0x30, 0x12, 0x02, 0x01, 0x01, 0x02, 0x09, 0x00, 0x80] + [UInt8](repeating: 0, count: 7)
+        let tooLarge: [UInt8] =
+            [0x30, 0x12, 0x02, 0x01, 0x01, 0x02, 0x09, 0x00, 0x80] + [UInt8](repeating: 0, count: 7)
             + [0xa5, 0x02, 0x05, 0x00]
         #expect(throws: WireError.self) { try Envelope(derEncoded: tooLarge) }
         let response = SessionResponse(requestID: 1, sealed: [])
@@ -104,11 +106,13 @@ import Testing
         let ekt = g.ekt()
         func roundTrip(_ command: SessionCommand) throws { _ = try SessionCommand(secretDER: command.secretDER) }
         for (length, ok) in [(1, true), (4096, true), (0, false), (4097, false)] {
-            let command = SessionCommand.encrypt(key: ekt, plaintext: SecretBytes(copying: g.bytes(length)), context: .empty)
+            let command = SessionCommand.encrypt(
+                key: ekt, plaintext: SecretBytes(copying: g.bytes(length)), context: .empty)
             if ok { try roundTrip(command) } else { #expect(throws: WireError.self) { try roundTrip(command) } }
         }
         for (length, ok) in [(1, true), (1024, true), (0, false), (1025, false)] {
-            let command = SessionCommand.generateDataKey(key: ekt, length: length, context: .empty, returnPlaintext: true)
+            let command = SessionCommand.generateDataKey(
+                key: ekt, length: length, context: .empty, returnPlaintext: true)
             if ok { try roundTrip(command) } else { #expect(throws: WireError.self) { try roundTrip(command) } }
             let random = SessionCommand.generateRandom(length: length)
             if ok { try roundTrip(random) } else { #expect(throws: WireError.self) { try roundTrip(random) } }
@@ -127,7 +131,8 @@ import Testing
         }
         accepts(Failure(.internal, text(1024)), "failure message of 1024")
         // Failure's init cuts long messages; build one past the limit by hand.
-        let long = [0x30, 0x82, 0x04, 0x06, 0x0a, 0x01, 0x63, 0x0c, 0x82, 0x04, 0x01] + [UInt8](repeating: 0x78, count: 1025)
+        let long =
+            [0x30, 0x82, 0x04, 0x06, 0x0a, 0x01, 0x63, 0x0c, 0x82, 0x04, 0x01] + [UInt8](repeating: 0x78, count: 1025)
         #expect(throws: WireError.self) { try Failure(derEncoded: long) }
         #expect(Failure(.internal, text(2000)).message.utf8.count == 1024)
     }
@@ -146,10 +151,13 @@ import Testing
         refuses(CommandRule(command: "c", alternatives: []), "0 alternatives")
         let names = (0..<65).map { String(format: "op%02d", $0) }
         let command = g.quorumCommand()
-        accepts(SignedCommand(command: command, approvals: names.prefix(64).map { Approval(operatorID: $0, signature: []) }),
-                "64 approvals")
-        refuses(SignedCommand(command: command, approvals: names.map { Approval(operatorID: $0, signature: []) }),
-                "65 approvals")
+        accepts(
+            SignedCommand(
+                command: command, approvals: names.prefix(64).map { Approval(operatorID: $0, signature: []) }),
+            "64 approvals")
+        refuses(
+            SignedCommand(command: command, approvals: names.map { Approval(operatorID: $0, signature: []) }),
+            "65 approvals")
     }
 
     @Test mutating func listsHoldAtMost1024Entries() {
@@ -159,13 +167,16 @@ import Testing
     }
 
     @Test mutating func parameterRanges() {
-        let ranges = [WireLimits.sessionLifetime, WireLimits.domainKeyRetention, WireLimits.commandMaxAge, WireLimits.clockSkew]
+        let ranges = [
+            WireLimits.sessionLifetime, WireLimits.domainKeyRetention, WireLimits.commandMaxAge, WireLimits.clockSkew,
+        ]
         for (index, range) in ranges.enumerated() {
             func with(_ value: Int) -> Parameters {
                 var fields = [3600, 7, 86_400, 300]
                 fields[index] = value
-                return Parameters(sessionLifetime: fields[0], domainKeyRetention: fields[1], commandMaxAge: fields[2],
-                                  clockSkew: fields[3])
+                return Parameters(
+                    sessionLifetime: fields[0], domainKeyRetention: fields[1], commandMaxAge: fields[2],
+                    clockSkew: fields[3])
             }
             accepts(with(range.lowerBound), "parameter \(index) at its minimum")
             accepts(with(range.upperBound), "parameter \(index) at its maximum")

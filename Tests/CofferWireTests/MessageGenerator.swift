@@ -68,8 +68,9 @@ struct MessageGenerator {
     }
 
     mutating func parameters() -> Parameters {
-        Parameters(sessionLifetime: int(1...86_400), domainKeyRetention: int(1...64), commandMaxAge: int(1...2_592_000),
-                   clockSkew: int(0...3600))
+        Parameters(
+            sessionLifetime: int(1...86_400), domainKeyRetention: int(1...64), commandMaxAge: int(1...2_592_000),
+            clockSkew: int(0...3600))
     }
 
     mutating func rule() -> Rule {
@@ -77,27 +78,34 @@ struct MessageGenerator {
     }
 
     mutating func domainState() -> DomainState {
-        let operators = uniqueNames(int(1...5)).map { Operator(id: $0, signingKey: key(), roles: uniqueNames(int(0...3))) }
+        let operators = uniqueNames(int(1...5)).map {
+            Operator(id: $0, signingKey: key(), roles: uniqueNames(int(0...3)))
+        }
         let members = (0..<int(1...4)).map { _ in hsmID() }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
             .map { Member(hsmID: $0, signingKey: key(), agreementKey: key(), kind: bool() ? .online : .recovery) }
         let hosts = uniqueNames(int(0...3)).map { Host(id: $0, signingKey: key()) }
-        let rules = uniqueNames(int(0...4)).map { CommandRule(command: $0, alternatives: (0..<int(1...3)).map { _ in rule() }) }
+        let rules = uniqueNames(int(0...4)).map {
+            CommandRule(command: $0, alternatives: (0..<int(1...3)).map { _ in rule() })
+        }
         var keyIDs: Set<[UInt8]> = []
         while keyIDs.count < int(1...4) { keyIDs.insert(bytes(8)) }
         return DomainState(
             domainID: bytes(16), name: name(), epoch: int64(WireLimits.idRange), previous: bytes(48),
             operators: operators, members: members, hosts: hosts,
-            rules: rules, domainKeys: keyIDs.map { DomainKeyInfo(keyID: $0, created: time()) }, parameters: parameters())
+            rules: rules, domainKeys: keyIDs.map { DomainKeyInfo(keyID: $0, created: time()) }, parameters: parameters()
+        )
     }
 
     mutating func quorumCommand() -> QuorumCommand {
-        QuorumCommand(domainID: bytes(16), baseEpoch: int64(WireLimits.idRange), baseDigest: bytes(48), command: name(),
-                      arguments: bytes(int(0...50)), issuedAt: time(), expiresAt: time(), nonce: bytes(16))
+        QuorumCommand(
+            domainID: bytes(16), baseEpoch: int64(WireLimits.idRange), baseDigest: bytes(48), command: name(),
+            arguments: bytes(int(0...50)), issuedAt: time(), expiresAt: time(), nonce: bytes(16))
     }
 
     mutating func signedCommand() -> SignedCommand {
-        SignedCommand(command: quorumCommand(),
-                      approvals: uniqueNames(int(0...5)).map { Approval(operatorID: $0, signature: bytes(int(0...104))) })
+        SignedCommand(
+            command: quorumCommand(),
+            approvals: uniqueNames(int(0...5)).map { Approval(operatorID: $0, signature: bytes(int(0...104))) })
     }
 
     mutating func ekt() -> ExportedKeyToken {
@@ -111,15 +119,17 @@ struct MessageGenerator {
     mutating func context() -> EncryptionContext {
         let keys = uniqueNames(int(0...6))
         // The generator's keys are unique and valid, so this cannot fail.
-        return (try? EncryptionContext(keys.map { EncryptionContext.Pair(key: $0, value: bool() ? "" : name()) })) ?? .empty
+        return (try? EncryptionContext(keys.map { EncryptionContext.Pair(key: $0, value: bool() ? "" : name()) }))
+            ?? .empty
     }
 
     mutating func domainToken() -> DomainToken {
         let state = domainState()
         let recipients = state.members.map { Recipient(hsmID: $0.hsmID, ephemeralKey: key(), wrappedDKEK: bytes(60)) }
-        return DomainToken(state: state, authorization: signedCommand(),
-                           keys: SealedDomainKeys(sealed: bytes(int(28...300)), recipients: recipients),
-                           exporter: state.members[0].hsmID, signature: bytes(int(0...104)))
+        return DomainToken(
+            state: state, authorization: signedCommand(),
+            keys: SealedDomainKeys(sealed: bytes(int(28...300)), recipients: recipients),
+            exporter: state.members[0].hsmID, signature: bytes(int(0...104)))
     }
 
     mutating func sessionCommand() -> SessionCommand {
@@ -129,8 +139,9 @@ struct MessageGenerator {
         case 2: return .encrypt(key: ekt(), plaintext: SecretBytes(copying: bytes(int(1...300))), context: context())
         case 3: return .decrypt(key: ekt(), ciphertext: bytes(int(78...300)), context: context())
         case 4:
-            return .reEncrypt(source: ekt(), ciphertext: bytes(int(78...300)), sourceContext: context(),
-                              destination: ekt(), destinationContext: context())
+            return .reEncrypt(
+                source: ekt(), ciphertext: bytes(int(78...300)), sourceContext: context(),
+                destination: ekt(), destinationContext: context())
         case 5: return .generateDataKey(key: ekt(), length: int(1...1024), context: context(), returnPlaintext: bool())
         default: return .rewrapToken(token: ekt())
         }
@@ -142,28 +153,37 @@ struct MessageGenerator {
         case 1: return .token(ekt())
         case 2: return .ciphertext(bytes(int(78...400)))
         case 3: return .plaintext(keyID: bytes(16), plaintext: SecretBytes(copying: bytes(int(1...400))))
-        case 4: return .dataKey(plaintext: bool() ? nil : SecretBytes(copying: bytes(int(1...64))), ciphertext: bytes(int(78...400)))
+        case 4:
+            return .dataKey(
+                plaintext: bool() ? nil : SecretBytes(copying: bytes(int(1...64))), ciphertext: bytes(int(78...400)))
         default: return .failure(Failure(Failure.Code.allCases[int(0...(Failure.Code.allCases.count - 1))], name()))
         }
     }
 
     mutating func envelope() -> Envelope {
         let id = int64(WireLimits.idRange)
-        let identity = HSMIdentity(hsmID: hsmID(), signingKey: key(), agreementKey: key(), state: .uninitialized,
-                                   challenge: bytes(16))
-        let operational = HSMIdentity(hsmID: hsmID(), signingKey: key(), agreementKey: key(), state: .operational,
-                                      domainID: bytes(16), epoch: int64(WireLimits.idRange), challenge: bytes(16))
+        let identity = HSMIdentity(
+            hsmID: hsmID(), signingKey: key(), agreementKey: key(), state: .uninitialized,
+            challenge: bytes(16))
+        let operational = HSMIdentity(
+            hsmID: hsmID(), signingKey: key(), agreementKey: key(), state: .operational,
+            domainID: bytes(16), epoch: int64(WireLimits.idRange), challenge: bytes(16))
         let signedInit = SignedInit(
-            initMessage: SessionInit(domainID: bytes(16), epoch: int64(WireLimits.idRange), hostID: name(),
-                                     ephemeralKey: key(), time: time(), nonce: bytes(16)),
+            initMessage: SessionInit(
+                domainID: bytes(16), epoch: int64(WireLimits.idRange), hostID: name(),
+                ephemeralKey: key(), time: time(), nonce: bytes(16)),
             signature: bytes(int(0...104)))
         let accept = SignedAccept(
-            accept: SessionAccept(hsmID: hsmID(), ephemeralKey: key(), initDigest: bytes(48), esk: bytes(60), ekt: ekt()),
+            accept: SessionAccept(
+                hsmID: hsmID(), ephemeralKey: key(), initDigest: bytes(48), esk: bytes(60), ekt: ekt()),
             signature: bytes(int(0...104)))
         let bodies: [Envelope.Body] = [
-            .identify(challenge: bytes(16)), .command(signedCommand()), .applyToken(domainToken()), .sessionInit(signedInit),
-            .sessionRequest(SessionRequest(ekt: ekt(), requestID: int64(WireLimits.requestIDRange), sealed: bytes(int(0...200)))),
-            .currentToken, .identity(SignedIdentity(identity: bool() ? identity : operational, signature: bytes(int(0...104)))),
+            .identify(challenge: bytes(16)), .command(signedCommand()), .applyToken(domainToken()),
+            .sessionInit(signedInit),
+            .sessionRequest(
+                SessionRequest(ekt: ekt(), requestID: int64(WireLimits.requestIDRange), sealed: bytes(int(0...200)))),
+            .currentToken,
+            .identity(SignedIdentity(identity: bool() ? identity : operational, signature: bytes(int(0...104)))),
             .token(domainToken()), .accept(accept),
             .sessionResponse(SessionResponse(requestID: int64(WireLimits.requestIDRange), sealed: bytes(int(0...200)))),
             .failure(Failure(.replay, name())),

@@ -50,14 +50,17 @@ import Testing
         for _ in 0..<40 {
             let token = generator.domainToken()
             let identity = SignedIdentity(
-                identity: HSMIdentity(hsmID: generator.hsmID(), signingKey: generator.key(), agreementKey: generator.key(),
-                                      state: .uninitialized, challenge: generator.bytes(16)),
+                identity: HSMIdentity(
+                    hsmID: generator.hsmID(), signingKey: generator.key(), agreementKey: generator.key(),
+                    state: .uninitialized, challenge: generator.bytes(16)),
                 signature: generator.bytes(100))
             let names = generator.uniqueNames(3)
             let all: [CommandArguments] = [
-                .create(DomainCreate(name: generator.name(), operators: token.state.operators,
-                                     member: MemberAddition(identity: identity, kind: .online), hosts: token.state.hosts,
-                                     rules: token.state.rules, parameters: generator.parameters())),
+                .create(
+                    DomainCreate(
+                        name: generator.name(), operators: token.state.operators,
+                        member: MemberAddition(identity: identity, kind: .online), hosts: token.state.hosts,
+                        rules: token.state.rules, parameters: generator.parameters())),
                 .modifyOperators(upsert: token.state.operators, remove: names),
                 .modifyMembers(add: [MemberAddition(identity: identity, kind: .recovery)], remove: [generator.hsmID()]),
                 .modifyHosts(add: token.state.hosts, remove: names),

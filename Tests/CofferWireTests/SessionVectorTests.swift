@@ -18,8 +18,9 @@ import Testing
         let q1 = P384PublicKey(d1.publicKey)
         #expect(q1.spki == (try h.hex("Q1")))
         let domainID = try vectors.section("der").object("domainState").object("fields").hex("domainID")
-        let sessionInit = SessionInit(domainID: domainID, epoch: 6, hostID: try h.string("hostID"), ephemeralKey: q1,
-                                      time: try h.time("time"), nonce: try h.hex("nonce"))
+        let sessionInit = SessionInit(
+            domainID: domainID, epoch: 6, hostID: try h.string("hostID"), ephemeralKey: q1,
+            time: try h.time("time"), nonce: try h.hex("nonce"))
         #expect(sessionInit.derBytes == (try h.hex("sessionInitDer")))
         #expect(Signing.toBeSigned(label: .sessionInit, message: sessionInit.derBytes) == (try h.hex("sig1ToBeSigned")))
         let sig1 = try h.hex("sig1")
@@ -39,7 +40,8 @@ import Testing
         let v = OneStepKDF.partyInfo(id: try h.string("hsmID"), publicKey: q2)
         #expect(u == (try h.hex("kdfU")))
         #expect(v == (try h.hex("kdfV")))
-        #expect(OneStepKDF.fixedInfo(algorithm: Label.session.bytes, partyU: u, partyV: v, extra: signedInit.digest)
+        #expect(
+            OneStepKDF.fixedInfo(algorithm: Label.session.bytes, partyU: u, partyV: v, extra: signedInit.digest)
                 == (try h.hex("kdfFixedInfo")))
         let kneg = OneStepKDF.derive(sharedSecret: z, label: .session, partyU: u, partyV: v, extra: signedInit.digest)
         #expect(SecretBytes(kneg) == SecretBytes(copying: try h.hex("Kneg")))
@@ -51,17 +53,20 @@ import Testing
         let eh = try h.object("ektHeader")
         let header = ExportedKeyToken.Header(
             domainID: try eh.hex("domainID"), domainKeyID: try eh.hex("domainKeyID"),
-            kind: try #require(ExportedKeyToken.Kind(rawValue: Int64(try eh.int("kind")))), subject: try eh.hex("subject"),
+            kind: try #require(ExportedKeyToken.Kind(rawValue: Int64(try eh.int("kind")))),
+            subject: try eh.hex("subject"),
             spec: try eh.string("spec"), notBefore: try eh.time("notBefore"), notAfter: try eh.time("notAfter"))
         #expect(header.derBytes == (try h.hex("ektHeaderDer")))
         #expect(header.subject == hostKey.digest)
-        let ektSealed = try AEAD.seal(sk, key: SymmetricKey(data: try h.hex("domainKey")), aad: header.derBytes,
-                                      iv: try h.hex("ektIV"))
+        let ektSealed = try AEAD.seal(
+            sk, key: SymmetricKey(data: try h.hex("domainKey")), aad: header.derBytes,
+            iv: try h.hex("ektIV"))
         #expect(ektSealed == (try h.hex("ektSealed")))
         let ekt = ExportedKeyToken(header: header, sealed: ektSealed)
         #expect(ekt.derBytes == (try h.hex("ektDer")))
-        let accept = SessionAccept(hsmID: try h.string("hsmID"), ephemeralKey: q2, initDigest: signedInit.digest,
-                                   esk: esk, ekt: ekt)
+        let accept = SessionAccept(
+            hsmID: try h.string("hsmID"), ephemeralKey: q2, initDigest: signedInit.digest,
+            esk: esk, ekt: ekt)
         #expect(accept.derBytes == (try h.hex("sessionAcceptDer")))
         #expect(Signing.toBeSigned(label: .sessionAccept, message: accept.derBytes) == (try h.hex("sig2ToBeSigned")))
         let sig2 = try h.hex("sig2")
@@ -82,7 +87,9 @@ import Testing
         #expect(backingEKT.header.derBytes == (try b.hex("headerDer")))
         #expect(backingEKT.header.kind == .backingKey)
         #expect(backingEKT.header.subject == (try b.hex("keyID")) + (try b.hex("backingKeyID")))
-        #expect(try AEAD.open(backingEKT.sealed, key: SymmetricKey(data: try h.hex("domainKey")), aad: backingEKT.header.derBytes)
+        #expect(
+            try AEAD.open(
+                backingEKT.sealed, key: SymmetricKey(data: try h.hex("domainKey")), aad: backingEKT.header.derBytes)
                 == SecretBytes(copying: try b.hex("HBK")))
 
         let context = try EncryptionContext(try s.context("context"))
@@ -104,7 +111,8 @@ import Testing
 
         let blob = try CiphertextBlob.seal(
             try s.hex("plaintext"), backingKey: SymmetricKey(data: try b.hex("HBK")), keyID: try b.hex("keyID"),
-            backingKeyID: try b.hex("backingKeyID"), context: context, nonce: try s.hex("blobNonce"), iv: try s.hex("blobIV"))
+            backingKeyID: try b.hex("backingKeyID"), context: context, nonce: try s.hex("blobNonce"),
+            iv: try s.hex("blobIV"))
         #expect(blob.bytes == (try s.hex("ciphertextBlob")))
         let result = SessionResult.ciphertext(blob.bytes)
         #expect(result.secretDER == SecretBytes(copying: try s.hex("sessionResultDer")))

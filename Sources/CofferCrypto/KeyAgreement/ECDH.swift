@@ -21,7 +21,9 @@ public enum ECDH {
     }
 
     /// Loads a private scalar given as big-endian bytes, left-padded to 48 bytes.
-    public static func privateKey(scalar: some Collection<UInt8>) throws(CofferCryptoError)
+    public static func privateKey(
+        scalar: some Collection<UInt8>
+    ) throws(CofferCryptoError)
         -> P384.KeyAgreement.PrivateKey
     {
         var bytes = Array(scalar)

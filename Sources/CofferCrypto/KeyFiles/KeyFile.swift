@@ -25,7 +25,7 @@ public enum KeyFile {
         guard fchmod(fd, 0o600) == 0 else {
             throw CofferCryptoError(.keyFile, "cannot set mode 0600 on \(path)")
         }
-        let written = pem.withUnsafeBytes { Glibc_write(fd, $0.baseAddress, $0.count) }
+        let written = pem.withUnsafeBytes { posixWrite(fd, $0.baseAddress, $0.count) }
         guard written == pem.count, fsync(fd) == 0 else {
             throw CofferCryptoError(.keyFile, "cannot write \(path)")
         }
@@ -40,7 +40,8 @@ public enum KeyFile {
         }
         guard info.st_mode & 0o077 == 0 else {
             throw CofferCryptoError(
-                .keyFile, "\(path) is readable by group or others (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 600 it"
+                .keyFile,
+                "\(path) is readable by group or others (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 600 it"
             )
         }
         guard var data = FileManager.default.contents(atPath: path) else {
@@ -56,6 +57,6 @@ public enum KeyFile {
 }
 
 /// `write(2)` under a name that does not clash with ``KeyFile/write(_:to:)``.
-private func Glibc_write(_ fd: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int {
+private func posixWrite(_ fd: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int {
     write(fd, buffer, count)
 }

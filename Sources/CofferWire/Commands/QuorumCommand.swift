@@ -127,6 +127,7 @@ public struct SignedCommand: DERMessage, Hashable {
 
     /// This command with `approval` added, or replacing that operator's earlier approval.
     public func adding(_ approval: Approval) -> SignedCommand {
-        SignedCommand(command: command, approvals: approvals.filter { $0.operatorID != approval.operatorID } + [approval])
+        SignedCommand(
+            command: command, approvals: approvals.filter { $0.operatorID != approval.operatorID } + [approval])
     }
 }

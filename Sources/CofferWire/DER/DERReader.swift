@@ -43,7 +43,8 @@ struct DERReader {
     /// The next field if it carries the context tag `number` (an IMPLICIT OPTIONAL field), else nil.
     mutating func optionalContext(_ number: UInt) -> ASN1Node? {
         var lookahead = iterator
-        guard let node = lookahead.next(), node.identifier == ASN1Identifier(tagWithNumber: number, tagClass: .contextSpecific)
+        guard let node = lookahead.next(),
+            node.identifier == ASN1Identifier(tagWithNumber: number, tagClass: .contextSpecific)
         else { return nil }
         iterator = lookahead
         return node

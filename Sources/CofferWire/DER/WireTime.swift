@@ -8,12 +8,14 @@ public struct WireTime: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     /// The earliest and latest instants the 4-digit year can express.
     public static let representable: ClosedRange<Int64> =
-        Self.seconds(year: 1, month: 1, day: 1, hour: 0, minute: 0, second: 0)
-        ... Self.seconds(year: 9999, month: 12, day: 31, hour: 23, minute: 59, second: 59)
+        Self.seconds(
+            year: 1, month: 1, day: 1, hour: 0, minute: 0, second: 0)...Self.seconds(
+            year: 9999, month: 12, day: 31, hour: 23, minute: 59, second: 59)
 
     /// A time from Unix seconds (clamped to the representable years).
     public init(secondsSinceEpoch: Int64) {
-        self.secondsSinceEpoch = min(max(secondsSinceEpoch, Self.representable.lowerBound), Self.representable.upperBound)
+        self.secondsSinceEpoch = min(
+            max(secondsSinceEpoch, Self.representable.lowerBound), Self.representable.upperBound)
     }
 
     /// Parses `YYYYMMDDHHMMSSZ`.

@@ -1,3 +1,4 @@
+import CofferCrypto
 import SwiftASN1
 
 /// `Envelope ::= SEQUENCE { version INTEGER (1), id INTEGER, body CHOICE { … } }` (PROTOCOL §7): every
@@ -137,8 +138,6 @@ public struct Envelope: DERMessage, Hashable {
         return BigEndianFrame.prefix(der.count) + der
     }
 }
-
-import CofferCrypto
 
 /// The 4-byte big-endian length prefix of a frame.
 enum BigEndianFrame {

@@ -69,7 +69,8 @@ public struct FrameEncoder: MessageToByteEncoder, Sendable {
 
     public func encode(data: ByteBuffer, out: inout ByteBuffer) throws {
         guard WireLimits.frameBytes.contains(data.readableBytes) else {
-            throw WireError(.frameTooLarge, "refusing to send a frame of \(data.readableBytes) bytes", code: .frameTooLarge)
+            throw WireError(
+                .frameTooLarge, "refusing to send a frame of \(data.readableBytes) bytes", code: .frameTooLarge)
         }
         out.writeInteger(UInt32(data.readableBytes))
         out.writeImmutableBuffer(data)

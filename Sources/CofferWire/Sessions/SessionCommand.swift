@@ -105,7 +105,8 @@ public enum SessionCommand: Sendable, Equatable {
                 spec: try r.name("spec"))
         case 2:
             let key = try ExportedKeyToken(node: try r.node("key"))
-            let plaintext = try DERReader.secretOctets(try r.node("plaintext"), "encrypt.plaintext", WireLimits.plaintextBytes)
+            let plaintext = try DERReader.secretOctets(
+                try r.node("plaintext"), "encrypt.plaintext", WireLimits.plaintextBytes)
             self = .encrypt(key: key, plaintext: plaintext, context: try EncryptionContext(node: try r.node("context")))
         case 3:
             self = .decrypt(

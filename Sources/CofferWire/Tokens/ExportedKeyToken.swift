@@ -86,7 +86,8 @@ public struct ExportedKeyToken: DERMessage, Hashable {
             try r.end()
             let subjectLength = kind == .session ? WireLimits.digestLength : 2 * WireLimits.keyIDLength
             guard subject.count == subjectLength else {
-                throw WireError(.badSize, "ExportedKeyToken.header.subject: \(subject.count) bytes, need \(subjectLength)")
+                throw WireError(
+                    .badSize, "ExportedKeyToken.header.subject: \(subject.count) bytes, need \(subjectLength)")
             }
             if kind != .backingKey && notAfter == nil {
                 throw WireError(.missingField, "notAfter is required for session and importWrapping tokens")
