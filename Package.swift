@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "coffer", targets: ["coffer"]),
         .library(name: "CofferCrypto", targets: ["CofferCrypto"]),
         .library(name: "CofferWire", targets: ["CofferWire"]),
+        .library(name: "CofferDomain", targets: ["CofferDomain"]),
         .library(name: "CofferFuzzing", targets: ["CofferFuzzing"]),
     ],
     dependencies: [
@@ -42,6 +43,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "CofferDomain",
+            dependencies: ["CofferCrypto", "CofferWire", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "CofferFuzzing",
             dependencies: ["CofferWire", "CofferCrypto", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
@@ -51,6 +57,8 @@ let package = Package(
             dependencies: [
                 "CofferCrypto",
                 "CofferWire",
+                "CofferDomain",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -64,6 +72,18 @@ let package = Package(
         .testTarget(
             name: "CofferCryptoTests",
             dependencies: ["CofferCrypto", "CofferTestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            resources: [.copy("Vectors")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CofferDomainTests",
+            dependencies: [
+                "CofferDomain",
+                "CofferWire",
+                "CofferCrypto",
+                "CofferTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             resources: [.copy("Vectors")],
             swiftSettings: swiftSettings
         ),
