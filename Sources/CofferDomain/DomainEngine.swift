@@ -92,7 +92,8 @@ public enum DomainEngine {
         guard identity.signingKey == hsm.signingPublicKey, identity.agreementKey == hsm.agreementPublicKey else {
             throw DomainError(.invalidArgument, "domain.create names another HSM (\(identity.hsmID)) as its member")
         }
-        let first = DomainKey(keyID: random.bytes(count: WireLimits.domainKeyIDLength), material: random.secret(count: 32))
+        let first = DomainKey(
+            keyID: random.bytes(count: WireLimits.domainKeyIDLength), material: random.secret(count: 32))
         let state = try DomainTransition.genesis(
             create, domainID: signed.command.domainID, firstKey: DomainKeyInfo(keyID: first.keyID, created: now))
         let token = try DomainTokenSealer.export(
@@ -106,7 +107,8 @@ public enum DomainEngine {
         else { throw DomainError(.malformed, "domain.join arguments") }
         // The token's own rules and parameters authenticate the command (§5).
         _ = try CommandVerifier.verify(signed, against: token.state, now: now)
-        guard let exporter = token.state.members.first(where: { $0.hsmID == token.exporter && $0.kind == .online }) else {
+        guard let exporter = token.state.members.first(where: { $0.hsmID == token.exporter && $0.kind == .online })
+        else {
             throw DomainError(.badExporter, "exporter \(token.exporter) is not an online member")
         }
         try TokenVerifier.checkSignature(token, by: exporter)

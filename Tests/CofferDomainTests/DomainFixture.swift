@@ -28,7 +28,9 @@ struct DomainFixture {
         let twoAdmins = Rule([Requirement(role: "admin", minimum: 2)])
         let adminAndAuditor = Rule([Requirement(role: "admin", minimum: 1), Requirement(role: "auditor", minimum: 1)])
         return DomainCommand.ruled.sorted().map { command in
-            CommandRule(command: command, alternatives: command == DomainCommand.rotateKeys ? [adminAndAuditor, twoAdmins] : [twoAdmins])
+            CommandRule(
+                command: command,
+                alternatives: command == DomainCommand.rotateKeys ? [adminAndAuditor, twoAdmins] : [twoAdmins])
         }
     }
 
@@ -41,24 +43,29 @@ struct DomainFixture {
     }
 
     func sign(_ command: QuorumCommand, by ids: [String]) throws -> SignedCommand {
-        SignedCommand(command: command, approvals: try ids.map { id in
-            guard let op = operators[id] else { throw FixtureError() }
-            return try CommandBuilder.approve(command, as: id, key: op.key)
-        })
+        SignedCommand(
+            command: command,
+            approvals: try ids.map { id in
+                guard let op = operators[id] else { throw FixtureError() }
+                return try CommandBuilder.approve(command, as: id, key: op.key)
+            })
     }
 
     /// Genesis on `hsm` with the three operators, retention `retention`.
     mutating func create(on hsm: HSMKeys, retention: Int = 2) throws -> (SignedCommand, DomainEngine.Outcome) {
         let create = DomainCreate(
-            name: "test", operators: operators.values.map(\.record), member: MemberAddition(identity: try identity(of: hsm), kind: .online),
+            name: "test", operators: operators.values.map(\.record),
+            member: MemberAddition(identity: try identity(of: hsm), kind: .online),
             hosts: [], rules: Self.rules,
-            parameters: Parameters(sessionLifetime: 3600, domainKeyRetention: retention, commandMaxAge: 86_400, clockSkew: 300))
+            parameters: Parameters(
+                sessionLifetime: 3600, domainKeyRetention: retention, commandMaxAge: 86_400, clockSkew: 300))
         let signed = try sign(command(.create(create), base: nil), by: ["alice", "bob", "carol"])
         return (signed, try DomainEngine.execute(signed, membership: nil, hsm: hsm, now: now, random: &random))
     }
 
     mutating func execute(
-        _ arguments: CommandArguments, on hsm: HSMKeys, _ membership: DomainMembership, by ids: [String] = ["alice", "bob"]
+        _ arguments: CommandArguments, on hsm: HSMKeys, _ membership: DomainMembership,
+        by ids: [String] = ["alice", "bob"]
     ) throws -> (SignedCommand, DomainEngine.Outcome) {
         let signed = try sign(command(arguments, base: membership.state), by: ids)
         return (signed, try DomainEngine.execute(signed, membership: membership, hsm: hsm, now: now, random: &random))

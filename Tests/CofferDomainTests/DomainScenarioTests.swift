@@ -32,18 +32,23 @@ import Testing
 
         // Add a host.
         let host = HSMKeys.generate().signingPublicKey
-        let (hostCommand, added) = try f.execute(.modifyHosts(add: [Host(id: "host-1", signingKey: host)], remove: []), on: hsmA, a)
+        let (hostCommand, added) = try f.execute(
+            .modifyHosts(add: [Host(id: "host-1", signingKey: host)], remove: []), on: hsmA, a)
         a = try #require(added.membership)
         tokens.append(added.token)
         try checkChain([(hsmA, a)])
         #expect(a.state.hosts.map(\.id) == ["host-1"])
 
         // A replayed command is refused (its base is gone).
-        #expect(domainErrorCode { _ = try DomainEngine.execute(hostCommand, membership: a, hsm: hsmA, now: f.now, random: &f.random) } == .staleBase)
+        #expect(
+            domainErrorCode {
+                _ = try DomainEngine.execute(hostCommand, membership: a, hsm: hsmA, now: f.now, random: &f.random)
+            } == .staleBase)
 
         // Add HSM B, then B joins with the token that lists it.
         let (_, withB) = try f.execute(
-            .modifyMembers(add: [MemberAddition(identity: try f.identity(of: hsmB), kind: .online)], remove: []), on: hsmA, a)
+            .modifyMembers(add: [MemberAddition(identity: try f.identity(of: hsmB), kind: .online)], remove: []),
+            on: hsmA, a)
         a = try #require(withB.membership)
         tokens.append(withB.token)
         let join = try f.sign(f.command(.join(withB.token), base: nil), by: ["alice", "carol"])
@@ -85,13 +90,18 @@ import Testing
 
         // A command signed by the removed operator is refused.
         let byCarol = try f.sign(f.command(.rotateKeys, base: a.state), by: ["alice", "carol"])
-        #expect(domainErrorCode { _ = try DomainEngine.execute(byCarol, membership: a, hsm: hsmA, now: f.now, random: &f.random) } == .unknownOperator)
+        #expect(
+            domainErrorCode {
+                _ = try DomainEngine.execute(byCarol, membership: a, hsm: hsmA, now: f.now, random: &f.random)
+            } == .unknownOperator)
 
         // An expired command is refused.
         let expiring = try f.sign(f.command(.rotateKeys, base: a.state, lifetime: 60), by: ["alice", "bob"])
-        #expect(domainErrorCode {
-            _ = try DomainEngine.execute(expiring, membership: a, hsm: hsmA, now: f.now.adding(seconds: 61), random: &f.random)
-        } == .timeWindow)
+        #expect(
+            domainErrorCode {
+                _ = try DomainEngine.execute(
+                    expiring, membership: a, hsm: hsmA, now: f.now.adding(seconds: 61), random: &f.random)
+            } == .timeWindow)
 
         // A token applied twice, or out of order, is refused.
         #expect(domainErrorCode { _ = try DomainEngine.apply(removed.token, to: a, hsm: hsmA) } == .staleBase)
@@ -105,14 +115,19 @@ import Testing
         let hsmB = HSMKeys.generate()
         var a = try #require(try f.create(on: hsmA).1.membership)
         let (_, withB) = try f.execute(
-            .modifyMembers(add: [MemberAddition(identity: try f.identity(of: hsmB), kind: .online)], remove: []), on: hsmA, a)
+            .modifyMembers(add: [MemberAddition(identity: try f.identity(of: hsmB), kind: .online)], remove: []),
+            on: hsmA, a)
         a = try #require(withB.membership)
         let join = try f.sign(f.command(.join(withB.token), base: nil), by: ["alice", "bob"])
-        let b = try #require(try DomainEngine.execute(join, membership: nil, hsm: hsmB, now: f.now, random: &f.random).membership)
+        let b = try #require(
+            try DomainEngine.execute(join, membership: nil, hsm: hsmB, now: f.now, random: &f.random).membership)
 
         // B cannot execute A's leave.
         let leaveA = try f.sign(f.command(.leave(hsmID: hsmA.hsmID), base: a.state), by: ["alice", "bob"])
-        #expect(domainErrorCode { _ = try DomainEngine.execute(leaveA, membership: b, hsm: hsmB, now: f.now, random: &f.random) } == .invalidArgument)
+        #expect(
+            domainErrorCode {
+                _ = try DomainEngine.execute(leaveA, membership: b, hsm: hsmB, now: f.now, random: &f.random)
+            } == .invalidArgument)
 
         let left = try DomainEngine.execute(leaveA, membership: a, hsm: hsmA, now: f.now, random: &f.random)
         #expect(left.membership == nil)
@@ -131,10 +146,12 @@ import Testing
         let hsmB = HSMKeys.generate()
         var a = try #require(try f.create(on: hsmA).1.membership)
         let (_, withB) = try f.execute(
-            .modifyMembers(add: [MemberAddition(identity: try f.identity(of: hsmB), kind: .online)], remove: []), on: hsmA, a)
+            .modifyMembers(add: [MemberAddition(identity: try f.identity(of: hsmB), kind: .online)], remove: []),
+            on: hsmA, a)
         a = try #require(withB.membership)
         let join = try f.sign(f.command(.join(withB.token), base: nil), by: ["alice", "bob"])
-        let b = try #require(try DomainEngine.execute(join, membership: nil, hsm: hsmB, now: f.now, random: &f.random).membership)
+        let b = try #require(
+            try DomainEngine.execute(join, membership: nil, hsm: hsmB, now: f.now, random: &f.random).membership)
         let (_, removed) = try f.execute(.modifyMembers(add: [], remove: [hsmB.hsmID]), on: hsmA, a)
         guard case .removed = try DomainEngine.apply(removed.token, to: b, hsm: hsmB) else {
             Issue.record("B must see itself removed")

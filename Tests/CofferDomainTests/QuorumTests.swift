@@ -27,7 +27,9 @@ import Testing
             #expect(verdict?.alternative == test["satisfiedAlternative"] as? Int, "tcId \(id)")
             if let verdict {
                 // Any valid assignment will do: distinct signers, each holding its slot's role.
-                let slots = alternatives[verdict.alternative].requirements.flatMap { Array(repeating: $0.role, count: $0.minimum) }
+                let slots = alternatives[verdict.alternative].requirements.flatMap {
+                    Array(repeating: $0.role, count: $0.minimum)
+                }
                 #expect(Set(verdict.assignment).count == verdict.assignment.count, "tcId \(id)")
                 for (slot, signer) in zip(slots, verdict.assignment) { #expect(roles[signer]?.contains(slot) == true) }
             }
@@ -43,7 +45,9 @@ import Testing
 
     @Test func matchingSucceedsWhereGreedyFails() {
         // amy (admin, auditor) sorts first; greedy gives her the admin slot and finds no auditor.
-        let signers = [Quorum.Signer(id: "amy", roles: ["admin", "auditor"]), Quorum.Signer(id: "bob", roles: ["admin"])]
+        let signers = [
+            Quorum.Signer(id: "amy", roles: ["admin", "auditor"]), Quorum.Signer(id: "bob", roles: ["admin"]),
+        ]
         let rule = Rule([Requirement(role: "admin", minimum: 1), Requirement(role: "auditor", minimum: 1)])
         #expect(!Self.greedy([rule], signers))
         #expect(Quorum.evaluate([rule], signers: signers)?.assignment == ["bob", "amy"])
@@ -68,9 +72,10 @@ import Testing
                 Quorum.Signer(id: "op\(index)", roles: roleNames.filter { _ in Bool.random(using: &generator) })
             }
             let alternatives = (0..<Int.random(in: 1...3, using: &generator)).map { _ in
-                Rule(roleNames.shuffled(using: &generator).prefix(Int.random(in: 1...3, using: &generator)).map {
-                    Requirement(role: $0, minimum: Int.random(in: 1...3, using: &generator))
-                })
+                Rule(
+                    roleNames.shuffled(using: &generator).prefix(Int.random(in: 1...3, using: &generator)).map {
+                        Requirement(role: $0, minimum: Int.random(in: 1...3, using: &generator))
+                    })
             }
             let verdict = Quorum.evaluate(alternatives, signers: signers)
             let reference = alternatives.firstIndex { Self.bruteForce($0, signers) }
@@ -100,7 +105,10 @@ import Testing
             var used: Set<String> = []
             for requirement in rule.requirements {
                 for _ in 0..<requirement.minimum {
-                    guard let signer = sorted.first(where: { !used.contains($0.id) && $0.roles.contains(requirement.role) })
+                    guard
+                        let signer = sorted.first(where: {
+                            !used.contains($0.id) && $0.roles.contains(requirement.role)
+                        })
                     else { return false }
                     used.insert(signer.id)
                 }

@@ -46,17 +46,20 @@ public enum CommandVerifier {
         }
         guard let verdict = Quorum.evaluate(rule.alternatives, signers: signers) else {
             throw DomainError(
-                .quorumNotMet, "\(signers.map(\.id).joined(separator: ", ")) do not meet any alternative for \(command.command)")
+                .quorumNotMet,
+                "\(signers.map(\.id).joined(separator: ", ")) do not meet any alternative for \(command.command)")
         }
         return Verified(arguments: arguments, verdict: verdict)
     }
 
     /// §5 (3): `issuedAt − clockSkew ≤ now ≤ expiresAt` and `expiresAt − issuedAt ≤ commandMaxAge`.
-    public static func checkWindow(_ command: QuorumCommand, parameters: Parameters, now: WireTime?) throws(DomainError) {
+    public static func checkWindow(_ command: QuorumCommand, parameters: Parameters, now: WireTime?) throws(DomainError)
+    {
         let issued = command.issuedAt.secondsSinceEpoch
         let expires = command.expiresAt.secondsSinceEpoch
         guard expires - issued <= Int64(parameters.commandMaxAge), expires >= issued else {
-            throw DomainError(.timeWindow, "the command is valid for longer than commandMaxAge (\(parameters.commandMaxAge) s)")
+            throw DomainError(
+                .timeWindow, "the command is valid for longer than commandMaxAge (\(parameters.commandMaxAge) s)")
         }
         guard let now else { return }
         guard issued - Int64(parameters.clockSkew) <= now.secondsSinceEpoch else {
@@ -77,7 +80,9 @@ public enum CommandVerifier {
             guard let op = operators.first(where: { $0.id == approval.operatorID }) else {
                 throw DomainError(.unknownOperator, "\(approval.operatorID) is not an operator of this domain")
             }
-            guard Signing.isValid(approval.signature, over: signed.command.derBytes, label: .quorumCommand, by: op.signingKey)
+            guard
+                Signing.isValid(
+                    approval.signature, over: signed.command.derBytes, label: .quorumCommand, by: op.signingKey)
             else {
                 throw DomainError(.badSignature, "the approval of \(approval.operatorID) does not verify")
             }
@@ -88,7 +93,9 @@ public enum CommandVerifier {
 
     /// `domain.create`: base epoch 0 and a zero digest, the time window under the tool-default
     /// parameters, and an approval by every operator the new state lists (§5). Returns the arguments.
-    public static func verifyCreate(_ signed: SignedCommand, now: WireTime?, checkTime: Bool = true) throws(DomainError)
+    public static func verifyCreate(
+        _ signed: SignedCommand, now: WireTime?, checkTime: Bool = true
+    ) throws(DomainError)
         -> DomainCreate
     {
         let command = signed.command
@@ -97,7 +104,8 @@ public enum CommandVerifier {
         }
         let create: DomainCreate
         do {
-            guard case .create(let parsed) = try CommandArguments(command: command.command, arguments: command.arguments)
+            guard
+                case .create(let parsed) = try CommandArguments(command: command.command, arguments: command.arguments)
             else { throw DomainError(.malformed, "domain.create arguments") }
             create = parsed
         } catch let error as DomainError {
@@ -113,7 +121,9 @@ public enum CommandVerifier {
         let missing = Set(create.operators.map(\.id)).subtracting(signers.map(\.id))
         guard missing.isEmpty, !signers.isEmpty else {
             throw DomainError(
-                .quorumNotMet, "domain.create is signed by every listed operator; missing: \(missing.sorted().joined(separator: ", "))")
+                .quorumNotMet,
+                "domain.create is signed by every listed operator; missing: \(missing.sorted().joined(separator: ", "))"
+            )
         }
         return create
     }

@@ -19,8 +19,11 @@ public enum DomainTransition {
         let identity = create.member.identity.identity
         let state = DomainState(
             domainID: domainID, name: create.name, epoch: 0, previous: genesisPrevious, operators: create.operators,
-            members: [Member(hsmID: identity.hsmID, signingKey: identity.signingKey, agreementKey: identity.agreementKey,
-                             kind: .online)],
+            members: [
+                Member(
+                    hsmID: identity.hsmID, signingKey: identity.signingKey, agreementKey: identity.agreementKey,
+                    kind: .online)
+            ],
             hosts: create.hosts, rules: create.rules, domainKeys: [firstKey], parameters: create.parameters)
         try DomainInvariants.check(state)
         return state
@@ -93,7 +96,8 @@ public enum DomainTransition {
         }
         let next = DomainState(
             domainID: state.domainID, name: state.name, epoch: state.epoch + 1, previous: state.digest,
-            operators: operators, members: members, hosts: hosts, rules: rules, domainKeys: keys, parameters: parameters)
+            operators: operators, members: members, hosts: hosts, rules: rules, domainKeys: keys, parameters: parameters
+        )
         try DomainInvariants.check(next)
         return next
     }
@@ -114,7 +118,8 @@ public enum DomainTransition {
 
     private static func member(_ addition: MemberAddition) -> Member {
         let identity = addition.identity.identity
-        return Member(hsmID: identity.hsmID, signingKey: identity.signingKey, agreementKey: identity.agreementKey,
-                      kind: addition.kind)
+        return Member(
+            hsmID: identity.hsmID, signingKey: identity.signingKey, agreementKey: identity.agreementKey,
+            kind: addition.kind)
     }
 }

@@ -82,7 +82,9 @@ public enum DomainTokenSealer {
             partyV: OneStepKDF.partyInfo(id: member.hsmID, publicKey: member.agreementKey), extra: digest)
     }
 
-    private static func ecdh(_ key: P384.KeyAgreement.PrivateKey, _ peer: P384PublicKey) throws(DomainError) -> SecretBytes {
+    private static func ecdh(
+        _ key: P384.KeyAgreement.PrivateKey, _ peer: P384PublicKey
+    ) throws(DomainError) -> SecretBytes {
         do {
             return try ECDH.sharedSecret(key, peer)
         } catch {

@@ -35,7 +35,8 @@ public enum TokenVerifier {
             verified.arguments, to: previous, executor: token.exporter,
             newKey: verified.arguments == .rotateKeys ? newKey : nil)
         guard expected.derBytes == state.derBytes else {
-            throw DomainError(.stateMismatch, "the token's state is not what \(token.authorization.command.command) produces")
+            throw DomainError(
+                .stateMismatch, "the token's state is not what \(token.authorization.command.command) produces")
         }
         try checkRecipients(token)
     }
@@ -52,7 +53,8 @@ public enum TokenVerifier {
         }
         let create = try CommandVerifier.verifyCreate(token.authorization, now: nil, checkTime: false)
         guard let first = state.domainKeys.first else { throw DomainError(.stateMismatch, "no domain key") }
-        let expected = try DomainTransition.genesis(create, domainID: token.authorization.command.domainID, firstKey: first)
+        let expected = try DomainTransition.genesis(
+            create, domainID: token.authorization.command.domainID, firstKey: first)
         guard expected.derBytes == state.derBytes else {
             throw DomainError(.stateMismatch, "the genesis state is not what its domain.create produces")
         }
@@ -64,7 +66,8 @@ public enum TokenVerifier {
     }
 
     /// Verifies a whole chain from the pinned genesis digest; returns each verified state in order.
-    public static func verifyChain(_ tokens: [DomainToken], genesisDigest: [UInt8]) throws(DomainError) -> [DomainState] {
+    public static func verifyChain(_ tokens: [DomainToken], genesisDigest: [UInt8]) throws(DomainError) -> [DomainState]
+    {
         guard let genesis = tokens.first else { throw DomainError(.wrongGenesis, "no tokens") }
         try verifyGenesis(genesis, pinnedDigest: genesisDigest)
         var states = [genesis.state]
@@ -76,7 +79,8 @@ public enum TokenVerifier {
     }
 
     static func checkSignature(_ token: DomainToken, by exporter: Member) throws(DomainError) {
-        guard Signing.isValid(token.signature, over: token.toBeSigned, label: .domainToken, by: exporter.signingKey) else {
+        guard Signing.isValid(token.signature, over: token.toBeSigned, label: .domainToken, by: exporter.signingKey)
+        else {
             throw DomainError(.badSignature, "the exporter's signature over the token does not verify")
         }
     }
