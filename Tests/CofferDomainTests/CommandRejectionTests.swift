@@ -75,7 +75,8 @@ import Testing
 
     @Test mutating func oneBadSignatureRefusesTheWholeCommand() throws {
         let c = f.command(.rotateKeys, base: membership.state)
-        let forged = try CommandBuilder.approve(c, as: "carol", key: P384.Signing.PrivateKey())  // carol's name, another key
+        // carol's name, another key.
+        let forged = try CommandBuilder.approve(c, as: "carol", key: P384.Signing.PrivateKey())
         let signed = SignedCommand(command: c, approvals: (try f.sign(c, by: ["alice", "bob"])).approvals + [forged])
         #expect(run(signed) == .badSignature)
         // A signature over another command does not count either.
