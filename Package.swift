@@ -19,6 +19,8 @@ let package = Package(
         .library(name: "CofferCrypto", targets: ["CofferCrypto"]),
         .library(name: "CofferWire", targets: ["CofferWire"]),
         .library(name: "CofferDomain", targets: ["CofferDomain"]),
+        .library(name: "CofferHSM", targets: ["CofferHSM"]),
+        .library(name: "CofferHSMClient", targets: ["CofferHSMClient"]),
         .library(name: "CofferFuzzing", targets: ["CofferFuzzing"]),
     ],
     dependencies: [
@@ -26,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.3.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
     ],
     targets: [
         .target(
@@ -47,6 +50,27 @@ let package = Package(
             dependencies: ["CofferCrypto", "CofferWire", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
+        .target(name: "CCofferSystem"),
+        .target(
+            name: "CofferHSM",
+            dependencies: [
+                "CofferDomain", "CofferWire", "CofferCrypto", "CCofferSystem",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CofferHSMClient",
+            dependencies: [
+                "CofferDomain", "CofferWire", "CofferCrypto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "CofferFuzzing",
             dependencies: ["CofferWire", "CofferCrypto", .product(name: "NIOCore", package: "swift-nio")],
@@ -58,7 +82,12 @@ let package = Package(
                 "CofferCrypto",
                 "CofferWire",
                 "CofferDomain",
+                "CofferHSM",
+                "CofferHSMClient",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

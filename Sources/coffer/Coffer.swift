@@ -4,7 +4,7 @@ import Foundation
 /// The one Coffer executable (DESIGN.md): `dev`, and later `hsm`, `host`, `operator`, `command`,
 /// `domain`, `recovery` and `bench` as the issues that build them land.
 @main
-struct Coffer: ParsableCommand {
+struct Coffer: AsyncParsableCommand {
     /// The version `coffer --version` prints.
     static let version = "0.1.0-dev"
 
@@ -17,7 +17,9 @@ struct Coffer: ParsableCommand {
             See README.md and docs/.
             """,
         version: version,
-        subcommands: [Dev.self]
+        subcommands: [
+            Dev.self, HSMCommandGroup.self, OperatorCommand.self, CommandCommand.self, DomainCommandGroup.self,
+        ]
     )
 }
 

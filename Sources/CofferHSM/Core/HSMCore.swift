@@ -1,0 +1,135 @@
+import CofferCrypto
+import CofferDomain
+import CofferWire
+
+/// The HSM as a state machine (PROTOCOL §3, §5, §7, §10): uninitialized → operational → wiped.
+///
+/// A pure function of (its volatile state, the request, the time, randomness): no I/O, no clock, no
+/// locks. The NIO server owns one and feeds it envelopes; tests drive it directly.
+public struct HSMCore: Sendable {
+    private enum State: Sendable {
+        /// A fresh identity, no domain: answers identify, domain.create and domain.join.
+        case uninitialized(HSMKeys)
+        /// A member of a domain.
+        case operational(HSMKeys, DomainMembership)
+        /// Everything dropped (shutdown): answers nothing but failure(wrongState).
+        case wiped
+    }
+
+    private var state: State
+
+    /// What the server should do after answering.
+    public enum Effect: Equatable, Sendable {
+        /// Nothing more.
+        case none
+        /// The HSM left or was removed from its domain and now has a fresh identity (§5).
+        case restartedWithNewIdentity(hsmID: String)
+    }
+
+    /// A new HSM with a fresh identity.
+    public init(keys: HSMKeys = .generate()) {
+        state = .uninitialized(keys)
+    }
+
+    /// The current hsmID (nil once wiped).
+    public var hsmID: String? {
+        switch state {
+        case .uninitialized(let keys), .operational(let keys, _): keys.hsmID
+        case .wiped: nil
+        }
+    }
+
+    /// The domain state, when operational.
+    public var domainState: DomainState? {
+        switch state {
+        case .operational(_, let membership): membership.state
+        case .uninitialized, .wiped: nil
+        }
+    }
+
+    /// Drops every key (domain keys and identity keys); `SecretBytes` zeroize as they are released.
+    public mutating func wipe() {
+        state = .wiped
+    }
+
+    /// Answers one request envelope.
+    public mutating func handle(
+        _ envelope: Envelope, now: WireTime, random: inout some RandomSource
+    ) -> (answer: Envelope, effect: Effect) {
+        guard WireLimits.requestIDRange.contains(envelope.id) else {
+            return (Envelope(id: 0, body: .failure(Failure(.malformed, "a request id is 1 … 2^63−1"))), .none)
+        }
+        let (body, effect) = answer(envelope.body, now: now, random: &random)
+        return (Envelope(id: envelope.id, body: body), effect)
+    }
+
+    private mutating func answer(
+        _ body: Envelope.Body, now: WireTime, random: inout some RandomSource
+    ) -> (Envelope.Body, Effect) {
+        switch (body, state) {
+        case (_, .wiped):
+            return (.failure(Failure(.wrongState, "this HSM has been wiped")), .none)
+        case (.identify(let challenge), .uninitialized(let keys)):
+            return (identity(keys, challenge: challenge, domain: nil), .none)
+        case (.identify(let challenge), .operational(let keys, let membership)):
+            return (
+                identity(keys, challenge: challenge, domain: (membership.state.domainID, membership.state.epoch)), .none
+            )
+        case (.command(let signed), .uninitialized(let keys)):
+            return execute(signed, keys: keys, membership: nil, now: now, random: &random)
+        case (.command(let signed), .operational(let keys, let membership)):
+            return execute(signed, keys: keys, membership: membership, now: now, random: &random)
+        case (.applyToken, .uninitialized):
+            return (.failure(Failure(.wrongState, "an uninitialized HSM joins with domain.join")), .none)
+        case (.applyToken(let token), .operational(let keys, let membership)):
+            do {
+                switch try DomainEngine.apply(token, to: membership, hsm: keys) {
+                case .updated(let next):
+                    state = .operational(keys, next)
+                    return (.token(token), .none)
+                case .removed:
+                    let fresh = HSMKeys.generate()
+                    state = .uninitialized(fresh)
+                    return (.token(token), .restartedWithNewIdentity(hsmID: fresh.hsmID))
+                }
+            } catch {
+                return (.failure(Failure(error.failureCode, error.message)), .none)
+            }
+        case (.currentToken, .uninitialized):
+            return (.failure(Failure(.wrongState, "this HSM is not a member of a domain")), .none)
+        case (.currentToken, .operational(_, let membership)):
+            return (.token(membership.token), .none)
+        case (.sessionInit, _), (.sessionRequest, _):
+            return (.failure(Failure(.unsupported, "sessions are not served by this build yet")), .none)
+        case (.identity, _), (.token, _), (.accept, _), (.sessionResponse, _), (.failure, _):
+            return (.failure(Failure(.malformed, "an answer kind sent as a request")), .none)
+        }
+    }
+
+    private func identity(_ keys: HSMKeys, challenge: [UInt8], domain: ([UInt8], Int64)?) -> Envelope.Body {
+        do {
+            return .identity(try keys.signedIdentity(challenge: challenge, domain: domain.map { ($0.0, $0.1) }))
+        } catch {
+            return .failure(Failure(.internal, "signing the identity failed"))
+        }
+    }
+
+    private mutating func execute(
+        _ signed: SignedCommand, keys: HSMKeys, membership: DomainMembership?, now: WireTime,
+        random: inout some RandomSource
+    ) -> (Envelope.Body, Effect) {
+        do {
+            let outcome = try DomainEngine.execute(signed, membership: membership, hsm: keys, now: now, random: &random)
+            if let next = outcome.membership {
+                state = .operational(keys, next)
+                return (.token(outcome.token), .none)
+            }
+            // domain.leave: answer with the token, then wipe everything and start over (§5).
+            let fresh = HSMKeys.generate()
+            state = .uninitialized(fresh)
+            return (.token(outcome.token), .restartedWithNewIdentity(hsmID: fresh.hsmID))
+        } catch {
+            return (.failure(Failure(error.failureCode, error.message)), .none)
+        }
+    }
+}
