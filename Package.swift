@@ -117,6 +117,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "CofferHSMTests",
+            dependencies: [
+                "CofferHSM", "CofferHSMClient", "CofferDomain", "CofferWire", "CofferCrypto", "CofferTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "CofferWireTests",
             dependencies: [
                 "CofferWire",

@@ -1,0 +1,124 @@
+import CofferCrypto
+import CofferHSMClient
+import CofferWire
+import Foundation
+import NIOCore
+import NIOPosix
+import Testing
+
+/// A real `coffer hsm` process on loopback, as an operator runs it.
+@Suite(.serialized) struct HSMProcessTests {
+    /// The `coffer` executable built next to this test bundle.
+    static var cofferPath: String {
+        let runner = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var folder = runner.deletingLastPathComponent()
+        while folder.path != "/" {
+            let candidate = folder.appendingPathComponent("coffer").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            folder = folder.deletingLastPathComponent()
+        }
+        return ".build/debug/coffer"
+    }
+
+    /// Starts `coffer hsm` on a free port and waits for its "listening" line.
+    static func startHSM() throws -> (process: Process, address: HSMAddress, log: URL) {
+        let port = Int.random(in: 20_000...40_000)
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("coffer-hsm-\(port).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: cofferPath)
+        process.arguments = ["hsm", "--listen", "127.0.0.1:\(port)"]
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        for _ in 0..<100 {
+            if let text = try? String(contentsOf: log, encoding: .utf8), text.contains("listening on") { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return (process, .tcp(host: "127.0.0.1", port: port), log)
+    }
+
+    @Test func theProcessDisablesCoreDumpsLocksMemoryAndWipesOnSIGTERM() async throws {
+        let (process, address, log) = try Self.startHSM()
+        defer { if process.isRunning { process.terminate() } }
+        let pid = process.processIdentifier
+        let limits = try String(contentsOfFile: "/proc/\(pid)/limits", encoding: .utf8)
+        let coreLine = try #require(limits.split(separator: "\n").first { $0.hasPrefix("Max core file size") })
+        #expect(
+            coreLine.split(separator: " ", omittingEmptySubsequences: true).dropFirst(4).prefix(2) == ["0", "0"],
+            "core dumps must be off: \(coreLine)")
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        let locked =
+            status.split(separator: "\n").first { $0.hasPrefix("VmLck:") }.map { !$0.contains(" 0 kB") } ?? false
+        let warned = (try String(contentsOf: log, encoding: .utf8)).contains("memory is not locked")
+        #expect(locked || warned, "memory locked (VmLck > 0) or the warning logged")
+
+        let connection = try await HSMConnection.connect(to: address)
+        let answer = try await connection.request(.identify(challenge: [UInt8](repeating: 3, count: 16)))
+        guard case .identity = answer else {
+            Issue.record("the HSM must answer identify")
+            return
+        }
+        await connection.close()
+
+        kill(pid, SIGTERM)
+        // Not a timing assertion: a generous bound so that a hang fails the test instead of stalling it.
+        for _ in 0..<200 where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!process.isRunning, "the HSM must exit after SIGTERM")
+        #expect(process.terminationStatus == 0)
+        #expect((try String(contentsOf: log, encoding: .utf8)).contains("wiped every key"))
+    }
+
+    @Test func theSocketAnswersMalformedFramesAndClosesOnOversizedOnes() async throws {
+        let (process, address, _) = try Self.startHSM()
+        defer { process.terminate() }
+        guard case .tcp(let host, let port) = address else { return }
+        let socket = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        try await socket.executeThenClose { inbound, outbound in
+            var iterator = inbound.makeAsyncIterator()
+            // An empty frame: failure(malformed) with id 0, connection kept.
+            try await outbound.write(ByteBuffer(bytes: [0, 0, 0, 0]))
+            var received = ByteBuffer()
+            func nextFrame() async throws -> Envelope? {
+                while true {
+                    if let frame = try FrameParser.nextFrame(from: &received), case .body(let body) = frame {
+                        return try Envelope(derEncoded: Array(body.readableBytesView))
+                    }
+                    guard var more = try await iterator.next() else { return nil }
+                    received.writeBuffer(&more)
+                }
+            }
+            let first = try #require(try await nextFrame())
+            #expect(first.id == 0)
+            guard case .failure(let failure) = first.body else {
+                Issue.record("expected failure")
+                return
+            }
+            #expect(failure.code == .malformed)
+            // Garbage with a readable id: answered with that id.
+            let version2 = Envelope(id: 42, body: .currentToken).derBytes
+            var patched = version2
+            patched[4] = 2  // version 2
+            try await outbound.write(ByteBuffer(bytes: BigEndian.uint32(UInt32(patched.count)) + patched))
+            let second = try #require(try await nextFrame())
+            #expect(second.id == 42)
+            guard case .failure(let unsupported) = second.body else {
+                Issue.record("expected failure")
+                return
+            }
+            #expect(unsupported.code == .unsupported)
+            // A request still works on the same connection.
+            try await outbound.write(ByteBuffer(bytes: Envelope(id: 43, body: .currentToken).frame))
+            #expect(try await nextFrame()?.id == 43)
+            // An oversized length: the connection closes without an answer.
+            try await outbound.write(ByteBuffer(bytes: [0x00, 0x10, 0x00, 0x01]))
+            #expect(try await nextFrame() == nil)
+        }
+    }
+}
