@@ -94,7 +94,7 @@ let package = Package(
         ),
         .target(
             name: "CofferTestSupport",
-            dependencies: ["CofferCrypto"],
+            dependencies: ["CofferCrypto", "CofferWire", "CofferDomain", .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/CofferTestSupport",
             swiftSettings: swiftSettings
         ),

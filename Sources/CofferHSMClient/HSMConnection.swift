@@ -38,8 +38,16 @@ public final class HSMConnection: Sendable {
         return HSMConnection(channel: channel, handler: handler)
     }
 
-    /// Sends `body` and waits for its answer.
-    public func request(_ body: Envelope.Body) async throws -> Envelope.Body {
+    /// Whether the connection is still open.
+    public var isActive: Bool { channel.isActive }
+
+    /// Sends `body` and waits for its answer; fails with ``HSMClientError/Code/transport`` when the
+    /// connection closes, the write fails, or no answer comes within `timeout`.
+    public func request(
+        _ body: Envelope.Body, timeout: TimeAmount = .seconds(10)
+    ) async throws(HSMClientError)
+        -> Envelope.Body
+    {
         let id = nextID.withLockedValue { value -> Int64 in
             defer { value = value == Int64.max ? 1 : value + 1 }
             return value
@@ -47,10 +55,25 @@ public final class HSMConnection: Sendable {
         let promise = channel.eventLoop.makePromise(of: Envelope.self)
         let bytes = Envelope(id: id, body: body).derBytes
         channel.eventLoop.execute { [handler, channel] in
+            guard channel.isActive else {
+                promise.fail(HSMClientError(.transport, "the connection to the HSM is closed"))
+                return
+            }
             handler.register(id: id, promise: promise)
-            channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil)
+            channel.writeAndFlush(ByteBuffer(bytes: bytes)).whenFailure { error in
+                handler.fail(id: id, HSMClientError(.transport, "writing to the HSM failed: \(error)"))
+            }
+            channel.eventLoop.scheduleTask(in: timeout) {
+                handler.fail(id: id, HSMClientError(.transport, "no answer from the HSM within \(timeout)"))
+            }
         }
-        return try await promise.futureResult.get().body
+        do {
+            return try await promise.futureResult.get().body
+        } catch let error as HSMClientError {
+            throw error
+        } catch {
+            throw HSMClientError(.transport, "\(error)")
+        }
     }
 
     /// Closes the connection.
@@ -68,23 +91,25 @@ final class ResponseHandler: ChannelInboundHandler, @unchecked Sendable {
 
     func register(id: Int64, promise: EventLoopPromise<Envelope>) { pending[id] = promise }
 
+    func fail(id: Int64, _ error: HSMClientError) { pending.removeValue(forKey: id)?.fail(error) }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard case .body(let buffer) = unwrapInboundIn(data),
             let envelope = try? Envelope(derEncoded: Array(buffer.readableBytesView))
         else {
-            failAll(HSMClientError("the HSM sent a frame that is not a valid envelope"))
+            failAll(HSMClientError(.transport, "the HSM sent a frame that is not a valid envelope"))
             context.close(promise: nil)
             return
         }
         if let promise = pending.removeValue(forKey: envelope.id) {
             promise.succeed(envelope)
         } else if envelope.id == 0, case .failure(let failure) = envelope.body {
-            failAll(HSMClientError("the HSM refused a frame: \(failure.code) \(failure.message)"))
+            failAll(HSMClientError(.transport, "the HSM refused a frame: \(failure.code) \(failure.message)"))
         }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        failAll(HSMClientError("the connection to the HSM closed"))
+        failAll(HSMClientError(.transport, "the connection to the HSM closed"))
         context.fireChannelInactive()
     }
 
@@ -98,10 +123,4 @@ final class ResponseHandler: ChannelInboundHandler, @unchecked Sendable {
         pending = [:]
         for promise in waiting.values { promise.fail(error) }
     }
-}
-
-/// A transport-level failure talking to an HSM.
-public struct HSMClientError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
 }

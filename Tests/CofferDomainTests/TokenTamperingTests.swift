@@ -1,5 +1,6 @@
 import CofferCrypto
 import CofferDomain
+import CofferTestSupport
 import CofferWire
 import Crypto
 import Testing

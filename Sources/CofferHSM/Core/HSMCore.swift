@@ -10,8 +10,8 @@ public struct HSMCore: Sendable {
     private enum State: Sendable {
         /// A fresh identity, no domain: answers identify, domain.create and domain.join.
         case uninitialized(HSMKeys)
-        /// A member of a domain.
-        case operational(HSMKeys, DomainMembership)
+        /// A member of a domain, with its session bookkeeping.
+        case operational(HSMKeys, DomainMembership, SessionService)
         /// Everything dropped (shutdown): answers nothing but failure(wrongState).
         case wiped
     }
@@ -34,7 +34,7 @@ public struct HSMCore: Sendable {
     /// The current hsmID (nil once wiped).
     public var hsmID: String? {
         switch state {
-        case .uninitialized(let keys), .operational(let keys, _): keys.hsmID
+        case .uninitialized(let keys), .operational(let keys, _, _): keys.hsmID
         case .wiped: nil
         }
     }
@@ -42,7 +42,7 @@ public struct HSMCore: Sendable {
     /// The domain state, when operational.
     public var domainState: DomainState? {
         switch state {
-        case .operational(_, let membership): membership.state
+        case .operational(_, let membership, _): membership.state
         case .uninitialized, .wiped: nil
         }
     }
@@ -71,21 +71,21 @@ public struct HSMCore: Sendable {
             return (.failure(Failure(.wrongState, "this HSM has been wiped")), .none)
         case (.identify(let challenge), .uninitialized(let keys)):
             return (identity(keys, challenge: challenge, domain: nil), .none)
-        case (.identify(let challenge), .operational(let keys, let membership)):
+        case (.identify(let challenge), .operational(let keys, let membership, _)):
             return (
                 identity(keys, challenge: challenge, domain: (membership.state.domainID, membership.state.epoch)), .none
             )
         case (.command(let signed), .uninitialized(let keys)):
-            return execute(signed, keys: keys, membership: nil, now: now, random: &random)
-        case (.command(let signed), .operational(let keys, let membership)):
-            return execute(signed, keys: keys, membership: membership, now: now, random: &random)
+            return execute(signed, keys: keys, membership: nil, sessions: SessionService(), now: now, random: &random)
+        case (.command(let signed), .operational(let keys, let membership, let sessions)):
+            return execute(signed, keys: keys, membership: membership, sessions: sessions, now: now, random: &random)
         case (.applyToken, .uninitialized):
             return (.failure(Failure(.wrongState, "an uninitialized HSM joins with domain.join")), .none)
-        case (.applyToken(let token), .operational(let keys, let membership)):
+        case (.applyToken(let token), .operational(let keys, let membership, let sessions)):
             do {
                 switch try DomainEngine.apply(token, to: membership, hsm: keys) {
                 case .updated(let next):
-                    state = .operational(keys, next)
+                    state = .operational(keys, next, sessions)
                     return (.token(token), .none)
                 case .removed:
                     let fresh = HSMKeys.generate()
@@ -97,10 +97,37 @@ public struct HSMCore: Sendable {
             }
         case (.currentToken, .uninitialized):
             return (.failure(Failure(.wrongState, "this HSM is not a member of a domain")), .none)
-        case (.currentToken, .operational(_, let membership)):
+        case (.currentToken, .operational(_, let membership, _)):
             return (.token(membership.token), .none)
-        case (.sessionInit, _), (.sessionRequest, _):
-            return (.failure(Failure(.unsupported, "sessions are not served by this build yet")), .none)
+        case (.sessionInit, .uninitialized), (.sessionRequest, .uninitialized):
+            return (.failure(Failure(.wrongState, "this HSM is not a member of a domain")), .none)
+        case (.sessionInit(let signedInit), .operational(let keys, let membership, var sessions)):
+            guard membership.state.members.contains(where: { keys.isMember($0) && $0.kind == .online }) else {
+                return (.failure(Failure(.wrongState, "only an online member serves sessions")), .none)
+            }
+            state = .wiped  // releases the enum's copy, so `sessions` is mutated in place (no CoW copy)
+            do {
+                let accept = try SessionAcceptor.accept(
+                    signedInit, membership: membership, hsm: keys, now: now, usage: &sessions.usage, random: &random)
+                state = .operational(keys, membership, sessions)
+                return (.accept(accept), .none)
+            } catch {
+                state = .operational(keys, membership, sessions)
+                return (.failure(error), .none)
+            }
+        case (.sessionRequest(let request), .operational(let keys, let membership, var sessions)):
+            guard membership.state.members.contains(where: { keys.isMember($0) && $0.kind == .online }) else {
+                return (.failure(Failure(.wrongState, "only an online member serves sessions")), .none)
+            }
+            state = .wiped  // releases the enum's copy, so the replay tables are mutated in place
+            do {
+                let response = try sessions.serve(request, membership: membership, now: now, random: &random)
+                state = .operational(keys, membership, sessions)
+                return (.sessionResponse(response), .none)
+            } catch {
+                state = .operational(keys, membership, sessions)
+                return (.failure(error), .none)
+            }
         case (.identity, _), (.token, _), (.accept, _), (.sessionResponse, _), (.failure, _):
             return (.failure(Failure(.malformed, "an answer kind sent as a request")), .none)
         }
@@ -115,13 +142,13 @@ public struct HSMCore: Sendable {
     }
 
     private mutating func execute(
-        _ signed: SignedCommand, keys: HSMKeys, membership: DomainMembership?, now: WireTime,
+        _ signed: SignedCommand, keys: HSMKeys, membership: DomainMembership?, sessions: SessionService, now: WireTime,
         random: inout some RandomSource
     ) -> (Envelope.Body, Effect) {
         do {
             let outcome = try DomainEngine.execute(signed, membership: membership, hsm: keys, now: now, random: &random)
             if let next = outcome.membership {
-                state = .operational(keys, next)
+                state = .operational(keys, next, sessions)
                 return (.token(outcome.token), .none)
             }
             // domain.leave: answer with the token, then wipe everything and start over (§5).

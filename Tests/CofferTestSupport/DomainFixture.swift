@@ -5,26 +5,26 @@ import Crypto
 
 /// A domain under test: three operators, HSMs, a clock, a seeded random source, and helpers that build,
 /// sign and execute commands the way operators and HSMs do.
-struct DomainFixture {
-    struct OperatorKey {
-        let id: String
-        let key: P384.Signing.PrivateKey
-        let roles: [String]
-        var record: Operator { Operator(id: id, signingKey: P384PublicKey(key.publicKey), roles: roles) }
+public struct DomainFixture {
+    public struct OperatorKey {
+        public let id: String
+        public let key: P384.Signing.PrivateKey
+        public let roles: [String]
+        public var record: Operator { Operator(id: id, signingKey: P384PublicKey(key.publicKey), roles: roles) }
     }
 
-    var operators: [String: OperatorKey] = [:]
-    var random = SeededRandom(seed: "domain fixture")
-    var now = WireTime(generalizedTime: Array("20260101000000Z".utf8))!
+    public var operators: [String: OperatorKey] = [:]
+    public var random = SeededRandom(seed: "domain fixture")
+    public var now = WireTime(generalizedTime: Array("20260101000000Z".utf8))!
 
-    init() {
+    public init() {
         for (id, roles) in [("alice", ["admin"]), ("bob", ["admin"]), ("carol", ["admin", "auditor"])] {
             operators[id] = OperatorKey(id: id, key: P384.Signing.PrivateKey(), roles: roles)
         }
     }
 
     /// admin ≥ 2 for everything; rotateKeys also by admin + auditor.
-    static var rules: [CommandRule] {
+    public static var rules: [CommandRule] {
         let twoAdmins = Rule([Requirement(role: "admin", minimum: 2)])
         let adminAndAuditor = Rule([Requirement(role: "admin", minimum: 1), Requirement(role: "auditor", minimum: 1)])
         return DomainCommand.ruled.sorted().map { command in
@@ -34,15 +34,17 @@ struct DomainFixture {
         }
     }
 
-    func identity(of hsm: HSMKeys) throws -> SignedIdentity {
+    public func identity(of hsm: HSMKeys) throws -> SignedIdentity {
         try hsm.signedIdentity(challenge: [UInt8](repeating: 1, count: 16))
     }
 
-    mutating func command(_ arguments: CommandArguments, base: DomainState?, lifetime: Int64 = 3600) -> QuorumCommand {
+    public mutating func command(
+        _ arguments: CommandArguments, base: DomainState?, lifetime: Int64 = 3600
+    ) -> QuorumCommand {
         CommandBuilder.command(arguments, base: base, issuedAt: now, lifetime: lifetime, random: &random)
     }
 
-    func sign(_ command: QuorumCommand, by ids: [String]) throws -> SignedCommand {
+    public func sign(_ command: QuorumCommand, by ids: [String]) throws -> SignedCommand {
         SignedCommand(
             command: command,
             approvals: try ids.map { id in
@@ -52,7 +54,7 @@ struct DomainFixture {
     }
 
     /// Genesis on `hsm` with the three operators, retention `retention`.
-    mutating func create(on hsm: HSMKeys, retention: Int = 2) throws -> (SignedCommand, DomainEngine.Outcome) {
+    public mutating func create(on hsm: HSMKeys, retention: Int = 2) throws -> (SignedCommand, DomainEngine.Outcome) {
         let create = DomainCreate(
             name: "test", operators: operators.values.map(\.record),
             member: MemberAddition(identity: try identity(of: hsm), kind: .online),
@@ -63,7 +65,7 @@ struct DomainFixture {
         return (signed, try DomainEngine.execute(signed, membership: nil, hsm: hsm, now: now, random: &random))
     }
 
-    mutating func execute(
+    public mutating func execute(
         _ arguments: CommandArguments, on hsm: HSMKeys, _ membership: DomainMembership,
         by ids: [String] = ["alice", "bob"]
     ) throws -> (SignedCommand, DomainEngine.Outcome) {
@@ -72,10 +74,12 @@ struct DomainFixture {
     }
 }
 
-struct FixtureError: Error {}
+public struct FixtureError: Error {
+    public init() {}
+}
 
 /// Runs `body` and returns the DomainError code it throws, or nil.
-func domainErrorCode(_ body: () throws -> Void) -> DomainError.Code? {
+public func domainErrorCode(_ body: () throws -> Void) -> DomainError.Code? {
     do {
         try body()
         return nil

@@ -1,0 +1,78 @@
+import CofferCrypto
+import CofferDomain
+import CofferWire
+import Crypto
+
+/// The HSM's side of the session handshake (PROTOCOL §7, step 2): checks a host's `SignedInit` in the
+/// order the spec gives, then answers with `ESK` (SK under the negotiated key) and the session `EKT`
+/// (SK under the active domain key), all signed as `Sig2`.
+enum SessionAcceptor {
+    static func accept(
+        _ signedInit: SignedInit, membership: DomainMembership, hsm: HSMKeys, now: WireTime,
+        usage: inout DomainKeyUsage, random: inout some RandomSource
+    ) throws(Failure) -> SignedAccept {
+        let state = membership.state
+        let offer = signedInit.initMessage
+        guard offer.domainID == state.domainID else { throw Failure(.wrongDomain, "the session is for another domain") }
+        guard let host = state.hosts.first(where: { $0.id == offer.hostID }) else {
+            throw Failure(.unknownHost, "\(offer.hostID) is not a host of this domain")
+        }
+        guard Signing.isValid(signedInit.signature, over: offer.derBytes, label: .sessionInit, by: host.signingKey)
+        else {
+            throw Failure(.badSignature, "Sig1 does not verify with \(offer.hostID)'s key")
+        }
+        guard offer.epoch == state.epoch else {
+            throw Failure(.staleBase, "the host is at epoch \(offer.epoch); the domain is at \(state.epoch)")
+        }
+        guard abs(now.secondsSinceEpoch - offer.time.secondsSinceEpoch) <= Int64(state.parameters.clockSkew) else {
+            throw Failure(.timeWindow, "the host's clock is more than clockSkew away")
+        }
+        guard let active = membership.keys.first else { throw Failure(.internal, "no domain key") }
+        try usage.count(active.keyID)
+
+        let ephemeral = random.agreementKey()
+        let q2 = P384PublicKey(ephemeral.publicKey)
+        let z: SecretBytes
+        do {
+            z = try ECDH.sharedSecret(ephemeral, offer.ephemeralKey)
+        } catch {
+            throw Failure(.malformed, "the host's ephemeral key")
+        }
+        let initDigest = signedInit.digest
+        let kneg = SessionCrypto.negotiatedKey(
+            sharedSecret: z, hostID: offer.hostID, hostEphemeral: offer.ephemeralKey, hsmID: hsm.hsmID,
+            hsmEphemeral: q2, initDigest: initDigest)
+        let sessionKey = random.secret(count: 32)
+        let header = ExportedKeyToken.Header(
+            domainID: state.domainID, domainKeyID: active.keyID, kind: .session,
+            subject: SessionCrypto.subject(hostKey: host.signingKey), spec: SessionCrypto.spec, notBefore: now,
+            notAfter: now.adding(seconds: Int64(state.parameters.sessionLifetime)))
+        do {
+            let esk = try AEAD.seal(sessionKey, key: kneg, aad: initDigest)
+            let ekt = ExportedKeyToken(
+                header: header,
+                sealed: try AEAD.seal(sessionKey, key: active.material.symmetricKey, aad: header.derBytes))
+            let accept = SessionAccept(hsmID: hsm.hsmID, ephemeralKey: q2, initDigest: initDigest, esk: esk, ekt: ekt)
+            return SignedAccept(
+                accept: accept, signature: try Signing.sign(accept.derBytes, label: .sessionAccept, with: hsm.signing))
+        } catch {
+            throw Failure(.internal, "sealing the session key failed")
+        }
+    }
+}
+
+/// Seals under each domain key, counted per HSM and refused past 2^28 (PROTOCOL §8, `keyUsageLimit`).
+struct DomainKeyUsage: Sendable {
+    /// The most seals one HSM makes under one domain key.
+    static let limit = 1 << 28
+    private var seals: [[UInt8]: Int] = [:]
+
+    mutating func count(_ keyID: [UInt8]) throws(Failure) {
+        let used = seals[keyID, default: 0]
+        guard used < Self.limit else {
+            throw Failure(
+                .keyUsageLimit, "the domain key has sealed \(Self.limit) values on this HSM: rotate the domain keys")
+        }
+        seals[keyID] = used + 1
+    }
+}

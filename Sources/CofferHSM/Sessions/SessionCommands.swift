@@ -1,0 +1,122 @@
+import CofferCrypto
+import CofferDomain
+import CofferWire
+import Crypto
+
+/// The session commands of PROTOCOL §7 and the §8 blob. None changes HSM state (a captured request can
+/// be served once by each member), except the per-domain-key seal counter, which only grows.
+enum SessionCommands {
+    /// Backing key specs this HSM creates.
+    static let symmetricSpec = "AES_256"
+
+    static func execute(
+        _ command: SessionCommand, membership: DomainMembership, now: WireTime, usage: inout DomainKeyUsage,
+        random: inout some RandomSource
+    ) throws(Failure) -> SessionResult {
+        switch command {
+        case .generateRandom(let length):
+            return .random(random.secret(count: length))
+        case .createBackingKey(let keyID, let backingKeyID, let spec):
+            guard spec == symmetricSpec else {
+                throw Failure(.unsupported, "backing key spec \(spec) is not supported yet")
+            }
+            let material = random.secret(count: 32)
+            return .token(
+                try seal(
+                    material, kind: .backingKey, subject: keyID + backingKeyID, spec: spec,
+                    membership: membership, now: now, usage: &usage))
+        case .encrypt(let key, let plaintext, let context):
+            let (hbk, keyID, backingKeyID) = try backingKey(key, membership: membership, now: now)
+            return .ciphertext(
+                try encrypt(plaintext, hbk: hbk, keyID: keyID, backingKeyID: backingKeyID, context: context))
+        case .decrypt(let key, let ciphertext, let context):
+            let (keyID, plaintext) = try decrypt(
+                ciphertext, key: key, context: context, membership: membership, now: now)
+            return .plaintext(keyID: keyID, plaintext: plaintext)
+        case .reEncrypt(let source, let ciphertext, let sourceContext, let destination, let destinationContext):
+            let (_, plaintext) = try decrypt(
+                ciphertext, key: source, context: sourceContext, membership: membership, now: now)
+            let (hbk, keyID, backingKeyID) = try backingKey(destination, membership: membership, now: now)
+            return .ciphertext(
+                try encrypt(plaintext, hbk: hbk, keyID: keyID, backingKeyID: backingKeyID, context: destinationContext))
+        case .generateDataKey(let key, let length, let context, let returnPlaintext):
+            let (hbk, keyID, backingKeyID) = try backingKey(key, membership: membership, now: now)
+            let dataKey = random.secret(count: length)
+            let blob = try encrypt(dataKey, hbk: hbk, keyID: keyID, backingKeyID: backingKeyID, context: context)
+            return .dataKey(plaintext: returnPlaintext ? dataKey : nil, ciphertext: blob)
+        case .rewrapToken(let token):
+            let material = try TokenOpener.open(token, membership: membership, now: now)
+            let h = token.header
+            return .token(
+                try seal(
+                    material, kind: h.kind, subject: h.subject, spec: h.spec, membership: membership,
+                    now: h.notBefore, notAfter: h.notAfter, usage: &usage))
+        }
+    }
+
+    /// A new token under the active domain key.
+    private static func seal(
+        _ material: SecretBytes, kind: ExportedKeyToken.Kind, subject: [UInt8], spec: String,
+        membership: DomainMembership, now: WireTime, notAfter: WireTime? = nil, usage: inout DomainKeyUsage
+    ) throws(Failure) -> ExportedKeyToken {
+        guard let active = membership.keys.first else { throw Failure(.internal, "no domain key") }
+        try usage.count(active.keyID)
+        let header = ExportedKeyToken.Header(
+            domainID: membership.state.domainID, domainKeyID: active.keyID, kind: kind, subject: subject, spec: spec,
+            notBefore: now, notAfter: notAfter)
+        do {
+            return ExportedKeyToken(
+                header: header, sealed: try AEAD.seal(material, key: active.material.symmetricKey, aad: header.derBytes)
+            )
+        } catch {
+            throw Failure(.internal, "sealing a token failed")
+        }
+    }
+
+    /// Opens a symmetric backing-key token: `(HBK, keyID, backingKeyID)`.
+    private static func backingKey(
+        _ token: ExportedKeyToken, membership: DomainMembership, now: WireTime
+    ) throws(Failure) -> (SymmetricKey, [UInt8], [UInt8]) {
+        guard token.header.kind == .backingKey, token.header.spec == symmetricSpec else {
+            throw Failure(.wrongKind, "not a symmetric backing key token")
+        }
+        let material = try TokenOpener.open(token, membership: membership, now: now)
+        guard material.count == 32 else { throw Failure(.wrongKind, "a symmetric backing key is 32 bytes") }
+        let subject = token.header.subject
+        return (material.symmetricKey, Array(subject[0..<16]), Array(subject[16..<32]))
+    }
+
+    private static func encrypt(
+        _ plaintext: SecretBytes, hbk: SymmetricKey, keyID: [UInt8], backingKeyID: [UInt8], context: EncryptionContext
+    ) throws(Failure) -> [UInt8] {
+        do {
+            return try CiphertextBlob.seal(
+                plaintext, backingKey: hbk, keyID: keyID, backingKeyID: backingKeyID, context: context
+            ).bytes
+        } catch {
+            throw Failure(.invalidArgument, "the plaintext cannot be sealed")
+        }
+    }
+
+    /// Opens a blob with the backing key it names; `incorrectKey` if the token is another key's.
+    private static func decrypt(
+        _ ciphertext: [UInt8], key: ExportedKeyToken, context: EncryptionContext, membership: DomainMembership,
+        now: WireTime
+    ) throws(Failure) -> ([UInt8], SecretBytes) {
+        let (hbk, keyID, backingKeyID) = try backingKey(key, membership: membership, now: now)
+        let blob: CiphertextBlob
+        do {
+            blob = try CiphertextBlob(bytes: ciphertext)
+        } catch {
+            throw Failure(.invalidCiphertext, "not a Coffer ciphertext")
+        }
+        guard blob.keyID == keyID, blob.backingKeyID == backingKeyID else {
+            throw Failure(.incorrectKey, "the ciphertext was made under another key")
+        }
+        do {
+            return (keyID, try blob.open(backingKey: hbk, context: context))
+        } catch {
+            throw Failure(.invalidCiphertext, "the ciphertext does not open under this key and encryption context")
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import CofferCrypto
+import CofferDomain
+import CofferWire
+import Crypto
+
+/// What an operational HSM keeps for sessions, all volatile: anti-replay windows, seal counters per
+/// domain key, and a bounded cache of opened session keys (PROTOCOL §7, §8).
+struct SessionService: Sendable {
+    /// Opened session keys kept at most.
+    static let sessionKeyCacheCapacity = 4096
+
+    var replay = ReplayWindows()
+    var usage = DomainKeyUsage()
+    private var sessionKeys: [[UInt8]: (key: SecretBytes, expires: WireTime)] = [:]
+
+    /// Answers a `SessionRequest` (§7). What fails before `sealed` opens is thrown as a `Failure` for
+    /// an Envelope failure; what fails after is returned as a sealed `SessionResult.failure`.
+    mutating func serve(
+        _ request: SessionRequest, membership: DomainMembership, now: WireTime, random: inout some RandomSource
+    ) throws(Failure) -> SessionResponse {
+        let ekt = request.ekt
+        let digest = ekt.digest
+        let sessionKey = try openSessionToken(ekt, digest: digest, membership: membership, now: now)
+        let expires = (ekt.header.notAfter ?? now).adding(seconds: Int64(membership.state.parameters.clockSkew))
+        try replay.check(request.requestID, session: digest, expires: expires, now: now)
+        let sealedCommand: SecretBytes
+        do {
+            sealedCommand = try AEAD.open(
+                request.sealed, key: sessionKey.symmetricKey,
+                aad: SessionRequest.aad(ektDigest: digest, requestID: request.requestID))
+        } catch {
+            throw Failure(.authenticationFailed, "the request does not open under the session key")
+        }
+        replay.record(request.requestID, session: digest, expires: expires)
+        let result: SessionResult
+        do {
+            let command = try SessionCommand(secretDER: sealedCommand)
+            result = try SessionCommands.execute(
+                command, membership: membership, now: now, usage: &usage, random: &random)
+        } catch let failure as Failure {
+            result = .failure(failure)
+        } catch {
+            result = .failure(Failure(.malformed, "the session command does not parse: \(error)"))
+        }
+        do {
+            let sealed = try AEAD.seal(
+                result.secretDER, key: sessionKey.symmetricKey,
+                aad: SessionResponse.aad(ektDigest: digest, requestID: request.requestID))
+            return SessionResponse(requestID: request.requestID, sealed: sealed)
+        } catch {
+            throw Failure(.internal, "sealing the response failed")
+        }
+    }
+
+    /// Opens a session EKT (§7 "Opening any token"): this domain, a held domain key, kind session and
+    /// spec AES_256, within its window, for a host the current state lists. Cached by `H(DER(ekt))`.
+    private mutating func openSessionToken(
+        _ ekt: ExportedKeyToken, digest: [UInt8], membership: DomainMembership, now: WireTime
+    ) throws(Failure) -> SecretBytes {
+        let state = membership.state
+        let header = ekt.header
+        guard header.kind == .session, header.spec == SessionCrypto.spec else {
+            throw Failure(.wrongKind, "not a session token")
+        }
+        guard state.hosts.contains(where: { SessionCrypto.subject(hostKey: $0.signingKey) == header.subject }) else {
+            throw Failure(.unknownHost, "the session's host is not a host of the current state")
+        }
+        if let cached = sessionKeys[digest] {
+            guard now <= cached.expires else { throw Failure(.timeWindow, "the session has expired") }
+            return cached.key
+        }
+        let key = try TokenOpener.open(ekt, membership: membership, now: now)
+        if sessionKeys.count >= Self.sessionKeyCacheCapacity {
+            sessionKeys = sessionKeys.filter { $0.value.expires >= now }
+            if sessionKeys.count >= Self.sessionKeyCacheCapacity { sessionKeys.removeAll() }
+        }
+        sessionKeys[digest] = (key, header.notAfter ?? now)
+        return key
+    }
+}
+
+/// Opening any exported key token (§7): this domain, a held domain key, the time window, then `Open`
+/// with the header as AAD. Kind and spec are checked by the caller, which knows the operation.
+enum TokenOpener {
+    static func open(
+        _ ekt: ExportedKeyToken, membership: DomainMembership, now: WireTime
+    ) throws(Failure) -> SecretBytes {
+        let header = ekt.header
+        let skew = Int64(membership.state.parameters.clockSkew)
+        guard header.domainID == membership.state.domainID else {
+            throw Failure(.wrongDomain, "a token of another domain")
+        }
+        guard let domainKey = membership.key(header.domainKeyID) else {
+            throw Failure(.wrongDomain, "the token's domain key is not held (rotated out?)")
+        }
+        guard header.notBefore.secondsSinceEpoch - skew <= now.secondsSinceEpoch else {
+            throw Failure(.timeWindow, "the token is not valid yet")
+        }
+        if let notAfter = header.notAfter, now > notAfter { throw Failure(.timeWindow, "the token has expired") }
+        do {
+            return try AEAD.open(ekt.sealed, key: domainKey.material.symmetricKey, aad: header.derBytes)
+        } catch {
+            throw Failure(.authenticationFailed, "the token does not open")
+        }
+    }
+}

@@ -1,0 +1,228 @@
+import CofferCrypto
+import CofferDomain
+import CofferWire
+import Crypto
+import NIOCore
+
+/// A service host's HSMs (DESIGN.md, `HSMPool`): one session shared by all of them (any online member
+/// serves it, PROTOCOL §7), each request sent to the healthy HSM with the fewest outstanding requests,
+/// and retried on another HSM when its connection dies (session commands change no HSM state, so a
+/// retry is safe). The session is renegotiated at 80 % of its lifetime, or after 2^30 requests, in the
+/// background: requests keep using the old one until the new one is ready.
+public actor HSMPool {
+    /// How long an HSM that failed is left alone before it is tried again.
+    public static let retryDelay: Int64 = 1
+
+    private struct Member {
+        let address: HSMAddress
+        var connection: HSMConnection?
+        var outstanding = 0
+        var failedAt: WireTime?
+    }
+
+    private var members: [Member]
+    private let hostID: String
+    private let hostKey: P384.Signing.PrivateKey
+    private var domain: DomainState
+    private let clock: @Sendable () -> WireTime
+    private var session: Session?
+    private var renewing = false
+    private var pendingNegotiation: Task<Session, any Error>?
+    private var nextRequestID: Int64 = 1
+    private var sessionRequests: Int64 = 0
+
+    /// A pool over `addresses` for the host `hostID`, trusting the verified `domain` state.
+    public init(
+        addresses: [HSMAddress], hostID: String, hostKey: P384.Signing.PrivateKey, domain: DomainState,
+        clock: @escaping @Sendable () -> WireTime
+    ) {
+        members = addresses.map { Member(address: $0) }
+        self.hostID = hostID
+        self.hostKey = hostKey
+        self.domain = domain
+        self.clock = clock
+    }
+
+    /// The domain state the pool trusts.
+    public var domainState: DomainState { domain }
+
+    /// The HSM that accepted the current session, if any.
+    public var sessionHSM: String? { session?.acceptedBy }
+
+    /// Outstanding requests per HSM address (for health and balance reporting).
+    public var load: [(HSMAddress, Int, healthy: Bool)] {
+        members.map { ($0.address, $0.outstanding, $0.failedAt == nil) }
+    }
+
+    /// Runs one session command on some HSM of the pool.
+    public func execute(_ command: SessionCommand) async throws(HSMClientError) -> SessionResult {
+        var lastError = HSMClientError(.unavailable, "no HSM in the pool")
+        for _ in 0..<(members.count * 2 + 1) {
+            let current = try await currentSession()
+            guard let index = pick() else { break }
+            let id = nextRequestID
+            nextRequestID = nextRequestID == Int64.max ? 1 : nextRequestID + 1
+            sessionRequests += 1
+            let request = try current.seal(command, requestID: id)
+            members[index].outstanding += 1
+            let answer: Envelope.Body
+            do {
+                let connection = try await connection(index)
+                answer = try await connection.request(.sessionRequest(request))
+                members[index].outstanding -= 1
+            } catch {
+                members[index].outstanding -= 1
+                markFailed(index)
+                lastError = error
+                continue
+            }
+            switch answer {
+            case .sessionResponse(let response):
+                return try current.open(response, requestID: id)
+            case .failure(let failure)
+            where [.timeWindow, .unknownHost, .wrongDomain, .authenticationFailed].contains(failure.code):
+                // The session is no longer usable (expired, domain key rotated out, host re-keyed): renegotiate.
+                if session?.ektDigest == current.ektDigest { session = nil }
+                lastError = .refused(failure)
+            case .failure(let failure) where failure.code == .wrongState || failure.code == .overloaded:
+                markFailed(index)
+                lastError = .refused(failure)
+            case .failure(let failure):
+                throw .refused(failure)
+            default:
+                throw HSMClientError(.unexpectedAnswer, "the HSM answered a session request with another kind")
+            }
+        }
+        throw HSMClientError(.unavailable, "no HSM could serve the request: \(lastError)")
+    }
+
+    /// Adopts a newer verified domain state (for example after a key rotation was relayed).
+    public func update(domain newer: DomainState) {
+        guard newer.domainID == domain.domainID, newer.epoch > domain.epoch else { return }
+        domain = newer
+    }
+
+    /// Closes every connection.
+    public func close() async {
+        for index in members.indices {
+            await members[index].connection?.close()
+            members[index].connection = nil
+        }
+        pendingNegotiation?.cancel()
+    }
+
+    // MARK: Sessions
+
+    private func currentSession() async throws(HSMClientError) -> Session {
+        let now = clock()
+        if let session, now < session.notAfter {
+            if now >= session.renewAt || sessionRequests >= Session.requestLimit, !renewing {
+                // Renew in the background; requests keep using this session until the new one is adopted.
+                renewing = true
+                Task { await self.renewInBackground() }
+            }
+            return session
+        }
+        // None yet, or expired: every waiting request shares one handshake.
+        let task: Task<Session, any Error>
+        if let pendingNegotiation {
+            task = pendingNegotiation
+        } else {
+            task = Task { try await self.negotiate() }
+            pendingNegotiation = task
+        }
+        do {
+            let fresh = try await task.value
+            if pendingNegotiation == task {
+                pendingNegotiation = nil
+                adopt(fresh)
+            }
+            return fresh
+        } catch {
+            if pendingNegotiation == task { pendingNegotiation = nil }
+            throw (error as? HSMClientError) ?? HSMClientError(.unavailable, "\(error)")
+        }
+    }
+
+    private func renewInBackground() async {
+        if let fresh = try? await negotiate() { adopt(fresh) }
+        renewing = false
+    }
+
+    private func adopt(_ fresh: Session) {
+        session = fresh
+        sessionRequests = 0
+    }
+
+    private func negotiate() async throws(HSMClientError) -> Session {
+        var lastError = HSMClientError(.unavailable, "no HSM in the pool")
+        for _ in 0..<(members.count * 2 + 1) {
+            guard let index = pick() else { break }
+            do {
+                return try await handshake(on: index)
+            } catch {
+                lastError = error
+                if error.code == .transport || error.failure?.code == .wrongState { markFailed(index) }
+                if let failure = error.failure, failure.code != .staleBase, failure.code != .wrongState { throw error }
+            }
+        }
+        throw HSMClientError(.unavailable, "no HSM accepted a session: \(lastError)")
+    }
+
+    private func handshake(on index: Int) async throws(HSMClientError) -> Session {
+        var handshake = SessionHandshake(hostID: hostID, hostKey: hostKey, domain: domain)
+        var random = SystemRandom()
+        let offer = try handshake.start(now: clock(), random: &random)
+        let connection = try await connection(index)
+        switch try await connection.request(.sessionInit(offer)) {
+        case .accept(let accept):
+            return try handshake.receive(accept: accept, now: clock())
+        case .failure(let failure):
+            if failure.code == .staleBase { try await catchUp(connection) }
+            throw .refused(failure)
+        default:
+            throw HSMClientError(.unexpectedAnswer, "the HSM answered a session offer with another kind")
+        }
+    }
+
+    /// The HSM is at a newer epoch: fetch its token and adopt it if it verifies as the next step.
+    private func catchUp(_ connection: HSMConnection) async throws(HSMClientError) {
+        guard case .token(let token) = try await connection.request(.currentToken) else { return }
+        do {
+            try TokenVerifier.verifySuccessor(token, of: domain)
+            domain = token.state
+        } catch {
+            throw HSMClientError(
+                .badAccept, "the HSM's newer domain token does not verify from the host's state: \(error)")
+        }
+    }
+
+    // MARK: Members
+
+    /// The healthy member with the fewest outstanding requests; a failed one is retried after `retryDelay`.
+    private func pick() -> Int? {
+        let now = clock()
+        let usable = members.indices.filter { index in
+            guard let failedAt = members[index].failedAt else { return true }
+            return now.secondsSinceEpoch - failedAt.secondsSinceEpoch >= Self.retryDelay
+        }
+        return usable.min { members[$0].outstanding < members[$1].outstanding }
+    }
+
+    private func markFailed(_ index: Int) {
+        members[index].failedAt = clock()
+        members[index].connection = nil
+    }
+
+    private func connection(_ index: Int) async throws(HSMClientError) -> HSMConnection {
+        if let existing = members[index].connection, existing.isActive { return existing }
+        do {
+            let fresh = try await HSMConnection.connect(to: members[index].address)
+            members[index].connection = fresh
+            members[index].failedAt = nil
+            return fresh
+        } catch {
+            throw HSMClientError(.transport, "cannot reach \(members[index].address): \(error)")
+        }
+    }
+}
