@@ -94,7 +94,9 @@ let package = Package(
         ),
         .target(
             name: "CofferTestSupport",
-            dependencies: ["CofferCrypto", "CofferWire", "CofferDomain", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "CofferCrypto", "CofferWire", "CofferDomain", .product(name: "Crypto", package: "swift-crypto"),
+            ],
             path: "Tests/CofferTestSupport",
             swiftSettings: swiftSettings
         ),
