@@ -1,5 +1,6 @@
 import CofferCrypto
 import CofferHSMClient
+import CofferTestSupport
 import CofferWire
 import Foundation
 import NIOCore
@@ -21,8 +22,8 @@ import Testing
     }
 
     /// Starts `coffer hsm` on a free port and waits for its "listening" line.
-    static func startHSM() throws -> (process: Process, address: HSMAddress, log: URL) {
-        let port = Int.random(in: 20_000...40_000)
+    static func startHSM(port requested: Int = 0) throws -> (process: Process, address: HSMAddress, log: URL) {
+        let port = requested == 0 ? Int.random(in: 20_000...40_000) : requested
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("coffer-hsm-\(port).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
@@ -37,6 +38,18 @@ import Testing
             Thread.sleep(forTimeInterval: 0.05)
         }
         return (process, .tcp(host: "127.0.0.1", port: port), log)
+    }
+
+    /// The hsmID an HSM reports (its identity verified).
+    static func identify(_ address: HSMAddress) async throws -> String {
+        let connection = try await HSMConnection.connect(to: address)
+        defer { Task { await connection.close() } }
+        guard
+            case .identity(let signed) = try await connection.request(
+                .identify(challenge: [UInt8](repeating: 1, count: 16))),
+            signed.isSelfSigned
+        else { throw FixtureError() }
+        return signed.identity.hsmID
     }
 
     @Test func theProcessDisablesCoreDumpsLocksMemoryAndWipesOnSIGTERM() async throws {

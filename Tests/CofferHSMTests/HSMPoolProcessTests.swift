@@ -1,0 +1,148 @@
+import CofferCrypto
+import CofferDomain
+import CofferHSMClient
+import CofferTestSupport
+import CofferWire
+import Crypto
+import Foundation
+import Testing
+
+/// Two real `coffer hsm` processes in one domain, a host's HSMPool in front of them.
+@Suite(.serialized) struct HSMPoolProcessTests {
+    /// Builds the domain on real processes: create on A (with the host), add B, B joins.
+    static func makeDomain(
+        a: HSMAddress, b: HSMAddress, hostKey: P384.Signing.PrivateKey
+    ) async throws -> (DomainState, DomainFixture) {
+        var f = DomainFixture()
+        f.now = HSMServerClock.now
+        let connA = try await HSMConnection.connect(to: a)
+        let connB = try await HSMConnection.connect(to: b)
+        defer {
+            Task {
+                await connA.close()
+                await connB.close()
+            }
+        }
+        func identity(_ connection: HSMConnection) async throws -> SignedIdentity {
+            guard
+                case .identity(let signed) = try await connection.request(
+                    .identify(challenge: [UInt8](repeating: 9, count: 16)))
+            else {
+                throw FixtureError()
+            }
+            return signed
+        }
+        func submit(_ signed: SignedCommand, _ connection: HSMConnection) async throws -> DomainToken {
+            let answer = try await connection.request(.command(signed))
+            guard case .token(let token) = answer else {
+                Issue.record("refused: \(answer)")
+                throw FixtureError()
+            }
+            return token
+        }
+        let create = DomainCreate(
+            name: "pool", operators: f.operators.values.map(\.record),
+            member: MemberAddition(identity: try await identity(connA), kind: .online),
+            hosts: [Host(id: "host-1", signingKey: P384PublicKey(hostKey.publicKey))], rules: DomainFixture.rules,
+            parameters: .defaults)
+        var token = try await submit(
+            try f.sign(f.command(.create(create), base: nil), by: ["alice", "bob", "carol"]), connA)
+        let add = MemberAddition(identity: try await identity(connB), kind: .online)
+        token = try await submit(
+            try f.sign(f.command(.modifyMembers(add: [add], remove: []), base: token.state), by: ["alice", "bob"]),
+            connA)
+        _ = try await submit(try f.sign(f.command(.join(token), base: nil), by: ["alice", "bob"]), connB)
+        return (token.state, f)
+    }
+
+    @Test func aPoolSurvivesSIGKILLOfTheHSMThatAcceptedItsSession() async throws {
+        let (processA, addressA, _) = try HSMProcessTests.startHSM()
+        let (processB, addressB, _) = try HSMProcessTests.startHSM()
+        defer {
+            if processA.isRunning { processA.terminate() }
+            if processB.isRunning { processB.terminate() }
+        }
+        let hostKey = P384.Signing.PrivateKey()
+        let (state, fixture) = try await Self.makeDomain(a: addressA, b: addressB, hostKey: hostKey)
+
+        // A session negotiated with A is used on B.
+        let onlyA = HSMPool(
+            addresses: [addressA], hostID: "host-1", hostKey: hostKey, domain: state, clock: { HSMServerClock.now })
+        let token: ExportedKeyToken
+        guard
+            case .token(let created) = try await onlyA.execute(
+                .createBackingKey(
+                    keyID: [UInt8](repeating: 1, count: 16), backingKeyID: [UInt8](repeating: 2, count: 16),
+                    spec: "AES_256"))
+        else { throw FixtureError() }
+        token = created
+        let sessionHSM = await onlyA.sessionHSM
+        #expect(sessionHSM == (try await HSMProcessTests.identify(addressA)))
+
+        let pool = HSMPool(
+            addresses: [addressA, addressB], hostID: "host-1", hostKey: hostKey, domain: state,
+            clock: { HSMServerClock.now })
+        // Establish the pool's session while both are up; then kill A in the middle of the stream.
+        _ = try await pool.execute(.generateRandom(length: 16))
+        let total = 10_000
+        let workers = 16
+        let failures = try await withThrowingTaskGroup(of: Int.self) { group in
+            for worker in 0..<workers {
+                group.addTask {
+                    var failed = 0
+                    for index in stride(from: worker, to: total, by: workers) {
+                        if index == total / 5 { kill(processA.processIdentifier, SIGKILL) }
+                        let plaintext = SecretBytes(copying: Array("message \(index)".utf8))
+                        let context = try EncryptionContext(["index": "\(index)"])
+                        do {
+                            guard
+                                case .ciphertext(let blob) = try await pool.execute(
+                                    .encrypt(key: token, plaintext: plaintext, context: context)),
+                                case .plaintext(_, let opened) = try await pool.execute(
+                                    .decrypt(key: token, ciphertext: blob, context: context)),
+                                opened == plaintext
+                            else {
+                                failed += 1
+                                continue
+                            }
+                        } catch {
+                            failed += 1
+                        }
+                    }
+                    return failed
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        print("pool: \(total) Encrypt/Decrypt pairs with A killed at request \(total / 5): \(failures) failed")
+        #expect(failures == 0)
+        #expect(!processA.isRunning)
+        await pool.close()
+        await onlyA.close()
+
+        // A restarted HSM is a new HSM: a new identity, refused until it joins again.
+        let port: Int
+        if case .tcp(_, let p) = addressA { port = p } else { port = 0 }
+        let (restarted, _, _) = try HSMProcessTests.startHSM(port: port)
+        defer { restarted.terminate() }
+        let newID = try await HSMProcessTests.identify(addressA)
+        #expect(newID != sessionHSM)
+        let connection = try await HSMConnection.connect(to: addressA)
+        var handshake = SessionHandshake(hostID: "host-1", hostKey: hostKey, domain: state)
+        var random = SystemRandom()
+        let answer = try await connection.request(
+            .sessionInit(try handshake.start(now: HSMServerClock.now, random: &random)))
+        guard case .failure(let failure) = answer else {
+            Issue.record("a restarted HSM must refuse sessions until it joins")
+            return
+        }
+        #expect(failure.code == .wrongState)
+        await connection.close()
+        _ = fixture
+    }
+}
+
+/// The wall clock as the HSM processes see it.
+enum HSMServerClock {
+    static var now: WireTime { WireTime(secondsSinceEpoch: Int64(Date().timeIntervalSince1970)) }
+}
