@@ -60,9 +60,7 @@ public actor HSMPool {
         for _ in 0..<(members.count * 2 + 1) {
             let current = try await currentSession()
             guard let index = pick() else { break }
-            let id = nextRequestID
-            nextRequestID = nextRequestID == Int64.max ? 1 : nextRequestID + 1
-            sessionRequests += 1
+            let id = allocateRequestID()
             let request = try current.seal(command, requestID: id)
             members[index].outstanding += 1
             let answer: Envelope.Body
@@ -94,6 +92,36 @@ public actor HSMPool {
             }
         }
         throw HSMClientError(.unavailable, "no HSM could serve the request: \(lastError)")
+    }
+
+    /// A function that runs commands under this pool's session on `address` only, without failover:
+    /// for checks that a given member serves the session.
+    public func onlyOn(
+        _ address: HSMAddress
+    ) async throws(HSMClientError) -> @Sendable (SessionCommand) async throws -> SessionResult {
+        let session = try await currentSession()
+        guard let index = members.firstIndex(where: { $0.address == address }) else {
+            throw HSMClientError(.unavailable, "\(address) is not in the pool")
+        }
+        let connection = try await connection(index)
+        return { command in
+            let id = await self.allocateRequestID()
+            let request = try session.seal(command, requestID: id)
+            switch try await connection.request(.sessionRequest(request)) {
+            case .sessionResponse(let response): return try session.open(response, requestID: id)
+            case .failure(let failure): throw HSMClientError.refused(failure)
+            default: throw HSMClientError(.unexpectedAnswer, "not a session response")
+            }
+        }
+    }
+
+    /// The next request id under the current session: ids are never reused while a session lives,
+    /// whichever HSM serves them (each HSM refuses an id it has served: PROTOCOL §7).
+    private func allocateRequestID() -> Int64 {
+        let id = nextRequestID
+        nextRequestID = nextRequestID == Int64.max ? 1 : nextRequestID + 1
+        sessionRequests += 1
+        return id
     }
 
     /// Adopts a newer verified domain state (for example after a key rotation was relayed).

@@ -14,7 +14,7 @@ import NIOPosix
 struct HSMCommandGroup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hsm", abstract: "Run an HSM process, or identify one.",
-        subcommands: [Serve.self, Identify.self, Token.self], defaultSubcommand: Serve.self)
+        subcommands: [Serve.self, Identify.self, Token.self, CheckSession.self], defaultSubcommand: Serve.self)
 
     /// `coffer hsm [serve] --listen ADDR`.
     struct Serve: AsyncParsableCommand {
