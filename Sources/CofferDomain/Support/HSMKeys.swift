@@ -9,10 +9,20 @@ public struct HSMKeys: Sendable {
     /// `(dHAK, QHAK)`: the recipient key of one-pass ECDH in domain tokens.
     public let agreement: P384.KeyAgreement.PrivateKey
 
+    /// `QHSK` as SPKI (computed once: deriving a public key is a scalar multiplication).
+    public let signingPublicKey: P384PublicKey
+    /// `QHAK` as SPKI.
+    public let agreementPublicKey: P384PublicKey
+    /// `hex(H(SPKI of QHSK)[0..<16])`.
+    public let hsmID: String
+
     /// Pairs existing keys.
     public init(signing: P384.Signing.PrivateKey, agreement: P384.KeyAgreement.PrivateKey) {
         self.signing = signing
         self.agreement = agreement
+        signingPublicKey = P384PublicKey(signing.publicKey)
+        agreementPublicKey = P384PublicKey(agreement.publicKey)
+        hsmID = signingPublicKey.fingerprint
     }
 
     /// Fresh keys from the OS CSPRNG.
@@ -20,12 +30,6 @@ public struct HSMKeys: Sendable {
         HSMKeys(signing: P384.Signing.PrivateKey(), agreement: P384.KeyAgreement.PrivateKey())
     }
 
-    /// `QHSK` as SPKI.
-    public var signingPublicKey: P384PublicKey { P384PublicKey(signing.publicKey) }
-    /// `QHAK` as SPKI.
-    public var agreementPublicKey: P384PublicKey { P384PublicKey(agreement.publicKey) }
-    /// `hex(H(SPKI of QHSK)[0..<16])`.
-    public var hsmID: String { signingPublicKey.fingerprint }
 
     /// Whether `member` is this HSM with these keys.
     public func isMember(_ member: Member) -> Bool {
