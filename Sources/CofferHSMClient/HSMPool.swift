@@ -94,6 +94,60 @@ public actor HSMPool {
         throw HSMClientError(.unavailable, "no HSM could serve the request: \(lastError)")
     }
 
+    /// The health of one member.
+    public struct Health: Sendable, Equatable {
+        /// The member's address.
+        public let address: HSMAddress
+        /// Reachable, answers identify with a verified identity, and is an online member of the state.
+        public let healthy: Bool
+        /// What was seen.
+        public let detail: String
+    }
+
+    /// Asks every HSM who it is (a fresh challenge each), marks those that do not answer as an online
+    /// member of the trusted state as failed, and those that do as healthy. A service host runs this
+    /// periodically; requests also mark a member failed when its connection dies.
+    public func healthCheck() async -> [Health] {
+        var report: [Health] = []
+        for index in members.indices {
+            let address = members[index].address
+            var random = SystemRandom()
+            let challenge = random.bytes(count: WireLimits.challengeLength)
+            do {
+                let connection = try await connection(index)
+                guard
+                    case .identity(let signed) = try await connection.request(
+                        .identify(challenge: challenge), timeout: .seconds(3)),
+                    signed.identity.challenge == challenge, signed.isSelfSigned,
+                    signed.identity.state == .operational, signed.identity.domainID == domain.domainID,
+                    domain.members.contains(where: {
+                        $0.hsmID == signed.identity.hsmID && $0.kind == .online
+                            && $0.signingKey == signed.identity.signingKey
+                    })
+                else {
+                    markFailed(index)
+                    report.append(
+                        Health(
+                            address: address, healthy: false, detail: "not an operational online member of this domain")
+                    )
+                    continue
+                }
+                members[index].failedAt = nil
+                report.append(
+                    Health(
+                        address: address, healthy: true,
+                        detail: "\(signed.identity.hsmID) at epoch \(signed.identity.epoch ?? 0)"))
+            } catch {
+                markFailed(index)
+                report.append(Health(address: address, healthy: false, detail: "\(error)"))
+            }
+        }
+        return report
+    }
+
+    /// `H(DER(ekt))` of the current session, if any (to observe renewal).
+    public var sessionDigest: [UInt8]? { session?.ektDigest }
+
     /// A function that runs commands under this pool's session on `address` only, without failover:
     /// for checks that a given member serves the session.
     public func onlyOn(

@@ -137,8 +137,42 @@ import Testing
             return
         }
         #expect(failure.code == .wrongState)
+
+        // Operators replace the old A by the new one (B executes), and the new A joins: it serves again.
+        var f = fixture
+        f.now = HSMServerClock.now
+        let connB = try await HSMConnection.connect(to: addressB)
+        guard case .token(let current) = try await connB.request(.currentToken),
+            case .identity(let newIdentity) = try await connection.request(
+                .identify(challenge: [UInt8](repeating: 4, count: 16)))
+        else { throw FixtureError() }
+        let idB = try await HSMProcessTests.identify(addressB)
+        let oldA = try #require(current.state.members.first { $0.hsmID != idB }?.hsmID)
+        let replace = try f.sign(
+            f.command(
+                .modifyMembers(add: [MemberAddition(identity: newIdentity, kind: .online)], remove: [oldA]),
+                base: current.state),
+            by: ["alice", "bob"])
+        guard case .token(let replaced) = try await connB.request(.command(replace)) else {
+            Issue.record("B must execute the replacement")
+            return
+        }
+        let join = try f.sign(f.command(.join(replaced), base: nil), by: ["alice", "bob"])
+        guard case .token = try await connection.request(.command(join)) else {
+            Issue.record("the restarted HSM must be able to join again")
+            return
+        }
+        let rejoined = HSMPool(
+            addresses: [addressA], hostID: "host-1", hostKey: hostKey, domain: replaced.state,
+            clock: { HSMServerClock.now })
+        guard case .random = try await rejoined.execute(.generateRandom(length: 8)) else {
+            Issue.record("after joining, the HSM serves sessions again")
+            return
+        }
+        #expect(await rejoined.sessionHSM == newIdentity.identity.hsmID)
+        await rejoined.close()
+        await connB.close()
         await connection.close()
-        _ = fixture
     }
 }
 

@@ -188,10 +188,21 @@ import Testing
         #expect(
             failureCode(try world.send(.generateRandom(length: 8), session: session, toB: true, now: late))
                 == .timeWindow)
-        // A session EKT of another domain (same shape, different domain id) does not open here.
-        var other = try SessionWorld()
+        // A session EKT of another domain, for the same host key, is refused as another domain's.
+        var other = try SessionWorld(hostKey: world.hostKey)
         let foreign = try other.session()
-        #expect(failureCode(try world.send(.generateRandom(length: 8), session: foreign)) == .unknownHost)
+        #expect(failureCode(try world.send(.generateRandom(length: 8), session: foreign)) == .wrongDomain)
+        // And a backing-key token of another domain inside a valid session: a sealed wrongDomain.
+        guard
+            case .token(let foreignKey) = try other.run(
+                .createBackingKey(keyID: keyID, backingKeyID: backingKeyID, spec: "AES_256"), session: foreign)
+        else { throw FixtureError() }
+        let ours = try world.session()
+        guard
+            case .failure(let failure) = try world.run(
+                .encrypt(key: foreignKey, plaintext: SecretBytes(copying: [1]), context: .empty), session: ours)
+        else { throw FixtureError() }
+        #expect(failure.code == .wrongDomain)
     }
 
     @Test func aRemovedHostLosesItsSessions() throws {

@@ -8,18 +8,21 @@ import Crypto
 
 /// Two HSM cores in one domain with one host, driven through envelopes exactly as the server drives them.
 struct SessionWorld {
-    var fixture = DomainFixture()
+    var fixture: DomainFixture
     let keysA = HSMKeys.generate()
     let keysB = HSMKeys.generate()
     var a: HSMCore
     var b: HSMCore
-    let hostKey = P384.Signing.PrivateKey()
+    let hostKey: P384.Signing.PrivateKey
     let hostID = "host-1"
     var state: DomainState
     var random = SeededRandom(seed: "session world")
     private var nextID: Int64 = 1
 
-    init() throws {
+    /// A new domain; `hostKey` lets two domains share one host key (to test tokens across domains).
+    init(hostKey: P384.Signing.PrivateKey = P384.Signing.PrivateKey()) throws {
+        self.hostKey = hostKey
+        fixture = DomainFixture(seed: "session world \(UInt64.random(in: 0...UInt64.max))")
         a = HSMCore(keys: keysA)
         b = HSMCore(keys: keysB)
         var f = fixture

@@ -14,10 +14,12 @@ public struct DomainFixture {
     }
 
     public var operators: [String: OperatorKey] = [:]
-    public var random = SeededRandom(seed: "domain fixture")
+    public var random: SeededRandom
     public var now = WireTime(generalizedTime: Array("20260101000000Z".utf8))!
 
-    public init() {
+    /// A fixture whose randomness (domain ids, keys, nonces) is the stream of `seed`.
+    public init(seed: String = "domain fixture") {
+        random = SeededRandom(seed: seed)
         for (id, roles) in [("alice", ["admin"]), ("bob", ["admin"]), ("carol", ["admin", "auditor"])] {
             operators[id] = OperatorKey(id: id, key: P384.Signing.PrivateKey(), roles: roles)
         }

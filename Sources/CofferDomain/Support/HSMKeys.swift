@@ -30,7 +30,6 @@ public struct HSMKeys: Sendable {
         HSMKeys(signing: P384.Signing.PrivateKey(), agreement: P384.KeyAgreement.PrivateKey())
     }
 
-
     /// Whether `member` is this HSM with these keys.
     public func isMember(_ member: Member) -> Bool {
         member.hsmID == hsmID && member.signingKey == signingPublicKey && member.agreementKey == agreementPublicKey

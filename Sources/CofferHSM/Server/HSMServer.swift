@@ -18,12 +18,17 @@ public final class HSMServer: Sendable {
     private let connections = NIOLockedValueBox(0)
     private let logger: Logger
     private let clock: @Sendable () -> WireTime
+    private let frameTimeout: TimeAmount
 
-    /// A server around `core`.
-    public init(core: HSMCore, logger: Logger, clock: @escaping @Sendable () -> WireTime = HSMServer.systemClock) {
+    /// A server around `core`; `frameTimeout` is §7's 30 s unless a test shortens it.
+    public init(
+        core: HSMCore, logger: Logger, clock: @escaping @Sendable () -> WireTime = HSMServer.systemClock,
+        frameTimeout: TimeAmount = .seconds(30)
+    ) {
         self.core = NIOLockedValueBox(core)
         self.logger = logger
         self.clock = clock
+        self.frameTimeout = frameTimeout
     }
 
     /// The wall clock in whole seconds.
@@ -45,6 +50,7 @@ public final class HSMServer: Sendable {
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 256 * 1024, high: 4 * 1024 * 1024))
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     let accepted = connections.withLockedValue { count -> Bool in
@@ -57,6 +63,8 @@ public final class HSMServer: Sendable {
                         return
                     }
                     channel.closeFuture.whenComplete { [self] _ in connections.withLockedValue { $0 -= 1 } }
+                    try channel.pipeline.syncOperations.addHandler(BackpressureHandler())
+                    try channel.pipeline.syncOperations.addHandler(FrameWatchdog(limit: frameTimeout))
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(FrameEncoder()))
                     try channel.pipeline.syncOperations.addHandler(HSMConnectionHandler(server: self))

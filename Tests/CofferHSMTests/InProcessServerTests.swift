@@ -1,0 +1,142 @@
+import CofferCrypto
+import CofferDomain
+import CofferHSM
+import CofferHSMClient
+import CofferTestSupport
+import CofferWire
+import Crypto
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import Testing
+
+/// HSMServer in this process on an ephemeral port, with a clock the test controls: the frame watchdog,
+/// session renewal at 80 % of the lifetime, and health checks.
+@Suite struct InProcessServerTests {
+    final class TestClock: Sendable {
+        private let value = NIOLockedValueBox(WireTime(secondsSinceEpoch: 1_800_000_000))
+        var now: WireTime { value.withLockedValue { $0 } }
+        func advance(_ seconds: Int64) { value.withLockedValue { $0 = $0.adding(seconds: seconds) } }
+    }
+
+    /// A one-member domain served by an in-process server; returns the pool's inputs.
+    static func serve(
+        clock: TestClock, frameTimeout: TimeAmount = .seconds(30)
+    ) async throws
+        -> (HSMAddress, DomainState, P384.Signing.PrivateKey, any Channel)
+    {
+        let hostKey = P384.Signing.PrivateKey()
+        var f = DomainFixture()
+        f.now = clock.now
+        let keys = HSMKeys.generate()
+        var core = HSMCore(keys: keys)
+        var random = SeededRandom(seed: "in process")
+        let create = DomainCreate(
+            name: "inproc", operators: f.operators.values.map(\.record),
+            member: MemberAddition(identity: try f.identity(of: keys), kind: .online),
+            hosts: [Host(id: "host-1", signingKey: P384PublicKey(hostKey.publicKey))], rules: DomainFixture.rules,
+            parameters: .defaults)
+        let signed = try f.sign(f.command(.create(create), base: nil), by: ["alice", "bob", "carol"])
+        guard
+            case .token(let token) = core.handle(
+                Envelope(id: 1, body: .command(signed)), now: clock.now, random: &random
+            ).answer.body
+        else {
+            throw FixtureError()
+        }
+        let server = HSMServer(
+            core: core, logger: Logger(label: "test"), clock: { clock.now }, frameTimeout: frameTimeout)
+        let channel = try await server.bind(
+            .tcp(host: "127.0.0.1", port: 0), group: MultiThreadedEventLoopGroup.singleton)
+        let port = try #require(channel.localAddress?.port)
+        return (.tcp(host: "127.0.0.1", port: port), token.state, hostKey, channel)
+    }
+
+    @Test func aSessionIsRenewedAtEightyPercentWithoutFailingRequests() async throws {
+        let clock = TestClock()
+        let (address, state, hostKey, channel) = try await Self.serve(clock: clock)
+        defer { channel.close(promise: nil) }
+        let pool = HSMPool(
+            addresses: [address], hostID: "host-1", hostKey: hostKey, domain: state, clock: { clock.now })
+        _ = try await pool.execute(.generateRandom(length: 8))
+        let first = try #require(await pool.sessionDigest)
+        clock.advance(3600 * 4 / 5 + 1)  // past 80 % of sessionLifetime 3600
+        var renewed = false
+        for _ in 0..<200 {
+            guard case .random = try await pool.execute(.generateRandom(length: 8)) else {
+                Issue.record("a request failed during renewal")
+                return
+            }
+            if await pool.sessionDigest != first {
+                renewed = true
+                break
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(renewed, "the pool must adopt a new session after 80 % of the lifetime")
+        // Past the old session's notAfter, requests still work (on the new session).
+        clock.advance(3600)
+        guard case .random = try await pool.execute(.generateRandom(length: 8)) else {
+            Issue.record("a request failed after the old session expired")
+            return
+        }
+        await pool.close()
+    }
+
+    @Test func healthChecksReportMembersAndStrangers() async throws {
+        let clock = TestClock()
+        let (address, state, hostKey, channel) = try await Self.serve(clock: clock)
+        let (strangerAddress, _, _, stranger) = try await Self.serve(clock: clock)
+        defer {
+            channel.close(promise: nil)
+            stranger.close(promise: nil)
+        }
+        let pool = HSMPool(
+            addresses: [address, strangerAddress, .tcp(host: "127.0.0.1", port: 1)], hostID: "host-1",
+            hostKey: hostKey, domain: state, clock: { clock.now })
+        let report = await pool.healthCheck()
+        #expect(report.map(\.healthy) == [true, false, false])
+        await pool.close()
+    }
+
+    @Test func aConnectionThatStaysInsideAFrameIsClosed() async throws {
+        let clock = TestClock()
+        let (address, _, _, channel) = try await Self.serve(clock: clock, frameTimeout: .milliseconds(300))
+        defer { channel.close(promise: nil) }
+        guard case .tcp(let host, let port) = address else { return }
+        let socket = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(
+            host: host, port: port
+        ) { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+            }
+        }
+        try await socket.executeThenClose { inbound, outbound in
+            // Whole frames, slowly: the connection stays open.
+            for id in 1...3 {
+                try await outbound.write(ByteBuffer(bytes: Envelope(id: Int64(id), body: .currentToken).frame))
+                try await Task.sleep(for: .milliseconds(150))
+            }
+            // Half a frame, then nothing: closed after the limit.
+            try await outbound.write(ByteBuffer(bytes: [0, 0, 0, 20, 0x30]))
+            // Wait for the close, but fail (not hang) if it never comes.
+            let received = try await withThrowingTaskGroup(of: Int?.self) { group in
+                group.addTask {
+                    var count = 0
+                    for try await _ in inbound { count += 1 }
+                    return count
+                }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(10))
+                    return nil
+                }
+                let first = try await group.next() ?? nil
+                group.cancelAll()
+                return first
+            }
+            #expect(received != nil, "the connection must be closed after the frame timeout")
+            #expect((received ?? 0) >= 1, "the whole frames were answered before the close")
+        }
+    }
+}
