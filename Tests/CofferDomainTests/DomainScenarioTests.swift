@@ -110,7 +110,8 @@ import Testing
         #expect(tokens.count == 6)
     }
 
-    @Test func leaveRemovesTheExecutingHSMAndTheOthersApplyIt() throws {
+    /// A domain created on A, with B added and joined.
+    private func twoMembers() throws -> (DomainFixture, HSMKeys, HSMKeys, DomainMembership, DomainMembership) {
         var f = DomainFixture()
         let hsmA = HSMKeys.generate()
         let hsmB = HSMKeys.generate()
@@ -122,6 +123,11 @@ import Testing
         let join = try f.sign(f.command(.join(withB.token), base: nil), by: ["alice", "bob"])
         let b = try #require(
             try DomainEngine.execute(join, membership: nil, hsm: hsmB, now: f.now, random: &f.random).membership)
+        return (f, hsmA, hsmB, a, b)
+    }
+
+    @Test func leaveRemovesTheExecutingHSMAndTheOthersApplyIt() throws {
+        var (f, hsmA, hsmB, a, b) = try twoMembers()
 
         // B cannot execute A's leave.
         let leaveA = try f.sign(f.command(.leave(hsmID: hsmA.hsmID), base: a.state), by: ["alice", "bob"])
@@ -142,17 +148,7 @@ import Testing
     }
 
     @Test func aMemberRemovedByModifyMembersSeesItselfRemoved() throws {
-        var f = DomainFixture()
-        let hsmA = HSMKeys.generate()
-        let hsmB = HSMKeys.generate()
-        var a = try #require(try f.create(on: hsmA).1.membership)
-        let (_, withB) = try f.execute(
-            .modifyMembers(add: [MemberAddition(identity: try f.identity(of: hsmB), kind: .online)], remove: []),
-            on: hsmA, a)
-        a = try #require(withB.membership)
-        let join = try f.sign(f.command(.join(withB.token), base: nil), by: ["alice", "bob"])
-        let b = try #require(
-            try DomainEngine.execute(join, membership: nil, hsm: hsmB, now: f.now, random: &f.random).membership)
+        var (f, hsmA, hsmB, a, b) = try twoMembers()
         let (_, removed) = try f.execute(.modifyMembers(add: [], remove: [hsmB.hsmID]), on: hsmA, a)
         guard case .removed = try DomainEngine.apply(removed.token, to: b, hsm: hsmB) else {
             Issue.record("B must see itself removed")
