@@ -22,13 +22,15 @@ import Testing
     }
 
     /// Starts `coffer hsm` on a free port and waits for its "listening" line.
-    static func startHSM(port requested: Int = 0) throws -> (process: Process, address: HSMAddress, log: URL) {
+    static func startHSM(
+        port requested: Int = 0, unixPath: String? = nil
+    ) throws -> (process: Process, address: HSMAddress, log: URL) {
         let port = requested == 0 ? Int.random(in: 20_000...40_000) : requested
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("coffer-hsm-\(port).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: cofferPath)
-        process.arguments = ["hsm", "--listen", "127.0.0.1:\(port)"]
+        process.arguments = ["hsm", "--listen", unixPath.map { "unix:\($0)" } ?? "127.0.0.1:\(port)"]
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle
@@ -37,7 +39,7 @@ import Testing
             if let text = try? String(contentsOf: log, encoding: .utf8), text.contains("listening on") { break }
             Thread.sleep(forTimeInterval: 0.05)
         }
-        return (process, .tcp(host: "127.0.0.1", port: port), log)
+        return (process, unixPath.map { .unix(path: $0) } ?? .tcp(host: "127.0.0.1", port: port), log)
     }
 
     /// The hsmID an HSM reports (its identity verified).
@@ -83,6 +85,20 @@ import Testing
         #expect(!process.isRunning, "the HSM must exit after SIGTERM")
         #expect(process.terminationStatus == 0)
         #expect((try String(contentsOf: log, encoding: .utf8)).contains("wiped every key"))
+    }
+
+    @Test func theHSMListensOnAUnixSocket() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "coffer-\(UInt32.random(in: 0...UInt32.max)).sock"
+        ).path
+        let (process, address, _) = try Self.startHSM(unixPath: path)
+        defer {
+            process.terminate()
+            try? FileManager.default.removeItem(atPath: path)
+        }
+        #expect(address == .unix(path: path))
+        let hsmID = try await Self.identify(address)
+        #expect(hsmID.count == 32)
     }
 
     @Test func theSocketAnswersMalformedFramesAndClosesOnOversizedOnes() async throws {
