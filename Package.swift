@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "CofferDomain", targets: ["CofferDomain"]),
         .library(name: "CofferHSM", targets: ["CofferHSM"]),
         .library(name: "CofferHSMClient", targets: ["CofferHSMClient"]),
+        .library(name: "CofferServer", targets: ["CofferServer"]),
         .library(name: "CofferFuzzing", targets: ["CofferFuzzing"]),
     ],
     dependencies: [
@@ -72,8 +73,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "CofferServer",
+            dependencies: ["CofferCrypto", "CofferWire", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "CofferFuzzing",
-            dependencies: ["CofferWire", "CofferCrypto", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "CofferWire", "CofferCrypto", "CofferServer", .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -126,6 +134,12 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CofferServerTests",
+            dependencies: ["CofferServer", "CofferCrypto", "CofferTestSupport"],
+            resources: [.copy("Vectors")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import CofferCrypto
+import CofferServer
 import CofferWire
 import NIOCore
 
@@ -51,6 +52,21 @@ public enum WireFuzzing {
         }
         if let blob = try? CiphertextBlob(bytes: data) { check(blob.bytes == data, "CiphertextBlob") }
         _ = try? DomainKeyList.decode(secret)
+        sigV4(data)
+    }
+
+    /// The SigV4 parsers: the input as an Authorization header, as X-Amz-Date, and as a query string.
+    private static func sigV4(_ data: [UInt8]) {
+        let text = String(decoding: data, as: UTF8.self)
+        let verifier = SigV4Verifier(service: "kms") { _ in .init(secret: SecretBytes(copying: [1, 2, 3])) }
+        let headerForm = SigV4Request(
+            method: "POST", path: "/", query: "",
+            headers: [("Host", "h"), ("X-Amz-Date", text), ("Authorization", text)],
+            body: data)
+        _ = try? verifier.verify(headerForm, now: 1_800_000_000)
+        let queryForm = SigV4Request(method: "GET", path: text, query: text, headers: [("Host", "h")], body: [])
+        _ = try? verifier.verify(queryForm, now: 1_800_000_000)
+        _ = SigV4.canonicalRequest(queryForm, signedHeaders: ["host"], payloadHash: "")
     }
 
     private static func roundTrip<M: DERMessage>(_ data: [UInt8], _ type: M.Type) {

@@ -27,7 +27,7 @@ import Testing
     ) throws -> (process: Process, address: HSMAddress, log: URL) {
         let port = requested == 0 ? Int.random(in: 20_000...40_000) : requested
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("coffer-hsm-\(port).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: cofferPath)
         process.arguments = ["hsm", "--listen", unixPath.map { "unix:\($0)" } ?? "127.0.0.1:\(port)"]

@@ -1,0 +1,160 @@
+import CofferCrypto
+import Crypto
+import Foundation
+
+/// A request as the HTTP layer hands it to SigV4 verification: everything as received.
+public struct SigV4Request: Sendable {
+    /// `GET`, `POST`, …
+    public var method: String
+    /// The path from the request line, without the query (percent-encoded or raw).
+    public var path: String
+    /// The query string without `?` (may be empty).
+    public var query: String
+    /// Header fields in the order received; a name may repeat.
+    public var headers: [(name: String, value: String)]
+    /// The body.
+    public var body: [UInt8]
+
+    /// Builds a request.
+    public init(method: String, path: String, query: String, headers: [(name: String, value: String)], body: [UInt8]) {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.body = body
+    }
+
+    /// All values of a header (case-insensitive name), in order.
+    public func values(_ name: String) -> [String] {
+        headers.filter { $0.name.lowercased() == name.lowercased() }.map(\.value)
+    }
+}
+
+/// AWS Signature Version 4 (the generic-service rules KMS follows): the canonical request, the string to
+/// sign and the signing key, written from the published algorithm and checked against Amazon's test suite.
+public enum SigV4 {
+    /// The only algorithm.
+    public static let algorithm = "AWS4-HMAC-SHA256"
+
+    /// `Hex(SHA256(body))`.
+    public static func payloadHash(_ body: [UInt8]) -> String { Hex.encode(SHA256.hash(data: body)) }
+
+    /// The canonical request for `signedHeaders` (lower-case names, sorted).
+    public static func canonicalRequest(
+        _ request: SigV4Request, signedHeaders: [String], payloadHash: String,
+        excludingQueryKey: String? = nil
+    ) -> String {
+        [
+            request.method, canonicalURI(request.path), canonicalQuery(request.query, excluding: excludingQueryKey),
+            canonicalHeaders(request, signedHeaders).map { "\($0.0):\($0.1)\n" }.joined(),
+            signedHeaders.joined(separator: ";"),
+            payloadHash,
+        ].joined(separator: "\n")
+    }
+
+    /// `AWS4-HMAC-SHA256 \n date \n scope \n Hex(SHA256(canonical request))`.
+    public static func stringToSign(canonicalRequest: String, date: String, scope: String) -> String {
+        [algorithm, date, scope, Hex.encode(SHA256.hash(data: Array(canonicalRequest.utf8)))].joined(separator: "\n")
+    }
+
+    /// `kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, day), region), service), "aws4_request")`.
+    public static func signingKey(secret: SecretBytes, day: String, region: String, service: String) -> SymmetricKey {
+        var seed = Array("AWS4".utf8)
+        secret.withUnsafeBytes { seed.append(contentsOf: $0) }
+        defer { seed.withUnsafeMutableBytes { SecretBytes.zeroize($0) } }
+        var key = SymmetricKey(data: seed)
+        for part in [day, region, service, "aws4_request"] {
+            key = SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key))
+        }
+        return key
+    }
+
+    /// Hex `HMAC(kSigning, string to sign)`.
+    public static func signature(stringToSign: String, key: SymmetricKey) -> String {
+        Hex.encode(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key))
+    }
+
+    // MARK: Canonical parts
+
+    /// The path with dot segments resolved and empty segments collapsed, each segment URI-encoded.
+    static func canonicalURI(_ path: String) -> String {
+        let decoded = percentDecode(path)
+        var segments: [String] = []
+        for segment in decoded.split(separator: "/", omittingEmptySubsequences: true) {
+            switch segment {
+            case ".": continue
+            case "..": if !segments.isEmpty { segments.removeLast() }
+            default: segments.append(String(segment))
+            }
+        }
+        let trailing =
+            (decoded.hasSuffix("/") || decoded.hasSuffix("/.") || decoded.hasSuffix("/..")) && !segments.isEmpty
+        return "/" + segments.map(uriEncode).joined(separator: "/") + (trailing ? "/" : "")
+    }
+
+    /// Parameters decoded, re-encoded strictly, sorted by key then value; repeated keys kept.
+    static func canonicalQuery(_ query: String, excluding: String? = nil) -> String {
+        guard !query.isEmpty else { return "" }
+        let pairs = query.split(separator: "&", omittingEmptySubsequences: true).map { item -> (String, String) in
+            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            return (
+                uriEncode(percentDecode(String(parts[0]))),
+                uriEncode(percentDecode(parts.count > 1 ? String(parts[1]) : ""))
+            )
+        }
+        return pairs.filter { $0.0 != excluding }
+            .sorted {
+                $0.0 == $1.0
+                    ? Array($0.1.utf8).lexicographicallyPrecedes(Array($1.1.utf8))
+                    : Array($0.0.utf8).lexicographicallyPrecedes(Array($1.0.utf8))
+            }
+            .map { "\($0.0)=\($0.1)" }.joined(separator: "&")
+    }
+
+    /// `name:value` for each signed header: values of a repeated header joined by commas in order,
+    /// whitespace runs (folded lines included) collapsed to one space and trimmed.
+    static func canonicalHeaders(_ request: SigV4Request, _ signed: [String]) -> [(String, String)] {
+        signed.map { name in
+            (name, request.values(name).map(collapse).joined(separator: ","))
+        }
+    }
+
+    static func collapse(_ value: String) -> String {
+        value.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }).joined(separator: " ")
+    }
+
+    /// RFC 3986 encoding of everything but the unreserved characters, upper-case hex.
+    static func uriEncode(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                out += "%" + Hex.encode([byte]).uppercased()
+            }
+        }
+        return out
+    }
+
+    /// `%XX` sequences decoded (invalid ones left as they are).
+    static func percentDecode(_ text: String) -> String {
+        let bytes = Array(text.utf8)
+        var out: [UInt8] = []
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == UInt8(ascii: "%"), index + 2 < bytes.count + 0, index + 2 <= bytes.count - 1,
+                let value = Hex.decode(String(decoding: bytes[(index + 1)...(index + 2)], as: UTF8.self))
+            {
+                out.append(value[0])
+                index += 3
+            } else {
+                out.append(bytes[index])
+                index += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

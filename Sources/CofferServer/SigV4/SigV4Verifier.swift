@@ -1,0 +1,196 @@
+import CofferCrypto
+import Foundation
+
+/// Verifies AWS Signature Version 4 on incoming requests (header form and query-string form), as the
+/// KMS endpoint of AWS does: the credential scope names this service, the date is within 15 minutes,
+/// the body matches its hash, and the signature matches the one computed with the caller's secret.
+public struct SigV4Verifier: Sendable {
+    /// A caller's secret and, for temporary credentials, the session token it must send.
+    public struct Credentials: Sendable {
+        /// The secret access key.
+        public let secret: SecretBytes
+        /// The session token, if these are temporary credentials.
+        public let sessionToken: String?
+
+        /// Builds credentials.
+        public init(secret: SecretBytes, sessionToken: String? = nil) {
+            self.secret = secret
+            self.sessionToken = sessionToken
+        }
+    }
+
+    /// Who signed a verified request.
+    public struct Identity: Sendable, Equatable {
+        /// The access key id.
+        public let accessKeyID: String
+        /// The region of the credential scope (KMS answers with ARNs in it).
+        public let region: String
+        /// The signed header names.
+        public let signedHeaders: [String]
+    }
+
+    /// The most a request's date may differ from the server's clock, in seconds (AWS: 15 minutes).
+    public static let maximumSkew: Int64 = 900
+    /// The longest a query-string signature may be valid (AWS: 7 days).
+    public static let maximumExpiry: Int64 = 604_800
+
+    private let service: String
+    private let credentials: @Sendable (String) -> Credentials?
+
+    /// A verifier for `service` (`kms`) looking callers up with `credentials`.
+    public init(service: String, credentials: @escaping @Sendable (String) -> Credentials?) {
+        self.service = service
+        self.credentials = credentials
+    }
+
+    /// Verifies `request` at `now` (seconds since 1970).
+    public func verify(_ request: SigV4Request, now: Int64) throws(SigV4Error) -> Identity {
+        let parameters = try Self.parameters(request)
+        guard parameters.algorithm == SigV4.algorithm else {
+            throw SigV4Error(.incompleteSignature, "Unsupported signing algorithm; expected \(SigV4.algorithm)")
+        }
+        let scope = parameters.credential.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard scope.count == 5, scope[4] == "aws4_request", !scope[0].isEmpty else {
+            throw SigV4Error(.incompleteSignature, "Credential must be AccessKeyId/date/region/service/aws4_request")
+        }
+        let (accessKeyID, day, region, scopeService) = (scope[0], scope[1], scope[2], scope[3])
+        guard let date = Self.parseDate(parameters.date) else {
+            throw SigV4Error(.incompleteSignature, "X-Amz-Date must be yyyyMMdd'T'HHmmss'Z'")
+        }
+        guard parameters.date.hasPrefix(day), day.count == 8 else {
+            throw SigV4Error(.invalidSignature, "Credential should be scoped to a valid date: \(day)")
+        }
+        guard scopeService == service else {
+            throw SigV4Error(.invalidSignature, "Credential should be scoped to correct service: '\(service)'")
+        }
+        guard !region.isEmpty else { throw SigV4Error(.invalidSignature, "Credential should be scoped to a region") }
+        guard parameters.signedHeaders.contains("host") else {
+            throw SigV4Error(.incompleteSignature, "SignedHeaders must include host")
+        }
+        guard parameters.signedHeaders == parameters.signedHeaders.sorted(),
+            Set(parameters.signedHeaders).count == parameters.signedHeaders.count
+        else { throw SigV4Error(.incompleteSignature, "SignedHeaders must be sorted and unique") }
+        guard abs(now - date) <= Self.maximumSkew else {
+            throw SigV4Error(
+                .invalidSignature, "Signature expired: \(parameters.date) is not within 15 minutes of the server time")
+        }
+        if let expires = parameters.expires {
+            guard expires >= 1, expires <= Self.maximumExpiry, now <= date + expires else {
+                throw SigV4Error(.invalidSignature, "Signature expired (X-Amz-Expires)")
+            }
+        }
+        guard let caller = credentials(accessKeyID) else {
+            throw SigV4Error(.unrecognizedClient, "The security token included in the request is invalid.")
+        }
+        let tokens = request.values("x-amz-security-token") + Self.queryValues(request.query, "X-Amz-Security-Token")
+        switch (caller.sessionToken, tokens.first) {
+        case (nil, nil): break
+        case (let expected?, let sent?)
+        where tokens.count == 1 && ConstantTime.equals(Array(expected.utf8), Array(sent.utf8)):
+            guard parameters.isQuery || parameters.signedHeaders.contains("x-amz-security-token") else {
+                throw SigV4Error(.incompleteSignature, "X-Amz-Security-Token must be signed")
+            }
+        default:
+            throw SigV4Error(.unrecognizedClient, "The security token included in the request is invalid.")
+        }
+        let bodyHash = SigV4.payloadHash(request.body)
+        for declared in request.values("x-amz-content-sha256") where declared.lowercased() != bodyHash {
+            throw SigV4Error(.invalidSignature, "The body does not match x-amz-content-sha256")
+        }
+        let canonical = SigV4.canonicalRequest(
+            request, signedHeaders: parameters.signedHeaders, payloadHash: bodyHash,
+            excludingQueryKey: parameters.isQuery ? "X-Amz-Signature" : nil)
+        let stringToSign = SigV4.stringToSign(
+            canonicalRequest: canonical, date: parameters.date, scope: scope.dropFirst().joined(separator: "/"))
+        let expected = SigV4.signature(
+            stringToSign: stringToSign,
+            key: SigV4.signingKey(secret: caller.secret, day: day, region: region, service: scopeService))
+        guard ConstantTime.equals(Array(expected.utf8), Array(parameters.signature.lowercased().utf8)) else {
+            throw SigV4Error(
+                .invalidSignature,
+                "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method."
+            )
+        }
+        return Identity(accessKeyID: accessKeyID, region: region, signedHeaders: parameters.signedHeaders)
+    }
+
+    // MARK: Parsing
+
+    private struct Parameters {
+        let algorithm: String
+        let credential: String
+        let signedHeaders: [String]
+        let signature: String
+        let date: String
+        let expires: Int64?
+        let isQuery: Bool
+    }
+
+    private static func parameters(_ request: SigV4Request) throws(SigV4Error) -> Parameters {
+        let authorization = request.values("authorization")
+        if authorization.count > 1 { throw SigV4Error(.incompleteSignature, "More than one Authorization header") }
+        if let header = authorization.first?.trimmingCharacters(in: .whitespaces) {
+            guard let space = header.firstIndex(of: " ") else {
+                throw SigV4Error(
+                    .incompleteSignature, "Authorization header requires Credential, SignedHeaders and Signature")
+            }
+            var fields: [String: String] = [:]
+            for part in header[header.index(after: space)...].split(separator: ",") {
+                let pair = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
+                guard pair.count == 2 else { continue }
+                fields[String(pair[0])] = String(pair[1])
+            }
+            guard let credential = fields["Credential"], let signed = fields["SignedHeaders"],
+                let signature = fields["Signature"]
+            else {
+                throw SigV4Error(
+                    .incompleteSignature,
+                    "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters")
+            }
+            let dates = request.values("x-amz-date").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard dates.count == 1, let date = dates.first else {
+                throw SigV4Error(
+                    .incompleteSignature, "Authorization header requires existence of a valid X-Amz-Date header")
+            }
+            return Parameters(
+                algorithm: String(header[..<space]), credential: credential,
+                signedHeaders: signed.split(separator: ";").map { $0.lowercased() }, signature: signature, date: date,
+                expires: nil, isQuery: false)
+        }
+        let query = request.query
+        guard let algorithm = queryValues(query, "X-Amz-Algorithm").first else {
+            throw SigV4Error(.incompleteSignature, "Missing Authentication Token")
+        }
+        guard let credential = queryValues(query, "X-Amz-Credential").first,
+            let signed = queryValues(query, "X-Amz-SignedHeaders").first,
+            let signature = queryValues(query, "X-Amz-Signature").first,
+            let date = queryValues(query, "X-Amz-Date").first
+        else {
+            throw SigV4Error(
+                .incompleteSignature,
+                "Query-string authentication requires X-Amz-Credential, X-Amz-SignedHeaders, X-Amz-Signature and X-Amz-Date"
+            )
+        }
+        let expires = queryValues(query, "X-Amz-Expires").first.map { Int64($0) ?? -1 }
+        return Parameters(
+            algorithm: algorithm, credential: credential,
+            signedHeaders: signed.split(separator: ";").map { $0.lowercased() },
+            signature: signature, date: date, expires: expires, isQuery: true)
+    }
+
+    static func queryValues(_ query: String, _ key: String) -> [String] {
+        query.split(separator: "&").compactMap { item in
+            let pair = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard SigV4.percentDecode(String(pair[0])) == key else { return nil }
+            return SigV4.percentDecode(pair.count > 1 ? String(pair[1]) : "")
+        }
+    }
+
+    /// `yyyyMMdd'T'HHmmss'Z'` as seconds since 1970.
+    static func parseDate(_ text: String) -> Int64? {
+        let chars = Array(text.utf8)
+        guard chars.count == 16, chars[8] == UInt8(ascii: "T"), chars[15] == UInt8(ascii: "Z") else { return nil }
+        let generalized = Array(chars[0..<8]) + Array(chars[9..<15]) + [UInt8(ascii: "Z")]
+        return CofferSigV4Time.seconds(generalized)
+    }
+}
