@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "CofferHSM", targets: ["CofferHSM"]),
         .library(name: "CofferHSMClient", targets: ["CofferHSMClient"]),
         .library(name: "CofferServer", targets: ["CofferServer"]),
+        .library(name: "CofferStore", targets: ["CofferStore"]),
         .library(name: "CofferFuzzing", targets: ["CofferFuzzing"]),
     ],
     dependencies: [
@@ -30,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.10.0"),
     ],
     targets: [
         .target(
@@ -69,6 +71,15 @@ let package = Package(
                 "CofferDomain", "CofferWire", "CofferCrypto",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CofferStore",
+            dependencies: [
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -134,6 +145,11 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CofferStoreTests",
+            dependencies: ["CofferStore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,119 @@
+/// What the store keeps about a KMS key: public metadata only. Key material exists in the store only as
+/// backing-key tokens, which are ciphertext under a domain key (PROTOCOL §7, §8).
+public struct KeyRecord: Hashable, Sendable {
+    /// The key's lifecycle state.
+    public enum State: String, Hashable, Sendable, CaseIterable {
+        case enabled = "Enabled"
+        case disabled = "Disabled"
+        case pendingDeletion = "PendingDeletion"
+    }
+
+    /// The key id (a UUID, lower case).
+    public var id: String
+    /// The description (0 … 8192 characters in AWS).
+    public var description: String
+    /// `ENCRYPT_DECRYPT`, …
+    public var keyUsage: String
+    /// `SYMMETRIC_DEFAULT`, …
+    public var keySpec: String
+    /// The lifecycle state.
+    public var state: State
+    /// Seconds since 1970.
+    public var creationDate: Int64
+    /// When a scheduled deletion happens (seconds since 1970).
+    public var deletionDate: Int64?
+    /// The key policy (JSON text).
+    public var policy: String
+    /// Automatic rotation on or off.
+    public var rotationEnabled: Bool
+    /// Automatic rotation period in days.
+    public var rotationPeriodDays: Int?
+    /// When automatic rotation next happens (seconds since 1970).
+    public var nextRotationDate: Int64?
+
+    /// Builds a record.
+    public init(
+        id: String, description: String, keyUsage: String, keySpec: String, state: State, creationDate: Int64,
+        deletionDate: Int64? = nil, policy: String, rotationEnabled: Bool = false, rotationPeriodDays: Int? = nil,
+        nextRotationDate: Int64? = nil
+    ) {
+        self.id = id
+        self.description = description
+        self.keyUsage = keyUsage
+        self.keySpec = keySpec
+        self.state = state
+        self.creationDate = creationDate
+        self.deletionDate = deletionDate
+        self.policy = policy
+        self.rotationEnabled = rotationEnabled
+        self.rotationPeriodDays = rotationPeriodDays
+        self.nextRotationDate = nextRotationDate
+    }
+}
+
+/// One backing key of a KMS key: its token (ciphertext) and when and how it was made.
+public struct BackingKeyRecord: Hashable, Sendable {
+    /// How a backing key came to be.
+    public enum Origin: String, Hashable, Sendable {
+        /// The key's first backing key.
+        case creation = "CREATION"
+        /// An automatic rotation.
+        case automatic = "AUTOMATIC"
+        /// RotateKeyOnDemand.
+        case onDemand = "ON_DEMAND"
+    }
+
+    /// The KMS key.
+    public var keyID: String
+    /// The backing key id (hex of 16 bytes).
+    public var backingKeyID: String
+    /// The DER of the backing-key token (an `ExportedKeyToken`).
+    public var token: [UInt8]
+    /// Seconds since 1970.
+    public var createdAt: Int64
+    /// Creation, automatic or on-demand rotation.
+    public var origin: Origin
+
+    /// Builds a record.
+    public init(keyID: String, backingKeyID: String, token: [UInt8], createdAt: Int64, origin: Origin) {
+        self.keyID = keyID
+        self.backingKeyID = backingKeyID
+        self.token = token
+        self.createdAt = createdAt
+        self.origin = origin
+    }
+}
+
+/// An alias (`alias/name`) pointing at a key.
+public struct AliasRecord: Hashable, Sendable {
+    /// The full alias name, `alias/…`.
+    public var name: String
+    /// The key it points at.
+    public var keyID: String
+    /// Seconds since 1970.
+    public var creationDate: Int64
+    /// Seconds since 1970.
+    public var lastUpdatedDate: Int64
+
+    /// Builds a record.
+    public init(name: String, keyID: String, creationDate: Int64, lastUpdatedDate: Int64) {
+        self.name = name
+        self.keyID = keyID
+        self.creationDate = creationDate
+        self.lastUpdatedDate = lastUpdatedDate
+    }
+}
+
+/// A tag on a key.
+public struct TagRecord: Hashable, Sendable {
+    /// The tag key.
+    public var key: String
+    /// The tag value.
+    public var value: String
+
+    /// Builds a tag.
+    public init(key: String, value: String) {
+        self.key = key
+        self.value = value
+    }
+}
