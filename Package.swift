@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "CofferHSMClient", targets: ["CofferHSMClient"]),
         .library(name: "CofferServer", targets: ["CofferServer"]),
         .library(name: "CofferStore", targets: ["CofferStore"]),
+        .library(name: "CofferKMS", targets: ["CofferKMS"]),
         .library(name: "CofferFuzzing", targets: ["CofferFuzzing"]),
     ],
     dependencies: [
@@ -84,6 +85,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "CofferKMS",
+            dependencies: ["CofferHSMClient", "CofferStore", "CofferWire", "CofferCrypto", "CofferDomain"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "CofferServer",
             dependencies: ["CofferCrypto", "CofferWire", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
@@ -114,14 +120,21 @@ let package = Package(
         .target(
             name: "CofferTestSupport",
             dependencies: [
-                "CofferCrypto", "CofferWire", "CofferDomain", .product(name: "Crypto", package: "swift-crypto"),
+                "CofferCrypto", "CofferWire", "CofferDomain", "CofferHSM",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Tests/CofferTestSupport",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "CofferCryptoTests",
-            dependencies: ["CofferCrypto", "CofferTestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "CofferCrypto", "CofferTestSupport", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             resources: [.copy("Vectors")],
             swiftSettings: swiftSettings
         ),
@@ -133,6 +146,8 @@ let package = Package(
                 "CofferCrypto",
                 "CofferTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             resources: [.copy("Vectors")],
             swiftSettings: swiftSettings
@@ -148,13 +163,29 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "CofferKMSTests",
+            dependencies: [
+                "CofferKMS", "CofferStore", "CofferHSM", "CofferHSMClient", "CofferDomain", "CofferWire",
+                "CofferCrypto",
+                "CofferTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "CofferStoreTests",
             dependencies: ["CofferStore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "CofferServerTests",
-            dependencies: ["CofferServer", "CofferCrypto", "CofferTestSupport"],
+            dependencies: [
+                "CofferServer", "CofferCrypto", "CofferTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             resources: [.copy("Vectors")],
             swiftSettings: swiftSettings
         ),
@@ -168,6 +199,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             resources: [.copy("Vectors"), .copy("FuzzCorpus")],

@@ -14,43 +14,13 @@ import Testing
 /// HSMServer in this process on an ephemeral port, with a clock the test controls: the frame watchdog,
 /// session renewal at 80 % of the lifetime, and health checks.
 @Suite struct InProcessServerTests {
-    final class TestClock: Sendable {
-        private let value = NIOLockedValueBox(WireTime(secondsSinceEpoch: 1_800_000_000))
-        var now: WireTime { value.withLockedValue { $0 } }
-        func advance(_ seconds: Int64) { value.withLockedValue { $0 = $0.adding(seconds: seconds) } }
-    }
-
-    /// A one-member domain served by an in-process server; returns the pool's inputs.
     static func serve(
         clock: TestClock, frameTimeout: TimeAmount = .seconds(30)
     ) async throws
         -> (HSMAddress, DomainState, P384.Signing.PrivateKey, any Channel)
     {
-        let hostKey = P384.Signing.PrivateKey()
-        var f = DomainFixture()
-        f.now = clock.now
-        let keys = HSMKeys.generate()
-        var core = HSMCore(keys: keys)
-        var random = SeededRandom(seed: "in process")
-        let create = DomainCreate(
-            name: "inproc", operators: f.operators.values.map(\.record),
-            member: MemberAddition(identity: try f.identity(of: keys), kind: .online),
-            hosts: [Host(id: "host-1", signingKey: P384PublicKey(hostKey.publicKey))], rules: DomainFixture.rules,
-            parameters: .defaults)
-        let signed = try f.sign(f.command(.create(create), base: nil), by: ["alice", "bob", "carol"])
-        guard
-            case .token(let token) = core.handle(
-                Envelope(id: 1, body: .command(signed)), now: clock.now, random: &random
-            ).answer.body
-        else {
-            throw FixtureError()
-        }
-        let server = HSMServer(
-            core: core, logger: Logger(label: "test"), clock: { clock.now }, frameTimeout: frameTimeout)
-        let channel = try await server.bind(
-            .tcp(host: "127.0.0.1", port: 0), group: MultiThreadedEventLoopGroup.singleton)
-        let port = try #require(channel.localAddress?.port)
-        return (.tcp(host: "127.0.0.1", port: port), token.state, hostKey, channel)
+        let hsm = try await InProcessHSM.start(clock: clock, frameTimeout: frameTimeout)
+        return (hsm.address, hsm.state, hsm.hostKey, hsm.channel)
     }
 
     @Test func aSessionIsRenewedAtEightyPercentWithoutFailingRequests() async throws {

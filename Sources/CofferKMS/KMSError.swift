@@ -1,0 +1,41 @@
+/// The one error type of `CofferKMS`: an AWS KMS exception name and a message for the caller.
+public struct KMSError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The exception, named as the AWS KMS API names it (botocore's model).
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The AWS exception name, e.g. `NotFoundException`.
+        public let awsName: String
+        private init(_ awsName: String) { self.awsName = awsName }
+
+        public static let notFound = Code("NotFoundException")
+        public static let disabled = Code("DisabledException")
+        public static let invalidState = Code("KMSInvalidStateException")
+        public static let invalidCiphertext = Code("InvalidCiphertextException")
+        public static let incorrectKey = Code("IncorrectKeyException")
+        public static let validation = Code("ValidationException")
+        public static let invalidKeyUsage = Code("InvalidKeyUsageException")
+        public static let alreadyExists = Code("AlreadyExistsException")
+        public static let invalidAliasName = Code("InvalidAliasNameException")
+        public static let invalidArn = Code("InvalidArnException")
+        public static let invalidMarker = Code("InvalidMarkerException")
+        public static let tag = Code("TagException")
+        public static let malformedPolicy = Code("MalformedPolicyDocumentException")
+        public static let unsupportedOperation = Code("UnsupportedOperationException")
+        public static let dependencyTimeout = Code("DependencyTimeoutException")
+        public static let `internal` = Code("KMSInternalException")
+
+        public var description: String { awsName }
+    }
+
+    /// The exception.
+    public let code: Code
+    /// What the caller is told (ids and outcomes, never key material or plaintext).
+    public let message: String
+
+    /// Builds an error.
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code.awsName): \(message)" }
+}

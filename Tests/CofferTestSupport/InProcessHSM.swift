@@ -1,0 +1,56 @@
+import CofferCrypto
+import CofferDomain
+import CofferHSM
+import CofferWire
+import Crypto
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// A clock tests move by hand.
+public final class TestClock: Sendable {
+    private let value = NIOLockedValueBox(WireTime(secondsSinceEpoch: 1_800_000_000))
+    public init() {}
+    public var now: WireTime { value.withLockedValue { $0 } }
+    public var seconds: Int64 { now.secondsSinceEpoch }
+    public func advance(_ seconds: Int64) { value.withLockedValue { $0 = $0.adding(seconds: seconds) } }
+}
+
+/// A real HSMServer on an ephemeral loopback port, in this process, already a one-member domain with
+/// one service host (`host-1`).
+public struct InProcessHSM: Sendable {
+    public let address: HSMAddress
+    public let state: DomainState
+    public let hostKey: P384.Signing.PrivateKey
+    public let channel: any Channel
+
+    public static func start(clock: TestClock, frameTimeout: TimeAmount = .seconds(30)) async throws -> InProcessHSM {
+        let hostKey = P384.Signing.PrivateKey()
+        var f = DomainFixture(seed: "in process \(UInt64.random(in: 0...UInt64.max))")
+        f.now = clock.now
+        let keys = HSMKeys.generate()
+        var core = HSMCore(keys: keys)
+        var random = SeededRandom(seed: "in process core \(UInt64.random(in: 0...UInt64.max))")
+        let create = DomainCreate(
+            name: "inproc", operators: f.operators.values.map(\.record),
+            member: MemberAddition(identity: try f.identity(of: keys), kind: .online),
+            hosts: [Host(id: "host-1", signingKey: P384PublicKey(hostKey.publicKey))], rules: DomainFixture.rules,
+            parameters: .defaults)
+        let signed = try f.sign(f.command(.create(create), base: nil), by: ["alice", "bob", "carol"])
+        guard
+            case .token(let token) = core.handle(
+                Envelope(id: 1, body: .command(signed)), now: clock.now, random: &random
+            ).answer.body
+        else { throw FixtureError() }
+        let server = HSMServer(
+            core: core, logger: Logger(label: "test"), clock: { clock.now }, frameTimeout: frameTimeout)
+        let channel = try await server.bind(
+            .tcp(host: "127.0.0.1", port: 0), group: MultiThreadedEventLoopGroup.singleton)
+        guard let port = channel.localAddress?.port else { throw FixtureError() }
+        return InProcessHSM(
+            address: .tcp(host: "127.0.0.1", port: port), state: token.state, hostKey: hostKey, channel: channel)
+    }
+
+    public func stop() { channel.close(promise: nil) }
+}
