@@ -21,6 +21,8 @@ public struct KMSError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let malformedPolicy = Code("MalformedPolicyDocumentException")
         public static let unsupportedOperation = Code("UnsupportedOperationException")
         public static let dependencyTimeout = Code("DependencyTimeoutException")
+        public static let serialization = Code("SerializationException")
+        public static let unknownOperation = Code("UnknownOperationException")
         public static let `internal` = Code("KMSInternalException")
 
         public var description: String { awsName }

@@ -28,6 +28,9 @@ public final class KMSService: Sendable {
     let store: any KeyStore
     let hsm: any CryptoBackend
     let account: String
+
+    /// The account id in ARNs.
+    public var accountID: String { account }
     let clock: @Sendable () -> Int64
 
     /// A service for `account` over `store` and `hsm`; `clock` gives seconds since 1970.

@@ -18,7 +18,8 @@ struct Coffer: AsyncParsableCommand {
             """,
         version: version,
         subcommands: [
-            Dev.self, HSMCommandGroup.self, OperatorCommand.self, CommandCommand.self, DomainCommandGroup.self,
+            Dev.self, HSMCommandGroup.self, HostCommand.self, OperatorCommand.self, CommandCommand.self,
+            DomainCommandGroup.self,
         ]
     )
 }

@@ -1,0 +1,139 @@
+import ArgumentParser
+import CofferCrypto
+import CofferDomain
+import CofferHSMClient
+import CofferKMS
+import CofferServer
+import CofferStore
+import CofferWire
+import Crypto
+import Foundation
+import Hummingbird
+import Logging
+
+/// `coffer host`: a service host serving the AWS KMS API.
+struct HostCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "host",
+        abstract: "Serve the AWS KMS API in front of a domain's HSMs.",
+        discussion: """
+            The host verifies the domain's history from the pinned genesis digest (the tokens given with --token \
+            and those already in its store), keeps key metadata and backing-key tokens (ciphertext only) in its \
+            SQLite store, authenticates callers with SigV4 against --credentials, and does every cryptographic \
+            operation on an HSM over a mutually authenticated session. Its id and key must be in the domain \
+            (domain.create --add-host or domain.modifyHosts). TLS is not built in yet: put a TLS proxy in front.
+            """)
+
+    @Option(help: "Where to serve the KMS API (HOST:PORT).") var listen: String = "127.0.0.1:4599"
+    @Option(help: "An HSM of the domain (repeat).") var hsm: [String]
+    @Option(help: "This host's id in the domain.") var hostID: String
+    @Option(help: "This host's private key file.") var hostKey: String
+    @Option(help: "The domain's genesis state digest (hex), pinned out of band.") var genesis: String
+    @Option(help: "Domain tokens in epoch order (repeat); those already stored need not be given again.") var token:
+        [String] = []
+    @Option(help: "The SQLite store file.") var store: String = "coffer.sqlite"
+    @Option(help: "Credentials file: {\"credentials\":[{\"accessKeyId\":…,\"secretAccessKey\":…}]}.") var credentials:
+        String
+    @Option(help: "The AWS account id used in ARNs.") var account: String = "111122223333"
+
+    func run() async throws {
+        var logger = Logger(label: "coffer.host")
+        logger.logLevel = .info
+        guard let (host, port) = Self.hostPort(listen) else { throw ValidationError("--listen: expected HOST:PORT") }
+        let addresses = try hsm.map { text in
+            guard let address = HSMAddress(text) else {
+                throw ValidationError("--hsm \(text): expected HOST:PORT or unix:/path")
+            }
+            return address
+        }
+        guard let genesisDigest = Hex.decode(genesis), genesisDigest.count == 48 else {
+            throw ValidationError("--genesis is the 48-byte genesis state digest in hex")
+        }
+        let keyStore = try await SQLiteKeyStore.open(path: store, logger: logger)
+        let state = try await Self.verifiedState(store: keyStore, genesis: genesisDigest, files: token)
+        let signingKey = try CLIFiles.signingKey(hostKey)
+        guard state.hosts.contains(where: { $0.id == hostID && $0.signingKey == P384PublicKey(signingKey.publicKey) })
+        else {
+            throw CLIError("host \(hostID) with this key is not a host of the domain at epoch \(state.epoch)")
+        }
+        let callers = try Self.loadCredentials(credentials)
+        let pool = HSMPool(
+            addresses: addresses, hostID: hostID, hostKey: signingKey, domain: state, clock: { Clock.now })
+        let kms = KMSService(store: keyStore, hsm: pool, account: account, clock: { Clock.now.secondsSinceEpoch })
+        let verifier = SigV4Verifier(service: "kms") { callers[$0] }
+        let endpoint = KMSEndpoint(kms: kms, verifier: verifier, logger: logger, clock: { Clock.now.secondsSinceEpoch })
+        let scheduler = Task {
+            while !Task.isCancelled {
+                _ = await pool.healthCheck()
+                if let work = try? await kms.runScheduledWork(), !(work.deleted.isEmpty && work.rotated.isEmpty) {
+                    logger.notice(
+                        "scheduled work",
+                        metadata: ["deleted": "\(work.deleted.count)", "rotated": "\(work.rotated.count)"])
+                }
+                try? await Task.sleep(for: .seconds(30))
+            }
+        }
+        let app = KMSHTTPServer.application(endpoint: endpoint, host: host, port: port, logger: logger) { bound in
+            FileHandle.standardOutput.write(
+                Data(
+                    "coffer host \(hostID) serving the KMS API on http://\(host):\(bound) (domain epoch \(state.epoch))\n"
+                        .utf8))
+        }
+        try await app.runService()
+        scheduler.cancel()
+        await pool.close()
+        await keyStore.close()
+    }
+
+    static func hostPort(_ text: String) -> (String, Int)? {
+        guard case .tcp(let host, let port)? = HSMAddress(text) else { return nil }
+        return (host, port)
+    }
+
+    /// The verified current state: the chain of stored and given tokens from the pinned genesis.
+    static func verifiedState(store: SQLiteKeyStore, genesis: [UInt8], files: [String]) async throws -> DomainState {
+        var byEpoch: [Int64: DomainToken] = [:]
+        for stored in try await store.domainTokens() {
+            byEpoch[stored.epoch] = try DomainToken(derEncoded: stored.der)
+        }
+        for file in files {
+            let token = try CLIFiles.decode(DomainToken.self, from: file)
+            byEpoch[token.state.epoch] = token
+        }
+        let chain = byEpoch.keys.sorted().compactMap { byEpoch[$0] }
+        guard !chain.isEmpty else { throw CLIError("no domain tokens: give the chain with --token, genesis first") }
+        let states: [DomainState]
+        do {
+            states = try TokenVerifier.verifyChain(chain, genesisDigest: genesis)
+        } catch {
+            throw CLIError("the domain's tokens do not verify from the pinned genesis: \(error.code): \(error.message)")
+        }
+        let stored = Set(try await store.domainTokens().map(\.epoch))
+        for token in chain where !stored.contains(token.state.epoch) {
+            try await store.appendDomainToken(epoch: token.state.epoch, der: token.derBytes)
+        }
+        guard let last = states.last else { throw CLIError("no state") }
+        return last
+    }
+
+    static func loadCredentials(_ path: String) throws -> [String: SigV4Verifier.Credentials] {
+        var info = stat()
+        if stat(path, &info) == 0, info.st_mode & 0o077 != 0 {
+            FileHandleOutput.standardError(
+                "warning: \(path) is readable by group or others; it holds secret access keys")
+        }
+        let data = Data(try CLIFiles.read(path))
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let list = object["credentials"] as? [[String: Any]]
+        else { throw CLIError("\(path): expected {\"credentials\": [{\"accessKeyId\": …, \"secretAccessKey\": …}]}") }
+        var out: [String: SigV4Verifier.Credentials] = [:]
+        for entry in list {
+            guard let id = entry["accessKeyId"] as? String, let secret = entry["secretAccessKey"] as? String else {
+                throw CLIError("\(path): every credential has accessKeyId and secretAccessKey")
+            }
+            out[id] = .init(
+                secret: SecretBytes(copying: Array(secret.utf8)), sessionToken: entry["sessionToken"] as? String)
+        }
+        return out
+    }
+}

@@ -1,0 +1,139 @@
+import CofferCrypto
+import CofferHSMClient
+import CofferKMS
+import CofferServer
+import CofferStore
+import CofferTestSupport
+import Foundation
+import Logging
+import Testing
+
+/// The AWS JSON 1.1 protocol of the endpoint, over a real in-process HSM and SQLite store: routing by
+/// X-Amz-Target, base64 blobs, AWS-shaped errors with x-amzn-ErrorType, a request id on every answer.
+@Suite(.serialized) struct KMSEndpointTests {
+    static let secret = "endpoint-secret"
+
+    struct World {
+        let endpoint: KMSEndpoint
+        let clock: TestClock
+        let stop: @Sendable () async -> Void
+    }
+
+    static func world() async throws -> World {
+        let clock = TestClock()
+        let hsm = try await InProcessHSM.start(clock: clock)
+        let pool = HSMPool(
+            addresses: [hsm.address], hostID: "host-1", hostKey: hsm.hostKey, domain: hsm.state, clock: { clock.now })
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "coffer-endpoint-\(UUID().uuidString).sqlite"
+        ).path
+        let store = try await SQLiteKeyStore.open(path: path)
+        let kms = KMSService(store: store, hsm: pool, account: "111122223333", clock: { clock.seconds })
+        let verifier = SigV4Verifier(service: "kms") {
+            $0 == "AKIDTEST" ? .init(secret: SecretBytes(copying: Array(secret.utf8))) : nil
+        }
+        let endpoint = KMSEndpoint(
+            kms: kms, verifier: verifier, logger: Logger(label: "test"), clock: { clock.seconds })
+        return World(endpoint: endpoint, clock: clock) {
+            await pool.close()
+            await store.close()
+            hsm.stop()
+            try? FileManager.default.removeItem(atPath: path)
+        }
+    }
+
+    /// A request signed like an AWS SDK signs it.
+    static func request(_ target: String?, _ body: String, at now: Int64, secret: String = secret) -> SigV4Request {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        let stamp = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(now)))
+        var headers: [(name: String, value: String)] = [
+            ("Host", "127.0.0.1:4599"), ("Content-Type", "application/x-amz-json-1.1"), ("X-Amz-Date", stamp),
+        ]
+        if let target { headers.append(("X-Amz-Target", "TrentService.\(target)")) }
+        var request = SigV4Request(method: "POST", path: "/", query: "", headers: headers, body: Array(body.utf8))
+        let signed = headers.map { $0.name.lowercased() }.sorted()
+        let scope = "\(stamp.prefix(8))/us-west-2/kms/aws4_request"
+        let canonical = SigV4.canonicalRequest(
+            request, signedHeaders: signed, payloadHash: SigV4.payloadHash(request.body))
+        let key = SigV4.signingKey(
+            secret: SecretBytes(copying: Array(secret.utf8)), day: String(stamp.prefix(8)), region: "us-west-2",
+            service: "kms")
+        let signature = SigV4.signature(
+            stringToSign: SigV4.stringToSign(canonicalRequest: canonical, date: stamp, scope: scope), key: key)
+        request.headers.append(
+            (
+                "Authorization",
+                "AWS4-HMAC-SHA256 Credential=AKIDTEST/\(scope), SignedHeaders=\(signed.joined(separator: ";")), Signature=\(signature)"
+            ))
+        return request
+    }
+
+    static func json(_ reply: KMSEndpoint.Reply) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(reply.body))) as? [String: Any] ?? [:]
+    }
+
+    static func header(_ reply: KMSEndpoint.Reply, _ name: String) -> String? {
+        reply.headers.first { $0.0.lowercased() == name.lowercased() }?.1
+    }
+
+    @Test func encryptAndDecryptRoundTripThroughTheProtocol() async throws {
+        let world = try await Self.world()
+        let created = await world.endpoint.handle(
+            Self.request("CreateKey", #"{"Description":"x"}"#, at: world.clock.seconds))
+        #expect(created.status == 200)
+        #expect(Self.header(created, "x-amzn-RequestId")?.count == 36)
+        let metadata = try #require(Self.json(created)["KeyMetadata"] as? [String: Any])
+        let arn = try #require(metadata["Arn"] as? String)
+        #expect(arn.hasPrefix("arn:aws:kms:us-west-2:111122223333:key/"))
+        let plaintext = Data("hello".utf8).base64EncodedString()
+        let encrypted = await world.endpoint.handle(
+            Self.request(
+                "Encrypt", #"{"KeyId":"\#(arn)","Plaintext":"\#(plaintext)","EncryptionContext":{"a":"b"}}"#,
+                at: world.clock.seconds))
+        #expect(encrypted.status == 200)
+        let blob = try #require(Self.json(encrypted)["CiphertextBlob"] as? String)
+        #expect(Self.json(encrypted)["KeyId"] as? String == arn)
+        let decrypted = await world.endpoint.handle(
+            Self.request(
+                "Decrypt", #"{"CiphertextBlob":"\#(blob)","EncryptionContext":{"a":"b"}}"#, at: world.clock.seconds))
+        #expect(Self.json(decrypted)["Plaintext"] as? String == plaintext)
+        #expect(Self.json(decrypted)["KeyId"] as? String == arn)
+        await world.stop()
+    }
+
+    @Test func errorsHaveAWSShapesAndNames() async throws {
+        let world = try await Self.world()
+        let now = world.clock.seconds
+        func expect(_ reply: KMSEndpoint.Reply, _ name: String, _ status: Int = 400) {
+            #expect(reply.status == status, "\(name)")
+            #expect(Self.json(reply)["__type"] as? String == name)
+            #expect(Self.header(reply, "x-amzn-ErrorType") == name)
+            #expect(Self.json(reply)["message"] is String)
+            #expect(Self.header(reply, "x-amzn-RequestId") != nil)
+        }
+        expect(await world.endpoint.handle(Self.request("Encrypt", "{not json", at: now)), "SerializationException")
+        expect(await world.endpoint.handle(Self.request("NoSuchThing", "{}", at: now)), "UnknownOperationException")
+        expect(await world.endpoint.handle(Self.request(nil, "{}", at: now)), "UnknownOperationException")
+        expect(await world.endpoint.handle(Self.request("DescribeKey", "{}", at: now)), "ValidationException")
+        expect(
+            await world.endpoint.handle(Self.request("DescribeKey", #"{"KeyId":42}"#, at: now)),
+            "SerializationException")
+        expect(
+            await world.endpoint.handle(Self.request("DescribeKey", #"{"KeyId":"alias/none"}"#, at: now)),
+            "NotFoundException")
+        expect(
+            await world.endpoint.handle(Self.request("ListKeys", "{}", at: now, secret: "wrong")),
+            "InvalidSignatureException")
+        expect(await world.endpoint.handle(Self.request("ListKeys", "{}", at: now - 1000)), "InvalidSignatureException")
+        var tampered = Self.request("ListKeys", #"{"Limit":5}"#, at: now)
+        tampered.body = Array(#"{"Limit":6}"#.utf8)
+        expect(await world.endpoint.handle(tampered), "InvalidSignatureException")
+        var unsigned = Self.request("ListKeys", "{}", at: now)
+        unsigned.headers.removeAll { $0.name == "Authorization" }
+        expect(await world.endpoint.handle(unsigned), "IncompleteSignatureException")
+        await world.stop()
+    }
+}
