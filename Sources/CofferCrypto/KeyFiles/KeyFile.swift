@@ -14,7 +14,26 @@ import Darwin
 public enum KeyFile {
     /// Writes `key` as a new PKCS#8 PEM file with mode 0600. Refuses to overwrite an existing file.
     public static func write(_ key: P384.Signing.PrivateKey, to path: String) throws(CofferCryptoError) {
-        var pem = Array(key.pemRepresentation.utf8) + [0x0a]
+        try write(pem: key.pemRepresentation, to: path)
+    }
+
+    /// Writes an agreement key (only `coffer dev` keeps one on disk; see docs) as PKCS#8 PEM, mode 0600.
+    public static func write(_ key: P384.KeyAgreement.PrivateKey, to path: String) throws(CofferCryptoError) {
+        try write(pem: key.pemRepresentation, to: path)
+    }
+
+    /// Reads an agreement key written by ``write(_:to:)-(P384.KeyAgreement.PrivateKey,_)``.
+    public static func readAgreementKey(from path: String) throws(CofferCryptoError) -> P384.KeyAgreement.PrivateKey {
+        let signing = try readPEM(from: path)
+        do {
+            return try P384.KeyAgreement.PrivateKey(pemRepresentation: signing)
+        } catch {
+            throw CofferCryptoError(.invalidPrivateKey, "\(path) does not hold a P-384 private key in PEM form")
+        }
+    }
+
+    private static func write(pem text: String, to path: String) throws(CofferCryptoError) {
+        var pem = Array(text.utf8) + [0x0a]
         defer { pem.withUnsafeMutableBytes { SecretBytes.zeroize($0) } }
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
@@ -34,6 +53,16 @@ public enum KeyFile {
     /// Reads a P-384 signing key from a PKCS#8 (or SEC 1) PEM file. Refuses a file that group or
     /// others may read, as ssh does, so a leaked permission is noticed rather than silently used.
     public static func readSigningKey(from path: String) throws(CofferCryptoError) -> P384.Signing.PrivateKey {
+        let text = try readPEM(from: path)
+        do {
+            return try P384.Signing.PrivateKey(pemRepresentation: text)
+        } catch {
+            throw CofferCryptoError(.invalidPrivateKey, "\(path) does not hold a P-384 private key in PEM form")
+        }
+    }
+
+    /// The PEM text of a private key file, refusing one that group or others may read.
+    private static func readPEM(from path: String) throws(CofferCryptoError) -> String {
         var info = stat()
         guard stat(path, &info) == 0 else {
             throw CofferCryptoError(.keyFile, "cannot read \(path): \(String(cString: strerror(errno)))")
@@ -48,11 +77,7 @@ public enum KeyFile {
             throw CofferCryptoError(.keyFile, "cannot read \(path)")
         }
         defer { data.withUnsafeMutableBytes { SecretBytes.zeroize($0) } }
-        do {
-            return try P384.Signing.PrivateKey(pemRepresentation: String(decoding: data, as: UTF8.self))
-        } catch {
-            throw CofferCryptoError(.invalidPrivateKey, "\(path) does not hold a P-384 private key in PEM form")
-        }
+        return String(decoding: data, as: UTF8.self)
     }
 }
 

@@ -57,32 +57,12 @@ struct HostCommand: AsyncParsableCommand {
             throw CLIError("host \(hostID) with this key is not a host of the domain at epoch \(state.epoch)")
         }
         let callers = try Self.loadCredentials(credentials)
-        let pool = HSMPool(
-            addresses: addresses, hostID: hostID, hostKey: signingKey, domain: state, clock: { Clock.now })
-        let kms = KMSService(store: keyStore, hsm: pool, account: account, clock: { Clock.now.secondsSinceEpoch })
-        let verifier = SigV4Verifier(service: "kms") { callers[$0] }
-        let endpoint = KMSEndpoint(kms: kms, verifier: verifier, logger: logger, clock: { Clock.now.secondsSinceEpoch })
-        let scheduler = Task {
-            while !Task.isCancelled {
-                _ = await pool.healthCheck()
-                if let work = try? await kms.runScheduledWork(), !(work.deleted.isEmpty && work.rotated.isEmpty) {
-                    logger.notice(
-                        "scheduled work",
-                        metadata: ["deleted": "\(work.deleted.count)", "rotated": "\(work.rotated.count)"])
-                }
-                try? await Task.sleep(for: .seconds(30))
-            }
+        try await HostRuntime.serve(
+            host: host, port: port, hsms: addresses, hostID: hostID, hostKey: signingKey, state: state, store: keyStore,
+            credentials: callers, account: account, logger: logger
+        ) { bound in
+            "coffer host \(hostID) serving the KMS API on http://\(host):\(bound) (domain epoch \(state.epoch))"
         }
-        let app = KMSHTTPServer.application(endpoint: endpoint, host: host, port: port, logger: logger) { bound in
-            FileHandle.standardOutput.write(
-                Data(
-                    "coffer host \(hostID) serving the KMS API on http://\(host):\(bound) (domain epoch \(state.epoch))\n"
-                        .utf8))
-        }
-        try await app.runService()
-        scheduler.cancel()
-        await pool.close()
-        await keyStore.close()
     }
 
     static func hostPort(_ text: String) -> (String, Int)? {
@@ -135,5 +115,38 @@ struct HostCommand: AsyncParsableCommand {
                 secret: SecretBytes(copying: Array(secret.utf8)), sessionToken: entry["sessionToken"] as? String)
         }
         return out
+    }
+}
+
+/// The serving part of a service host, shared by `coffer host` and `coffer dev`.
+enum HostRuntime {
+    static func serve(
+        host: String, port: Int, hsms: [HSMAddress], hostID: String, hostKey: P384.Signing.PrivateKey,
+        state: DomainState,
+        store: SQLiteKeyStore, credentials: [String: SigV4Verifier.Credentials], account: String, logger: Logger,
+        banner: @escaping @Sendable (Int) -> String
+    ) async throws {
+        let pool = HSMPool(addresses: hsms, hostID: hostID, hostKey: hostKey, domain: state, clock: { Clock.now })
+        let kms = KMSService(store: store, hsm: pool, account: account, clock: { Clock.now.secondsSinceEpoch })
+        let verifier = SigV4Verifier(service: "kms") { credentials[$0] }
+        let endpoint = KMSEndpoint(kms: kms, verifier: verifier, logger: logger, clock: { Clock.now.secondsSinceEpoch })
+        let scheduler = Task {
+            while !Task.isCancelled {
+                _ = await pool.healthCheck()
+                if let work = try? await kms.runScheduledWork(), !(work.deleted.isEmpty && work.rotated.isEmpty) {
+                    logger.notice(
+                        "scheduled work",
+                        metadata: ["deleted": "\(work.deleted.count)", "rotated": "\(work.rotated.count)"])
+                }
+                try? await Task.sleep(for: .seconds(30))
+            }
+        }
+        let app = KMSHTTPServer.application(endpoint: endpoint, host: host, port: port, logger: logger) { bound in
+            FileHandle.standardOutput.write(Data((banner(bound) + "\n").utf8))
+        }
+        try await app.runService()
+        scheduler.cancel()
+        await pool.close()
+        await store.close()
     }
 }
