@@ -1,0 +1,211 @@
+"""The KMS API of a real `coffer dev` process, driven by boto3: for every operation a success and each
+error it can raise that the client lets through (botocore refuses some values itself, e.g. a Limit of 0,
+before sending; those are tested in Swift at the KMSService and endpoint level)."""
+import base64
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+
+import boto3
+import botocore
+import pytest
+
+COFFER = os.environ["COFFER_BIN"]
+
+
+@pytest.fixture(scope="module")
+def kms():
+    work = tempfile.mkdtemp()
+    log = open(os.path.join(work, "dev.log"), "w+")
+    process = subprocess.Popen([COFFER, "dev", "--port", "4614", "--data-dir", os.path.join(work, "data")], stdout=log, stderr=log)
+    exports = None
+    for _ in range(200):
+        log.seek(0)
+        for line in log.read().splitlines():
+            if line.startswith("export "):
+                exports = line
+        if exports:
+            break
+        time.sleep(0.05)
+    assert exports, "coffer dev did not start"
+    env = dict(item.split("=", 1) for item in exports[len("export "):].split())
+    client = boto3.client("kms", endpoint_url=env["AWS_ENDPOINT_URL_KMS"], region_name=env["AWS_DEFAULT_REGION"],
+                          aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
+    yield client
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=20)
+
+
+def error(code, call, **kwargs):
+    with pytest.raises(botocore.exceptions.ClientError) as raised:
+        call(**kwargs)
+    assert raised.value.response["Error"]["Code"] == code, raised.value.response
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] in (400, 500)
+
+
+def new_key(kms, **kwargs):
+    return kms.create_key(**kwargs)["KeyMetadata"]
+
+
+def test_create_key(kms):
+    key = new_key(kms, Description="d", Tags=[{"TagKey": "t", "TagValue": "v"}])
+    assert key["KeyState"] == "Enabled" and key["KeySpec"] == "SYMMETRIC_DEFAULT" and key["Arn"].endswith(key["KeyId"])
+    error("UnsupportedOperationException", kms.create_key, KeySpec="RSA_2048")
+    error("ValidationException", kms.create_key, KeyUsage="SIGN_VERIFY")
+    error("MalformedPolicyDocumentException", kms.create_key, Policy="not a policy")
+    error("TagException", kms.create_key, Tags=[{"TagKey": "aws:reserved", "TagValue": "x"}])
+    error("UnsupportedOperationException", kms.create_key, MultiRegion=True)
+
+
+def test_describe_key(kms):
+    key = new_key(kms)
+    kms.create_alias(AliasName="alias/describe", TargetKeyId=key["KeyId"])
+    for name in (key["KeyId"], key["Arn"], "alias/describe", key["Arn"].split(":key/")[0] + ":alias/describe"):
+        assert kms.describe_key(KeyId=name)["KeyMetadata"]["KeyId"] == key["KeyId"]
+    error("NotFoundException", kms.describe_key, KeyId="alias/none")
+    error("NotFoundException", kms.describe_key, KeyId="00000000-0000-0000-0000-000000000000")
+
+
+def test_list_keys(kms):
+    for _ in range(3):
+        new_key(kms)
+    page = kms.list_keys(Limit=2)
+    assert len(page["Keys"]) == 2 and page["Truncated"]
+    rest = kms.list_keys(Limit=1000, Marker=page["NextMarker"])
+    assert {k["KeyId"] for k in page["Keys"]}.isdisjoint(k["KeyId"] for k in rest["Keys"])
+    error("InvalidMarkerException", kms.list_keys, Marker="%%%not-a-marker")
+
+
+def test_enable_disable_update_description(kms):
+    key = new_key(kms)["KeyId"]
+    kms.disable_key(KeyId=key)
+    assert kms.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "Disabled"
+    kms.enable_key(KeyId=key)
+    kms.update_key_description(KeyId=key, Description="new")
+    assert kms.describe_key(KeyId=key)["KeyMetadata"]["Description"] == "new"
+    for call in (kms.enable_key, kms.disable_key):
+        error("NotFoundException", call, KeyId="11111111-1111-1111-1111-111111111111")
+    error("NotFoundException", kms.update_key_description, KeyId="11111111-1111-1111-1111-111111111111", Description="x")
+    kms.schedule_key_deletion(KeyId=key, PendingWindowInDays=7)
+    error("KMSInvalidStateException", kms.enable_key, KeyId=key)
+    error("KMSInvalidStateException", kms.disable_key, KeyId=key)
+    error("KMSInvalidStateException", kms.update_key_description, KeyId=key, Description="x")
+
+
+def test_schedule_and_cancel_deletion(kms):
+    key = new_key(kms)["KeyId"]
+    error("ValidationException", kms.schedule_key_deletion, KeyId=key, PendingWindowInDays=6)
+    result = kms.schedule_key_deletion(KeyId=key, PendingWindowInDays=7)
+    assert result["KeyState"] == "PendingDeletion" and result["PendingWindowInDays"] == 7
+    error("KMSInvalidStateException", kms.schedule_key_deletion, KeyId=key)
+    error("KMSInvalidStateException", kms.encrypt, KeyId=key, Plaintext=b"x")
+    kms.cancel_key_deletion(KeyId=key)
+    assert kms.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "Disabled"
+    error("KMSInvalidStateException", kms.cancel_key_deletion, KeyId=key)
+    error("NotFoundException", kms.schedule_key_deletion, KeyId="11111111-1111-1111-1111-111111111111")
+    error("NotFoundException", kms.cancel_key_deletion, KeyId="11111111-1111-1111-1111-111111111111")
+
+
+def test_aliases(kms):
+    a, b = new_key(kms)["KeyId"], new_key(kms)["KeyId"]
+    kms.create_alias(AliasName="alias/one", TargetKeyId=a)
+    error("AlreadyExistsException", kms.create_alias, AliasName="alias/one", TargetKeyId=b)
+    error("InvalidAliasNameException", kms.create_alias, AliasName="alias/aws/mine", TargetKeyId=b)
+    error("ValidationException", kms.create_alias, AliasName="no-prefix", TargetKeyId=b)
+    error("NotFoundException", kms.create_alias, AliasName="alias/two", TargetKeyId="11111111-1111-1111-1111-111111111111")
+    kms.update_alias(AliasName="alias/one", TargetKeyId=b)
+    assert [x["AliasName"] for x in kms.list_aliases(KeyId=b)["Aliases"]] == ["alias/one"]
+    error("NotFoundException", kms.update_alias, AliasName="alias/missing", TargetKeyId=b)
+    kms.delete_alias(AliasName="alias/one")
+    error("NotFoundException", kms.delete_alias, AliasName="alias/one")
+    error("NotFoundException", kms.list_aliases, KeyId="11111111-1111-1111-1111-111111111111")
+
+
+def test_tags(kms):
+    key = new_key(kms)["KeyId"]
+    kms.tag_resource(KeyId=key, Tags=[{"TagKey": "a", "TagValue": "1"}, {"TagKey": "b", "TagValue": "2"}])
+    kms.untag_resource(KeyId=key, TagKeys=["b"])
+    assert kms.list_resource_tags(KeyId=key)["Tags"] == [{"TagKey": "a", "TagValue": "1"}]
+    error("TagException", kms.tag_resource, KeyId=key, Tags=[{"TagKey": "aws:x", "TagValue": "1"}])
+    for call, extra in ((kms.tag_resource, {"Tags": [{"TagKey": "a", "TagValue": "1"}]}), (kms.untag_resource, {"TagKeys": ["a"]}),
+                        (kms.list_resource_tags, {})):
+        error("NotFoundException", call, KeyId="11111111-1111-1111-1111-111111111111", **extra)
+
+
+def test_encrypt_decrypt_reencrypt(kms):
+    key, other = new_key(kms), new_key(kms)
+    blob = kms.encrypt(KeyId=key["KeyId"], Plaintext=b"secret", EncryptionContext={"a": "b"})
+    assert blob["KeyId"] == key["Arn"] and blob["EncryptionAlgorithm"] == "SYMMETRIC_DEFAULT"
+    opened = kms.decrypt(CiphertextBlob=blob["CiphertextBlob"], EncryptionContext={"a": "b"})
+    assert opened["Plaintext"] == b"secret" and opened["KeyId"] == key["Arn"]
+    error("InvalidCiphertextException", kms.decrypt, CiphertextBlob=blob["CiphertextBlob"], EncryptionContext={"a": "c"})
+    error("InvalidCiphertextException", kms.decrypt, CiphertextBlob=b"\x01" * 100)
+    error("IncorrectKeyException", kms.decrypt, CiphertextBlob=blob["CiphertextBlob"], EncryptionContext={"a": "b"}, KeyId=other["KeyId"])
+    error("NotFoundException", kms.encrypt, KeyId="alias/none", Plaintext=b"x")
+    error("ValidationException", kms.encrypt, KeyId=key["KeyId"], Plaintext=b"x" * 4097)
+    error("InvalidKeyUsageException", kms.encrypt, KeyId=key["KeyId"], Plaintext=b"x", EncryptionAlgorithm="RSAES_OAEP_SHA_256")
+    moved = kms.re_encrypt(CiphertextBlob=blob["CiphertextBlob"], SourceEncryptionContext={"a": "b"}, DestinationKeyId=other["Arn"])
+    assert moved["SourceKeyId"] == key["Arn"] and moved["KeyId"] == other["Arn"]
+    assert kms.decrypt(CiphertextBlob=moved["CiphertextBlob"])["Plaintext"] == b"secret"
+    error("InvalidCiphertextException", kms.re_encrypt, CiphertextBlob=blob["CiphertextBlob"], DestinationKeyId=other["Arn"])
+    kms.disable_key(KeyId=key["KeyId"])
+    error("DisabledException", kms.encrypt, KeyId=key["KeyId"], Plaintext=b"x")
+    error("DisabledException", kms.decrypt, CiphertextBlob=blob["CiphertextBlob"], EncryptionContext={"a": "b"})
+    error("DisabledException", kms.re_encrypt, CiphertextBlob=moved["CiphertextBlob"], DestinationKeyId=key["KeyId"])
+
+
+def test_data_keys_and_random(kms):
+    key = new_key(kms)["KeyId"]
+    data = kms.generate_data_key(KeyId=key, KeySpec="AES_128")
+    assert len(data["Plaintext"]) == 16
+    assert kms.decrypt(CiphertextBlob=data["CiphertextBlob"])["Plaintext"] == data["Plaintext"]
+    bare = kms.generate_data_key_without_plaintext(KeyId=key, NumberOfBytes=64)
+    assert "Plaintext" not in bare and len(kms.decrypt(CiphertextBlob=bare["CiphertextBlob"])["Plaintext"]) == 64
+    for call in (kms.generate_data_key, kms.generate_data_key_without_plaintext):
+        error("ValidationException", call, KeyId=key)
+        error("ValidationException", call, KeyId=key, KeySpec="AES_256", NumberOfBytes=32)
+        error("ValidationException", call, KeyId=key, NumberOfBytes=1025)
+        error("NotFoundException", call, KeyId="alias/none", KeySpec="AES_256")
+    assert len(kms.generate_random(NumberOfBytes=1024)["Plaintext"]) == 1024
+    error("ValidationException", kms.generate_random, NumberOfBytes=1025)
+    kms.disable_key(KeyId=key)
+    error("DisabledException", kms.generate_data_key, KeyId=key, KeySpec="AES_256")
+
+
+def test_rotation(kms):
+    key = new_key(kms)["KeyId"]
+    before = kms.encrypt(KeyId=key, Plaintext=b"old")["CiphertextBlob"]
+    kms.rotate_key_on_demand(KeyId=key)
+    assert [r["RotationType"] for r in kms.list_key_rotations(KeyId=key)["Rotations"]] == ["ON_DEMAND"]
+    assert kms.decrypt(CiphertextBlob=before)["Plaintext"] == b"old"
+    kms.enable_key_rotation(KeyId=key, RotationPeriodInDays=100)
+    status = kms.get_key_rotation_status(KeyId=key)
+    assert status["KeyRotationEnabled"] and status["RotationPeriodInDays"] == 100
+    kms.disable_key_rotation(KeyId=key)
+    assert not kms.get_key_rotation_status(KeyId=key)["KeyRotationEnabled"]
+    error("ValidationException", kms.enable_key_rotation, KeyId=key, RotationPeriodInDays=2561)
+    for call in (kms.get_key_rotation_status, kms.list_key_rotations, kms.rotate_key_on_demand, kms.enable_key_rotation, kms.disable_key_rotation):
+        error("NotFoundException", call, KeyId="11111111-1111-1111-1111-111111111111")
+    kms.disable_key(KeyId=key)
+    for call in (kms.rotate_key_on_demand, kms.enable_key_rotation, kms.disable_key_rotation):
+        error("DisabledException", call, KeyId=key)
+
+
+def test_key_policies(kms):
+    key = new_key(kms)["KeyId"]
+    assert json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])["Version"] == "2012-10-17"
+    kms.put_key_policy(KeyId=key, PolicyName="default", Policy='{"Version":"2012-10-17","Statement":[]}')
+    assert kms.get_key_policy(KeyId=key)["Policy"] == '{"Version":"2012-10-17","Statement":[]}'
+    assert kms.list_key_policies(KeyId=key)["PolicyNames"] == ["default"]
+    error("MalformedPolicyDocumentException", kms.put_key_policy, KeyId=key, PolicyName="default", Policy="[]")
+    for call, extra in ((kms.get_key_policy, {}), (kms.list_key_policies, {}), (kms.put_key_policy, {"Policy": "{}"})):
+        error("NotFoundException", call, KeyId="11111111-1111-1111-1111-111111111111", **extra)
+
+
+def test_protocol_errors(kms):
+    wrong = boto3.client("kms", endpoint_url=kms.meta.endpoint_url, region_name="us-east-1",
+                         aws_access_key_id="AKIDUNKNOWN", aws_secret_access_key="x")
+    error("UnrecognizedClientException", wrong.list_keys)
