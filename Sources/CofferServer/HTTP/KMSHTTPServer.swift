@@ -1,15 +1,19 @@
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
+import NIOSSL
 
 /// The HTTP front of ``KMSEndpoint`` on Hummingbird 2: `POST /` in, the endpoint's reply out.
 public enum KMSHTTPServer {
-    /// An application serving `endpoint` on `host:port`; `onRunning` learns the bound port.
+    /// An application serving `endpoint` on `host:port`, over TLS when `tls` is given; `onRunning`
+    /// learns the bound port.
     public static func application(
-        endpoint: KMSEndpoint, host: String, port: Int, logger: Logger,
+        endpoint: KMSEndpoint, host: String, port: Int, tls: TLSConfiguration? = nil, logger: Logger,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
+    ) throws -> some ApplicationProtocol {
         let router = Router()
         router.post("/") { request, _ -> Response in
             var request = request
@@ -31,9 +35,19 @@ public enum KMSHTTPServer {
                 status: HTTPResponse.Status(code: reply.status), headers: fields,
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: reply.body)))
         }
+        let server: HTTPServerBuilder = try tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1()
         return Application(
-            router: router,
+            router: router, server: server,
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "Coffer"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
+    }
+}
+
+extension KMSHTTPServer {
+    /// A server TLS configuration from PEM files: the certificate chain and its private key.
+    public static func tlsConfiguration(certificateChain: String, privateKey: String) throws -> TLSConfiguration {
+        let chain = try NIOSSLCertificate.fromPEMFile(certificateChain).map { NIOSSLCertificateSource.certificate($0) }
+        let key = try NIOSSLPrivateKey(file: privateKey, format: .pem)
+        return TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
     }
 }

@@ -10,6 +10,7 @@ import Crypto
 import Foundation
 import Hummingbird
 import Logging
+import NIOSSL
 
 /// `coffer host`: a service host serving the AWS KMS API.
 struct HostCommand: AsyncParsableCommand {
@@ -21,7 +22,7 @@ struct HostCommand: AsyncParsableCommand {
             and those already in its store), keeps key metadata and backing-key tokens (ciphertext only) in its \
             SQLite store, authenticates callers with SigV4 against --credentials, and does every cryptographic \
             operation on an HSM over a mutually authenticated session. Its id and key must be in the domain \
-            (domain.create --add-host or domain.modifyHosts). TLS is not built in yet: put a TLS proxy in front.
+            (domain.create --add-host or domain.modifyHosts). With --tls-cert and --tls-key it serves HTTPS.
             """)
 
     @Option(help: "Where to serve the KMS API (HOST:PORT).") var listen: String = "127.0.0.1:4599"
@@ -35,6 +36,8 @@ struct HostCommand: AsyncParsableCommand {
     @Option(help: "Credentials file: {\"credentials\":[{\"accessKeyId\":…,\"secretAccessKey\":…}]}.") var credentials:
         String
     @Option(help: "The AWS account id used in ARNs.") var account: String = "111122223333"
+    @Option(help: "TLS certificate chain (PEM); serve HTTPS.") var tlsCert: String?
+    @Option(help: "TLS private key (PEM) for --tls-cert.") var tlsKey: String?
 
     func run() async throws {
         var logger = Logger(label: "coffer.host")
@@ -57,11 +60,23 @@ struct HostCommand: AsyncParsableCommand {
             throw CLIError("host \(hostID) with this key is not a host of the domain at epoch \(state.epoch)")
         }
         let callers = try Self.loadCredentials(credentials)
+        let tls: TLSConfiguration?
+        switch (tlsCert, tlsKey) {
+        case (nil, nil): tls = nil
+        case (let cert?, let key?):
+            do {
+                tls = try KMSHTTPServer.tlsConfiguration(certificateChain: cert, privateKey: key)
+            } catch {
+                throw CLIError("cannot load the TLS certificate or key: \(error)")
+            }
+        default: throw ValidationError("--tls-cert and --tls-key go together")
+        }
+        let scheme = tls == nil ? "http" : "https"
         try await HostRuntime.serve(
-            host: host, port: port, hsms: addresses, hostID: hostID, hostKey: signingKey, state: state, store: keyStore,
-            credentials: callers, account: account, logger: logger
+            host: host, port: port, tls: tls, hsms: addresses, hostID: hostID, hostKey: signingKey, state: state,
+            store: keyStore, credentials: callers, account: account, logger: logger
         ) { bound in
-            "coffer host \(hostID) serving the KMS API on http://\(host):\(bound) (domain epoch \(state.epoch))"
+            "coffer host \(hostID) serving the KMS API on \(scheme)://\(host):\(bound) (domain epoch \(state.epoch))"
         }
     }
 
@@ -121,7 +136,8 @@ struct HostCommand: AsyncParsableCommand {
 /// The serving part of a service host, shared by `coffer host` and `coffer dev`.
 enum HostRuntime {
     static func serve(
-        host: String, port: Int, hsms: [HSMAddress], hostID: String, hostKey: P384.Signing.PrivateKey,
+        host: String, port: Int, tls: TLSConfiguration? = nil, hsms: [HSMAddress], hostID: String,
+        hostKey: P384.Signing.PrivateKey,
         state: DomainState,
         store: SQLiteKeyStore, credentials: [String: SigV4Verifier.Credentials], account: String, logger: Logger,
         banner: @escaping @Sendable (Int) -> String
@@ -141,7 +157,8 @@ enum HostRuntime {
                 try? await Task.sleep(for: .seconds(30))
             }
         }
-        let app = KMSHTTPServer.application(endpoint: endpoint, host: host, port: port, logger: logger) { bound in
+        let app = try KMSHTTPServer.application(endpoint: endpoint, host: host, port: port, tls: tls, logger: logger) {
+            bound in
             FileHandle.standardOutput.write(Data((banner(bound) + "\n").utf8))
         }
         try await app.runService()
