@@ -209,3 +209,16 @@ def test_protocol_errors(kms):
     wrong = boto3.client("kms", endpoint_url=kms.meta.endpoint_url, region_name="us-east-1",
                          aws_access_key_id="AKIDUNKNOWN", aws_secret_access_key="x")
     error("UnrecognizedClientException", wrong.list_keys)
+
+
+def test_canonically_equivalent_context_keys_are_two_keys(kms):
+    # "é" as one code point and as e + combining acute: two keys to AWS KMS and to Coffer (PROTOCOL §2).
+    key = new_key(kms)["KeyId"]
+    both = {"\u00e9": "1", "e\u0301": "2"}
+    blob = kms.encrypt(KeyId=key, Plaintext=b"x", EncryptionContext=both)["CiphertextBlob"]
+    assert kms.decrypt(CiphertextBlob=blob, EncryptionContext=both)["Plaintext"] == b"x"
+    error("InvalidCiphertextException", kms.decrypt, CiphertextBlob=blob, EncryptionContext={"\u00e9": "1"})
+    error("InvalidCiphertextException", kms.decrypt, CiphertextBlob=blob, EncryptionContext={"e\u0301": "2"})
+    # What a String-keyed JSON reader would have bound the blob to (one merged pair) must not decrypt it.
+    for merged in ({"\u00e9": "2"}, {"e\u0301": "2"}, {"\u00e9": "1"}, {"e\u0301": "1"}):
+        error("InvalidCiphertextException", kms.decrypt, CiphertextBlob=blob, EncryptionContext=merged)

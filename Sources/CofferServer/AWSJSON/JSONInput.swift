@@ -8,8 +8,10 @@ import Foundation
 /// `SerializationException`, a missing required member a `ValidationException`.
 struct JSONInput {
     let object: [String: Any]
+    private let body: [UInt8]
 
     init(body: [UInt8]) throws(KMSError) {
+        self.body = body
         if body.isEmpty {
             object = [:]
             return
@@ -76,15 +78,18 @@ struct JSONInput {
         return SecretBytes(consuming: &bytes)
     }
 
-    /// An encryption context: a JSON object of strings.
+    /// An encryption context: a JSON object of strings, its keys read from the raw body so that
+    /// canonically equivalent keys stay two keys (``RawJSONObject``).
     func context(_ name: String) throws(KMSError) -> EncryptionContext {
         guard let value = object[name], !(value is NSNull) else { return .empty }
-        guard let map = value as? [String: Any] else { throw KMSError(.serialization, "\(name) must be a map") }
-        var pairs: [EncryptionContext.Pair] = []
-        for (key, value) in map {
-            guard let text = value as? String else { throw KMSError(.serialization, "\(name) values must be strings") }
-            pairs.append(EncryptionContext.Pair(key: key, value: text))
+        guard value is [String: Any] else { throw KMSError(.serialization, "\(name) must be a map") }
+        let raw: [(String, String)]?
+        do {
+            raw = try RawJSONObject.stringPairs(member: name, in: body)
+        } catch {
+            throw KMSError(.serialization, "\(name) must be a map of strings")
         }
+        let pairs = (raw ?? []).map { EncryptionContext.Pair(key: $0.0, value: $0.1) }
         do {
             return try EncryptionContext(pairs)
         } catch {
