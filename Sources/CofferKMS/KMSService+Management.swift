@@ -19,10 +19,7 @@ extension KMSService {
     /// CreateAlias.
     public func createAlias(_ name: String, targetKeyID: String) async throws(KMSError) {
         try Self.checkAliasName(name)
-        let key = try await resolve(targetKeyID, allowAlias: false)
-        guard key.state != .pendingDeletion else {
-            throw KMSError(.invalidState, "\(arnHint(key)) is pending deletion.")
-        }
+        let key = try await changeable(targetKeyID)
         let now = clock()
         do {
             try await store.createAlias(AliasRecord(name: name, keyID: key.id, creationDate: now, lastUpdatedDate: now))
@@ -37,10 +34,7 @@ extension KMSService {
     /// UpdateAlias.
     public func updateAlias(_ name: String, targetKeyID: String) async throws(KMSError) {
         try Self.checkAliasName(name)
-        let key = try await resolve(targetKeyID, allowAlias: false)
-        guard key.state != .pendingDeletion else {
-            throw KMSError(.invalidState, "\(arnHint(key)) is pending deletion.")
-        }
+        let key = try await changeable(targetKeyID)
         guard let existing = try await storeCall({ () throws(StoreError) in try await store.alias(name: name) }) else {
             throw KMSError(.notFound, "Alias \(name) is not found.")
         }
@@ -82,19 +76,13 @@ extension KMSService {
     /// TagResource.
     public func tagResource(_ keyID: String, tags: [TagRecord]) async throws(KMSError) {
         try Self.checkTags(tags)
-        let key = try await resolve(keyID, allowAlias: false)
-        guard key.state != .pendingDeletion else {
-            throw KMSError(.invalidState, "\(arnHint(key)) is pending deletion.")
-        }
+        let key = try await changeable(keyID)
         try await storeCall { () throws(StoreError) in try await store.setTags(tags, on: key.id) }
     }
 
     /// UntagResource.
     public func untagResource(_ keyID: String, tagKeys: [String]) async throws(KMSError) {
-        let key = try await resolve(keyID, allowAlias: false)
-        guard key.state != .pendingDeletion else {
-            throw KMSError(.invalidState, "\(arnHint(key)) is pending deletion.")
-        }
+        let key = try await changeable(keyID)
         try await storeCall { () throws(StoreError) in try await store.removeTags(tagKeys, from: key.id) }
     }
 
@@ -112,7 +100,7 @@ extension KMSService {
         guard Limits.rotationPeriodDays.contains(days) else {
             throw KMSError(.validation, "RotationPeriodInDays must be between 90 and 2560")
         }
-        var key = try await enabledForManagement(keyID)
+        var key = try await usable(keyID, allowAlias: false)
         key.rotationEnabled = true
         key.rotationPeriodDays = days
         key.nextRotationDate = clock() + Int64(days) * 86_400
@@ -122,7 +110,7 @@ extension KMSService {
 
     /// DisableKeyRotation.
     public func disableRotation(_ keyID: String) async throws(KMSError) {
-        var key = try await enabledForManagement(keyID)
+        var key = try await usable(keyID, allowAlias: false)
         key.rotationEnabled = false
         key.nextRotationDate = nil
         let updated = key
@@ -139,7 +127,7 @@ extension KMSService {
 
     /// RotateKeyOnDemand: a new backing key that encrypts from now on; older ones still decrypt.
     public func rotateOnDemand(_ keyID: String, region: String) async throws(KMSError) -> String {
-        let key = try await enabledForManagement(keyID)
+        let key = try await usable(keyID, allowAlias: false)
         try await rotate(key, origin: .onDemand)
         return arn(key.id, region: region)
     }
@@ -152,15 +140,6 @@ extension KMSService {
             KeyRotation(
                 keyID: arn(key.id, region: region), rotationDate: $0.createdAt,
                 rotationType: $0.origin == .automatic ? "AUTOMATIC" : "ON_DEMAND")
-        }
-    }
-
-    private func enabledForManagement(_ keyID: String) async throws(KMSError) -> KeyRecord {
-        let key = try await resolve(keyID, allowAlias: false)
-        switch key.state {
-        case .enabled: return key
-        case .disabled: throw KMSError(.disabled, "\(arnHint(key)) is disabled.")
-        case .pendingDeletion: throw KMSError(.invalidState, "\(arnHint(key)) is pending deletion.")
         }
     }
 
@@ -192,10 +171,7 @@ extension KMSService {
     public func putKeyPolicy(_ keyID: String, name: String?, policy: String) async throws(KMSError) {
         guard (name ?? "default") == "default" else { throw KMSError(.validation, "The policy name must be default") }
         try Self.checkPolicy(policy)
-        var key = try await resolve(keyID, allowAlias: false)
-        guard key.state != .pendingDeletion else {
-            throw KMSError(.invalidState, "\(arnHint(key)) is pending deletion.")
-        }
+        var key = try await changeable(keyID)
         key.policy = policy
         let updated = key
         try await storeCall { () throws(StoreError) in try await store.updateKey(updated) }

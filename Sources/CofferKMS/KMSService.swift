@@ -115,14 +115,24 @@ public final class KMSService: Sendable {
         return record
     }
 
-    /// A key usable for cryptography: enabled (DisabledException) and not pending deletion (KMSInvalidStateException).
-    func usable(_ text: String) async throws(KMSError) -> KeyRecord {
-        let record = try await resolve(text)
+    /// A key usable for cryptography and rotation: enabled (DisabledException) and not pending deletion
+    /// (KMSInvalidStateException).
+    func usable(_ text: String, allowAlias: Bool = true) async throws(KMSError) -> KeyRecord {
+        let record = try await resolve(text, allowAlias: allowAlias)
         switch record.state {
         case .enabled: return record
         case .disabled: throw KMSError(.disabled, "\(arnHint(record)) is disabled.")
         case .pendingDeletion: throw KMSError(.invalidState, "\(arnHint(record)) is pending deletion.")
         }
+    }
+
+    /// A key that may still be changed: anything but pending deletion (KMSInvalidStateException).
+    func changeable(_ text: String) async throws(KMSError) -> KeyRecord {
+        let record = try await resolve(text, allowAlias: false)
+        guard record.state != .pendingDeletion else {
+            throw KMSError(.invalidState, "\(arnHint(record)) is pending deletion.")
+        }
+        return record
     }
 
     func arnHint(_ record: KeyRecord) -> String { "key/\(record.id)" }
@@ -195,10 +205,7 @@ public final class KMSService: Sendable {
 
     /// EnableKey / DisableKey.
     public func setEnabled(_ keyID: String, _ enabled: Bool) async throws(KMSError) {
-        var record = try await resolve(keyID, allowAlias: false)
-        guard record.state != .pendingDeletion else {
-            throw KMSError(.invalidState, "\(arnHint(record)) is pending deletion.")
-        }
+        var record = try await changeable(keyID)
         record.state = enabled ? .enabled : .disabled
         let updated = record
         try await storeCall { () throws(StoreError) in try await store.updateKey(updated) }
@@ -209,10 +216,7 @@ public final class KMSService: Sendable {
         guard description.count <= Limits.descriptionMaximum else {
             throw KMSError(.validation, "Description is too long")
         }
-        var record = try await resolve(keyID, allowAlias: false)
-        guard record.state != .pendingDeletion else {
-            throw KMSError(.invalidState, "\(arnHint(record)) is pending deletion.")
-        }
+        var record = try await changeable(keyID)
         record.description = description
         let updated = record
         try await storeCall { () throws(StoreError) in try await store.updateKey(updated) }
@@ -228,10 +232,7 @@ public final class KMSService: Sendable {
         guard Limits.pendingWindowDays.contains(days) else {
             throw KMSError(.validation, "PendingWindowInDays must be between 7 and 30")
         }
-        var record = try await resolve(keyID, allowAlias: false)
-        guard record.state != .pendingDeletion else {
-            throw KMSError(.invalidState, "\(arnHint(record)) is pending deletion.")
-        }
+        var record = try await changeable(keyID)
         record.state = .pendingDeletion
         record.deletionDate = clock() + Int64(days) * 86_400
         let updated = record
