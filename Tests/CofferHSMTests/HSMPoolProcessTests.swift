@@ -178,5 +178,5 @@ import Testing
 
 /// The wall clock as the HSM processes see it.
 enum HSMServerClock {
-    static var now: WireTime { WireTime(secondsSinceEpoch: Int64(Date().timeIntervalSince1970)) }
+    static var now: WireTime { WireTime.now }
 }

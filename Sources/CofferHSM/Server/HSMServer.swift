@@ -32,9 +32,7 @@ public final class HSMServer: Sendable {
     }
 
     /// The wall clock in whole seconds.
-    public static let systemClock: @Sendable () -> WireTime = {
-        WireTime(secondsSinceEpoch: Int64(Date().timeIntervalSince1970))
-    }
+    public static let systemClock: @Sendable () -> WireTime = { WireTime.now }
 
     /// The current hsmID.
     public var hsmID: String? { core.withLockedValue { $0.hsmID } }

@@ -1,5 +1,13 @@
 import SwiftASN1
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A point in time as PROTOCOL §2 encodes it: GeneralizedTime, UTC, whole seconds, exactly
 /// `YYYYMMDDHHMMSSZ`. Fractional seconds, offsets, local times and impossible dates are refused.
 public struct WireTime: Hashable, Comparable, Sendable, CustomStringConvertible {
@@ -11,6 +19,10 @@ public struct WireTime: Hashable, Comparable, Sendable, CustomStringConvertible 
         Self.seconds(
             year: 1, month: 1, day: 1, hour: 0, minute: 0, second: 0)...Self.seconds(
             year: 9999, month: 12, day: 31, hour: 23, minute: 59, second: 59)
+
+    /// The wall clock in whole seconds. Only the shells (servers, the CLI) read it; the cores take the
+    /// time as a parameter so that they stay deterministic under test.
+    public static var now: WireTime { WireTime(secondsSinceEpoch: Int64(time(nil))) }
 
     /// A time from Unix seconds (clamped to the representable years).
     public init(secondsSinceEpoch: Int64) {

@@ -66,7 +66,7 @@ struct CLIError: Error, CustomStringConvertible {
 
 /// The wall clock, read only at the edge (the cores take time as a parameter).
 enum Clock {
-    static var now: WireTime { WireTime(secondsSinceEpoch: Int64(Date().timeIntervalSince1970)) }
+    static var now: WireTime { WireTime.now }
 }
 
 /// JSON output for `--json`.
