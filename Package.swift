@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "CofferServer", targets: ["CofferServer"]),
         .library(name: "CofferStore", targets: ["CofferStore"]),
         .library(name: "CofferKMS", targets: ["CofferKMS"]),
+        .library(name: "CofferJSON", targets: ["CofferJSON"]),
         .library(name: "CofferFuzzing", targets: ["CofferFuzzing"]),
     ],
     dependencies: [
@@ -36,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.27.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.0"),
     ],
     targets: [
         .target(
@@ -87,15 +89,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(name: "CofferJSON", swiftSettings: swiftSettings),
         .target(
             name: "CofferKMS",
-            dependencies: ["CofferHSMClient", "CofferStore", "CofferWire", "CofferCrypto", "CofferDomain"],
+            dependencies: [
+                "CofferHSMClient", "CofferStore", "CofferWire", "CofferCrypto", "CofferDomain", "CofferJSON",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "CofferServer",
             dependencies: [
-                "CofferCrypto", "CofferWire", "CofferKMS", "CofferStore",
+                "CofferCrypto", "CofferWire", "CofferKMS", "CofferJSON",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -109,7 +115,8 @@ let package = Package(
         .target(
             name: "CofferFuzzing",
             dependencies: [
-                "CofferWire", "CofferCrypto", "CofferServer", .product(name: "NIOCore", package: "swift-nio"),
+                "CofferWire", "CofferCrypto", "CofferServer", "CofferKMS", "CofferJSON",
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -122,6 +129,7 @@ let package = Package(
                 "CofferHSM",
                 "CofferHSMClient",
                 "CofferKMS",
+                "CofferJSON",
                 "CofferStore",
                 "CofferServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -131,6 +139,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -182,7 +191,7 @@ let package = Package(
         .testTarget(
             name: "CofferKMSTests",
             dependencies: [
-                "CofferKMS", "CofferStore", "CofferHSM", "CofferHSMClient", "CofferDomain", "CofferWire",
+                "CofferKMS", "CofferStore", "CofferJSON", "CofferHSM", "CofferHSMClient", "CofferDomain", "CofferWire",
                 "CofferCrypto",
                 "CofferTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -192,9 +201,10 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "CofferJSONTests", dependencies: ["CofferJSON"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CofferStoreTests",
-            dependencies: ["CofferStore"],
+            dependencies: ["CofferStore", .product(name: "SQLiteNIO", package: "sqlite-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

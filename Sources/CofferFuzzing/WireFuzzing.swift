@@ -1,4 +1,6 @@
 import CofferCrypto
+import CofferJSON
+import CofferKMS
 import CofferServer
 import CofferWire
 import NIOCore
@@ -53,12 +55,35 @@ public enum WireFuzzing {
         if let blob = try? CiphertextBlob(bytes: data) { check(blob.bytes == data, "CiphertextBlob") }
         _ = try? DomainKeyList.decode(secret)
         sigV4(data)
+        json(data)
+    }
+
+    /// The AWS JSON reader and every operation's request shape: any input either reads or is refused
+    /// with a SerializationException or ValidationException; a read value writes back as JSON that
+    /// reads again to the same value.
+    private static func json(_ data: [UInt8]) {
+        if let value = try? JSONReader.read(data), case .object = value {
+            for operation in KMSRegistry.operations { readRequest(operation, data) }
+        }
+    }
+
+    private static func readRequest<Operation: KMSOperation>(_: Operation.Type, _ data: [UInt8]) {
+        do {
+            let input = try Operation.Input(json: data)
+            let again = try Operation.Input(json: input.json)
+            check(again.json == input.json, "\(Operation.name) request")
+        } catch {
+            check(
+                error.code == .serialization || error.code == .validation, "\(Operation.name): \(error.code)")
+        }
     }
 
     /// The SigV4 parsers: the input as an Authorization header, as X-Amz-Date, and as a query string.
     private static func sigV4(_ data: [UInt8]) {
         let text = String(decoding: data, as: UTF8.self)
-        let verifier = SigV4Verifier(service: "kms") { _ in .init(secret: SecretBytes(copying: [1, 2, 3])) }
+        let verifier = SigV4Verifier(service: "kms") { _ in
+            .init(secret: SecretBytes(copying: [1, 2, 3]), account: "000000000000")
+        }
         let headerForm = SigV4Request(
             method: "POST", path: "/", query: "",
             headers: [("Host", "h"), ("X-Amz-Date", text), ("Authorization", text)],

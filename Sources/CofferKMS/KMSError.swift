@@ -4,7 +4,12 @@ public struct KMSError: Error, Hashable, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         /// The AWS exception name, e.g. `NotFoundException`.
         public let awsName: String
-        private init(_ awsName: String) { self.awsName = awsName }
+        /// The HTTP status AWS answers it with: 500 for its internal errors, 412 for a dry run, 400 else.
+        public let httpStatus: Int
+        private init(_ awsName: String, status: Int = 400) {
+            self.awsName = awsName
+            self.httpStatus = status
+        }
 
         public static let notFound = Code("NotFoundException")
         public static let disabled = Code("DisabledException")
@@ -20,10 +25,16 @@ public struct KMSError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let tag = Code("TagException")
         public static let malformedPolicy = Code("MalformedPolicyDocumentException")
         public static let unsupportedOperation = Code("UnsupportedOperationException")
-        public static let dependencyTimeout = Code("DependencyTimeoutException")
+        public static let dependencyTimeout = Code("DependencyTimeoutException", status: 500)
+        public static let keyUnavailable = Code("KeyUnavailableException", status: 500)
+        public static let dryRun = Code("DryRunOperationException", status: 412)
+        public static let notAuthorized = Code("NotAuthorizedException")
+        public static let accessDenied = Code("AccessDeniedException")
+        public static let limitExceeded = Code("LimitExceededException")
+        public static let invalidGrantToken = Code("InvalidGrantTokenException")
         public static let serialization = Code("SerializationException")
         public static let unknownOperation = Code("UnknownOperationException")
-        public static let `internal` = Code("KMSInternalException")
+        public static let `internal` = Code("KMSInternalException", status: 500)
 
         public var description: String { awsName }
     }

@@ -12,44 +12,105 @@ public protocol CryptoBackend: Sendable {
 
 extension HSMPool: CryptoBackend {}
 
-/// The AWS KMS operations for symmetric keys (DESIGN.md, "One request, end to end"): validation and key
-/// states as AWS applies them, metadata and backing-key tokens in a ``KeyStore``, every cryptographic step
-/// on an HSM. It never sees a domain key or a backing key in plaintext.
+/// The AWS KMS service (DESIGN.md, "One request, end to end"): the operations of ``KMSRegistry`` run
+/// through one pipeline (``perform(_:body:context:)``) over a ``KeyStore`` for metadata and backing-key
+/// tokens and an HSM for every cryptographic step. It never sees a domain key or a backing key in
+/// plaintext.
 public final class KMSService: Sendable {
-    /// AWS's limits.
+    /// AWS's limits that the model does not state.
     public enum Limits {
-        public static let descriptionMaximum = 8192
+        /// ScheduleKeyDeletion's window (the model allows 1 … 365; KMS accepts 7 … 30).
         public static let pendingWindowDays = 7...30
-        public static let rotationPeriodDays = 90...2560
-        public static let listLimit = 1...1000
+        /// The largest key policy KMS accepts (32 KiB), below the model's 131072 characters.
         public static let policyMaximum = 32_768
+        /// Tags per key.
+        public static let tagsPerKey = 50
     }
 
     let store: any KeyStore
     let hsm: any CryptoBackend
-    let account: String
-
-    /// The account id in ARNs.
-    public var accountID: String { account }
     let clock: @Sendable () -> Int64
+    let authorizer: any Authorizer
+    let audit: any AuditSink
 
-    /// A service for `account` over `store` and `hsm`; `clock` gives seconds since 1970.
-    public init(store: any KeyStore, hsm: any CryptoBackend, account: String, clock: @escaping @Sendable () -> Int64) {
+    /// A service over `store` and `hsm`; `clock` gives seconds since 1970. `authorizer` decides every
+    /// request and `audit` records every call.
+    public init(
+        store: any KeyStore, hsm: any CryptoBackend, clock: @escaping @Sendable () -> Int64,
+        authorizer: any Authorizer = AllowAll(), audit: any AuditSink = NoAudit()
+    ) {
         self.store = store
         self.hsm = hsm
-        self.account = account
         self.clock = clock
+        self.authorizer = authorizer
+        self.audit = audit
     }
 
-    func arn(_ keyID: String, region: String) -> String { "arn:aws:kms:\(region):\(account):key/\(keyID)" }
-
-    func metadata(_ record: KeyRecord, region: String) -> KeyMetadata {
-        KeyMetadata(record, arn: arn(record.id, region: region), account: account)
+    /// `arn:aws:kms:REGION:ACCOUNT:key/ID`.
+    public static func keyARN(_ keyID: String, in scope: KeyScope) -> String {
+        "arn:aws:kms:\(scope.region):\(scope.account):key/\(keyID)"
     }
 
+    /// `arn:aws:kms:REGION:ACCOUNT:alias/NAME` (the name includes `alias/`).
+    public static func aliasARN(_ name: String, in scope: KeyScope) -> String {
+        "arn:aws:kms:\(scope.region):\(scope.account):\(name)"
+    }
+
+    /// The default key policy: the account root may do everything, which delegates to the account's
+    /// identity policies (AWS's default key policy).
     static func defaultPolicy(account: String) -> String {
         #"{"Version":"2012-10-17","Id":"key-default-1","Statement":[{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::"#
             + account + #":root"},"Action":"kms:*","Resource":"*"}]}"#
+    }
+
+    // MARK: The pipeline
+
+    /// Answers one request for the operation `name` with its JSON `body`: the operation's response
+    /// body, or the AWS error to send.
+    public func perform(
+        operation name: String, body: [UInt8], context: RequestContext
+    ) async throws(KMSError)
+        -> [UInt8]
+    {
+        guard let operation = KMSRegistry.operation(named: name) else {
+            if KMSRegistry.isAWSOperation(name) {
+                throw KMSError(.unsupportedOperation, "Coffer does not support \(name) yet")
+            }
+            throw KMSError(.unknownOperation, "Unknown operation \(name)")
+        }
+        return try await perform(operation, body: body, context: context)
+    }
+
+    /// Decode and validate, resolve and check the key, authorize, honour DryRun, run, encode, audit.
+    public func perform<Operation: KMSOperation>(
+        _ operation: Operation.Type, body: [UInt8], context: RequestContext
+    ) async throws(KMSError) -> [UInt8] {
+        var event = AuditEvent(operation: Operation.name, context: context)
+        do throws(KMSError) {
+            let input = try Operation.Input(json: body)
+            try Operation.validate(input)
+            var key: KeyRecord?
+            if let reference = Operation.key(in: input), Operation.requirement != .none {
+                key = try await resolve(reference, Operation.requirement, in: context)
+                event.keyARN = key.map { Self.keyARN($0.id, in: context.scope) }
+            }
+            event.decision = try await authorizer.authorize(action: Operation.action, key: key, context: context)
+            if input.isDryRun {
+                throw KMSError(.dryRun, "The request would have succeeded, but the DryRun option is set.")
+            }
+            let output = try await Operation.run(input, OperationCall(kms: self, context: context, key: key))
+            await audit.record(event)
+            return output.json
+        } catch {
+            event.errorCode = error.code.awsName
+            await audit.record(event)
+            throw error
+        }
+    }
+
+    /// Authorizes `action` on `key` (a second key of one request, as ReEncrypt's destination).
+    func authorize(action: String, key: KeyRecord?, in context: RequestContext) async throws(KMSError) {
+        _ = try await authorizer.authorize(action: action, key: key, context: context)
     }
 
     // MARK: Store and HSM access
@@ -79,7 +140,7 @@ public final class KMSService: Sendable {
         if case .failure(let failure) = result {
             switch failure.code {
             case .invalidCiphertext, .authenticationFailed:
-                throw KMSError(.invalidCiphertext, "The ciphertext is invalid")
+                throw KMSError(.invalidCiphertext, "")
             case .incorrectKey:
                 throw KMSError(
                     .incorrectKey, "The key ID in the request does not identify the key used to encrypt the ciphertext")
@@ -91,84 +152,80 @@ public final class KMSService: Sendable {
 
     // MARK: Keys
 
-    /// Resolves `keyID` (id, key ARN, and when `allowAlias` alias name or ARN) to a key record,
-    /// finishing any deletion whose window has passed.
-    func resolve(_ text: String, allowAlias: Bool = true) async throws(KMSError) -> KeyRecord {
-        let identifier = try KeyIdentifier(text, account: account)
+    /// Resolves `reference` within `context`'s scope and checks it against `requirement`, finishing any
+    /// deletion whose window has passed.
+    func resolve(
+        _ reference: KeyReference, _ requirement: KeyRequirement, in context: RequestContext
+    ) async throws(KMSError) -> KeyRecord {
+        let record: KeyRecord
+        switch reference {
+        case .named(let text):
+            record = try await find(text, aliases: requirement.allowsAliases, in: context.scope)
+        case .ciphertext(let blob, let named):
+            guard let parsed = try? CiphertextBlob(bytes: blob), let id = KeyIdentifier.keyID(fromBytes: parsed.keyID)
+            else { throw KMSError(.invalidCiphertext, "") }
+            if let named {
+                let expected = try await find(named, aliases: true, in: context.scope)
+                guard expected.id == id else {
+                    throw KMSError(
+                        .incorrectKey,
+                        "The key ID in the request does not identify the key used to encrypt the ciphertext")
+                }
+            }
+            do {
+                record = try await find(id, aliases: false, in: context.scope)
+            } catch {
+                throw error.code == .notFound ? KMSError(.invalidCiphertext, "") : error
+            }
+        }
+        try check(record, requirement, in: context.scope)
+        return record
+    }
+
+    /// The key `text` names in `scope`.
+    func find(_ text: String, aliases: Bool, in scope: KeyScope) async throws(KMSError) -> KeyRecord {
         let id: String
-        switch identifier {
+        switch try KeyIdentifier(text, scope: scope) {
         case .keyID(let keyID): id = keyID
         case .alias(let name):
-            guard allowAlias else { throw KMSError(.notFound, "Alias is not allowed here; use a key ID or key ARN") }
-            guard let alias = try await storeCall({ () throws(StoreError) in try await store.alias(name: name) }) else {
-                throw KMSError(.notFound, "Alias \(name) is not found.")
-            }
+            guard aliases else { throw KMSError(.notFound, "Invalid keyId '\(text)'") }
+            guard let alias = try await storeCall({ () throws(StoreError) in try await store.alias(scope, name: name) })
+            else { throw KMSError(.notFound, "Alias '\(Self.aliasARN(name, in: scope))' is not found.") }
             id = alias.keyID
         }
-        guard let record = try await storeCall({ () throws(StoreError) in try await store.key(id: id) }) else {
-            throw KMSError(.notFound, "Key '\(text)' does not exist")
+        guard let record = try await storeCall({ () throws(StoreError) in try await store.key(scope, id: id) }) else {
+            throw KMSError(.notFound, "Key '\(Self.keyARN(id, in: scope))' does not exist")
         }
         if record.state == .pendingDeletion, let date = record.deletionDate, clock() >= date {
-            try await storeCall { () throws(StoreError) in try await store.deleteKey(id: record.id) }
-            throw KMSError(.notFound, "Key '\(text)' does not exist")
+            try await storeCall { () throws(StoreError) in try await store.deleteKey(scope, id: record.id) }
+            throw KMSError(.notFound, "Key '\(Self.keyARN(id, in: scope))' does not exist")
         }
         return record
     }
 
-    /// A key usable for cryptography and rotation: enabled (DisabledException) and not pending deletion
-    /// (KMSInvalidStateException).
-    func usable(_ text: String, allowAlias: Bool = true) async throws(KMSError) -> KeyRecord {
-        let record = try await resolve(text, allowAlias: allowAlias)
-        switch record.state {
-        case .enabled: return record
-        case .disabled: throw KMSError(.disabled, "\(arnHint(record)) is disabled.")
-        case .pendingDeletion: throw KMSError(.invalidState, "\(arnHint(record)) is pending deletion.")
+    /// AWS's key-state and key-usage rules for `requirement`.
+    func check(_ record: KeyRecord, _ requirement: KeyRequirement, in scope: KeyScope) throws(KMSError) {
+        let arn = Self.keyARN(record.id, in: scope)
+        switch requirement {
+        case .none, .any:
+            return
+        case .changeable:
+            guard record.state != .pendingDeletion else { throw KMSError(.invalidState, "\(arn) is pending deletion.") }
+        case .pendingDeletion:
+            guard record.state == .pendingDeletion else {
+                throw KMSError(.invalidState, "\(arn) is not pending deletion.")
+            }
+        case .usable(let usage, _):
+            switch record.state {
+            case .enabled: break
+            case .disabled: throw KMSError(.disabled, "\(arn) is disabled.")
+            case .pendingDeletion: throw KMSError(.invalidState, "\(arn) is pending deletion.")
+            }
+            if let usage, record.keyUsage != usage.rawValue {
+                throw KMSError(
+                    .invalidKeyUsage, "\(arn) key usage is \(record.keyUsage) which is not valid for this operation.")
+            }
         }
-    }
-
-    /// A key that may still be changed: anything but pending deletion (KMSInvalidStateException).
-    func changeable(_ text: String) async throws(KMSError) -> KeyRecord {
-        let record = try await resolve(text, allowAlias: false)
-        guard record.state != .pendingDeletion else {
-            throw KMSError(.invalidState, "\(arnHint(record)) is pending deletion.")
-        }
-        return record
-    }
-
-    func arnHint(_ record: KeyRecord) -> String { "key/\(record.id)" }
-
-    /// CreateKey (symmetric keys): a new key with one backing key created on an HSM.
-    public func createKey(
-        description: String = "", keyUsage: String? = nil, keySpec: String? = nil, policy: String? = nil,
-        tags: [TagRecord] = [], multiRegion: Bool? = nil, region: String
-    ) async throws(KMSError) -> KeyMetadata {
-        guard description.count <= Limits.descriptionMaximum else {
-            throw KMSError(.validation, "Description must be at most \(Limits.descriptionMaximum) characters")
-        }
-        guard (keyUsage ?? "ENCRYPT_DECRYPT") == "ENCRYPT_DECRYPT" else {
-            throw KMSError(.validation, "KeyUsage \(keyUsage ?? "") is not supported for SYMMETRIC_DEFAULT keys")
-        }
-        guard (keySpec ?? "SYMMETRIC_DEFAULT") == "SYMMETRIC_DEFAULT" else {
-            throw KMSError(.unsupportedOperation, "KeySpec \(keySpec ?? "") is not supported yet")
-        }
-        guard multiRegion != true else { throw KMSError(.unsupportedOperation, "Multi-Region keys are not supported") }
-        if let policy { try Self.checkPolicy(policy) }
-        try Self.checkTags(tags)
-        let id = UUID().uuidString.lowercased()
-        let backing = try await newBackingKey(for: id)
-        let now = clock()
-        let record = KeyRecord(
-            id: id, description: description, keyUsage: "ENCRYPT_DECRYPT", keySpec: "SYMMETRIC_DEFAULT",
-            state: .enabled,
-            creationDate: now, policy: policy ?? Self.defaultPolicy(account: account))
-        try await storeCall { () throws(StoreError) in
-            try await store.createKey(
-                record,
-                firstBackingKey: BackingKeyRecord(
-                    keyID: id, backingKeyID: backing.id, token: backing.token, createdAt: now, origin: .creation))
-        }
-        if !tags.isEmpty { try await storeCall { () throws(StoreError) in try await store.setTags(tags, on: id) } }
-        return metadata(record, region: region)
     }
 
     /// A new backing key for `keyID`, made on an HSM and returned only as its token.
@@ -182,106 +239,109 @@ public final class KMSService: Sendable {
         return (Hex.encode(backingID), token.derBytes)
     }
 
-    /// DescribeKey.
-    public func describeKey(_ keyID: String, region: String) async throws(KMSError) -> KeyMetadata {
-        metadata(try await resolve(keyID), region: region)
-    }
-
-    /// ListKeys: `(keys as (id, arn), next marker)`.
-    public func listKeys(
-        limit: Int?, marker: String?, region: String
-    ) async throws(KMSError) -> ([(String, String)], String?) {
-        let pageSize = try Self.pageSize(limit)
-        let after = try Self.decodeMarker(marker)
-        let records = try await storeCall { () throws(StoreError) in
-            try await store.listKeys(after: after, limit: pageSize + 1)
+    /// Creates a symmetric key `id` in `scope` with its first backing key (CreateKey and seeding).
+    func createSymmetricKey(
+        id: String, scope: KeyScope, description: String, policy: String?, tags: [TagRecord]
+    ) async throws(KMSError) -> KeyRecord {
+        let backing = try await newBackingKey(for: id)
+        let now = clock()
+        let record = KeyRecord(
+            scope: scope, id: id, description: description, keyUsage: KeyUsageType.encryptDecrypt.rawValue,
+            keySpec: KeySpec.symmetricDefault.rawValue, state: .enabled, creationDate: now,
+            policy: policy ?? Self.defaultPolicy(account: scope.account))
+        try await storeCall { () throws(StoreError) in
+            try await store.createKey(
+                record,
+                firstBackingKey: BackingKeyRecord(
+                    scope: scope, keyID: id, backingKeyID: backing.id, token: backing.token, createdAt: now,
+                    origin: .creation))
         }
-        let page = records.prefix(pageSize)
-        return (
-            page.map { ($0.id, arn($0.id, region: region)) },
-            records.count > pageSize ? page.last.map { Self.encodeMarker($0.id) } : nil
-        )
-    }
-
-    /// EnableKey / DisableKey.
-    public func setEnabled(_ keyID: String, _ enabled: Bool) async throws(KMSError) {
-        var record = try await changeable(keyID)
-        record.state = enabled ? .enabled : .disabled
-        let updated = record
-        try await storeCall { () throws(StoreError) in try await store.updateKey(updated) }
-    }
-
-    /// UpdateKeyDescription.
-    public func updateDescription(_ keyID: String, _ description: String) async throws(KMSError) {
-        guard description.count <= Limits.descriptionMaximum else {
-            throw KMSError(.validation, "Description is too long")
+        if !tags.isEmpty {
+            try await storeCall { () throws(StoreError) in try await store.setTags(tags, on: id, in: scope) }
         }
-        var record = try await changeable(keyID)
-        record.description = description
-        let updated = record
-        try await storeCall { () throws(StoreError) in try await store.updateKey(updated) }
+        return record
     }
 
-    /// ScheduleKeyDeletion: the key is unusable at once and deleted when the window passes.
-    public func scheduleDeletion(
-        _ keyID: String, pendingWindowInDays: Int?, region: String
-    )
-        async throws(KMSError) -> (keyID: String, deletionDate: Int64, days: Int)
-    {
-        let days = pendingWindowInDays ?? 30
-        guard Limits.pendingWindowDays.contains(days) else {
-            throw KMSError(.validation, "PendingWindowInDays must be between 7 and 30")
+    /// The current (newest) backing-key token of a key.
+    func currentToken(_ record: KeyRecord) async throws(KMSError) -> ExportedKeyToken {
+        let backing = try await storeCall { () throws(StoreError) in
+            try await store.backingKeys(record.scope, of: record.id)
         }
-        var record = try await changeable(keyID)
-        record.state = .pendingDeletion
-        record.deletionDate = clock() + Int64(days) * 86_400
-        let updated = record
-        try await storeCall { () throws(StoreError) in try await store.updateKey(updated) }
-        return (arn(record.id, region: region), record.deletionDate ?? 0, days)
-    }
-
-    /// CancelKeyDeletion: the key returns as Disabled, as in AWS.
-    public func cancelDeletion(_ keyID: String, region: String) async throws(KMSError) -> String {
-        var record = try await resolve(keyID, allowAlias: false)
-        guard record.state == .pendingDeletion else {
-            throw KMSError(.invalidState, "\(arnHint(record)) is not pending deletion.")
+        guard let newest = backing.first, let token = try? ExportedKeyToken(derEncoded: newest.token) else {
+            throw KMSError(.internal, "the key has no usable backing key")
         }
-        record.state = .disabled
-        record.deletionDate = nil
-        let updated = record
-        try await storeCall { () throws(StoreError) in try await store.updateKey(updated) }
-        return arn(record.id, region: region)
+        return token
     }
 
-    // MARK: Validation helpers
-
-    static func pageSize(_ limit: Int?) throws(KMSError) -> Int {
-        let size = limit ?? 100
-        guard Limits.listLimit.contains(size) else { throw KMSError(.validation, "Limit must be between 1 and 1000") }
-        return size
-    }
-
-    static func encodeMarker(_ last: String) -> String { Data(last.utf8).base64EncodedString() }
-
-    static func decodeMarker(_ marker: String?) throws(KMSError) -> String? {
-        guard let marker else { return nil }
-        guard let data = Data(base64Encoded: marker), let text = String(data: data, encoding: .utf8) else {
-            throw KMSError(.invalidMarker, "Invalid marker")
+    /// The token of the backing key a blob was made under.
+    func token(for blob: [UInt8], of record: KeyRecord) async throws(KMSError) -> ExportedKeyToken {
+        guard let parsed = try? CiphertextBlob(bytes: blob) else { throw KMSError(.invalidCiphertext, "") }
+        let backing = try await storeCall { () throws(StoreError) in
+            try await store.backingKeys(record.scope, of: record.id)
         }
-        return text
+        guard let match = backing.first(where: { $0.backingKeyID == Hex.encode(parsed.backingKeyID) }),
+            let token = try? ExportedKeyToken(derEncoded: match.token)
+        else { throw KMSError(.invalidCiphertext, "") }
+        return token
     }
 
-    static func checkPolicy(_ policy: String) throws(KMSError) {
-        guard !policy.isEmpty, policy.utf8.count <= Limits.policyMaximum,
-            (try? JSONSerialization.jsonObject(with: Data(policy.utf8))) is [String: Any]
-        else { throw KMSError(.malformedPolicy, "The key policy is not a JSON object of at most 32 KiB") }
+    /// A new backing key that encrypts from now on; older ones still decrypt.
+    func rotate(_ key: KeyRecord, origin: BackingKeyRecord.Origin) async throws(KMSError) {
+        let backing = try await newBackingKey(for: key.id)
+        var updated = key
+        if origin == .automatic, let days = key.rotationPeriodDays {
+            updated.nextRotationDate = clock() + Int64(days) * 86_400
+        }
+        let record = updated
+        let now = clock()
+        try await storeCall { () throws(StoreError) in
+            try await store.rotate(
+                record,
+                newBackingKey: BackingKeyRecord(
+                    scope: key.scope, keyID: key.id, backingKeyID: backing.id, token: backing.token, createdAt: now,
+                    origin: origin))
+        }
     }
 
-    static func checkTags(_ tags: [TagRecord]) throws(KMSError) {
-        for tag in tags {
-            guard (1...128).contains(tag.key.count), tag.value.count <= 256, !tag.key.hasPrefix("aws:") else {
-                throw KMSError(.tag, "Tag keys are 1 … 128 characters and may not start with aws:; values at most 256")
+    // MARK: Scheduled work
+
+    /// Deletes keys whose deletion window has passed and rotates keys whose rotation is due, in every
+    /// scope. A service host calls this periodically; returns `(deleted, rotated)` key ids.
+    public func runScheduledWork() async throws(KMSError) -> (deleted: [String], rotated: [String]) {
+        var deleted: [String] = []
+        var rotated: [String] = []
+        var cursor: KeyRecord?
+        let now = clock()
+        repeat {
+            let after = cursor
+            let page = try await storeCall { () throws(StoreError) in
+                try await store.listAllKeys(after: after, limit: 500)
             }
+            for key in page {
+                if key.state == .pendingDeletion, let date = key.deletionDate, now >= date {
+                    try await storeCall { () throws(StoreError) in try await store.deleteKey(key.scope, id: key.id) }
+                    deleted.append(key.id)
+                } else if key.state == .enabled, key.rotationEnabled, let next = key.nextRotationDate, now >= next {
+                    try await rotate(key, origin: .automatic)
+                    rotated.append(key.id)
+                }
+            }
+            cursor = page.count == 500 ? page.last : nil
+        } while cursor != nil
+        return (deleted, rotated)
+    }
+
+    /// Deletes every key, alias and tag of every scope (`coffer dev --allow-reset`).
+    public func removeAllKeys() async throws(KMSError) {
+        try await storeCall { () throws(StoreError) in try await store.removeAllKeys() }
+    }
+}
+
+extension KeyRequirement {
+    var allowsAliases: Bool {
+        switch self {
+        case .any(let aliases), .usable(_, let aliases): aliases
+        case .none, .changeable, .pendingDeletion: false
         }
     }
 }

@@ -1,37 +1,46 @@
 /// Where a service host keeps KMS keys (DESIGN.md): metadata, aliases, tags, backing-key tokens and the
-/// domain's tokens. Everything in it is public or ciphertext. Every method that returns has made its
-/// change durable; a method that throws changed nothing.
+/// domain's tokens. Everything in it is public or ciphertext. Keys, aliases and tags live in a
+/// ``KeyScope`` (an account in a region) and are found only within it. Every method that returns has
+/// made its change durable; a method that throws changed nothing.
 public protocol KeyStore: Sendable {
-    /// Creates a key with its first backing key, atomically.
+    /// Creates a key with its first backing key, atomically; `alreadyExists` if its scope has the id.
     func createKey(_ key: KeyRecord, firstBackingKey: BackingKeyRecord) async throws(StoreError)
-    /// The key, or nil.
-    func key(id: String) async throws(StoreError) -> KeyRecord?
-    /// Keys ordered by id, after `marker` (exclusive), at most `limit`.
-    func listKeys(after marker: String?, limit: Int) async throws(StoreError) -> [KeyRecord]
+    /// The key of `scope`, or nil.
+    func key(_ scope: KeyScope, id: String) async throws(StoreError) -> KeyRecord?
+    /// The keys of `scope` ordered by id, after `marker` (exclusive), at most `limit`.
+    func listKeys(_ scope: KeyScope, after marker: String?, limit: Int) async throws(StoreError) -> [KeyRecord]
+    /// The keys of every scope ordered by (account, region, id), after `cursor`, at most `limit`: for
+    /// the scheduled work (deletions, rotations).
+    func listAllKeys(after cursor: KeyRecord?, limit: Int) async throws(StoreError) -> [KeyRecord]
     /// Replaces a key's metadata.
     func updateKey(_ key: KeyRecord) async throws(StoreError)
     /// Deletes a key with its backing keys, aliases and tags.
-    func deleteKey(id: String) async throws(StoreError)
+    func deleteKey(_ scope: KeyScope, id: String) async throws(StoreError)
     /// The key's backing keys, newest (the active one) first.
-    func backingKeys(of keyID: String) async throws(StoreError) -> [BackingKeyRecord]
+    func backingKeys(_ scope: KeyScope, of keyID: String) async throws(StoreError) -> [BackingKeyRecord]
     /// Adds a newer backing key (a rotation) and updates the key's metadata, atomically.
     func rotate(_ key: KeyRecord, newBackingKey: BackingKeyRecord) async throws(StoreError)
-    /// Creates an alias; `alreadyExists` if the name is taken.
+    /// Creates an alias; `alreadyExists` if its scope has the name.
     func createAlias(_ alias: AliasRecord) async throws(StoreError)
-    /// Points an existing alias at another key.
+    /// Points an existing alias at another key of its scope.
     func updateAlias(_ alias: AliasRecord) async throws(StoreError)
     /// Deletes an alias.
-    func deleteAlias(name: String) async throws(StoreError)
-    /// The alias, or nil.
-    func alias(name: String) async throws(StoreError) -> AliasRecord?
-    /// Aliases ordered by name (of one key, or all), after `marker`, at most `limit`.
-    func listAliases(keyID: String?, after marker: String?, limit: Int) async throws(StoreError) -> [AliasRecord]
+    func deleteAlias(_ scope: KeyScope, name: String) async throws(StoreError)
+    /// The alias of `scope`, or nil.
+    func alias(_ scope: KeyScope, name: String) async throws(StoreError) -> AliasRecord?
+    /// The aliases of `scope` ordered by name (of one key, or all), after `marker`, at most `limit`.
+    func listAliases(
+        _ scope: KeyScope, keyID: String?, after marker: String?, limit: Int
+    ) async throws(StoreError) -> [AliasRecord]
     /// The key's tags, ordered by tag key.
-    func tags(of keyID: String) async throws(StoreError) -> [TagRecord]
+    func tags(_ scope: KeyScope, of keyID: String) async throws(StoreError) -> [TagRecord]
     /// Adds or replaces tags.
-    func setTags(_ tags: [TagRecord], on keyID: String) async throws(StoreError)
+    func setTags(_ tags: [TagRecord], on keyID: String, in scope: KeyScope) async throws(StoreError)
     /// Removes tags by key.
-    func removeTags(_ keys: [String], from keyID: String) async throws(StoreError)
+    func removeTags(_ keys: [String], from keyID: String, in scope: KeyScope) async throws(StoreError)
+    /// Deletes every key, backing key, alias and tag of every scope (`coffer dev --allow-reset`); the
+    /// domain's tokens stay.
+    func removeAllKeys() async throws(StoreError)
     /// Appends the domain token of `epoch` (DER); `alreadyExists` if that epoch is stored.
     func appendDomainToken(epoch: Int64, der: [UInt8]) async throws(StoreError)
     /// Every stored domain token, by epoch.

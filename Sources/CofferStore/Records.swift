@@ -1,3 +1,20 @@
+/// Where a key, alias or tag lives: one account in one region. Everything of a scope is invisible from
+/// every other scope, as AWS keeps accounts and regions apart.
+public struct KeyScope: Hashable, Sendable, CustomStringConvertible {
+    /// The 12-digit account id.
+    public var account: String
+    /// The region, e.g. `us-east-1`.
+    public var region: String
+
+    /// A scope.
+    public init(account: String, region: String) {
+        self.account = account
+        self.region = region
+    }
+
+    public var description: String { "\(account)/\(region)" }
+}
+
 /// What the store keeps about a KMS key: public metadata only. Key material exists in the store only as
 /// backing-key tokens, which are ciphertext under a domain key (PROTOCOL §7, §8).
 public struct KeyRecord: Hashable, Sendable {
@@ -8,6 +25,8 @@ public struct KeyRecord: Hashable, Sendable {
         case pendingDeletion = "PendingDeletion"
     }
 
+    /// The account and region the key lives in.
+    public var scope: KeyScope
     /// The key id (a UUID, lower case).
     public var id: String
     /// The description (0 … 8192 characters in AWS).
@@ -33,10 +52,11 @@ public struct KeyRecord: Hashable, Sendable {
 
     /// Builds a record.
     public init(
-        id: String, description: String, keyUsage: String, keySpec: String, state: State, creationDate: Int64,
-        deletionDate: Int64? = nil, policy: String, rotationEnabled: Bool = false, rotationPeriodDays: Int? = nil,
-        nextRotationDate: Int64? = nil
+        scope: KeyScope, id: String, description: String, keyUsage: String, keySpec: String, state: State,
+        creationDate: Int64, deletionDate: Int64? = nil, policy: String, rotationEnabled: Bool = false,
+        rotationPeriodDays: Int? = nil, nextRotationDate: Int64? = nil
     ) {
+        self.scope = scope
         self.id = id
         self.description = description
         self.keyUsage = keyUsage
@@ -63,6 +83,8 @@ public struct BackingKeyRecord: Hashable, Sendable {
         case onDemand = "ON_DEMAND"
     }
 
+    /// The account and region of the KMS key.
+    public var scope: KeyScope
     /// The KMS key.
     public var keyID: String
     /// The backing key id (hex of 16 bytes).
@@ -75,7 +97,10 @@ public struct BackingKeyRecord: Hashable, Sendable {
     public var origin: Origin
 
     /// Builds a record.
-    public init(keyID: String, backingKeyID: String, token: [UInt8], createdAt: Int64, origin: Origin) {
+    public init(
+        scope: KeyScope, keyID: String, backingKeyID: String, token: [UInt8], createdAt: Int64, origin: Origin
+    ) {
+        self.scope = scope
         self.keyID = keyID
         self.backingKeyID = backingKeyID
         self.token = token
@@ -84,8 +109,10 @@ public struct BackingKeyRecord: Hashable, Sendable {
     }
 }
 
-/// An alias (`alias/name`) pointing at a key.
+/// An alias (`alias/name`) pointing at a key of the same scope.
 public struct AliasRecord: Hashable, Sendable {
+    /// The account and region the alias lives in.
+    public var scope: KeyScope
     /// The full alias name, `alias/…`.
     public var name: String
     /// The key it points at.
@@ -96,7 +123,8 @@ public struct AliasRecord: Hashable, Sendable {
     public var lastUpdatedDate: Int64
 
     /// Builds a record.
-    public init(name: String, keyID: String, creationDate: Int64, lastUpdatedDate: Int64) {
+    public init(scope: KeyScope, name: String, keyID: String, creationDate: Int64, lastUpdatedDate: Int64) {
+        self.scope = scope
         self.name = name
         self.keyID = keyID
         self.creationDate = creationDate

@@ -6,6 +6,7 @@ import CofferStore
 import CofferTestSupport
 import Foundation
 import Logging
+import Synchronization
 import Testing
 
 /// The AWS JSON 1.1 protocol of the endpoint, over a real in-process HSM and SQLite store: routing by
@@ -19,7 +20,9 @@ import Testing
         let stop: @Sendable () async -> Void
     }
 
-    static func world() async throws -> World {
+    static func world(
+        regions: KMSEndpoint.Regions = .all, reset: (@Sendable ([UInt8]) async throws(KMSError) -> Void)? = nil
+    ) async throws -> World {
         let clock = TestClock()
         let hsm = try await InProcessHSM.start(clock: clock)
         let pool = HSMPool(
@@ -27,13 +30,15 @@ import Testing
         let path = FileManager.default.temporaryDirectory.appendingPathComponent(
             "coffer-endpoint-\(UUID().uuidString).sqlite"
         ).path
-        let store = try await SQLiteKeyStore.open(path: path)
-        let kms = KMSService(store: store, hsm: pool, account: "111122223333", clock: { clock.seconds })
+        let store = try await SQLiteKeyStore.open(
+            path: path, legacyScope: KeyScope(account: "111122223333", region: "us-west-2"))
+        let kms = KMSService(store: store, hsm: pool, clock: { clock.seconds })
         let verifier = SigV4Verifier(service: "kms") {
-            $0 == "AKIDTEST" ? .init(secret: SecretBytes(copying: Array(secret.utf8))) : nil
+            $0 == "AKIDTEST" ? .init(secret: SecretBytes(copying: Array(secret.utf8)), account: "111122223333") : nil
         }
         let endpoint = KMSEndpoint(
-            kms: kms, verifier: verifier, logger: Logger(label: "test"), clock: { clock.seconds })
+            kms: kms, verifier: verifier, regions: regions, reset: reset, logger: Logger(label: "test"),
+            clock: { clock.seconds })
         return World(endpoint: endpoint, clock: clock) {
             await pool.close()
             await store.close()
@@ -43,7 +48,9 @@ import Testing
     }
 
     /// A request signed like an AWS SDK signs it.
-    static func request(_ target: String?, _ body: String, at now: Int64, secret: String = secret) -> SigV4Request {
+    static func request(
+        _ target: String?, _ body: String, at now: Int64, secret: String = secret, prefixed: Bool = true
+    ) -> SigV4Request {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
@@ -52,7 +59,7 @@ import Testing
         var headers: [(name: String, value: String)] = [
             ("Host", "127.0.0.1:4599"), ("Content-Type", "application/x-amz-json-1.1"), ("X-Amz-Date", stamp),
         ]
-        if let target { headers.append(("X-Amz-Target", "TrentService.\(target)")) }
+        if let target { headers.append(("X-Amz-Target", prefixed ? "TrentService.\(target)" : target)) }
         var request = SigV4Request(method: "POST", path: "/", query: "", headers: headers, body: Array(body.utf8))
         let signed = headers.map { $0.name.lowercased() }.sorted()
         let scope = "\(stamp.prefix(8))/us-west-2/kms/aws4_request"
@@ -111,7 +118,7 @@ import Testing
             #expect(reply.status == status, "\(name)")
             #expect(Self.json(reply)["__type"] as? String == name)
             #expect(Self.header(reply, "x-amzn-ErrorType") == name)
-            #expect(Self.json(reply)["message"] is String)
+            #expect(Self.json(reply)["message"] is String || name == "InvalidCiphertextException")
             #expect(Self.header(reply, "x-amzn-RequestId") != nil)
         }
         expect(await world.endpoint.handle(Self.request("Encrypt", "{not json", at: now)), "SerializationException")
@@ -134,6 +141,42 @@ import Testing
         var unsigned = Self.request("ListKeys", "{}", at: now)
         unsigned.headers.removeAll { $0.name == "Authorization" }
         expect(await world.endpoint.handle(unsigned), "IncompleteSignatureException")
+        expect(await world.endpoint.handle(Self.request("Sign", "{}", at: now)), "UnsupportedOperationException")
+        expect(
+            await world.endpoint.handle(Self.request("ListKeys", #"{"Limit":0}"#, at: now)), "ValidationException")
+        expect(
+            await world.endpoint.handle(Self.request("ListKeys", #"{"Limit":true}"#, at: now)),
+            "SerializationException")
+        expect(
+            await world.endpoint.handle(Self.request(Self.resetTarget, "{}", at: now, prefixed: false)),
+            "UnknownOperationException")
+        await world.stop()
+    }
+
+    static let resetTarget = KMSEndpoint.resetTarget
+
+    @Test func aHostOfOneRegionRefusesRequestsSignedForAnother() async throws {
+        let world = try await Self.world(regions: .only("eu-west-1"))
+        let reply = await world.endpoint.handle(Self.request("ListKeys", "{}", at: world.clock.seconds))
+        #expect(reply.status == 400)
+        #expect(Self.json(reply)["__type"] as? String == "InvalidSignatureException")
+        #expect(
+            Self.json(reply)["message"] as? String == "Credential should be scoped to a valid region, not 'us-west-2'. "
+        )
+        await world.stop()
+    }
+
+    @Test func theDevResetCallIsSignedAndServedOnlyWhenAllowed() async throws {
+        let calls = Mutex<[String]>([])
+        let world = try await Self.world { body in calls.withLock { $0.append(String(decoding: body, as: UTF8.self)) } }
+        let now = world.clock.seconds
+        let reply = await world.endpoint.handle(
+            Self.request(Self.resetTarget, #"{"Reseed":true}"#, at: now, prefixed: false))
+        #expect(reply.status == 200 && calls.withLock { $0 } == [#"{"Reseed":true}"#])
+        let unsigned = await world.endpoint.handle(
+            Self.request(Self.resetTarget, "{}", at: now, secret: "wrong", prefixed: false))
+        #expect(Self.json(unsigned)["__type"] as? String == "InvalidSignatureException")
+        #expect(calls.withLock { $0 }.count == 1)
         await world.stop()
     }
 }

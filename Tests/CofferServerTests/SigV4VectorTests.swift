@@ -71,7 +71,10 @@ import Testing
 
     static func verifier(token: String?) -> SigV4Verifier {
         SigV4Verifier(service: "service") { id in
-            id == "AKIDEXAMPLE" ? .init(secret: SecretBytes(copying: Array(secret.utf8)), sessionToken: token) : nil
+            id == "AKIDEXAMPLE"
+                ? .init(
+                    secret: SecretBytes(copying: Array(secret.utf8)), sessionToken: token, account: "111122223333")
+                : nil
         }
     }
 

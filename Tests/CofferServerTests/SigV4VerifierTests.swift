@@ -8,7 +8,7 @@ import Testing
     static let secret = "kms-test-secret"
     static let now: Int64 = 1_800_000_000
     static let verifier = SigV4Verifier(service: "kms") { id in
-        id == "AKIDCOFFER" ? .init(secret: SecretBytes(copying: Array(secret.utf8))) : nil
+        id == "AKIDCOFFER" ? .init(secret: SecretBytes(copying: Array(secret.utf8)), account: "111122223333") : nil
     }
 
     static func amzDate(_ seconds: Int64) -> String {

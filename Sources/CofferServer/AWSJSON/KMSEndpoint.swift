@@ -1,12 +1,14 @@
 import CofferCrypto
+import CofferJSON
 import CofferKMS
 import Foundation
 import Logging
 
 /// The AWS KMS API endpoint as a pure function of a request (DESIGN.md): AWS JSON 1.1 (`POST /`,
 /// `X-Amz-Target: TrentService.<Operation>`), SigV4 on every request, errors as AWS sends them
-/// (`{"__type", "message"}`, `x-amzn-ErrorType`), a request id on every response. The Hummingbird
-/// route only copies bytes in and out.
+/// (`{"__type", "message"}`, `x-amzn-ErrorType`), a request id on every response. The operation itself
+/// runs through ``KMSService/perform(operation:body:context:)``; the Hummingbird route only copies bytes
+/// in and out.
 public struct KMSEndpoint: Sendable {
     /// A response before it becomes HTTP.
     public struct Reply: Sendable {
@@ -15,29 +17,49 @@ public struct KMSEndpoint: Sendable {
         public let body: [UInt8]
     }
 
+    /// Which regions the endpoint serves.
+    public enum Regions: Sendable, Equatable {
+        /// Every region, each its own namespace (`coffer dev`, like the emulators).
+        case all
+        /// One region; a request signed for another is refused as AWS refuses it.
+        case only(String)
+    }
+
     /// The largest request body accepted (a 4096-byte plaintext in base64 with a full context fits).
     public static let maximumBody = 1 << 20
+    /// The target of `coffer dev --allow-reset`'s reset call (SigV4-signed like every call).
+    public static let resetTarget = "CofferDev.Reset"
 
     private let kms: KMSService
     private let verifier: SigV4Verifier
+    private let regions: Regions
+    private let reset: (@Sendable ([UInt8]) async throws(KMSError) -> Void)?
     private let logger: Logger
     private let clock: @Sendable () -> Int64
 
-    /// An endpoint in front of `kms`, authenticating callers with `verifier`.
-    public init(kms: KMSService, verifier: SigV4Verifier, logger: Logger, clock: @escaping @Sendable () -> Int64) {
+    /// An endpoint in front of `kms` for `regions`, authenticating callers with `verifier`. With `reset`,
+    /// a signed `CofferDev.Reset` call runs it with the request body (dev mode only).
+    public init(
+        kms: KMSService, verifier: SigV4Verifier, regions: Regions = .all,
+        reset: (@Sendable ([UInt8]) async throws(KMSError) -> Void)? = nil, logger: Logger,
+        clock: @escaping @Sendable () -> Int64
+    ) {
         self.kms = kms
         self.verifier = verifier
+        self.regions = regions
+        self.reset = reset
         self.logger = logger
         self.clock = clock
     }
 
     /// Answers one request.
-    public func handle(_ request: SigV4Request) async -> Reply {
+    public func handle(_ request: SigV4Request, sourceAddress: String? = nil) async -> Reply {
         let requestID = UUID().uuidString.lowercased()
-        let operation = request.values("x-amz-target").first.flatMap { target -> String? in
+        let target = request.values("x-amz-target").first
+        let operation = target.flatMap { target -> String? in
             target.hasPrefix("TrentService.") ? String(target.dropFirst("TrentService.".count)) : nil
         }
-        do {
+        do throws(KMSError) {
             guard request.method == "POST", request.path == "/" else {
                 throw KMSError(.unknownOperation, "KMS accepts POST / only")
             }
@@ -49,29 +71,38 @@ public struct KMSEndpoint: Sendable {
                     "refused a signature", metadata: ["requestID": "\(requestID)", "reason": "\(error.code)"])
                 return Self.error(name: error.awsErrorName, message: error.message, requestID: requestID)
             }
-            guard let operation, let handler = KMSOperations.table[operation] else {
-                throw KMSError(.unknownOperation, "Unknown operation \(operation ?? "(no X-Amz-Target)")")
+            if case .only(let served) = regions, identity.region != served {
+                return Self.error(
+                    name: "InvalidSignatureException",
+                    message: "Credential should be scoped to a valid region, not '\(identity.region)'. ",
+                    requestID: requestID)
             }
-            let input = try JSONInput(body: request.body)
-            let output = try await handler(kms, input, identity.region)
-            let body = try JSONSerialization.data(withJSONObject: output, options: [.sortedKeys])
+            let context = RequestContext(
+                account: identity.account, region: identity.region, principal: identity.principal,
+                accessKeyID: identity.accessKeyID, requestID: requestID, sourceAddress: sourceAddress)
+            let body: [UInt8]
+            if target == Self.resetTarget, let reset {
+                try await reset(request.body)
+                body = Array("{}".utf8)
+            } else {
+                guard let operation else {
+                    throw KMSError(.unknownOperation, "Unknown operation \(target ?? "(no X-Amz-Target)")")
+                }
+                body = try await kms.perform(operation: operation, body: request.body, context: context)
+            }
             logger.info(
                 "served",
                 metadata: [
-                    "requestID": "\(requestID)", "operation": "\(operation)", "caller": "\(identity.accessKeyID)",
+                    "requestID": "\(requestID)", "operation": "\(operation ?? target ?? "?")",
+                    "caller": "\(identity.accessKeyID)",
                 ])
-            return Reply(status: 200, headers: Self.headers(requestID), body: Array(body))
-        } catch let error as KMSError {
+            return Reply(status: 200, headers: Self.headers(requestID), body: body)
+        } catch {
             logger.info(
                 "refused",
                 metadata: ["requestID": "\(requestID)", "operation": "\(operation ?? "?")", "error": "\(error.code)"])
-            let status = error.code == .internal || error.code == .dependencyTimeout ? 500 : 400
-            return Self.error(name: error.code.awsName, message: error.message, requestID: requestID, status: status)
-        } catch {
-            logger.error("internal error", metadata: ["requestID": "\(requestID)", "operation": "\(operation ?? "?")"])
             return Self.error(
-                name: "KMSInternalException", message: "An internal error occurred (request \(requestID))",
-                requestID: requestID, status: 500)
+                name: error.code.awsName, message: error.message, requestID: requestID, status: error.code.httpStatus)
         }
     }
 
@@ -80,8 +111,15 @@ public struct KMSEndpoint: Sendable {
     }
 
     static func error(name: String, message: String, requestID: String, status: Int = 400) -> Reply {
-        let object: [String: Any] = ["__type": name, "message": message]
-        let body = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-        return Reply(status: status, headers: headers(requestID) + [("x-amzn-ErrorType", name)], body: Array(body))
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.name("__type")
+        writer.string(name)
+        if !message.isEmpty {
+            writer.name("message")
+            writer.string(message)
+        }
+        writer.endObject()
+        return Reply(status: status, headers: headers(requestID) + [("x-amzn-ErrorType", name)], body: writer.bytes)
     }
 }

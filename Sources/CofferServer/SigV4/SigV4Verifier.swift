@@ -5,17 +5,24 @@ import Foundation
 /// KMS endpoint of AWS does: the credential scope names this service, the date is within 15 minutes,
 /// the body matches its hash, and the signature matches the one computed with the caller's secret.
 public struct SigV4Verifier: Sendable {
-    /// A caller's secret and, for temporary credentials, the session token it must send.
+    /// A caller's secret, who the caller is, and, for temporary credentials, the session token it must
+    /// send.
     public struct Credentials: Sendable {
         /// The secret access key.
         public let secret: SecretBytes
         /// The session token, if these are temporary credentials.
         public let sessionToken: String?
+        /// The 12-digit account the caller belongs to: the only account whose keys it sees.
+        public let account: String
+        /// The caller's principal ARN.
+        public let principal: String
 
-        /// Builds credentials.
-        public init(secret: SecretBytes, sessionToken: String? = nil) {
+        /// Builds credentials of `account`; the principal defaults to the account's root.
+        public init(secret: SecretBytes, sessionToken: String? = nil, account: String, principal: String? = nil) {
             self.secret = secret
             self.sessionToken = sessionToken
+            self.account = account
+            self.principal = principal ?? "arn:aws:iam::\(account):root"
         }
     }
 
@@ -23,6 +30,10 @@ public struct SigV4Verifier: Sendable {
     public struct Identity: Sendable, Equatable {
         /// The access key id.
         public let accessKeyID: String
+        /// The caller's account.
+        public let account: String
+        /// The caller's principal ARN.
+        public let principal: String
         /// The region of the credential scope (KMS answers with ARNs in it).
         public let region: String
         /// The signed header names.
@@ -111,7 +122,9 @@ public struct SigV4Verifier: Sendable {
                 "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method."
             )
         }
-        return Identity(accessKeyID: accessKeyID, region: region, signedHeaders: parameters.signedHeaders)
+        return Identity(
+            accessKeyID: accessKeyID, account: caller.account, principal: caller.principal, region: region,
+            signedHeaders: parameters.signedHeaders)
     }
 
     // MARK: Parsing

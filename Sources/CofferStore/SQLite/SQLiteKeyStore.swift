@@ -6,7 +6,7 @@ import SQLiteNIO
 /// version, every change in a transaction. SQLite itself comes with sqlite-nio, so nothing is installed.
 public final class SQLiteKeyStore: KeyStore {
     /// The schema version this build writes.
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
 
     private let connection: SQLiteConnection
     private let jobs = SerialJobs()
@@ -15,18 +15,36 @@ public final class SQLiteKeyStore: KeyStore {
         self.connection = connection
     }
 
-    /// Opens (creating if needed) the database at `path` and migrates it to ``schemaVersion``.
+    /// Opens (creating if needed) the database at `path` and migrates it to ``schemaVersion``. Keys of a
+    /// schema 1 database, which had no scopes, move into `legacyScope`.
     public static func open(
-        path: String, logger: Logger = Logger(label: "coffer.store")
+        path: String, legacyScope: KeyScope, logger: Logger = Logger(label: "coffer.store")
+    ) async throws(StoreError) -> SQLiteKeyStore {
+        try await open(storage: .file(path: path), name: path, legacyScope: legacyScope, logger: logger)
+    }
+
+    /// A database in memory only (`coffer dev --ephemeral`): nothing is written to disk, and everything
+    /// is gone when the store is closed.
+    public static func openInMemory(
+        logger: Logger = Logger(label: "coffer.store")
+    ) async throws(StoreError)
+        -> SQLiteKeyStore
+    {
+        try await open(
+            storage: .memory, name: "memory", legacyScope: KeyScope(account: "", region: ""), logger: logger)
+    }
+
+    private static func open(
+        storage: SQLiteConnection.Storage, name: String, legacyScope: KeyScope, logger: Logger
     ) async throws(StoreError) -> SQLiteKeyStore {
         let connection: SQLiteConnection
         do {
-            connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            connection = try await SQLiteConnection.open(storage: storage, logger: logger)
         } catch {
-            throw StoreError(.database, "cannot open \(path): \(error)")
+            throw StoreError(.database, "cannot open \(name): \(error)")
         }
         let store = SQLiteKeyStore(connection: connection)
-        try await store.migrate()
+        try await store.migrate(legacyScope: legacyScope)
         return store
     }
 
@@ -60,10 +78,62 @@ public final class SQLiteKeyStore: KeyStore {
               PRIMARY KEY (key_id, tag_key))
             """,
             "CREATE TABLE domain_tokens (epoch INTEGER PRIMARY KEY, der BLOB NOT NULL)",
-        ]
+        ],
+        // Schema 2: keys, backing keys, aliases and tags live in an account and a region. The tables are
+        // rebuilt with the scope in their keys; rows of schema 1 move into the legacy scope (bound as
+        // ?1 = account, ?2 = region).
+        [
+            "ALTER TABLE keys RENAME TO keys_v1",
+            "ALTER TABLE backing_keys RENAME TO backing_keys_v1",
+            "ALTER TABLE aliases RENAME TO aliases_v1",
+            "ALTER TABLE tags RENAME TO tags_v1",
+            "DROP INDEX backing_keys_by_key",
+            "DROP INDEX aliases_by_key",
+            """
+            CREATE TABLE keys (account TEXT NOT NULL, region TEXT NOT NULL, id TEXT NOT NULL,
+              description TEXT NOT NULL, key_usage TEXT NOT NULL, key_spec TEXT NOT NULL, state TEXT NOT NULL,
+              creation_date INTEGER NOT NULL, deletion_date INTEGER, policy TEXT NOT NULL,
+              rotation_enabled INTEGER NOT NULL, rotation_period_days INTEGER, next_rotation_date INTEGER,
+              PRIMARY KEY (account, region, id))
+            """,
+            """
+            CREATE TABLE backing_keys (seq INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL,
+              region TEXT NOT NULL, key_id TEXT NOT NULL, backing_key_id TEXT NOT NULL, token BLOB NOT NULL,
+              created_at INTEGER NOT NULL, origin TEXT NOT NULL,
+              UNIQUE (account, region, backing_key_id),
+              FOREIGN KEY (account, region, key_id) REFERENCES keys(account, region, id))
+            """,
+            "CREATE INDEX backing_keys_by_key ON backing_keys(account, region, key_id, seq)",
+            """
+            CREATE TABLE aliases (account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL,
+              key_id TEXT NOT NULL, creation_date INTEGER NOT NULL, last_updated_date INTEGER NOT NULL,
+              PRIMARY KEY (account, region, name),
+              FOREIGN KEY (account, region, key_id) REFERENCES keys(account, region, id))
+            """,
+            "CREATE INDEX aliases_by_key ON aliases(account, region, key_id, name)",
+            """
+            CREATE TABLE tags (account TEXT NOT NULL, region TEXT NOT NULL, key_id TEXT NOT NULL,
+              tag_key TEXT NOT NULL, tag_value TEXT NOT NULL, PRIMARY KEY (account, region, key_id, tag_key),
+              FOREIGN KEY (account, region, key_id) REFERENCES keys(account, region, id))
+            """,
+            """
+            INSERT INTO keys SELECT ?1, ?2, id, description, key_usage, key_spec, state, creation_date, deletion_date,
+              policy, rotation_enabled, rotation_period_days, next_rotation_date FROM keys_v1
+            """,
+            """
+            INSERT INTO backing_keys (seq, account, region, key_id, backing_key_id, token, created_at, origin)
+              SELECT seq, ?1, ?2, key_id, backing_key_id, token, created_at, origin FROM backing_keys_v1
+            """,
+            "INSERT INTO aliases SELECT ?1, ?2, name, key_id, creation_date, last_updated_date FROM aliases_v1",
+            "INSERT INTO tags SELECT ?1, ?2, key_id, tag_key, tag_value FROM tags_v1",
+            "DROP TABLE tags_v1",
+            "DROP TABLE aliases_v1",
+            "DROP TABLE backing_keys_v1",
+            "DROP TABLE keys_v1",
+        ],
     ]
 
-    private func migrate() async throws(StoreError) {
+    private func migrate(legacyScope: KeyScope) async throws(StoreError) {
         // Pragmas cannot run inside a transaction.
         try await transaction(transactional: false) { c in
             _ = try await c.query("PRAGMA journal_mode=WAL", [])
@@ -78,8 +148,11 @@ public final class SQLiteKeyStore: KeyStore {
                 throw StoreError(
                     .database, "the database has schema \(current); this build knows up to \(Self.schemaVersion)")
             }
+            let scope: [SQLiteData] = [.text(legacyScope.account), .text(legacyScope.region)]
             for version in current..<Self.schemaVersion {
-                for statement in Self.migrations[version] { _ = try await c.query(statement, []) }
+                for statement in Self.migrations[version] {
+                    _ = try await c.query(statement, statement.contains("?1") ? scope : [])
+                }
             }
             _ = try await c.query("DELETE FROM schema_version", [])
             _ = try await c.query("INSERT INTO schema_version (version) VALUES (?)", [.integer(Self.schemaVersion)])
@@ -90,22 +163,39 @@ public final class SQLiteKeyStore: KeyStore {
 
     public func createKey(_ key: KeyRecord, firstBackingKey: BackingKeyRecord) async throws(StoreError) {
         try await transaction { c in
-            guard try await c.query("SELECT 1 FROM keys WHERE id = ?", [.text(key.id)]).isEmpty else {
-                throw StoreError(.alreadyExists, "key \(key.id)")
+            guard try await Self.keyExists(key.scope, key.id, c) == false else {
+                throw StoreError(.alreadyExists, "key \(key.id) in \(key.scope)")
             }
             try await Self.insert(key, c)
             try await Self.insert(firstBackingKey, c)
         }
     }
 
-    public func key(id: String) async throws(StoreError) -> KeyRecord? {
-        try await read { c in try await c.query("SELECT * FROM keys WHERE id = ?", [.text(id)]).first.map(Self.key) }
-    }
-
-    public func listKeys(after marker: String?, limit: Int) async throws(StoreError) -> [KeyRecord] {
+    public func key(_ scope: KeyScope, id: String) async throws(StoreError) -> KeyRecord? {
         try await read { c in
             try await c.query(
-                "SELECT * FROM keys WHERE id > ? ORDER BY id LIMIT ?", [.text(marker ?? ""), .integer(limit)]
+                "SELECT * FROM keys WHERE account = ? AND region = ? AND id = ?", Self.binds(scope) + [.text(id)]
+            ).first.map(Self.key)
+        }
+    }
+
+    public func listKeys(_ scope: KeyScope, after marker: String?, limit: Int) async throws(StoreError) -> [KeyRecord] {
+        try await read { c in
+            try await c.query(
+                "SELECT * FROM keys WHERE account = ? AND region = ? AND id > ? ORDER BY id LIMIT ?",
+                Self.binds(scope) + [.text(marker ?? ""), .integer(limit)]
+            ).map(Self.key)
+        }
+    }
+
+    public func listAllKeys(after cursor: KeyRecord?, limit: Int) async throws(StoreError) -> [KeyRecord] {
+        try await read { c in
+            try await c.query(
+                "SELECT * FROM keys WHERE (account, region, id) > (?, ?, ?) ORDER BY account, region, id LIMIT ?",
+                [
+                    .text(cursor?.scope.account ?? ""), .text(cursor?.scope.region ?? ""), .text(cursor?.id ?? ""),
+                    .integer(limit),
+                ]
             ).map(Self.key)
         }
     }
@@ -114,22 +204,24 @@ public final class SQLiteKeyStore: KeyStore {
         try await transaction { c in try await Self.update(key, c) }
     }
 
-    public func deleteKey(id: String) async throws(StoreError) {
+    public func deleteKey(_ scope: KeyScope, id: String) async throws(StoreError) {
         try await transaction { c in
-            guard try await !c.query("SELECT 1 FROM keys WHERE id = ?", [.text(id)]).isEmpty else {
-                throw StoreError(.notFound, "key \(id)")
+            try await Self.requireKey(scope, id, c)
+            for table in ["backing_keys", "aliases", "tags", "keys"] {
+                let column = table == "keys" ? "id" : "key_id"
+                _ = try await c.query(
+                    "DELETE FROM \(table) WHERE account = ? AND region = ? AND \(column) = ?",
+                    Self.binds(scope) + [.text(id)])
             }
-            for table in ["backing_keys", "aliases", "tags"] {
-                _ = try await c.query("DELETE FROM \(table) WHERE key_id = ?", [.text(id)])
-            }
-            _ = try await c.query("DELETE FROM keys WHERE id = ?", [.text(id)])
         }
     }
 
-    public func backingKeys(of keyID: String) async throws(StoreError) -> [BackingKeyRecord] {
+    public func backingKeys(_ scope: KeyScope, of keyID: String) async throws(StoreError) -> [BackingKeyRecord] {
         try await read { c in
-            try await c.query("SELECT * FROM backing_keys WHERE key_id = ? ORDER BY seq DESC", [.text(keyID)]).map(
-                Self.backingKey)
+            try await c.query(
+                "SELECT * FROM backing_keys WHERE account = ? AND region = ? AND key_id = ? ORDER BY seq DESC",
+                Self.binds(scope) + [.text(keyID)]
+            ).map(Self.backingKey)
         }
     }
 
@@ -140,17 +232,28 @@ public final class SQLiteKeyStore: KeyStore {
         }
     }
 
+    public func removeAllKeys() async throws(StoreError) {
+        try await transaction { c in
+            for table in ["backing_keys", "aliases", "tags", "keys"] {
+                _ = try await c.query("DELETE FROM \(table)", [])
+            }
+        }
+    }
+
     // MARK: Aliases
 
     public func createAlias(_ alias: AliasRecord) async throws(StoreError) {
         try await transaction { c in
-            guard try await c.query("SELECT 1 FROM aliases WHERE name = ?", [.text(alias.name)]).isEmpty else {
+            guard try await Self.aliasExists(alias.scope, alias.name, c) == false else {
                 throw StoreError(.alreadyExists, "alias \(alias.name)")
             }
-            try await Self.requireKey(alias.keyID, c)
+            try await Self.requireKey(alias.scope, alias.keyID, c)
             _ = try await c.query(
-                "INSERT INTO aliases (name, key_id, creation_date, last_updated_date) VALUES (?, ?, ?, ?)",
-                [
+                """
+                INSERT INTO aliases (account, region, name, key_id, creation_date, last_updated_date)
+                  VALUES (?, ?, ?, ?, ?, ?)
+                """,
+                Self.binds(alias.scope) + [
                     .text(alias.name), .text(alias.keyID), .integer(Int(alias.creationDate)),
                     .integer(Int(alias.lastUpdatedDate)),
                 ])
@@ -159,43 +262,50 @@ public final class SQLiteKeyStore: KeyStore {
 
     public func updateAlias(_ alias: AliasRecord) async throws(StoreError) {
         try await transaction { c in
-            guard try await !c.query("SELECT 1 FROM aliases WHERE name = ?", [.text(alias.name)]).isEmpty else {
+            guard try await Self.aliasExists(alias.scope, alias.name, c) else {
                 throw StoreError(.notFound, "alias \(alias.name)")
             }
-            try await Self.requireKey(alias.keyID, c)
+            try await Self.requireKey(alias.scope, alias.keyID, c)
             _ = try await c.query(
-                "UPDATE aliases SET key_id = ?, last_updated_date = ? WHERE name = ?",
-                [.text(alias.keyID), .integer(Int(alias.lastUpdatedDate)), .text(alias.name)])
+                "UPDATE aliases SET key_id = ?, last_updated_date = ? WHERE account = ? AND region = ? AND name = ?",
+                [.text(alias.keyID), .integer(Int(alias.lastUpdatedDate))] + Self.binds(alias.scope) + [
+                    .text(alias.name)
+                ])
         }
     }
 
-    public func deleteAlias(name: String) async throws(StoreError) {
+    public func deleteAlias(_ scope: KeyScope, name: String) async throws(StoreError) {
         try await transaction { c in
-            guard try await !c.query("SELECT 1 FROM aliases WHERE name = ?", [.text(name)]).isEmpty else {
-                throw StoreError(.notFound, "alias \(name)")
-            }
-            _ = try await c.query("DELETE FROM aliases WHERE name = ?", [.text(name)])
+            guard try await Self.aliasExists(scope, name, c) else { throw StoreError(.notFound, "alias \(name)") }
+            _ = try await c.query(
+                "DELETE FROM aliases WHERE account = ? AND region = ? AND name = ?", Self.binds(scope) + [.text(name)])
         }
     }
 
-    public func alias(name: String) async throws(StoreError) -> AliasRecord? {
+    public func alias(_ scope: KeyScope, name: String) async throws(StoreError) -> AliasRecord? {
         try await read { c in
-            try await c.query("SELECT * FROM aliases WHERE name = ?", [.text(name)]).first.map(Self.alias)
+            try await c.query(
+                "SELECT * FROM aliases WHERE account = ? AND region = ? AND name = ?", Self.binds(scope) + [.text(name)]
+            ).first.map(Self.alias)
         }
     }
 
-    public func listAliases(keyID: String?, after marker: String?, limit: Int) async throws(StoreError) -> [AliasRecord]
-    {
+    public func listAliases(
+        _ scope: KeyScope, keyID: String?, after marker: String?, limit: Int
+    ) async throws(StoreError) -> [AliasRecord] {
         try await read { c in
             let rows: [SQLiteRow]
             if let keyID {
                 rows = try await c.query(
-                    "SELECT * FROM aliases WHERE key_id = ? AND name > ? ORDER BY name LIMIT ?",
-                    [.text(keyID), .text(marker ?? ""), .integer(limit)])
+                    """
+                    SELECT * FROM aliases WHERE account = ? AND region = ? AND key_id = ? AND name > ?
+                      ORDER BY name LIMIT ?
+                    """,
+                    Self.binds(scope) + [.text(keyID), .text(marker ?? ""), .integer(limit)])
             } else {
                 rows = try await c.query(
-                    "SELECT * FROM aliases WHERE name > ? ORDER BY name LIMIT ?",
-                    [.text(marker ?? ""), .integer(limit)])
+                    "SELECT * FROM aliases WHERE account = ? AND region = ? AND name > ? ORDER BY name LIMIT ?",
+                    Self.binds(scope) + [.text(marker ?? ""), .integer(limit)])
             }
             return rows.map(Self.alias)
         }
@@ -203,31 +313,38 @@ public final class SQLiteKeyStore: KeyStore {
 
     // MARK: Tags
 
-    public func tags(of keyID: String) async throws(StoreError) -> [TagRecord] {
+    public func tags(_ scope: KeyScope, of keyID: String) async throws(StoreError) -> [TagRecord] {
         try await read { c in
-            try await c.query("SELECT tag_key, tag_value FROM tags WHERE key_id = ? ORDER BY tag_key", [.text(keyID)])
-                .map {
-                    TagRecord(key: $0.column("tag_key")?.string ?? "", value: $0.column("tag_value")?.string ?? "")
-                }
-        }
-    }
-
-    public func setTags(_ tags: [TagRecord], on keyID: String) async throws(StoreError) {
-        try await transaction { c in
-            try await Self.requireKey(keyID, c)
-            for tag in tags {
-                _ = try await c.query(
-                    "INSERT INTO tags (key_id, tag_key, tag_value) VALUES (?, ?, ?) ON CONFLICT (key_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value",
-                    [.text(keyID), .text(tag.key), .text(tag.value)])
+            try await c.query(
+                "SELECT tag_key, tag_value FROM tags WHERE account = ? AND region = ? AND key_id = ? ORDER BY tag_key",
+                Self.binds(scope) + [.text(keyID)]
+            ).map {
+                TagRecord(key: $0.column("tag_key")?.string ?? "", value: $0.column("tag_value")?.string ?? "")
             }
         }
     }
 
-    public func removeTags(_ keys: [String], from keyID: String) async throws(StoreError) {
+    public func setTags(_ tags: [TagRecord], on keyID: String, in scope: KeyScope) async throws(StoreError) {
         try await transaction { c in
-            try await Self.requireKey(keyID, c)
+            try await Self.requireKey(scope, keyID, c)
+            for tag in tags {
+                _ = try await c.query(
+                    """
+                    INSERT INTO tags (account, region, key_id, tag_key, tag_value) VALUES (?, ?, ?, ?, ?)
+                      ON CONFLICT (account, region, key_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value
+                    """,
+                    Self.binds(scope) + [.text(keyID), .text(tag.key), .text(tag.value)])
+            }
+        }
+    }
+
+    public func removeTags(_ keys: [String], from keyID: String, in scope: KeyScope) async throws(StoreError) {
+        try await transaction { c in
+            try await Self.requireKey(scope, keyID, c)
             for key in keys {
-                _ = try await c.query("DELETE FROM tags WHERE key_id = ? AND tag_key = ?", [.text(keyID), .text(key)])
+                _ = try await c.query(
+                    "DELETE FROM tags WHERE account = ? AND region = ? AND key_id = ? AND tag_key = ?",
+                    Self.binds(scope) + [.text(keyID), .text(key)])
             }
         }
     }
@@ -285,59 +402,81 @@ public final class SQLiteKeyStore: KeyStore {
         }
     }
 
-    private static func requireKey(_ id: String, _ c: SQLiteConnection) async throws {
-        guard try await !c.query("SELECT 1 FROM keys WHERE id = ?", [.text(id)]).isEmpty else {
-            throw StoreError(.notFound, "key \(id)")
-        }
+    private static func binds(_ scope: KeyScope) -> [SQLiteData] { [.text(scope.account), .text(scope.region)] }
+
+    private static func keyExists(_ scope: KeyScope, _ id: String, _ c: SQLiteConnection) async throws -> Bool {
+        try await !c.query(
+            "SELECT 1 FROM keys WHERE account = ? AND region = ? AND id = ?", binds(scope) + [.text(id)]
+        ).isEmpty
+    }
+
+    private static func aliasExists(_ scope: KeyScope, _ name: String, _ c: SQLiteConnection) async throws -> Bool {
+        try await !c.query(
+            "SELECT 1 FROM aliases WHERE account = ? AND region = ? AND name = ?", binds(scope) + [.text(name)]
+        ).isEmpty
+    }
+
+    private static func requireKey(_ scope: KeyScope, _ id: String, _ c: SQLiteConnection) async throws {
+        guard try await keyExists(scope, id, c) else { throw StoreError(.notFound, "key \(id)") }
     }
 
     private static func insert(_ key: KeyRecord, _ c: SQLiteConnection) async throws {
         _ = try await c.query(
             """
-            INSERT INTO keys (id, description, key_usage, key_spec, state, creation_date, deletion_date, policy,
-              rotation_enabled, rotation_period_days, next_rotation_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO keys (description, key_usage, key_spec, state, creation_date, deletion_date, policy,
+              rotation_enabled, rotation_period_days, next_rotation_date, account, region, id)
+              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, keyBinds(key))
     }
 
     private static func update(_ key: KeyRecord, _ c: SQLiteConnection) async throws {
-        try await requireKey(key.id, c)
-        var binds = keyBinds(key)
-        binds.append(binds.removeFirst())
+        try await requireKey(key.scope, key.id, c)
         _ = try await c.query(
             """
             UPDATE keys SET description = ?, key_usage = ?, key_spec = ?, state = ?, creation_date = ?, deletion_date = ?,
-              policy = ?, rotation_enabled = ?, rotation_period_days = ?, next_rotation_date = ? WHERE id = ?
-            """, binds)
+              policy = ?, rotation_enabled = ?, rotation_period_days = ?, next_rotation_date = ?
+              WHERE account = ? AND region = ? AND id = ?
+            """, keyBinds(key))
     }
 
     private static func insert(_ backing: BackingKeyRecord, _ c: SQLiteConnection) async throws {
         guard
-            try await c.query("SELECT 1 FROM backing_keys WHERE backing_key_id = ?", [.text(backing.backingKeyID)])
-                .isEmpty
+            try await c.query(
+                "SELECT 1 FROM backing_keys WHERE account = ? AND region = ? AND backing_key_id = ?",
+                binds(backing.scope) + [.text(backing.backingKeyID)]
+            ).isEmpty
         else {
             throw StoreError(.alreadyExists, "backing key \(backing.backingKeyID)")
         }
-        try await requireKey(backing.keyID, c)
+        try await requireKey(backing.scope, backing.keyID, c)
         _ = try await c.query(
-            "INSERT INTO backing_keys (key_id, backing_key_id, token, created_at, origin) VALUES (?, ?, ?, ?, ?)",
-            [
+            """
+            INSERT INTO backing_keys (account, region, key_id, backing_key_id, token, created_at, origin)
+              VALUES (?, ?, ?, ?, ?, ?, ?)
+            """,
+            binds(backing.scope) + [
                 .text(backing.keyID), .text(backing.backingKeyID), .blob(ByteBuffer(bytes: backing.token)),
                 .integer(Int(backing.createdAt)), .text(backing.origin.rawValue),
             ])
     }
 
+    /// The key's columns, scope and id last (the order both INSERT and UPDATE bind them in).
     private static func keyBinds(_ key: KeyRecord) -> [SQLiteData] {
         [
-            .text(key.id), .text(key.description), .text(key.keyUsage), .text(key.keySpec), .text(key.state.rawValue),
+            .text(key.description), .text(key.keyUsage), .text(key.keySpec), .text(key.state.rawValue),
             .integer(Int(key.creationDate)), key.deletionDate.map { .integer(Int($0)) } ?? .null, .text(key.policy),
             .integer(key.rotationEnabled ? 1 : 0), key.rotationPeriodDays.map { .integer($0) } ?? .null,
             key.nextRotationDate.map { .integer(Int($0)) } ?? .null,
-        ]
+        ] + binds(key.scope) + [.text(key.id)]
+    }
+
+    private static func scope(_ row: SQLiteRow) -> KeyScope {
+        KeyScope(account: row.column("account")?.string ?? "", region: row.column("region")?.string ?? "")
     }
 
     private static func key(_ row: SQLiteRow) -> KeyRecord {
         KeyRecord(
-            id: row.column("id")?.string ?? "", description: row.column("description")?.string ?? "",
+            scope: scope(row), id: row.column("id")?.string ?? "", description: row.column("description")?.string ?? "",
             keyUsage: row.column("key_usage")?.string ?? "", keySpec: row.column("key_spec")?.string ?? "",
             state: KeyRecord.State(rawValue: row.column("state")?.string ?? "") ?? .disabled,
             creationDate: Int64(row.column("creation_date")?.integer ?? 0),
@@ -350,14 +489,15 @@ public final class SQLiteKeyStore: KeyStore {
 
     private static func backingKey(_ row: SQLiteRow) -> BackingKeyRecord {
         BackingKeyRecord(
-            keyID: row.column("key_id")?.string ?? "", backingKeyID: row.column("backing_key_id")?.string ?? "",
+            scope: scope(row), keyID: row.column("key_id")?.string ?? "",
+            backingKeyID: row.column("backing_key_id")?.string ?? "",
             token: bytes(row.column("token")), createdAt: Int64(row.column("created_at")?.integer ?? 0),
             origin: BackingKeyRecord.Origin(rawValue: row.column("origin")?.string ?? "") ?? .creation)
     }
 
     private static func alias(_ row: SQLiteRow) -> AliasRecord {
         AliasRecord(
-            name: row.column("name")?.string ?? "", keyID: row.column("key_id")?.string ?? "",
+            scope: scope(row), name: row.column("name")?.string ?? "", keyID: row.column("key_id")?.string ?? "",
             creationDate: Int64(row.column("creation_date")?.integer ?? 0),
             lastUpdatedDate: Int64(row.column("last_updated_date")?.integer ?? 0))
     }

@@ -22,6 +22,10 @@ struct Dev: AsyncParsableCommand {
             starts bring the same domain back: the HSM re-joins it with a domain.join that two of the dev \
             operators sign, so every key created before still works.
 
+            --ephemeral keeps everything in memory instead (a new domain each start, nothing on disk); --seed \
+            creates keys and aliases from a YAML file (the same ids on every start); --allow-reset serves a \
+            signed reset call for test pipelines (docs/testing-with-coffer.md).
+
             DEV MODE ONLY: the data directory holds the operators' private keys and the HSM's identity keys, so \
             anyone who can read it controls the domain. A production HSM keeps its keys in memory only and real \
             operators keep theirs offline (docs/operators.md, docs/deployment.md).
@@ -29,19 +33,55 @@ struct Dev: AsyncParsableCommand {
 
     @Option(help: "The port of the KMS API endpoint on 127.0.0.1.") var port: Int = 4599
     @Option(help: "Where dev mode keeps its database, keys and credentials.") var dataDir: String = "./.coffer"
-    @Option(help: "The region clients are told to use.") var region: String = "us-east-1"
+    @Option(help: "The region the printed exports name; every region is served, each its own namespace.")
+    var region: String = "us-east-1"
+    @Option(help: "The AWS account id of the dev credentials (ARNs, key namespaces).")
+    var accountId: String = "000000000000"
+    @Option(help: "Create the keys and aliases of a seed file (YAML, docs/testing-with-coffer.md) on start.")
+    var seed: String?
+    @Flag(help: "Keep everything in memory: nothing is read from or written to disk; all is gone on exit.")
+    var ephemeral = false
+    @Flag(help: "Serve the signed CofferDev.Reset call, which deletes every key (docs/testing-with-coffer.md).")
+    var allowReset = false
+    @Option(help: "Use this access key id (with --secret-access-key) instead of a generated one.")
+    var accessKeyId: String?
+    @Option(help: "The secret access key for --access-key-id.") var secretAccessKey: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "notice"
+
+    func validate() throws {
+        guard HostCommand.isAccountID(accountId) else { throw ValidationError("--account-id is 12 digits") }
+        guard (accessKeyId == nil) == (secretAccessKey == nil) else {
+            throw ValidationError("--access-key-id and --secret-access-key go together")
+        }
+    }
 
     func run() async throws {
         var logger = Logger(label: "coffer.dev")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .notice
-        let files = DevFiles(root: dataDir)
-        try files.prepare()
-        let firstStart = !FileManager.default.fileExists(atPath: files.genesis)
-        let hsmKeys = try files.hsmKeys()
-        let operators = try files.operatorKeys()
-        let hostKey = try files.hostKey()
-        let credentials = try files.credentials()
+        let seeds = try seed.map {
+            try SeedFile.read($0, defaultScope: KeyScope(account: accountId, region: self.region))
+        }
+        let files: DevFiles? = ephemeral ? nil : DevFiles(root: dataDir)
+        try files?.prepare()
+        let firstStart = files.map { !FileManager.default.fileExists(atPath: $0.genesis) } ?? true
+        let hsmKeys = try files?.hsmKeys() ?? HSMKeys(signing: P384.Signing.PrivateKey(), agreement: .init())
+        let operators = try files?.operatorKeys() ?? DevFiles.operatorNames.map { ($0, P384.Signing.PrivateKey()) }
+        let hostKey = try files?.hostKey() ?? P384.Signing.PrivateKey()
+        var credentials: (accessKey: String, secret: String, all: [String: SigV4Verifier.Credentials])
+        if let files {
+            credentials = try files.credentials(defaultAccount: accountId)
+        } else {
+            let (id, secret) = DevFiles.newCredentials()
+            credentials = (id, secret, [:])
+        }
+        if let accessKeyId, let secretAccessKey {
+            (credentials.accessKey, credentials.secret) = (accessKeyId, secretAccessKey)
+            credentials.all[accessKeyId] = nil
+        }
+        if credentials.all[credentials.accessKey] == nil {
+            credentials.all[credentials.accessKey] = SigV4Verifier.Credentials(
+                secret: SecretBytes(copying: Array(credentials.secret.utf8)), account: accountId)
+        }
         _ = MemoryHygiene.apply()
 
         let server = HSMServer(core: HSMCore(keys: hsmKeys), logger: logger)
@@ -49,35 +89,45 @@ struct Dev: AsyncParsableCommand {
             .tcp(host: "127.0.0.1", port: 0), group: MultiThreadedEventLoopGroup.singleton)
         guard let hsmPort = channel.localAddress?.port else { throw CLIError("the dev HSM did not bind") }
         let hsmAddress = HSMAddress.tcp(host: "127.0.0.1", port: hsmPort)
-        let store = try await SQLiteKeyStore.open(path: files.store, logger: logger)
+        let store: SQLiteKeyStore
+        if let files {
+            store = try await SQLiteKeyStore.open(
+                path: files.store, legacyScope: KeyScope(account: accountId, region: region), logger: logger)
+        } else {
+            store = try await SQLiteKeyStore.openInMemory(logger: logger)
+        }
         let connection = try await HSMConnection.connect(to: hsmAddress)
         let state: DomainState
         if firstStart {
             state = try await Self.createDomain(
                 connection, hsm: hsmKeys, operators: operators, hostKey: hostKey, store: store, files: files)
-        } else {
+        } else if let files {
             state = try await Self.rejoin(connection, operators: operators, store: store, files: files)
+        } else {
+            throw CLIError("an ephemeral dev server always starts a new domain")
         }
         await connection.close()
 
-        let endpoint = "http://127.0.0.1:\(port)"
-        let accessKey = credentials.accessKey
-        let secret = credentials.secret
+        let (accessKey, secret, callers) = credentials
         let region = self.region
-        let dataDir = self.dataDir
+        let location = ephemeral ? "in memory only" : "data in \(dataDir)"
+        let status = ephemeral ? "ephemeral dev domain" : firstStart ? "new dev domain" : "dev domain restored"
+        let warning =
+            ephemeral
+            ? "  DEV MODE: everything lives in this process's memory and is gone when it stops."
+            : "  DEV MODE: \(dataDir) holds the dev operators' keys and the HSM's identity keys. Not for production."
         try await HostRuntime.serve(
             host: "127.0.0.1", port: port, hsms: [hsmAddress], hostID: "dev-host", hostKey: hostKey, state: state,
-            store: store,
-            credentials: [accessKey: .init(secret: SecretBytes(copying: Array(secret.utf8)))], account: "000000000000",
-            logger: logger
+            store: store, credentials: callers, regions: .all,
+            dev: HostRuntime.DevOptions(seeds: seeds ?? [], allowReset: allowReset), logger: logger
         ) { bound in
-            """
-            Coffer dev: the AWS KMS API on http://127.0.0.1:\(bound) (\(firstStart ? "new dev domain" : "dev domain restored") \
-            at epoch \(state.epoch), data in \(dataDir))
-              DEV MODE: \(dataDir) holds the dev operators' keys and the HSM's identity keys. Not for production.
-            Paste into your shell:
-            export AWS_ACCESS_KEY_ID=\(accessKey) AWS_SECRET_ACCESS_KEY=\(secret) AWS_DEFAULT_REGION=\(region) AWS_REGION=\(region) AWS_ENDPOINT_URL_KMS=\(endpoint)
-            """
+            let endpoint = "http://127.0.0.1:\(bound)"
+            return """
+                Coffer dev: the AWS KMS API on \(endpoint) (\(status) at epoch \(state.epoch), \(location))
+                \(warning)
+                Paste into your shell:
+                export AWS_ACCESS_KEY_ID=\(accessKey) AWS_SECRET_ACCESS_KEY=\(secret) AWS_DEFAULT_REGION=\(region) AWS_REGION=\(region) AWS_ENDPOINT_URL_KMS=\(endpoint)
+                """
         }
         server.wipe()
         channel.close(promise: nil)
@@ -93,7 +143,7 @@ struct Dev: AsyncParsableCommand {
     static func createDomain(
         _ connection: HSMConnection, hsm: HSMKeys, operators: [(String, P384.Signing.PrivateKey)],
         hostKey: P384.Signing.PrivateKey,
-        store: SQLiteKeyStore, files: DevFiles
+        store: SQLiteKeyStore, files: DevFiles?
     ) async throws -> DomainState {
         var random = SystemRandom()
         let identity = try hsm.signedIdentity(challenge: random.bytes(count: 16))
@@ -108,7 +158,7 @@ struct Dev: AsyncParsableCommand {
             command: command, approvals: try operators.map { try CommandBuilder.approve(command, as: $0.0, key: $0.1) })
         let token = try await submit(signed, connection)
         try await store.appendDomainToken(epoch: token.state.epoch, der: token.derBytes)
-        try CLIFiles.write(Array(Hex.encode(token.state.digest).utf8), to: files.genesis)
+        if let files { try CLIFiles.write(Array(Hex.encode(token.state.digest).utf8), to: files.genesis) }
         return token.state
     }
 
@@ -162,8 +212,10 @@ struct DevFiles {
         return try KeyFile.readSigningKey(from: path)
     }
 
+    static let operatorNames = ["dev-operator-1", "dev-operator-2", "dev-operator-3"]
+
     func operatorKeys() throws -> [(String, P384.Signing.PrivateKey)] {
-        try ["dev-operator-1", "dev-operator-2", "dev-operator-3"].map { ($0, try signingKey($0)) }
+        try Self.operatorNames.map { ($0, try signingKey($0)) }
     }
 
     func hostKey() throws -> P384.Signing.PrivateKey { try signingKey("dev-host") }
@@ -178,23 +230,39 @@ struct DevFiles {
             signing: try signingKey("dev-hsm-signing"), agreement: try KeyFile.readAgreementKey(from: agreement))
     }
 
-    func credentials() throws -> (accessKey: String, secret: String) {
-        if let data = FileManager.default.contents(atPath: credentialsFile),
+    /// The printed credentials (the file's first) and every credential of the file: more callers, of
+    /// other accounts too, can be added to `credentials.json` (`accountId`, default --account-id).
+    func credentials(
+        defaultAccount: String
+    ) throws -> (
+        accessKey: String, secret: String, all: [String: SigV4Verifier.Credentials]
+    ) {
+        if FileManager.default.fileExists(atPath: credentialsFile),
+            let data = FileManager.default.contents(atPath: credentialsFile),
             let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
             let list = object["credentials"] as? [[String: Any]], let first = list.first,
             let id = first["accessKeyId"] as? String, let secret = first["secretAccessKey"] as? String
         {
-            return (id, secret)
+            let all = try HostCommand.loadCredentials(credentialsFile, defaultAccount: defaultAccount)
+            return (id, secret, all)
         }
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
-        let random = SecretBytes.random(count: 46).withUnsafeBytes { Array($0) }
-        let id = "AKIA" + String(random.prefix(16).map { alphabet[Int($0) % alphabet.count] })
-        let secret = Data(random.suffix(30)).base64EncodedString()
+        let (id, secret) = Self.newCredentials()
         let json = #"{"credentials": [{"accessKeyId": "\#(id)", "secretAccessKey": "\#(secret)"}]}"#
         guard
             FileManager.default.createFile(
                 atPath: credentialsFile, contents: Data(json.utf8), attributes: [.posixPermissions: 0o600])
         else { throw CLIError("cannot write \(credentialsFile)") }
+        let caller = SigV4Verifier.Credentials(
+            secret: SecretBytes(copying: Array(secret.utf8)), account: defaultAccount)
+        return (id, secret, [id: caller])
+    }
+
+    /// A new access key id (AKIA and 16 characters of base32) and secret.
+    static func newCredentials() -> (accessKey: String, secret: String) {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+        let random = SecretBytes.random(count: 46).withUnsafeBytes { Array($0) }
+        let id = "AKIA" + String(random.prefix(16).map { alphabet[Int($0) % alphabet.count] })
+        let secret = Data(random.suffix(30)).base64EncodedString()
         return (id, secret)
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import CofferCrypto
 import CofferDomain
 import CofferHSMClient
+import CofferJSON
 import CofferKMS
 import CofferServer
 import CofferStore
@@ -21,7 +22,9 @@ struct HostCommand: AsyncParsableCommand {
             The host verifies the domain's history from the pinned genesis digest (the tokens given with --token \
             and those already in its store), keeps key metadata and backing-key tokens (ciphertext only) in its \
             SQLite store, authenticates callers with SigV4 against --credentials, and does every cryptographic \
-            operation on an HSM over a mutually authenticated session. Its id and key must be in the domain \
+            operation on an HSM over a mutually authenticated session. Keys, aliases and tags live in the \
+            caller's account (its credential's accountId, else --account-id) and the region its request was \
+            signed for. Its id and key must be in the domain \
             (domain.create --add-host or domain.modifyHosts). With --tls-cert and --tls-key it serves HTTPS.
             """)
 
@@ -35,7 +38,14 @@ struct HostCommand: AsyncParsableCommand {
     @Option(help: "The SQLite store file.") var store: String = "coffer.sqlite"
     @Option(help: "Credentials file: {\"credentials\":[{\"accessKeyId\":…,\"secretAccessKey\":…}]}.") var credentials:
         String
-    @Option(help: "The AWS account id used in ARNs.") var account: String = "111122223333"
+    @Option(help: "The AWS account id of callers whose credentials name none (ARNs, key namespaces).")
+    var accountId: String = "000000000000"
+    @Option(
+        help: """
+            The one region this host serves; requests signed for another are refused as AWS refuses them \
+            (InvalidSignatureException). Without it, every region is served, each its own namespace.
+            """)
+    var region: String?
     @Option(help: "TLS certificate chain (PEM); serve HTTPS.") var tlsCert: String?
     @Option(help: "TLS private key (PEM) for --tls-cert.") var tlsKey: String?
 
@@ -52,14 +62,16 @@ struct HostCommand: AsyncParsableCommand {
         guard let genesisDigest = Hex.decode(genesis), genesisDigest.count == 48 else {
             throw ValidationError("--genesis is the 48-byte genesis state digest in hex")
         }
-        let keyStore = try await SQLiteKeyStore.open(path: store, logger: logger)
+        guard Self.isAccountID(accountId) else { throw ValidationError("--account-id is 12 digits") }
+        let keyStore = try await SQLiteKeyStore.open(
+            path: store, legacyScope: KeyScope(account: accountId, region: region ?? "us-east-1"), logger: logger)
         let state = try await Self.verifiedState(store: keyStore, genesis: genesisDigest, files: token)
         let signingKey = try CLIFiles.signingKey(hostKey)
         guard state.hosts.contains(where: { $0.id == hostID && $0.signingKey == P384PublicKey(signingKey.publicKey) })
         else {
             throw CLIError("host \(hostID) with this key is not a host of the domain at epoch \(state.epoch)")
         }
-        let callers = try Self.loadCredentials(credentials)
+        let callers = try Self.loadCredentials(credentials, defaultAccount: accountId)
         let tls: TLSConfiguration?
         switch (tlsCert, tlsKey) {
         case (nil, nil): tls = nil
@@ -74,7 +86,7 @@ struct HostCommand: AsyncParsableCommand {
         let scheme = tls == nil ? "http" : "https"
         try await HostRuntime.serve(
             host: host, port: port, tls: tls, hsms: addresses, hostID: hostID, hostKey: signingKey, state: state,
-            store: keyStore, credentials: callers, account: account, logger: logger
+            store: keyStore, credentials: callers, regions: region.map { .only($0) } ?? .all, logger: logger
         ) { bound in
             "coffer host \(hostID) serving the KMS API on \(scheme)://\(host):\(bound) (domain epoch \(state.epoch))"
         }
@@ -111,7 +123,15 @@ struct HostCommand: AsyncParsableCommand {
         return last
     }
 
-    static func loadCredentials(_ path: String) throws -> [String: SigV4Verifier.Credentials] {
+    static func isAccountID(_ text: String) -> Bool {
+        text.count == 12 && text.allSatisfy(\.isASCII) && text.allSatisfy(\.isNumber)
+    }
+
+    /// The credentials file: `{"credentials": [{"accessKeyId", "secretAccessKey", "accountId"?, "principal"?,
+    /// "sessionToken"?}]}`; a credential without an account belongs to `defaultAccount`.
+    static func loadCredentials(
+        _ path: String, defaultAccount: String
+    ) throws -> [String: SigV4Verifier.Credentials] {
         var info = stat()
         if stat(path, &info) == 0, info.st_mode & 0o077 != 0 {
             FileHandleOutput.standardError(
@@ -126,8 +146,11 @@ struct HostCommand: AsyncParsableCommand {
             guard let id = entry["accessKeyId"] as? String, let secret = entry["secretAccessKey"] as? String else {
                 throw CLIError("\(path): every credential has accessKeyId and secretAccessKey")
             }
+            let account = entry["accountId"] as? String ?? defaultAccount
+            guard isAccountID(account) else { throw CLIError("\(path): accountId of \(id) is not 12 digits") }
             out[id] = .init(
-                secret: SecretBytes(copying: Array(secret.utf8)), sessionToken: entry["sessionToken"] as? String)
+                secret: SecretBytes(copying: Array(secret.utf8)), sessionToken: entry["sessionToken"] as? String,
+                account: account, principal: entry["principal"] as? String)
         }
         return out
     }
@@ -135,17 +158,41 @@ struct HostCommand: AsyncParsableCommand {
 
 /// The serving part of a service host, shared by `coffer host` and `coffer dev`.
 enum HostRuntime {
+    /// What `coffer dev` adds: keys to seed before serving, and the reset call.
+    struct DevOptions {
+        /// Seeded before the endpoint opens.
+        var seeds: [KeySeed] = []
+        /// Whether the signed `CofferDev.Reset` call is served.
+        var allowReset = false
+    }
+
     static func serve(
         host: String, port: Int, tls: TLSConfiguration? = nil, hsms: [HSMAddress], hostID: String,
-        hostKey: P384.Signing.PrivateKey,
-        state: DomainState,
-        store: SQLiteKeyStore, credentials: [String: SigV4Verifier.Credentials], account: String, logger: Logger,
-        banner: @escaping @Sendable (Int) -> String
+        hostKey: P384.Signing.PrivateKey, state: DomainState, store: SQLiteKeyStore,
+        credentials: [String: SigV4Verifier.Credentials], regions: KMSEndpoint.Regions, dev: DevOptions? = nil,
+        logger: Logger, banner: @escaping @Sendable (Int) -> String
     ) async throws {
         let pool = HSMPool(addresses: hsms, hostID: hostID, hostKey: hostKey, domain: state, clock: { Clock.now })
-        let kms = KMSService(store: store, hsm: pool, account: account, clock: { Clock.now.secondsSinceEpoch })
+        let kms = KMSService(store: store, hsm: pool, clock: { Clock.now.secondsSinceEpoch })
+        if let seeds = dev?.seeds, !seeds.isEmpty {
+            let ids = try await kms.seed(seeds)
+            logger.notice("seeded", metadata: ["keys": "\(ids.count)"])
+        }
         let verifier = SigV4Verifier(service: "kms") { credentials[$0] }
-        let endpoint = KMSEndpoint(kms: kms, verifier: verifier, logger: logger, clock: { Clock.now.secondsSinceEpoch })
+        var reset: (@Sendable ([UInt8]) async throws(KMSError) -> Void)?
+        if let dev, dev.allowReset {
+            let seeds = dev.seeds
+            reset = { (body: [UInt8]) async throws(KMSError) in
+                try await kms.removeAllKeys()
+                if case .object(let object)? = try? JSONReader.read(body), case .bool(true)? = object["Reseed"] {
+                    _ = try await kms.seed(seeds)
+                }
+                logger.notice("reset", metadata: ["reseeded": "\(seeds.count)"])
+            }
+        }
+        let endpoint = KMSEndpoint(
+            kms: kms, verifier: verifier, regions: regions, reset: reset, logger: logger,
+            clock: { Clock.now.secondsSinceEpoch })
         let scheduler = Task {
             while !Task.isCancelled {
                 _ = await pool.healthCheck()

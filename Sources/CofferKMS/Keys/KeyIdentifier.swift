@@ -1,22 +1,26 @@
+import CofferStore
 import Foundation
 
-/// How a request names a key: key id, key ARN, alias name or alias ARN (AWS KMS "KeyId").
+/// How a request names a key: key id, key ARN, alias name or alias ARN (AWS KMS "KeyId"). An ARN of
+/// another account or region names nothing here: such a key is NotFound, as in AWS.
 enum KeyIdentifier: Equatable {
     case keyID(String)
     case alias(String)
 
-    /// Parses a `KeyId` value. `arn:aws:kms:REGION:ACCOUNT:key/ID` and `…:alias/NAME` must be of this account.
-    init(_ text: String, account: String) throws(KMSError) {
+    /// Parses a `KeyId` value for a request of `scope`.
+    init(_ text: String, scope: KeyScope) throws(KMSError) {
         if text.hasPrefix("arn:") {
             let parts = text.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
-            guard parts.count == 6, parts[1] == "aws", parts[2] == "kms", !parts[3].isEmpty else {
+            guard parts.count == 6, parts[1].hasPrefix("aws"), parts[2] == "kms", !parts[3].isEmpty else {
                 throw KMSError(.notFound, "Invalid arn \(text)")
             }
-            guard parts[4] == account else { throw KMSError(.notFound, "Key '\(text)' does not exist") }
+            guard parts[3] == scope.region, parts[4] == scope.account else {
+                throw KMSError(.notFound, "Key '\(text)' does not exist")
+            }
             let resource = String(parts[5])
-            if resource.hasPrefix("key/") {
-                self = .keyID(String(resource.dropFirst(4)))
-            } else if resource.hasPrefix("alias/") {
+            if resource.hasPrefix("key/"), resource.count > 4 {
+                self = .keyID(String(resource.dropFirst(4)).lowercased())
+            } else if resource.hasPrefix("alias/"), resource.count > 6 {
                 self = .alias(resource)
             } else {
                 throw KMSError(.notFound, "Invalid arn \(text)")
@@ -24,9 +28,18 @@ enum KeyIdentifier: Equatable {
         } else if text.hasPrefix("alias/") {
             self = .alias(text)
         } else {
-            guard !text.isEmpty else { throw KMSError(.validation, "KeyId must not be empty") }
+            guard Self.isKeyID(text) else { throw KMSError(.notFound, "Invalid keyId '\(text)'") }
             self = .keyID(text.lowercased())
         }
+    }
+
+    /// A key id: a UUID, or `mrk-` and 32 hex digits (a multi-Region key).
+    static func isKeyID(_ text: String) -> Bool {
+        if text.hasPrefix("mrk-") {
+            let hex = text.dropFirst(4)
+            return hex.count == 32 && hex.allSatisfy(\.isHexDigit)
+        }
+        return UUID(uuidString: text) != nil
     }
 
     /// The 16 bytes of a UUID key id (the blob's key ID field, PROTOCOL §8).
@@ -35,7 +48,7 @@ enum KeyIdentifier: Equatable {
         return withUnsafeBytes(of: uuid.uuid) { Array($0) }
     }
 
-    /// The key id string of 16 UUID bytes.
+    /// The UUID key id of 16 bytes.
     static func keyID(fromBytes bytes: [UInt8]) -> String? {
         guard bytes.count == 16 else { return nil }
         let uuid = UUID(

@@ -1,0 +1,118 @@
+import CofferStore
+import CofferWire
+import Crypto
+import Foundation
+
+/// A key that `coffer dev --seed` creates: given id (or one derived from its first alias, so the same
+/// seed file gives the same ids on every start), scope, description, spec, aliases, tags, rotation and
+/// state. Seeding is idempotent: a key or alias that exists is left as it is.
+public struct KeySeed: Sendable, Equatable {
+    /// The key id; nil to derive it from the scope and the first alias.
+    public var id: String?
+    /// The account and region the key lives in.
+    public var scope: KeyScope
+    /// The description.
+    public var description: String
+    /// The key spec (`SYMMETRIC_DEFAULT` today).
+    public var keySpec: String
+    /// The key usage; nil for the spec's default.
+    public var keyUsage: String?
+    /// Aliases (`alias/…`) of the key.
+    public var aliases: [String]
+    /// Tags, by tag key.
+    public var tags: [TagRecord]
+    /// Automatic rotation period in days, when rotation is on.
+    public var rotationPeriodInDays: Int?
+    /// Whether the key starts Enabled (true) or Disabled.
+    public var enabled: Bool
+
+    /// A seed.
+    public init(
+        id: String?, scope: KeyScope, description: String = "", keySpec: String = "SYMMETRIC_DEFAULT",
+        keyUsage: String? = nil, aliases: [String] = [], tags: [TagRecord] = [], rotationPeriodInDays: Int? = nil,
+        enabled: Bool = true
+    ) {
+        self.id = id
+        self.scope = scope
+        self.description = description
+        self.keySpec = keySpec
+        self.keyUsage = keyUsage
+        self.aliases = aliases
+        self.tags = tags
+        self.rotationPeriodInDays = rotationPeriodInDays
+        self.enabled = enabled
+    }
+
+    /// The key id: the given one (lower case), or a UUID derived from SHA-256 of the scope and the first
+    /// alias (version 8, RFC 9562's custom layout).
+    public func keyID() throws(KMSError) -> String {
+        if let id {
+            guard UUID(uuidString: id) != nil else { throw KMSError(.validation, "seed key id \(id) is not a UUID") }
+            return id.lowercased()
+        }
+        guard let alias = aliases.first else {
+            throw KMSError(.validation, "a seeded key needs an id or at least one alias")
+        }
+        var digest = Array(
+            SHA256.hash(data: Array("coffer-seed\u{0}\(scope.account)\u{0}\(scope.region)\u{0}\(alias)".utf8)))
+        digest[6] = digest[6] & 0x0F | 0x80
+        digest[8] = digest[8] & 0x3F | 0x80
+        guard let id = KeyIdentifier.keyID(fromBytes: Array(digest.prefix(16))) else {
+            throw KMSError(.internal, "cannot derive a key id")
+        }
+        return id
+    }
+}
+
+extension KMSService {
+    /// Creates what `seeds` describe and is missing; returns the ids of the seeds' keys, in order.
+    public func seed(_ seeds: [KeySeed]) async throws(KMSError) -> [String] {
+        var ids: [String] = []
+        for seed in seeds {
+            let id = try seed.keyID()
+            guard let spec = KeySpec(rawValue: seed.keySpec), spec.isSupported else {
+                throw KMSError(.unsupportedOperation, "seed key \(id): KeySpec \(seed.keySpec) is not supported yet")
+            }
+            guard seed.keyUsage == nil || seed.keyUsage == spec.usages.first?.rawValue else {
+                throw KMSError(
+                    .validation, "seed key \(id): KeyUsage \(seed.keyUsage ?? "") does not fit \(spec.rawValue)")
+            }
+            let scope = seed.scope
+            let existing = try await storeCall { () throws(StoreError) in try await store.key(scope, id: id) }
+            if existing == nil {
+                _ = try OperationRules.tags(seed.tags.map { Tag(tagKey: $0.key, tagValue: $0.value) })
+                var record = try await createSymmetricKey(
+                    id: id, scope: scope, description: seed.description, policy: nil, tags: seed.tags)
+                if !seed.enabled || seed.rotationPeriodInDays != nil {
+                    record.state = seed.enabled ? .enabled : .disabled
+                    if let days = seed.rotationPeriodInDays {
+                        guard (90...2560).contains(days) else {
+                            throw KMSError(.validation, "seed key \(id): rotation period must be 90 … 2560 days")
+                        }
+                        record.rotationEnabled = true
+                        record.rotationPeriodDays = days
+                        record.nextRotationDate = clock() + Int64(days) * 86_400
+                    }
+                    try await save(record)
+                }
+            }
+            for name in seed.aliases {
+                try OperationRules.checkAliasName(name)
+                let alias = try await storeCall { () throws(StoreError) in try await store.alias(scope, name: name) }
+                if let alias {
+                    guard alias.keyID == id else {
+                        throw KMSError(.alreadyExists, "seed alias \(name) already names another key (\(alias.keyID))")
+                    }
+                    continue
+                }
+                let now = clock()
+                try await storeCall { () throws(StoreError) in
+                    try await store.createAlias(
+                        AliasRecord(scope: scope, name: name, keyID: id, creationDate: now, lastUpdatedDate: now))
+                }
+            }
+            ids.append(id)
+        }
+        return ids
+    }
+}

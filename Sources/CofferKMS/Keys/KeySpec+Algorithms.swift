@@ -1,0 +1,88 @@
+import CofferStore
+
+/// What each key spec is for, as AWS KMS defines it: the key usages it may have and the algorithms of
+/// each usage. CreateKey, DescribeKey and the usage checks read these; Coffer creates the specs in
+/// ``coffer`` today (``isSupported``) and refuses the rest with UnsupportedOperationException.
+extension KeySpec {
+    /// The specs Coffer can create today.
+    public var isSupported: Bool { self == .symmetricDefault }
+
+    /// The key usages AWS allows for this spec; the first is the default.
+    public var usages: [KeyUsageType] {
+        switch self {
+        case .symmetricDefault: [.encryptDecrypt]
+        case .rsa2048, .rsa3072, .rsa4096: [.encryptDecrypt, .signVerify]
+        case .eccNistP256, .eccNistP384, .eccNistP521, .eccSecgP256k1: [.signVerify, .keyAgreement]
+        case .eccNistEdwards25519: [.signVerify]
+        case .sm2: [.encryptDecrypt, .signVerify, .keyAgreement]
+        case .hmac224, .hmac256, .hmac384, .hmac512: [.generateVerifyMac]
+        case .mlDsa44, .mlDsa65, .mlDsa87: [.signVerify]
+        }
+    }
+
+    /// The encryption algorithms of an ENCRYPT_DECRYPT key of this spec.
+    public var encryptionAlgorithms: [EncryptionAlgorithmSpec] {
+        switch self {
+        case .symmetricDefault: [.symmetricDefault]
+        case .rsa2048, .rsa3072, .rsa4096: [.rsaesOaepSha1, .rsaesOaepSha256]
+        case .sm2: [.sm2pke]
+        default: []
+        }
+    }
+
+    /// The signing algorithms of a SIGN_VERIFY key of this spec.
+    public var signingAlgorithms: [SigningAlgorithmSpec] {
+        switch self {
+        case .rsa2048, .rsa3072, .rsa4096:
+            [
+                .rsassaPssSha256, .rsassaPssSha384, .rsassaPssSha512, .rsassaPkcs1V15Sha256, .rsassaPkcs1V15Sha384,
+                .rsassaPkcs1V15Sha512,
+            ]
+        case .eccNistP256, .eccSecgP256k1: [.ecdsaSha256]
+        case .eccNistP384: [.ecdsaSha384]
+        case .eccNistP521: [.ecdsaSha512]
+        case .eccNistEdwards25519: [.ed25519Sha512, .ed25519PhSha512]
+        case .sm2: [.sm2dsa]
+        case .mlDsa44, .mlDsa65, .mlDsa87: [.mlDsaShake256]
+        default: []
+        }
+    }
+
+    /// The MAC algorithm of a GENERATE_VERIFY_MAC key of this spec.
+    public var macAlgorithms: [MacAlgorithmSpec] {
+        switch self {
+        case .hmac224: [.hmacSha224]
+        case .hmac256: [.hmacSha256]
+        case .hmac384: [.hmacSha384]
+        case .hmac512: [.hmacSha512]
+        default: []
+        }
+    }
+
+    /// The key agreement algorithms of a KEY_AGREEMENT key of this spec.
+    public var keyAgreementAlgorithms: [KeyAgreementAlgorithmSpec] {
+        switch self {
+        case .eccNistP256, .eccNistP384, .eccNistP521, .eccSecgP256k1, .sm2: [.ecdh]
+        default: []
+        }
+    }
+}
+
+extension KMSService {
+    /// AWS's `KeyMetadata` of a stored key, as DescribeKey and CreateKey answer it: the algorithm lists
+    /// of its usage only.
+    static func metadata(_ record: KeyRecord) -> KeyMetadata {
+        let spec = KeySpec(rawValue: record.keySpec) ?? .symmetricDefault
+        let usage = KeyUsageType(rawValue: record.keyUsage) ?? .encryptDecrypt
+        return KeyMetadata(
+            awsAccountId: record.scope.account, keyId: record.id, arn: keyARN(record.id, in: record.scope),
+            creationDate: Double(record.creationDate), enabled: record.state == .enabled,
+            description: record.description, keyUsage: usage, keyState: KeyState(rawValue: record.state.rawValue),
+            deletionDate: record.deletionDate.map(Double.init), origin: .awsKms, keyManager: .customer,
+            customerMasterKeySpec: CustomerMasterKeySpec(rawValue: spec.rawValue), keySpec: spec,
+            encryptionAlgorithms: usage == .encryptDecrypt ? spec.encryptionAlgorithms : nil,
+            signingAlgorithms: usage == .signVerify ? spec.signingAlgorithms : nil,
+            keyAgreementAlgorithms: usage == .keyAgreement ? spec.keyAgreementAlgorithms : nil,
+            multiRegion: false, macAlgorithms: usage == .generateVerifyMac ? spec.macAlgorithms : nil)
+    }
+}

@@ -1,0 +1,31 @@
+import CofferStore
+import CofferWire
+
+/// Decrypt: the key comes from the ciphertext blob; a `KeyId`, when given, must name the same key.
+public enum Decrypt: KMSOperation {
+    public static let name = "Decrypt"
+    public static let action = "kms:Decrypt"
+    public static let requirement = KeyRequirement.usable(.encryptDecrypt, aliases: true)
+
+    public static func validate(_ input: DecryptRequest) throws(KMSError) {
+        guard input.ciphertextBlob != nil else { throw missingMember("ciphertextBlob") }
+    }
+
+    public static func key(in input: DecryptRequest) -> KeyReference? {
+        .ciphertext(input.ciphertextBlob ?? [], named: input.keyId)
+    }
+
+    public static func run(_ input: DecryptRequest, _ call: OperationCall) async throws(KMSError) -> DecryptResponse {
+        try OperationRules.refuseRecipient(input.recipient)
+        let key = try call.requiredKey()
+        try SymmetricRules.algorithm(input.encryptionAlgorithm, for: key, call)
+        let blob = input.ciphertextBlob ?? []
+        let context = try OperationRules.context(input.encryptionContext, member: "encryptionContext")
+        let token = try await call.kms.token(for: blob, of: key)
+        guard
+            case .plaintext(_, let plaintext) = try await call.kms.hsmCall(
+                .decrypt(key: token, ciphertext: blob, context: context))
+        else { throw KMSError(.internal, "the HSM did not return a plaintext") }
+        return DecryptResponse(keyId: call.arn(key.id), plaintext: plaintext, encryptionAlgorithm: .symmetricDefault)
+    }
+}

@@ -1,0 +1,41 @@
+import CofferStore
+import CofferWire
+
+/// Encrypt: at most 4096 bytes under the key's current backing key, bound to the encryption context,
+/// sealed inside an HSM.
+public enum Encrypt: KMSOperation {
+    public static let name = "Encrypt"
+    public static let action = "kms:Encrypt"
+    public static let requirement = KeyRequirement.usable(.encryptDecrypt, aliases: true)
+
+    public static func key(in input: EncryptRequest) -> KeyReference? { .named(input.keyId) }
+
+    public static func run(_ input: EncryptRequest, _ call: OperationCall) async throws(KMSError) -> EncryptResponse {
+        let key = try call.requiredKey()
+        try SymmetricRules.algorithm(input.encryptionAlgorithm, for: key, call)
+        let context = try OperationRules.context(input.encryptionContext, member: "encryptionContext")
+        let token = try await call.kms.currentToken(key)
+        guard
+            case .ciphertext(let blob) = try await call.kms.hsmCall(
+                .encrypt(key: token, plaintext: input.plaintext, context: context))
+        else { throw KMSError(.internal, "the HSM did not return a ciphertext") }
+        return EncryptResponse(ciphertextBlob: blob, keyId: call.arn(key.id), encryptionAlgorithm: .symmetricDefault)
+    }
+}
+
+/// Rules of symmetric encryption keys that Encrypt, Decrypt, ReEncrypt and GenerateDataKey share.
+enum SymmetricRules {
+    /// A symmetric key encrypts with SYMMETRIC_DEFAULT only.
+    static func algorithm(
+        _ algorithm: EncryptionAlgorithmSpec?, for key: KeyRecord, _ call: OperationCall
+    ) throws(KMSError) {
+        guard key.keySpec == KeySpec.symmetricDefault.rawValue else {
+            throw KMSError(.invalidKeyUsage, "\(call.arn(key.id)) is not a symmetric encryption key.")
+        }
+        guard algorithm == nil || algorithm == .symmetricDefault else {
+            throw KMSError(
+                .invalidKeyUsage,
+                "The encryption algorithm \(algorithm?.rawValue ?? "") is not valid for \(call.arn(key.id)).")
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import CofferStore
+import CofferWire
+import Foundation
+
+/// CreateKey: a new key in the caller's account and region, its first backing key made on an HSM.
+public enum CreateKey: KMSOperation {
+    public static let name = "CreateKey"
+    public static let action = "kms:CreateKey"
+    public static let requirement = KeyRequirement.none
+
+    public static func run(_ input: CreateKeyRequest, _ call: OperationCall) async throws(KMSError) -> CreateKeyResponse
+    {
+        if let legacy = input.customerMasterKeySpec, let spec = input.keySpec, legacy.rawValue != spec.rawValue {
+            throw KMSError(.validation, "You cannot specify KeySpec and CustomerMasterKeySpec in the same request.")
+        }
+        let spec =
+            input.keySpec ?? input.customerMasterKeySpec.flatMap { KeySpec(rawValue: $0.rawValue) } ?? .symmetricDefault
+        let usage = input.keyUsage ?? spec.usages[0]
+        guard spec.usages.contains(usage) else {
+            throw KMSError(.validation, "KeyUsage \(usage.rawValue) is not compatible with KeySpec \(spec.rawValue)")
+        }
+        guard spec.isSupported else {
+            throw KMSError(.unsupportedOperation, "KeySpec \(spec.rawValue) is not supported by Coffer yet")
+        }
+        switch input.origin ?? .awsKms {
+        case .awsKms: break
+        case .external:
+            throw KMSError(
+                .unsupportedOperation, "Origin EXTERNAL (imported key material) is not supported by Coffer yet")
+        case .awsCloudhsm, .externalKeyStore:
+            throw KMSError(.unsupportedOperation, "Coffer has no custom key stores")
+        }
+        guard input.customKeyStoreId == nil, input.xksKeyId == nil else {
+            throw KMSError(.unsupportedOperation, "Coffer has no custom key stores")
+        }
+        guard input.multiRegion != true else {
+            throw KMSError(.unsupportedOperation, "Multi-Region keys are not supported by Coffer yet")
+        }
+        if let policy = input.policy { try OperationRules.checkPolicy(policy) }
+        let tags = try OperationRules.tags(input.tags)
+        let record = try await call.kms.createSymmetricKey(
+            id: UUID().uuidString.lowercased(), scope: call.context.scope, description: input.description ?? "",
+            policy: input.policy, tags: tags)
+        return CreateKeyResponse(keyMetadata: KMSService.metadata(record))
+    }
+}

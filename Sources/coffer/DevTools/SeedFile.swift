@@ -1,0 +1,92 @@
+import CofferKMS
+import CofferStore
+import Foundation
+import Yams
+
+/// `coffer dev --seed FILE`: the keys a test pipeline expects to find, as YAML (docs/testing-with-coffer.md).
+///
+///     keys:
+///       - id: 0b8d6c1e-2f4a-4c55-9d0e-6a1f3e2b7c90   # or leave it out: derived from the first alias
+///         region: eu-west-1                         # default: --region
+///         account: "111122223333"                   # default: --account-id
+///         description: payment tokens
+///         keySpec: SYMMETRIC_DEFAULT
+///         aliases: [alias/payments]
+///         tags: {team: payments}
+///         rotationPeriodInDays: 180                 # turns automatic rotation on
+///         enabled: true
+///
+/// Every member is checked: an unknown one (a typo) is an error, not silently ignored.
+enum SeedFile {
+    static let keyMembers: Set<String> = [
+        "id", "region", "account", "description", "keySpec", "keyUsage", "aliases", "tags", "rotationPeriodInDays",
+        "enabled",
+    ]
+
+    static func read(_ path: String, defaultScope: KeyScope) throws -> [KeySeed] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read \(path)") }
+        let document: Any?
+        do {
+            document = try Yams.load(yaml: String(decoding: data, as: UTF8.self))
+        } catch {
+            throw CLIError("\(path) is not YAML: \(error)")
+        }
+        guard let root = document as? [String: Any], Set(root.keys).isSubset(of: ["keys"]) else {
+            throw CLIError("\(path): expected a mapping with one member, keys")
+        }
+        guard let list = root["keys"] as? [Any] else { throw CLIError("\(path): keys is a list of keys") }
+        return try list.enumerated().map { index, item in
+            try key(item, defaultScope: defaultScope, where: "\(path): keys[\(index)]")
+        }
+    }
+
+    private static func key(_ item: Any, defaultScope: KeyScope, where place: String) throws -> KeySeed {
+        guard let entry = item as? [String: Any] else { throw CLIError("\(place) is not a mapping") }
+        let unknown = Set(entry.keys).subtracting(keyMembers)
+        guard unknown.isEmpty else {
+            throw CLIError("\(place): unknown member \(unknown.sorted().joined(separator: ", "))")
+        }
+        func string(_ name: String) throws -> String? {
+            guard let value = entry[name] else { return nil }
+            guard let text = value as? String else { throw CLIError("\(place).\(name) is not a string") }
+            return text
+        }
+        var scope = defaultScope
+        if let region = try string("region") { scope.region = region }
+        if let account = entry["account"] {
+            // YAML reads an unquoted 000000000000 as the number 0: put the digits back.
+            if let number = account as? Int {
+                scope.account = String(format: "%012d", number)
+            } else if let text = account as? String {
+                scope.account = text
+            }
+            guard HostCommand.isAccountID(scope.account) else { throw CLIError("\(place).account is not 12 digits") }
+        }
+        let aliases: [String]
+        switch entry["aliases"] {
+        case nil: aliases = []
+        case let single as String: aliases = [single]
+        case let many as [String]: aliases = many
+        default: throw CLIError("\(place).aliases is a list of alias names")
+        }
+        var tags: [TagRecord] = []
+        if let value = entry["tags"] {
+            guard let map = value as? [String: Any] else { throw CLIError("\(place).tags is a mapping") }
+            tags = map.keys.sorted().map { TagRecord(key: $0, value: "\(map[$0] ?? "")") }
+        }
+        var rotation: Int?
+        if let value = entry["rotationPeriodInDays"] {
+            guard let days = value as? Int else { throw CLIError("\(place).rotationPeriodInDays is a number") }
+            rotation = days
+        }
+        var enabled = true
+        if let value = entry["enabled"] {
+            guard let flag = value as? Bool else { throw CLIError("\(place).enabled is true or false") }
+            enabled = flag
+        }
+        return KeySeed(
+            id: try string("id"), scope: scope, description: try string("description") ?? "",
+            keySpec: try string("keySpec") ?? "SYMMETRIC_DEFAULT", keyUsage: try string("keyUsage"), aliases: aliases,
+            tags: tags, rotationPeriodInDays: rotation, enabled: enabled)
+    }
+}
