@@ -1,8 +1,8 @@
 import CofferStore
 
 /// What each key spec is for, as AWS KMS defines it: the key usages it may have and the algorithms of
-/// each usage. CreateKey, DescribeKey and the usage checks read these; Coffer creates the specs in
-/// ``coffer`` today (``isSupported``) and refuses the rest with UnsupportedOperationException.
+/// each usage. CreateKey, DescribeKey and the usage checks read these; Coffer creates the specs marked
+/// ``isSupported`` today and refuses the rest with UnsupportedOperationException.
 extension KeySpec {
     /// The specs Coffer can create today.
     public var isSupported: Bool { self == .symmetricDefault }
