@@ -48,17 +48,18 @@ public enum Base64 {
 
     /// Decodes `text` into `out`, which holds exactly ``decodedCount(_:)`` bytes; false when `text` is
     /// not strict padded base64 (then `out` may hold part of the value: the caller zeroizes or drops it).
+    /// The text is read in place, four characters at a time, never copied.
     public static func decode(_ text: some Collection<UInt8>, into out: UnsafeMutableRawBufferPointer) -> Bool {
         guard let count = decodedCount(text), count == out.count else { return false }
-        let characters = Array(text)
+        let groups = text.count / 4
+        var characters = text.makeIterator()
         var written = 0
-        var index = 0
-        while index < characters.count {
-            let last = index + 4 == characters.count
+        for group in 0..<groups {
+            let last = group == groups - 1
             var chunk: UInt32 = 0
             var pad = 0
             for offset in 0..<4 {
-                let character = characters[index + offset]
+                guard let character = characters.next() else { return false }
                 if character == UInt8(ascii: "="), last, offset >= 2 {
                     pad += 1
                     chunk <<= 6
@@ -71,12 +72,11 @@ public enum Base64 {
             // Bits beyond the decoded bytes must be zero (one encoding per value).
             if pad == 2, chunk & 0xFFFF != 0 { return false }
             if pad == 1, chunk & 0xFF != 0 { return false }
-            let produced = 3 - pad
-            for byteIndex in 0..<produced {
+            for byteIndex in 0..<(3 - pad) {
+                guard written < out.count else { return false }
                 out[written] = UInt8(truncatingIfNeeded: chunk >> (16 - 8 * UInt32(byteIndex)))
                 written += 1
             }
-            index += 4
         }
         return written == out.count
     }

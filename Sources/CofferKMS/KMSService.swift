@@ -19,8 +19,6 @@ extension HSMPool: CryptoBackend {}
 public final class KMSService: Sendable {
     /// AWS's limits that the model does not state.
     public enum Limits {
-        /// ScheduleKeyDeletion's window (the model allows 1 … 365; KMS accepts 7 … 30).
-        public static let pendingWindowDays = 7...30
         /// The largest key policy KMS accepts (32 KiB), below the model's 131072 characters.
         public static let policyMaximum = 32_768
         /// Tags per key.
@@ -94,7 +92,10 @@ public final class KMSService: Sendable {
                 key = try await resolve(reference, Operation.requirement, in: context)
                 event.keyARN = key.map { Self.keyARN($0.id, in: context.scope) }
             }
+            // Authorization comes before the key's state and usage, as in AWS: a caller who may not use
+            // a key learns nothing of its state.
             event.decision = try await authorizer.authorize(action: Operation.action, key: key, context: context)
+            if let key { try check(key, Operation.requirement, in: context.scope) }
             if input.isDryRun {
                 throw KMSError(.dryRun, "The request would have succeeded, but the DryRun option is set.")
             }
@@ -108,9 +109,15 @@ public final class KMSService: Sendable {
         }
     }
 
-    /// Authorizes `action` on `key` (a second key of one request, as ReEncrypt's destination).
-    func authorize(action: String, key: KeyRecord?, in context: RequestContext) async throws(KMSError) {
-        _ = try await authorizer.authorize(action: action, key: key, context: context)
+    /// Resolves, authorizes for `action` and checks a second key of one request (ReEncrypt's destination,
+    /// the key an alias points at now).
+    func otherKey(
+        _ reference: KeyReference, _ requirement: KeyRequirement, action: String, in context: RequestContext
+    ) async throws(KMSError) -> KeyRecord {
+        let record = try await resolve(reference, requirement, in: context)
+        _ = try await authorizer.authorize(action: action, key: record, context: context)
+        try check(record, requirement, in: context.scope)
+        return record
     }
 
     // MARK: Store and HSM access
@@ -152,8 +159,8 @@ public final class KMSService: Sendable {
 
     // MARK: Keys
 
-    /// Resolves `reference` within `context`'s scope and checks it against `requirement`, finishing any
-    /// deletion whose window has passed.
+    /// Resolves `reference` within `context`'s scope (aliases only where `requirement` allows them),
+    /// finishing any deletion whose window has passed. The caller authorizes, then ``check(_:_:in:)``s.
     func resolve(
         _ reference: KeyReference, _ requirement: KeyRequirement, in context: RequestContext
     ) async throws(KMSError) -> KeyRecord {
@@ -178,7 +185,6 @@ public final class KMSService: Sendable {
                 throw error.code == .notFound ? KMSError(.invalidCiphertext, "") : error
             }
         }
-        try check(record, requirement, in: context.scope)
         return record
     }
 
@@ -190,7 +196,7 @@ public final class KMSService: Sendable {
         case .alias(let name):
             guard aliases else { throw KMSError(.notFound, "Invalid keyId '\(text)'") }
             guard let alias = try await storeCall({ () throws(StoreError) in try await store.alias(scope, name: name) })
-            else { throw KMSError(.notFound, "Alias '\(Self.aliasARN(name, in: scope))' is not found.") }
+            else { throw KMSError(.notFound, "Alias \(Self.aliasARN(name, in: scope)) is not found.") }
             id = alias.keyID
         }
         guard let record = try await storeCall({ () throws(StoreError) in try await store.key(scope, id: id) }) else {
@@ -226,6 +232,11 @@ public final class KMSService: Sendable {
                     .invalidKeyUsage, "\(arn) key usage is \(record.keyUsage) which is not valid for this operation.")
             }
         }
+    }
+
+    /// Writes a key's changed metadata.
+    func save(_ key: KeyRecord) async throws(KMSError) {
+        try await storeCall { () throws(StoreError) in try await store.updateKey(key) }
     }
 
     /// A new backing key for `keyID`, made on an HSM and returned only as its token.
@@ -331,9 +342,9 @@ public final class KMSService: Sendable {
         return (deleted, rotated)
     }
 
-    /// Deletes every key, alias and tag of every scope (`coffer dev --allow-reset`).
-    public func removeAllKeys() async throws(KMSError) {
-        try await storeCall { () throws(StoreError) in try await store.removeAllKeys() }
+    /// Deletes every key, alias and tag of `account`, in every region (`coffer dev --allow-reset`).
+    public func removeAllKeys(of account: String) async throws(KMSError) {
+        try await storeCall { () throws(StoreError) in try await store.removeAllKeys(of: account) }
     }
 }
 

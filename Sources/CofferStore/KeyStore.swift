@@ -38,9 +38,9 @@ public protocol KeyStore: Sendable {
     func setTags(_ tags: [TagRecord], on keyID: String, in scope: KeyScope) async throws(StoreError)
     /// Removes tags by key.
     func removeTags(_ keys: [String], from keyID: String, in scope: KeyScope) async throws(StoreError)
-    /// Deletes every key, backing key, alias and tag of every scope (`coffer dev --allow-reset`); the
-    /// domain's tokens stay.
-    func removeAllKeys() async throws(StoreError)
+    /// Deletes every key, backing key, alias and tag of `account`, in every region (`coffer dev
+    /// --allow-reset`); the domain's tokens stay.
+    func removeAllKeys(of account: String) async throws(StoreError)
     /// Appends the domain token of `epoch` (DER); `alreadyExists` if that epoch is stored.
     func appendDomainToken(epoch: Int64, der: [UInt8]) async throws(StoreError)
     /// Every stored domain token, by epoch.

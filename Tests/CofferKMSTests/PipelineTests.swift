@@ -93,7 +93,7 @@ import Testing
         var clash = seeds[0]
         clash.id = "9b8d6c1e-2f4a-4c55-9d0e-6a1f3e2b7c90"
         await #expect(throws: KMSError.self) { _ = try await world.kms.seed([clash]) }
-        try await world.kms.removeAllKeys()
+        try await world.kms.removeAllKeys(of: KMSWorld.account)
         #expect(try await world.call(ListKeys.self, ListKeysRequest()).keys?.isEmpty == true)
         await world.stop()
     }

@@ -21,7 +21,8 @@ import Testing
     }
 
     static func world(
-        regions: KMSEndpoint.Regions = .all, reset: (@Sendable ([UInt8]) async throws(KMSError) -> Void)? = nil
+        regions: KMSEndpoint.Regions = .all,
+        reset: (@Sendable ([UInt8], RequestContext) async throws(KMSError) -> Void)? = nil
     ) async throws -> World {
         let clock = TestClock()
         let hsm = try await InProcessHSM.start(clock: clock)
@@ -140,7 +141,7 @@ import Testing
         expect(await world.endpoint.handle(tampered), "InvalidSignatureException")
         var unsigned = Self.request("ListKeys", "{}", at: now)
         unsigned.headers.removeAll { $0.name == "Authorization" }
-        expect(await world.endpoint.handle(unsigned), "IncompleteSignatureException")
+        expect(await world.endpoint.handle(unsigned), "MissingAuthenticationTokenException")
         expect(await world.endpoint.handle(Self.request("Sign", "{}", at: now)), "UnsupportedOperationException")
         expect(
             await world.endpoint.handle(Self.request("ListKeys", #"{"Limit":0}"#, at: now)), "ValidationException")
@@ -168,7 +169,9 @@ import Testing
 
     @Test func theDevResetCallIsSignedAndServedOnlyWhenAllowed() async throws {
         let calls = Mutex<[String]>([])
-        let world = try await Self.world { body in calls.withLock { $0.append(String(decoding: body, as: UTF8.self)) } }
+        let world = try await Self.world { body, _ in
+            calls.withLock { $0.append(String(decoding: body, as: UTF8.self)) }
+        }
         let now = world.clock.seconds
         let reply = await world.endpoint.handle(
             Self.request(Self.resetTarget, #"{"Reseed":true}"#, at: now, prefixed: false))

@@ -74,7 +74,7 @@ import Testing
         #expect(refusal(Self.signed(service: "s3")) == "InvalidSignatureException")
         var unsigned = Self.signed()
         unsigned.headers.removeAll { $0.name == "Authorization" }
-        #expect(refusal(unsigned) == "IncompleteSignatureException")
+        #expect(refusal(unsigned) == "MissingAuthenticationTokenException")
         var noDate = Self.signed()
         noDate.headers.removeAll { $0.name == "X-Amz-Date" }
         #expect(refusal(noDate) == "IncompleteSignatureException")

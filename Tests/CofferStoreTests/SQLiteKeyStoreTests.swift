@@ -193,8 +193,10 @@ import Testing
         try await store.deleteKey(other, id: "k1")
         #expect(try await store.key(Self.scope, id: "k1") != nil)
         #expect(try await store.listAllKeys(after: nil, limit: 10).map(\.scope) == [Self.scope, other])
-        try await store.removeAllKeys()
-        #expect(try await store.listAllKeys(after: nil, limit: 10).isEmpty)
+        try await store.createKey(
+            Self.key("k9", scope: stranger), firstBackingKey: Self.backing("k9", "b9", scope: stranger))
+        try await store.removeAllKeys(of: "111122223333")
+        #expect(try await store.listAllKeys(after: nil, limit: 10).map(\.id) == ["k9"], "other accounts stay")
         await store.close()
     }
 

@@ -64,31 +64,48 @@ public struct KeySeed: Sendable, Equatable {
     }
 }
 
+extension KeySeed {
+    /// Everything a seed could be refused for, checked before anything is created, so a bad seed file
+    /// leaves nothing half made.
+    public func validate() throws(KMSError) {
+        let id = try keyID()
+        guard let spec = KeySpec(rawValue: keySpec), spec.isSupported else {
+            throw KMSError(.unsupportedOperation, "seed key \(id): KeySpec \(keySpec) is not supported yet")
+        }
+        guard keyUsage == nil || keyUsage == spec.usages.first?.rawValue else {
+            throw KMSError(.validation, "seed key \(id): KeyUsage \(keyUsage ?? "") does not fit \(spec.rawValue)")
+        }
+        if let days = rotationPeriodInDays, !(90...2560).contains(days) {
+            throw KMSError(.validation, "seed key \(id): rotationPeriodInDays must be 90 … 2560")
+        }
+        guard description.utf16.count <= 8192 else {
+            throw KMSError(.validation, "seed key \(id): description too long")
+        }
+        _ = try OperationRules.tags(tags.map { Tag(tagKey: $0.key, tagValue: $0.value) })
+        for name in aliases {
+            try OperationRules.checkAliasName(name)
+            guard KMSPatterns.aliasNameType.matches(name), name.utf16.count <= 256 else {
+                throw KMSError(.validation, "seed key \(id): \(name) is not an alias name")
+            }
+        }
+    }
+}
+
 extension KMSService {
     /// Creates what `seeds` describe and is missing; returns the ids of the seeds' keys, in order.
     public func seed(_ seeds: [KeySeed]) async throws(KMSError) -> [String] {
+        for seed in seeds { try seed.validate() }
         var ids: [String] = []
         for seed in seeds {
             let id = try seed.keyID()
-            guard let spec = KeySpec(rawValue: seed.keySpec), spec.isSupported else {
-                throw KMSError(.unsupportedOperation, "seed key \(id): KeySpec \(seed.keySpec) is not supported yet")
-            }
-            guard seed.keyUsage == nil || seed.keyUsage == spec.usages.first?.rawValue else {
-                throw KMSError(
-                    .validation, "seed key \(id): KeyUsage \(seed.keyUsage ?? "") does not fit \(spec.rawValue)")
-            }
             let scope = seed.scope
             let existing = try await storeCall { () throws(StoreError) in try await store.key(scope, id: id) }
             if existing == nil {
-                _ = try OperationRules.tags(seed.tags.map { Tag(tagKey: $0.key, tagValue: $0.value) })
                 var record = try await createSymmetricKey(
                     id: id, scope: scope, description: seed.description, policy: nil, tags: seed.tags)
                 if !seed.enabled || seed.rotationPeriodInDays != nil {
                     record.state = seed.enabled ? .enabled : .disabled
                     if let days = seed.rotationPeriodInDays {
-                        guard (90...2560).contains(days) else {
-                            throw KMSError(.validation, "seed key \(id): rotation period must be 90 … 2560 days")
-                        }
                         record.rotationEnabled = true
                         record.rotationPeriodDays = days
                         record.nextRotationDate = clock() + Int64(days) * 86_400
@@ -97,7 +114,6 @@ extension KMSService {
                 }
             }
             for name in seed.aliases {
-                try OperationRules.checkAliasName(name)
                 let alias = try await storeCall { () throws(StoreError) in try await store.alias(scope, name: name) }
                 if let alias {
                     guard alias.keyID == id else {

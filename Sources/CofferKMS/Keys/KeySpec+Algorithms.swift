@@ -26,7 +26,9 @@ extension KeySpec {
         case .symmetricDefault: [.symmetricDefault]
         case .rsa2048, .rsa3072, .rsa4096: [.rsaesOaepSha1, .rsaesOaepSha256]
         case .sm2: [.sm2pke]
-        default: []
+        case .eccNistP256, .eccNistP384, .eccNistP521, .eccSecgP256k1, .eccNistEdwards25519, .hmac224, .hmac256,
+            .hmac384, .hmac512, .mlDsa44, .mlDsa65, .mlDsa87:
+            []
         }
     }
 
@@ -44,7 +46,7 @@ extension KeySpec {
         case .eccNistEdwards25519: [.ed25519Sha512, .ed25519PhSha512]
         case .sm2: [.sm2dsa]
         case .mlDsa44, .mlDsa65, .mlDsa87: [.mlDsaShake256]
-        default: []
+        case .symmetricDefault, .hmac224, .hmac256, .hmac384, .hmac512: []
         }
     }
 
@@ -55,7 +57,9 @@ extension KeySpec {
         case .hmac256: [.hmacSha256]
         case .hmac384: [.hmacSha384]
         case .hmac512: [.hmacSha512]
-        default: []
+        case .symmetricDefault, .rsa2048, .rsa3072, .rsa4096, .eccNistP256, .eccNistP384, .eccNistP521,
+            .eccSecgP256k1, .eccNistEdwards25519, .sm2, .mlDsa44, .mlDsa65, .mlDsa87:
+            []
         }
     }
 
@@ -63,7 +67,9 @@ extension KeySpec {
     public var keyAgreementAlgorithms: [KeyAgreementAlgorithmSpec] {
         switch self {
         case .eccNistP256, .eccNistP384, .eccNistP521, .eccSecgP256k1, .sm2: [.ecdh]
-        default: []
+        case .symmetricDefault, .rsa2048, .rsa3072, .rsa4096, .eccNistEdwards25519, .hmac224, .hmac256, .hmac384,
+            .hmac512, .mlDsa44, .mlDsa65, .mlDsa87:
+            []
         }
     }
 }

@@ -8,7 +8,12 @@ import CofferJSON
 /// `1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: Member must have
 /// value greater than or equal to 1`. Values of sensitive members and blobs are never quoted.
 public final class ShapeReader {
+    /// The most violations quoted in one answer; the count names them all. A body of a million empty
+    /// strings must not become a response a hundred times its size.
+    static let quotedViolations = 10
+
     private var violations: [String] = []
+    private var violationCount = 0
 
     init() {}
 
@@ -19,20 +24,26 @@ public final class ShapeReader {
 
     /// Throws the ValidationException for what was recorded, if anything was.
     public func finish() throws(KMSError) {
-        guard !violations.isEmpty else { return }
+        guard violationCount > 0 else { return }
         throw failure()
     }
 
     /// The ValidationException for what was recorded.
     public func failure() -> KMSError {
-        let count = violations.count
+        let count = violationCount
         let head = count == 1 ? "1 validation error detected: " : "\(count) validation errors detected: "
-        return KMSError(.validation, head + violations.joined(separator: "; "))
+        let more = count > violations.count ? "; and \(count - violations.count) more" : ""
+        return KMSError(.validation, head + violations.joined(separator: "; ") + more)
+    }
+
+    private func record(_ message: @autoclosure () -> String) {
+        violationCount += 1
+        if violations.count < Self.quotedViolations { violations.append(message()) }
     }
 
     private func violation(_ value: String?, _ path: String, _ constraint: String) {
         let quoted = value.map { "Value '\($0)' at" } ?? "Value at"
-        violations.append("\(quoted) '\(path)' failed to satisfy constraint: \(constraint)")
+        record("\(quoted) '\(path)' failed to satisfy constraint: \(constraint)")
     }
 
     private static func mismatch(_ value: JSONValue, _ type: String) -> KMSError {
@@ -48,7 +59,7 @@ public final class ShapeReader {
     /// A required member: records "Member must not be null" when it is absent.
     public func required<T>(_ value: T?, at path: String) -> T? {
         if value == nil {
-            violations.append("Value null at '\(path)' failed to satisfy constraint: Member must not be null")
+            record("Value null at '\(path)' failed to satisfy constraint: Member must not be null")
         }
         return value
     }
@@ -60,7 +71,7 @@ public final class ShapeReader {
 
     // MARK: Scalars
 
-    /// A string member. Its length is counted in characters, as AWS counts it.
+    /// A string member. Its length is counted in UTF-16 code units, as AWS's (Java) front end counts it.
     public func string(
         _ value: JSONValue?, at path: String, min: Int? = nil, max: Int? = nil, pattern: ShapePattern? = nil,
         sensitive: Bool = false
@@ -68,8 +79,10 @@ public final class ShapeReader {
         guard let value else { return nil }
         guard case .string(let text) = value else { throw Self.mismatch(value, "a String") }
         let quoted = sensitive ? nil : text
-        length(text.count, quoted, path, min: min, max: max)
-        if let pattern, !pattern.matches(text) {
+        let count = text.utf16.count
+        length(count, quoted, path, min: min, max: max)
+        // A value already too long is not also matched: Regex's cost grows with the value.
+        if let pattern, count <= max ?? Int.max, !pattern.matches(text) {
             violation(quoted, path, "Member must satisfy regular expression pattern: \(pattern.aws)")
         }
         return text
@@ -182,8 +195,8 @@ public final class ShapeReader {
         var pairs: [(key: String, value: String)] = []
         for member in object.members {
             guard case .string(let text) = member.value else { throw Self.mismatch(member.value, "a String") }
-            length(member.name.count, member.name, "\(path).key", min: keyMin, max: keyMax)
-            length(text.count, text, "\(path).value", min: valueMin, max: valueMax)
+            length(member.name.utf16.count, member.name, "\(path).key", min: keyMin, max: keyMax)
+            length(text.utf16.count, text, "\(path).value", min: valueMin, max: valueMax)
             pairs.append((member.name, text))
         }
         return StringPairs(pairs)

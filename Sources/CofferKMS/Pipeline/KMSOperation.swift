@@ -71,13 +71,12 @@ public struct OperationCall: Sendable {
         return key
     }
 
-    /// Resolves, checks and authorizes a second key (ReEncrypt's destination) for `action`.
+    /// Resolves, authorizes for `action` and checks a second key (ReEncrypt's destination, the key an
+    /// alias points at now).
     public func otherKey(
         _ reference: KeyReference, _ requirement: KeyRequirement, action: String
     ) async throws(KMSError) -> KeyRecord {
-        let record = try await kms.resolve(reference, requirement, in: context)
-        try await kms.authorize(action: action, key: record, in: context)
-        return record
+        try await kms.otherKey(reference, requirement, action: action, in: context)
     }
 
     /// The ARN of a key of this request's scope.

@@ -33,15 +33,16 @@ public struct KMSEndpoint: Sendable {
     private let kms: KMSService
     private let verifier: SigV4Verifier
     private let regions: Regions
-    private let reset: (@Sendable ([UInt8]) async throws(KMSError) -> Void)?
+    private let reset: (@Sendable ([UInt8], RequestContext) async throws(KMSError) -> Void)?
     private let logger: Logger
     private let clock: @Sendable () -> Int64
 
     /// An endpoint in front of `kms` for `regions`, authenticating callers with `verifier`. With `reset`,
-    /// a signed `CofferDev.Reset` call runs it with the request body (dev mode only).
+    /// a signed `CofferDev.Reset` call runs it with the request body and the caller's context (dev mode
+    /// only).
     public init(
         kms: KMSService, verifier: SigV4Verifier, regions: Regions = .all,
-        reset: (@Sendable ([UInt8]) async throws(KMSError) -> Void)? = nil, logger: Logger,
+        reset: (@Sendable ([UInt8], RequestContext) async throws(KMSError) -> Void)? = nil, logger: Logger,
         clock: @escaping @Sendable () -> Int64
     ) {
         self.kms = kms
@@ -71,6 +72,11 @@ public struct KMSEndpoint: Sendable {
                     "refused a signature", metadata: ["requestID": "\(requestID)", "reason": "\(error.code)"])
                 return Self.error(name: error.awsErrorName, message: error.message, requestID: requestID)
             }
+            if !Self.isRegionName(identity.region) {
+                return Self.error(
+                    name: "InvalidSignatureException",
+                    message: "Credential should be scoped to a valid region. ", requestID: requestID)
+            }
             if case .only(let served) = regions, identity.region != served {
                 return Self.error(
                     name: "InvalidSignatureException",
@@ -82,7 +88,7 @@ public struct KMSEndpoint: Sendable {
                 accessKeyID: identity.accessKeyID, requestID: requestID, sourceAddress: sourceAddress)
             let body: [UInt8]
             if target == Self.resetTarget, let reset {
-                try await reset(request.body)
+                try await reset(request.body, context)
                 body = Array("{}".utf8)
             } else {
                 guard let operation else {
@@ -103,6 +109,18 @@ public struct KMSEndpoint: Sendable {
                 metadata: ["requestID": "\(requestID)", "operation": "\(operation ?? "?")", "error": "\(error.code)"])
             return Self.error(
                 name: error.code.awsName, message: error.message, requestID: requestID, status: error.code.httpStatus)
+        }
+    }
+
+    /// A region name as the model's RegionType has it, `^([a-z]+-){2,3}\d+$` (`us-east-1`,
+    /// `us-gov-west-1`): every other string is refused before it can become a namespace.
+    static func isRegionName(_ region: String) -> Bool {
+        let parts = region.split(separator: "-", omittingEmptySubsequences: false)
+        guard (3...4).contains(parts.count), let number = parts.last, !number.isEmpty,
+            number.allSatisfy({ $0.isASCII && $0.isNumber })
+        else { return false }
+        return parts.dropLast().allSatisfy { part in
+            !part.isEmpty && part.allSatisfy { $0.isASCII && $0.isLowercase }
         }
     }
 

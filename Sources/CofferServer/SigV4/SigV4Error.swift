@@ -7,6 +7,9 @@ public struct SigV4Error: Error, Hashable, Sendable, CustomStringConvertible {
 
         /// No signature, or a signature whose parts are missing or malformed (AWS: IncompleteSignatureException).
         public static let incompleteSignature = Code("incompleteSignature")
+        /// Neither an Authorization header nor a query-string signature (AWS:
+        /// MissingAuthenticationTokenException).
+        public static let missingAuthenticationToken = Code("missingAuthenticationToken")
         /// The access key id is not known (AWS: UnrecognizedClientException).
         public static let unrecognizedClient = Code("unrecognizedClient")
         /// The signature does not match, the scope is wrong, the date is outside ±15 minutes, or the body
@@ -30,6 +33,7 @@ public struct SigV4Error: Error, Hashable, Sendable, CustomStringConvertible {
     public var awsErrorName: String {
         switch code {
         case .incompleteSignature: "IncompleteSignatureException"
+        case .missingAuthenticationToken: "MissingAuthenticationTokenException"
         case .unrecognizedClient: "UnrecognizedClientException"
         default: "InvalidSignatureException"
         }

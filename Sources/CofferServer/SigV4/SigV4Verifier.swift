@@ -119,7 +119,7 @@ public struct SigV4Verifier: Sendable {
         guard ConstantTime.equals(Array(expected.utf8), Array(parameters.signature.lowercased().utf8)) else {
             throw SigV4Error(
                 .invalidSignature,
-                "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method."
+                "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
             )
         }
         return Identity(
@@ -172,7 +172,7 @@ public struct SigV4Verifier: Sendable {
         }
         let query = request.query
         guard let algorithm = queryValues(query, "X-Amz-Algorithm").first else {
-            throw SigV4Error(.incompleteSignature, "Missing Authentication Token")
+            throw SigV4Error(.missingAuthenticationToken, "Missing Authentication Token")
         }
         guard let credential = queryValues(query, "X-Amz-Credential").first,
             let signed = queryValues(query, "X-Amz-SignedHeaders").first,

@@ -232,10 +232,10 @@ public final class SQLiteKeyStore: KeyStore {
         }
     }
 
-    public func removeAllKeys() async throws(StoreError) {
+    public func removeAllKeys(of account: String) async throws(StoreError) {
         try await transaction { c in
             for table in ["backing_keys", "aliases", "tags", "keys"] {
-                _ = try await c.query("DELETE FROM \(table)", [])
+                _ = try await c.query("DELETE FROM \(table) WHERE account = ?", [.text(account)])
             }
         }
     }

@@ -54,13 +54,11 @@ enum SeedFile {
         var scope = defaultScope
         if let region = try string("region") { scope.region = region }
         if let account = entry["account"] {
-            // YAML reads an unquoted 000000000000 as the number 0: put the digits back.
-            if let number = account as? Int {
-                scope.account = String(format: "%012d", number)
-            } else if let text = account as? String {
-                scope.account = text
+            // YAML reads an unquoted 000000000000 as a number (even octal): only a quoted string is exact.
+            guard let text = account as? String, HostCommand.isAccountID(text) else {
+                throw CLIError("\(place).account is 12 digits in quotes, e.g. \"111122223333\"")
             }
-            guard HostCommand.isAccountID(scope.account) else { throw CLIError("\(place).account is not 12 digits") }
+            scope.account = text
         }
         let aliases: [String]
         switch entry["aliases"] {
@@ -84,9 +82,15 @@ enum SeedFile {
             guard let flag = value as? Bool else { throw CLIError("\(place).enabled is true or false") }
             enabled = flag
         }
-        return KeySeed(
+        let seed = KeySeed(
             id: try string("id"), scope: scope, description: try string("description") ?? "",
             keySpec: try string("keySpec") ?? "SYMMETRIC_DEFAULT", keyUsage: try string("keyUsage"), aliases: aliases,
             tags: tags, rotationPeriodInDays: rotation, enabled: enabled)
+        do {
+            try seed.validate()
+        } catch {
+            throw CLIError("\(place): \(error.message)")
+        }
+        return seed
     }
 }

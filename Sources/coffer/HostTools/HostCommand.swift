@@ -175,19 +175,28 @@ enum HostRuntime {
         let pool = HSMPool(addresses: hsms, hostID: hostID, hostKey: hostKey, domain: state, clock: { Clock.now })
         let kms = KMSService(store: store, hsm: pool, clock: { Clock.now.secondsSinceEpoch })
         if let seeds = dev?.seeds, !seeds.isEmpty {
-            let ids = try await kms.seed(seeds)
-            logger.notice("seeded", metadata: ["keys": "\(ids.count)"])
+            do {
+                let ids = try await kms.seed(seeds)
+                logger.notice("seeded", metadata: ["keys": "\(ids.count)"])
+            } catch {
+                await pool.close()
+                await store.close()
+                throw CLIError("cannot seed: \(error.message)")
+            }
         }
         let verifier = SigV4Verifier(service: "kms") { credentials[$0] }
-        var reset: (@Sendable ([UInt8]) async throws(KMSError) -> Void)?
+        var reset: (@Sendable ([UInt8], CofferKMS.RequestContext) async throws(KMSError) -> Void)?
         if let dev, dev.allowReset {
             let seeds = dev.seeds
-            reset = { (body: [UInt8]) async throws(KMSError) in
-                try await kms.removeAllKeys()
+            // A reset empties the caller's own account only; a reseed brings back that account's seeds.
+            reset = { (body: [UInt8], context: CofferKMS.RequestContext) async throws(KMSError) in
+                try await kms.removeAllKeys(of: context.account)
+                var reseeded = 0
                 if case .object(let object)? = try? JSONReader.read(body), case .bool(true)? = object["Reseed"] {
-                    _ = try await kms.seed(seeds)
+                    reseeded = try await kms.seed(seeds.filter { $0.scope.account == context.account }).count
                 }
-                logger.notice("reset", metadata: ["reseeded": "\(seeds.count)"])
+                logger.notice(
+                    "reset", metadata: ["account": "\(context.account)", "reseeded": "\(reseeded)"])
             }
         }
         let endpoint = KMSEndpoint(
@@ -208,8 +217,14 @@ enum HostRuntime {
             bound in
             FileHandle.standardOutput.write(Data((banner(bound) + "\n").utf8))
         }
-        try await app.runService()
-        scheduler.cancel()
+        defer { scheduler.cancel() }
+        do {
+            try await app.runService()
+        } catch {
+            await pool.close()
+            await store.close()
+            throw error
+        }
         await pool.close()
         await store.close()
     }

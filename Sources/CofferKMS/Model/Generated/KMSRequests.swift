@@ -1790,7 +1790,7 @@ public struct ScheduleKeyDeletionRequest: KMSShape {
     /// Reads the members of `object` (at `path`), recording every constraint it breaks in `r`.
     public init(reading object: JSONObject, at path: String, with r: ShapeReader) throws(KMSError) {
         let keyIdValue = r.required(try r.string(object["KeyId"], at: r.path(path, "keyId"), min: 1, max: 2048), at: r.path(path, "keyId"))
-        self.pendingWindowInDays = try r.integer(object["PendingWindowInDays"], at: r.path(path, "pendingWindowInDays"), min: 1, max: 365)
+        self.pendingWindowInDays = try r.integer(object["PendingWindowInDays"], at: r.path(path, "pendingWindowInDays"), min: 7, max: 30)
         guard let keyIdValue else { throw r.failure() }
         self.keyId = keyIdValue
     }

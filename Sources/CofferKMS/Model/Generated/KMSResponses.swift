@@ -1156,7 +1156,7 @@ public struct ScheduleKeyDeletionResponse: KMSShape {
         self.keyId = try r.string(object["KeyId"], at: r.path(path, "keyId"), min: 1, max: 2048)
         self.deletionDate = try r.timestamp(object["DeletionDate"], at: r.path(path, "deletionDate"))
         self.keyState = try r.enumeration(object["KeyState"], at: r.path(path, "keyState"), as: KeyState.self)
-        self.pendingWindowInDays = try r.integer(object["PendingWindowInDays"], at: r.path(path, "pendingWindowInDays"), min: 1, max: 365)
+        self.pendingWindowInDays = try r.integer(object["PendingWindowInDays"], at: r.path(path, "pendingWindowInDays"), min: 7, max: 30)
     }
 
     /// Writes the members that are set, under AWS's member names.

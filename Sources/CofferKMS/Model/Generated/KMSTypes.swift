@@ -377,7 +377,7 @@ public struct KeyMetadata: KMSShape {
         self.keyAgreementAlgorithms = try r.list(object["KeyAgreementAlgorithms"], at: r.path(path, "keyAgreementAlgorithms")) { (r: ShapeReader, value: JSONValue, path: String) throws(KMSError) in try r.enumeration(value, at: path, as: KeyAgreementAlgorithmSpec.self) }
         self.multiRegion = try r.boolean(object["MultiRegion"], at: r.path(path, "multiRegion"))
         self.multiRegionConfiguration = try r.structure(object["MultiRegionConfiguration"], at: r.path(path, "multiRegionConfiguration"), as: MultiRegionConfiguration.self)
-        self.pendingDeletionWindowInDays = try r.integer(object["PendingDeletionWindowInDays"], at: r.path(path, "pendingDeletionWindowInDays"), min: 1, max: 365)
+        self.pendingDeletionWindowInDays = try r.integer(object["PendingDeletionWindowInDays"], at: r.path(path, "pendingDeletionWindowInDays"), min: 7, max: 30)
         self.macAlgorithms = try r.list(object["MacAlgorithms"], at: r.path(path, "macAlgorithms")) { (r: ShapeReader, value: JSONValue, path: String) throws(KMSError) in try r.enumeration(value, at: path, as: MacAlgorithmSpec.self) }
         self.xksKeyConfiguration = try r.structure(object["XksKeyConfiguration"], at: r.path(path, "xksKeyConfiguration"), as: XksKeyConfigurationType.self)
         self.currentKeyMaterialId = try r.string(object["CurrentKeyMaterialId"], at: r.path(path, "currentKeyMaterialId"), min: 64, max: 64, pattern: KMSPatterns.backingKeyIdType)

@@ -13,10 +13,9 @@ public enum ListKeys: KMSOperation {
         let records = try await call.kms.storeCall { () throws(StoreError) in
             try await call.kms.store.listKeys(scope, after: after, limit: size + 1)
         }
-        let page = records.prefix(size)
-        let truncated = records.count > size
+        let page = OperationRules.page(records, size: size, sortKey: \.id)
         return ListKeysResponse(
-            keys: page.map { KeyListEntry(keyId: $0.id, keyArn: call.arn($0.id)) },
-            nextMarker: truncated ? page.last.map { OperationRules.encodeMarker($0.id) } : nil, truncated: truncated)
+            keys: page.items.map { KeyListEntry(keyId: $0.id, keyArn: call.arn($0.id)) }, nextMarker: page.nextMarker,
+            truncated: page.truncated)
     }
 }

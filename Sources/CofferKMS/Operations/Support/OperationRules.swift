@@ -11,6 +11,16 @@ enum OperationRules {
         (limit ?? 100, try decodeMarker(marker))
     }
 
+    /// The page of `records` (read with up to one more than `size`), the marker of the next page (the
+    /// last item's sort key), and whether there is one.
+    static func page<T>(
+        _ records: [T], size: Int, sortKey: (T) -> String
+    ) -> (items: ArraySlice<T>, nextMarker: String?, truncated: Bool) {
+        let items = records.prefix(size)
+        let truncated = records.count > size
+        return (items, truncated ? items.last.map { encodeMarker(sortKey($0)) } : nil, truncated)
+    }
+
     /// Markers are the last item's sort key in base64: opaque to clients, as AWS's are.
     static func encodeMarker(_ last: String) -> String {
         String(decoding: Base64.encode(Array(last.utf8)), as: UTF8.self)
@@ -43,7 +53,8 @@ enum OperationRules {
         for tag in records where tag.key.hasPrefix("aws:") {
             throw KMSError(.tag, "Tags beginning with aws: are reserved")
         }
-        guard Set(records.map(\.key)).count == records.count else {
+        // Tag keys are compared by their bytes, as the store keeps them (String == would merge "é" and "e\u{301}").
+        guard Set(records.map { Array($0.key.utf8) }).count == records.count else {
             throw KMSError(.tag, "Duplicate tag keys")
         }
         guard records.count <= KMSService.Limits.tagsPerKey else {

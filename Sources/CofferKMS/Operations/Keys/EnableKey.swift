@@ -1,0 +1,18 @@
+import CofferStore
+import CofferWire
+
+/// EnableKey: a Disabled key becomes Enabled (a key pending deletion stays as it is).
+public enum EnableKey: KMSOperation {
+    public static let name = "EnableKey"
+    public static let action = "kms:EnableKey"
+    public static let requirement = KeyRequirement.changeable
+
+    public static func key(in input: EnableKeyRequest) -> KeyReference? { .named(input.keyId) }
+
+    public static func run(_ input: EnableKeyRequest, _ call: OperationCall) async throws(KMSError) -> NoOutput {
+        var key = try call.requiredKey()
+        key.state = .enabled
+        try await call.kms.save(key)
+        return NoOutput()
+    }
+}
