@@ -1,49 +1,21 @@
-"""The KMS API of a real `coffer dev` process, driven by boto3: for every operation a success and each
-error it can raise that the client lets through (botocore refuses some values itself, e.g. a Limit of 0,
-before sending; those are tested in Swift at the KMSService and endpoint level)."""
-import base64
+"""The KMS API of a real `coffer dev` process (the shared module server of conftest.py), driven by boto3: for
+every operation a success and each error it can raise that the client lets through. Values botocore refuses
+before sending (a Limit of 0, …) are sent with parameter validation off in test_member_edges.py."""
 import json
-import os
-import signal
-import subprocess
-import tempfile
-import time
+import re
 
-import boto3
-import botocore
-import pytest
+from conftest import expect_error
 
-COFFER = os.environ["COFFER_BIN"]
-
-
-@pytest.fixture(scope="module")
-def kms():
-    work = tempfile.mkdtemp()
-    log = open(os.path.join(work, "dev.log"), "w+")
-    process = subprocess.Popen([COFFER, "dev", "--port", "4614", "--data-dir", os.path.join(work, "data")], stdout=log, stderr=log)
-    exports = None
-    for _ in range(200):
-        log.seek(0)
-        for line in log.read().splitlines():
-            if line.startswith("export "):
-                exports = line
-        if exports:
-            break
-        time.sleep(0.05)
-    assert exports, "coffer dev did not start"
-    env = dict(item.split("=", 1) for item in exports[len("export "):].split())
-    client = boto3.client("kms", endpoint_url=env["AWS_ENDPOINT_URL_KMS"], region_name=env["AWS_DEFAULT_REGION"],
-                          aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
-    yield client
-    process.send_signal(signal.SIGINT)
-    process.wait(timeout=20)
+#: A key policy that lets the account's root (the dev caller) do everything, so it passes AWS's lockout check.
+ROOT_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Sid": "Enable IAM User Permissions", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::000000000000:root"},
+    "Action": "kms:*", "Resource": "*"}]})
 
 
 def error(code, call, **kwargs):
-    with pytest.raises(botocore.exceptions.ClientError) as raised:
-        call(**kwargs)
-    assert raised.value.response["Error"]["Code"] == code, raised.value.response
-    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] in (400, 500)
+    """`call` fails with the AWS error `code` and its HTTP status (400; 412, 500 for the few that differ)."""
+    __tracebackhide__ = True
+    return expect_error(code, call, **kwargs)
 
 
 def new_key(kms, **kwargs):
@@ -66,7 +38,8 @@ def test_describe_key(kms):
     for name in (key["KeyId"], key["Arn"], "alias/describe", key["Arn"].split(":key/")[0] + ":alias/describe"):
         assert kms.describe_key(KeyId=name)["KeyMetadata"]["KeyId"] == key["KeyId"]
     error("NotFoundException", kms.describe_key, KeyId="alias/none")
-    error("NotFoundException", kms.describe_key, KeyId="00000000-0000-0000-0000-000000000000")
+    error("NotFoundException", kms.describe_key, KeyId="00000000-0000-0000-0000-000000000000", message=re.escape(
+        "Key 'arn:aws:kms:us-east-1:000000000000:key/00000000-0000-0000-0000-000000000000' does not exist"))
 
 
 def test_list_keys(kms):
@@ -90,7 +63,8 @@ def test_enable_disable_update_description(kms):
         error("NotFoundException", call, KeyId="11111111-1111-1111-1111-111111111111")
     error("NotFoundException", kms.update_key_description, KeyId="11111111-1111-1111-1111-111111111111", Description="x")
     kms.schedule_key_deletion(KeyId=key, PendingWindowInDays=7)
-    error("KMSInvalidStateException", kms.enable_key, KeyId=key)
+    error("KMSInvalidStateException", kms.enable_key, KeyId=key,
+          message=re.escape("arn:aws:kms:us-east-1:000000000000:key/%s is pending deletion." % key))
     error("KMSInvalidStateException", kms.disable_key, KeyId=key)
     error("KMSInvalidStateException", kms.update_key_description, KeyId=key, Description="x")
 
@@ -104,7 +78,8 @@ def test_schedule_and_cancel_deletion(kms):
     error("KMSInvalidStateException", kms.encrypt, KeyId=key, Plaintext=b"x")
     kms.cancel_key_deletion(KeyId=key)
     assert kms.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "Disabled"
-    error("KMSInvalidStateException", kms.cancel_key_deletion, KeyId=key)
+    error("KMSInvalidStateException", kms.cancel_key_deletion, KeyId=key,
+          message=re.escape("arn:aws:kms:us-east-1:000000000000:key/%s is not pending deletion." % key))
     error("NotFoundException", kms.schedule_key_deletion, KeyId="11111111-1111-1111-1111-111111111111")
     error("NotFoundException", kms.cancel_key_deletion, KeyId="11111111-1111-1111-1111-111111111111")
 
@@ -113,7 +88,8 @@ def test_aliases(kms):
     a, b = new_key(kms)["KeyId"], new_key(kms)["KeyId"]
     kms.create_alias(AliasName="alias/one", TargetKeyId=a)
     error("AlreadyExistsException", kms.create_alias, AliasName="alias/one", TargetKeyId=b)
-    error("InvalidAliasNameException", kms.create_alias, AliasName="alias/aws/mine", TargetKeyId=b)
+    # AWS reserves alias/aws/ for AWS managed keys: NotAuthorizedException, not InvalidAliasNameException.
+    error("NotAuthorizedException", kms.create_alias, AliasName="alias/aws/mine", TargetKeyId=b)
     error("ValidationException", kms.create_alias, AliasName="no-prefix", TargetKeyId=b)
     error("NotFoundException", kms.create_alias, AliasName="alias/two", TargetKeyId="11111111-1111-1111-1111-111111111111")
     kms.update_alias(AliasName="alias/one", TargetKeyId=b)
@@ -152,7 +128,7 @@ def test_encrypt_decrypt_reencrypt(kms):
     assert kms.decrypt(CiphertextBlob=moved["CiphertextBlob"])["Plaintext"] == b"secret"
     error("InvalidCiphertextException", kms.re_encrypt, CiphertextBlob=blob["CiphertextBlob"], DestinationKeyId=other["Arn"])
     kms.disable_key(KeyId=key["KeyId"])
-    error("DisabledException", kms.encrypt, KeyId=key["KeyId"], Plaintext=b"x")
+    error("DisabledException", kms.encrypt, KeyId=key["KeyId"], Plaintext=b"x", message=re.escape("%s is disabled." % key["Arn"]))
     error("DisabledException", kms.decrypt, CiphertextBlob=blob["CiphertextBlob"], EncryptionContext={"a": "b"})
     error("DisabledException", kms.re_encrypt, CiphertextBlob=moved["CiphertextBlob"], DestinationKeyId=key["KeyId"])
 
@@ -197,18 +173,17 @@ def test_rotation(kms):
 def test_key_policies(kms):
     key = new_key(kms)["KeyId"]
     assert json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])["Version"] == "2012-10-17"
-    kms.put_key_policy(KeyId=key, PolicyName="default", Policy='{"Version":"2012-10-17","Statement":[]}')
-    assert kms.get_key_policy(KeyId=key)["Policy"] == '{"Version":"2012-10-17","Statement":[]}'
+    kms.put_key_policy(KeyId=key, PolicyName="default", Policy=ROOT_POLICY)
+    assert kms.get_key_policy(KeyId=key)["Policy"] == ROOT_POLICY
     assert kms.list_key_policies(KeyId=key)["PolicyNames"] == ["default"]
     error("MalformedPolicyDocumentException", kms.put_key_policy, KeyId=key, PolicyName="default", Policy="[]")
     for call, extra in ((kms.get_key_policy, {}), (kms.list_key_policies, {}), (kms.put_key_policy, {"Policy": "{}"})):
         error("NotFoundException", call, KeyId="11111111-1111-1111-1111-111111111111", **extra)
 
 
-def test_protocol_errors(kms):
-    wrong = boto3.client("kms", endpoint_url=kms.meta.endpoint_url, region_name="us-east-1",
-                         aws_access_key_id="AKIDUNKNOWN", aws_secret_access_key="x")
-    error("UnrecognizedClientException", wrong.list_keys)
+def test_protocol_errors(coffer):
+    wrong = coffer.client(access_key="AKIDUNKNOWN", secret_key="x")
+    error("UnrecognizedClientException", wrong.list_keys, message=r"The security token included in the request is invalid\.")
 
 
 def test_canonically_equivalent_context_keys_are_two_keys(kms):
