@@ -41,7 +41,9 @@ struct Dev: AsyncParsableCommand {
     var seed: String?
     @Flag(help: "Keep everything in memory: nothing is read from or written to disk; all is gone on exit.")
     var ephemeral = false
-    @Flag(help: "Serve the signed CofferDev.Reset call, which deletes every key (docs/testing-with-coffer.md).")
+    @Flag(
+        help: "Serve the signed CofferDev.Reset call, deleting the caller account's keys (docs/testing-with-coffer.md)."
+    )
     var allowReset = false
     @Option(help: "Use this access key id (with --secret-access-key) instead of a generated one.")
     var accessKeyId: String?
