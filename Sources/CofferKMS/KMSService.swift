@@ -96,10 +96,10 @@ public final class KMSService: Sendable {
             // a key learns nothing of its state.
             event.decision = try await authorizer.authorize(action: Operation.action, key: key, context: context)
             if let key { try check(key, Operation.requirement, in: context.scope) }
-            if input.isDryRun {
-                throw KMSError(.dryRun, "The request would have succeeded, but the DryRun option is set.")
-            }
-            let output = try await Operation.run(input, OperationCall(kms: self, context: context, key: key))
+            let output = try await Operation.run(
+                input, OperationCall(kms: self, context: context, key: key, dryRun: input.isDryRun))
+            // Every operation with a DryRun member stops in OperationCall.hsm; one that returned did not.
+            guard !input.isDryRun else { throw KMSError(.internal, "\(Operation.name) did not honour DryRun") }
             await audit.record(event)
             return output.json
         } catch {

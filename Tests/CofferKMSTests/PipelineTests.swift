@@ -51,6 +51,26 @@ import Testing
                 GenerateDataKey.self, GenerateDataKeyRequest(keyId: key.keyId, keySpec: .aes256, dryRun: true))
                 == "DryRunOperationException")
         #expect(KMSError.Code.dryRun.httpStatus == 412)
+        // A dry run makes every check the real call makes: only the HSM's work is skipped.
+        let blob = try await world.encrypt(key.keyId, [1])
+        #expect(
+            await world.failure(
+                ReEncrypt.self,
+                ReEncryptRequest(ciphertextBlob: blob, destinationKeyId: "alias/missing", dryRun: true))
+                == "NotFoundException")
+        #expect(
+            await world.failure(
+                ReEncrypt.self, ReEncryptRequest(ciphertextBlob: blob, destinationKeyId: key.keyId, dryRun: true))
+                == "DryRunOperationException")
+        #expect(
+            await world.failure(
+                Encrypt.self,
+                EncryptRequest(
+                    keyId: key.keyId, plaintext: SecretBytes(copying: [1]), encryptionAlgorithm: .rsaesOaepSha1,
+                    dryRun: true)) == "InvalidKeyUsageException")
+        #expect(
+            await world.failure(Decrypt.self, DecryptRequest(ciphertextBlob: blob, dryRun: true))
+                == "DryRunOperationException")
         await world.stop()
     }
 

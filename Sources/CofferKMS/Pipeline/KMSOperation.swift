@@ -1,5 +1,6 @@
 import CofferJSON
 import CofferStore
+import CofferWire
 
 /// One operation of the AWS KMS API: its name, its typed input and output (generated from botocore's
 /// model), the `kms:` action it is authorized as, what it needs of the key it names, and its work.
@@ -64,6 +65,17 @@ public struct OperationCall: Sendable {
     public let context: RequestContext
     /// The key the request named, resolved and checked (nil for operations that name none).
     public let key: KeyRecord?
+    /// Whether the request asked for a dry run: ``hsm(_:)`` then stops the operation with
+    /// DryRunOperationException where its cryptographic work would begin, after every check.
+    public let dryRun: Bool
+
+    /// Runs `command` on an HSM, or, on a dry run, stops here: the request would have succeeded.
+    public func hsm(_ command: SessionCommand) async throws(KMSError) -> SessionResult {
+        guard !dryRun else {
+            throw KMSError(.dryRun, "The request would have succeeded, but the DryRun option is set.")
+        }
+        return try await kms.hsmCall(command)
+    }
 
     /// The resolved key; only operations whose requirement is not `.none` call this.
     public func requiredKey() throws(KMSError) -> KeyRecord {

@@ -23,7 +23,7 @@ public enum Decrypt: KMSOperation {
         let context = try OperationRules.context(input.encryptionContext, member: "encryptionContext")
         let token = try await call.kms.token(for: blob, of: key)
         guard
-            case .plaintext(_, let plaintext) = try await call.kms.hsmCall(
+            case .plaintext(_, let plaintext) = try await call.hsm(
                 .decrypt(key: token, ciphertext: blob, context: context))
         else { throw KMSError(.internal, "the HSM did not return a plaintext") }
         return DecryptResponse(keyId: call.arn(key.id), plaintext: plaintext, encryptionAlgorithm: .symmetricDefault)

@@ -16,7 +16,7 @@ public enum Encrypt: KMSOperation {
         let context = try OperationRules.context(input.encryptionContext, member: "encryptionContext")
         let token = try await call.kms.currentToken(key)
         guard
-            case .ciphertext(let blob) = try await call.kms.hsmCall(
+            case .ciphertext(let blob) = try await call.hsm(
                 .encrypt(key: token, plaintext: input.plaintext, context: context))
         else { throw KMSError(.internal, "the HSM did not return a ciphertext") }
         return EncryptResponse(ciphertextBlob: blob, keyId: call.arn(key.id), encryptionAlgorithm: .symmetricDefault)

@@ -17,7 +17,7 @@ public enum GenerateRandom: KMSOperation {
             throw KMSError(.unsupportedOperation, "Coffer has no custom key stores")
         }
         guard let count = input.numberOfBytes else { throw missingMember("numberOfBytes") }
-        guard case .random(let bytes) = try await call.kms.hsmCall(.generateRandom(length: count)) else {
+        guard case .random(let bytes) = try await call.hsm(.generateRandom(length: count)) else {
             throw KMSError(.internal, "the HSM did not return random bytes")
         }
         return GenerateRandomResponse(plaintext: bytes)

@@ -34,7 +34,7 @@ public enum ReEncrypt: KMSOperation {
         let sourceToken = try await call.kms.token(for: blob, of: source)
         let destinationToken = try await call.kms.currentToken(destination)
         guard
-            case .ciphertext(let moved) = try await call.kms.hsmCall(
+            case .ciphertext(let moved) = try await call.hsm(
                 .reEncrypt(
                     source: sourceToken, ciphertext: blob, sourceContext: sourceContext, destination: destinationToken,
                     destinationContext: destinationContext))

@@ -22,7 +22,7 @@ enum DataKeys {
         let context = try OperationRules.context(pairs, member: "encryptionContext")
         let token = try await call.kms.currentToken(key)
         guard
-            case .dataKey(let plaintext, let blob) = try await call.kms.hsmCall(
+            case .dataKey(let plaintext, let blob) = try await call.hsm(
                 .generateDataKey(key: token, length: length, context: context, returnPlaintext: returnPlaintext))
         else { throw KMSError(.internal, "the HSM did not return a data key") }
         return (blob, plaintext)
