@@ -50,7 +50,8 @@ import Testing
 
     /// A request signed like an AWS SDK signs it.
     static func request(
-        _ target: String?, _ body: String, at now: Int64, secret: String = secret, prefixed: Bool = true
+        _ target: String?, _ body: String, at now: Int64, secret: String = secret, prefixed: Bool = true,
+        signTarget: Bool = true
     ) -> SigV4Request {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
@@ -62,7 +63,7 @@ import Testing
         ]
         if let target { headers.append(("X-Amz-Target", prefixed ? "TrentService.\(target)" : target)) }
         var request = SigV4Request(method: "POST", path: "/", query: "", headers: headers, body: Array(body.utf8))
-        let signed = headers.map { $0.name.lowercased() }.sorted()
+        let signed = headers.map { $0.name.lowercased() }.filter { signTarget || $0 != "x-amz-target" }.sorted()
         let scope = "\(stamp.prefix(8))/us-west-2/kms/aws4_request"
         let canonical = SigV4.canonicalRequest(
             request, signedHeaders: signed, payloadHash: SigV4.payloadHash(request.body))
@@ -155,6 +156,18 @@ import Testing
     }
 
     static let resetTarget = KMSEndpoint.resetTarget
+
+    @Test func theOperationNameMustBeSigned() async throws {
+        // Signed without X-Amz-Target, a captured {"KeyId": …} body could be replayed as any operation
+        // that takes a KeyId (DescribeKey, DisableKey, ScheduleKeyDeletion); every AWS SDK signs it.
+        let world = try await Self.world()
+        let now = world.clock.seconds
+        let unsigned = await world.endpoint.handle(Self.request("ListKeys", "{}", at: now, signTarget: false))
+        #expect(unsigned.status == 400)
+        #expect(Self.json(unsigned)["__type"] as? String == "IncompleteSignatureException")
+        #expect(await world.endpoint.handle(Self.request("ListKeys", "{}", at: now)).status == 200)
+        await world.stop()
+    }
 
     @Test func aHostOfOneRegionRefusesRequestsSignedForAnother() async throws {
         let world = try await Self.world(regions: .only("eu-west-1"))

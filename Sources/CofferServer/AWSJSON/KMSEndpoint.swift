@@ -72,6 +72,13 @@ public struct KMSEndpoint: Sendable {
                     "refused a signature", metadata: ["requestID": "\(requestID)", "reason": "\(error.code)"])
                 return Self.error(name: error.awsErrorName, message: error.message, requestID: requestID)
             }
+            // The operation is chosen by X-Amz-Target: unsigned, a captured request could be replayed as
+            // another operation with the same body. Every AWS SDK (and curl --aws-sigv4) signs it.
+            if target != nil, !identity.signedHeaders.contains("x-amz-target") {
+                return Self.error(
+                    name: "IncompleteSignatureException", message: "X-Amz-Target must be among the SignedHeaders",
+                    requestID: requestID)
+            }
             if !Self.isRegionName(identity.region) {
                 return Self.error(
                     name: "InvalidSignatureException",

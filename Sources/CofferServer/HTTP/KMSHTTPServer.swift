@@ -44,10 +44,15 @@ public enum KMSHTTPServer {
 }
 
 extension KMSHTTPServer {
-    /// A server TLS configuration from PEM files: the certificate chain and its private key.
+    /// A server TLS configuration from PEM files: the certificate chain and its private key; TLS 1.2 at
+    /// least.
     public static func tlsConfiguration(certificateChain: String, privateKey: String) throws -> TLSConfiguration {
         let chain = try NIOSSLCertificate.fromPEMFile(certificateChain).map { NIOSSLCertificateSource.certificate($0) }
         let key = try NIOSSLPrivateKey(file: privateKey, format: .pem)
-        return TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain, privateKey: .privateKey(key))
+        // TLS 1.0 and 1.1 are deprecated (RFC 8996); AWS's endpoints require 1.2 as well.
+        configuration.minimumTLSVersion = .tlsv12
+        return configuration
     }
 }
