@@ -272,3 +272,28 @@ def test_bad_seed_file_is_refused_with_a_message(problem):
         assert re.search(named, output), output
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_the_data_directory_is_for_its_user_only():
+    # Keys, credentials and the SQLite file (with its WAL) are 0600 from the moment they exist, folders
+    # 0700; an existing data directory that was more open is tightened.
+    workdir = tempfile.mkdtemp(prefix="coffer-e2e-")
+    data = os.path.join(workdir, "data")
+    os.makedirs(data, mode=0o755)
+    os.chmod(data, 0o755)
+    try:
+        server = start_coffer("--data-dir", data, workdir=workdir)
+        try:
+            server.client(region="us-east-1").create_key(Description="written to the store")
+            seen = []
+            for root, folders, files in os.walk(data):
+                assert os.stat(root).st_mode & 0o777 == 0o700, root
+                for name in files:
+                    mode = os.stat(os.path.join(root, name)).st_mode & 0o777
+                    assert mode & 0o077 == 0, "%s is %o" % (name, mode)
+                    seen.append(name)
+            assert {"credentials.json", "coffer.sqlite", "coffer.sqlite-wal"} <= set(seen), seen
+        finally:
+            server.stop()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -58,6 +58,9 @@ struct Dev: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Everything dev mode writes (keys, credentials, the SQLite file and its WAL) is for this user
+        // only, from the moment it exists: no file is ever world-readable, even before a chmod.
+        umask(0o077)
         var logger = Logger(label: "coffer.dev")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .notice
         let seeds = try seed.map {
@@ -201,11 +204,13 @@ struct DevFiles {
     var genesis: String { root + "/genesis.digest" }
     private var credentialsFile: String { root + "/credentials.json" }
 
+    /// Creates the data directory, or tightens an existing one, to 0700.
     func prepare() throws {
-        try FileManager.default.createDirectory(
-            atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        try FileManager.default.createDirectory(
-            atPath: root + "/keys", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        for folder in [root, root + "/keys"] {
+            try FileManager.default.createDirectory(
+                atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: folder)
+        }
     }
 
     private func signingKey(_ name: String) throws -> P384.Signing.PrivateKey {

@@ -50,6 +50,8 @@ struct HostCommand: AsyncParsableCommand {
     @Option(help: "TLS private key (PEM) for --tls-cert.") var tlsKey: String?
 
     func run() async throws {
+        // The store and its WAL hold key tokens and policies: this user's only, from creation.
+        umask(0o077)
         var logger = Logger(label: "coffer.host")
         logger.logLevel = .info
         guard let (host, port) = Self.hostPort(listen) else { throw ValidationError("--listen: expected HOST:PORT") }
