@@ -48,6 +48,26 @@ struct HostCommand: AsyncParsableCommand {
     var region: String?
     @Option(help: "TLS certificate chain (PEM); serve HTTPS.") var tlsCert: String?
     @Option(help: "TLS private key (PEM) for --tls-cert.") var tlsKey: String?
+    @Flag(help: "Serve plain HTTP on an address other than loopback (only behind a TLS-terminating proxy).")
+    var insecureHttp = false
+
+    func validate() throws {
+        guard let (host, _) = Self.hostPort(listen) else { throw ValidationError("--listen: expected HOST:PORT") }
+        if tlsCert == nil, !insecureHttp, !Self.isLoopback(host) {
+            throw ValidationError(
+                "--listen \(listen) is not a loopback address: serve HTTPS (--tls-cert, --tls-key), or say "
+                    + "--insecure-http when a TLS-terminating proxy sits in front (SigV4 protects integrity, "
+                    + "not the plaintexts and data keys in the responses)")
+        }
+    }
+
+    /// 127.0.0.0/8, ::1 and localhost: plain HTTP there never leaves the machine.
+    static func isLoopback(_ host: String) -> Bool {
+        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        if bare == "localhost" || bare == "::1" { return true }
+        let octets = bare.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+    }
 
     func run() async throws {
         // The store and its WAL hold key tokens and policies: this user's only, from creation.
