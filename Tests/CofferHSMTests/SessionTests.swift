@@ -205,6 +205,22 @@ import Testing
         #expect(failure.code == .wrongDomain)
     }
 
+    @Test func aCachedSessionEndsWhenItsDomainKeyIsRotatedOut() throws {
+        var world = try SessionWorld()
+        let session = try world.session()
+        // Served once: A has opened the session's EKT and keeps its key in the session-key cache.
+        _ = try world.run(.generateRandom(length: 8), session: session)
+        var f = world.fixture
+        var state = world.state
+        for _ in 0...state.parameters.domainKeyRetention {
+            let rotate = try f.sign(f.command(.rotateKeys, base: state), by: ["alice", "bob"])
+            state = try SessionWorld.token(SessionWorld.ask(&world.a, .command(rotate), now: f.now, random: &f.random))
+                .state
+        }
+        // The domain key that sealed the EKT is gone: the cached key must not outlive it.
+        #expect(failureCode(try world.send(.generateRandom(length: 8), session: session)) == .wrongDomain)
+    }
+
     @Test func aRemovedHostLosesItsSessions() throws {
         var world = try SessionWorld()
         let session = try world.session()

@@ -66,6 +66,12 @@ struct SessionService: Sendable {
             throw Failure(.unknownHost, "the session's host is not a host of the current state")
         }
         if let cached = sessionKeys[digest] {
+            // A cached key skips AEAD.open, not the checks: its domain key must still be held (it is
+            // dropped after domainKeyRetention rotations, and every session under it ends then).
+            guard header.domainID == state.domainID, membership.key(header.domainKeyID) != nil else {
+                sessionKeys[digest] = nil
+                throw Failure(.wrongDomain, "the token's domain key is not held (rotated out?)")
+            }
             guard now <= cached.expires else { throw Failure(.timeWindow, "the session has expired") }
             return cached.key
         }
