@@ -21,25 +21,38 @@ import Testing
         return ".build/debug/coffer"
     }
 
-    /// Starts `coffer hsm` on a free port and waits for its "listening" line.
+    /// Why a `coffer hsm` process did not come up: its log.
+    struct StartFailure: Error, CustomStringConvertible {
+        let log: String
+        var description: String { "coffer hsm did not start listening:\n\(log)" }
+    }
+
+    /// Starts `coffer hsm` (on a free port the kernel picks, unless `port` is given) and waits for its
+    /// "listening on" line, which names the bound address; throws with the log when the process exits or
+    /// does not listen within 10 s.
     static func startHSM(
         port requested: Int = 0, unixPath: String? = nil
     ) throws -> (process: Process, address: HSMAddress, log: URL) {
-        let port = requested == 0 ? Int.random(in: 20_000...40_000) : requested
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("coffer-hsm-\(port).log")
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("coffer-hsm-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: cofferPath)
-        process.arguments = ["hsm", "--listen", unixPath.map { "unix:\($0)" } ?? "127.0.0.1:\(port)"]
+        process.arguments = ["hsm", "--listen", unixPath.map { "unix:\($0)" } ?? "127.0.0.1:\(requested)"]
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
-        for _ in 0..<100 {
-            if let text = try? String(contentsOf: log, encoding: .utf8), text.contains("listening on") { break }
+        for _ in 0..<200 {
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            if let range = text.range(of: "listening on ") {
+                let shown = text[range.upperBound...].prefix { !$0.isWhitespace }
+                if let address = HSMAddress(String(shown)) { return (process, address, log) }
+            }
+            guard process.isRunning else { break }
             Thread.sleep(forTimeInterval: 0.05)
         }
-        return (process, unixPath.map { .unix(path: $0) } ?? .tcp(host: "127.0.0.1", port: port), log)
+        if process.isRunning { process.terminate() }
+        throw StartFailure(log: (try? String(contentsOf: log, encoding: .utf8)) ?? "(no log)")
     }
 
     /// The hsmID an HSM reports (its identity verified).
