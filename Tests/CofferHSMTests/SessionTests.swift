@@ -236,6 +236,28 @@ import Testing
                 == .unknownHost)
     }
 
+    @Test func aReplayedSignedInitIsRefusedWithoutAHandshake() throws {
+        var world = try SessionWorld()
+        let (_, offer) = try world.offer()
+        guard case .accept = SessionWorld.ask(&world.a, .sessionInit(offer), now: world.now, random: &world.random)
+        else { throw FixtureError() }
+        // The same bytes again, within the clock skew: refused, on A; B has not seen them and may serve.
+        #expect(
+            failureCode(SessionWorld.ask(&world.a, .sessionInit(offer), now: world.now, random: &world.random))
+                == .replay)
+        guard case .accept = SessionWorld.ask(&world.b, .sessionInit(offer), now: world.now, random: &world.random)
+        else { throw FixtureError() }
+        // Past the skew the entry has lapsed and §7's time check refuses the init instead.
+        let later = world.now.adding(seconds: 301)
+        #expect(
+            failureCode(SessionWorld.ask(&world.a, .sessionInit(offer), now: later, random: &world.random))
+                == .timeWindow)
+        // A fresh offer from the same host is accepted.
+        let (_, fresh) = try world.offer()
+        guard case .accept = SessionWorld.ask(&world.a, .sessionInit(fresh), now: world.now, random: &world.random)
+        else { throw FixtureError() }
+    }
+
     @Test func theHSMChecksTheOfferInOrder() throws {
         var world = try SessionWorld()
         // Another host key: unknown signature.

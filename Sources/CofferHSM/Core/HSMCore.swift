@@ -108,7 +108,8 @@ public struct HSMCore: Sendable {
             state = .wiped  // releases the enum's copy, so `sessions` is mutated in place (no CoW copy)
             do {
                 let accept = try SessionAcceptor.accept(
-                    signedInit, membership: membership, hsm: keys, now: now, usage: &sessions.usage, random: &random)
+                    signedInit, membership: membership, hsm: keys, now: now, usage: &sessions.usage,
+                    seen: &sessions.seenInits, random: &random)
                 state = .operational(keys, membership, sessions)
                 return (.accept(accept), .none)
             } catch {

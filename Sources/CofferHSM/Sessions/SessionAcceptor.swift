@@ -9,10 +9,13 @@ import Crypto
 enum SessionAcceptor {
     static func accept(
         _ signedInit: SignedInit, membership: DomainMembership, hsm: HSMKeys, now: WireTime,
-        usage: inout DomainKeyUsage, random: inout some RandomSource
+        usage: inout DomainKeyUsage, seen: inout SeenInits, random: inout some RandomSource
     ) throws(Failure) -> SignedAccept {
         let state = membership.state
         let offer = signedInit.initMessage
+        // An init accepted before is refused before any public-key work (see SeenInits).
+        let initDigest = signedInit.digest
+        try seen.check(initDigest, now: now)
         guard offer.domainID == state.domainID else { throw Failure(.wrongDomain, "the session is for another domain") }
         guard let host = state.hosts.first(where: { $0.id == offer.hostID }) else {
             throw Failure(.unknownHost, "\(offer.hostID) is not a host of this domain")
@@ -29,6 +32,7 @@ enum SessionAcceptor {
         }
         guard let active = membership.keys.first else { throw Failure(.internal, "no domain key") }
         try usage.count(active.keyID)
+        seen.record(initDigest, expires: offer.time.adding(seconds: Int64(state.parameters.clockSkew)))
 
         let ephemeral = random.agreementKey()
         let q2 = P384PublicKey(ephemeral.publicKey)
@@ -38,7 +42,6 @@ enum SessionAcceptor {
         } catch {
             throw Failure(.malformed, "the host's ephemeral key")
         }
-        let initDigest = signedInit.digest
         let kneg = SessionCrypto.negotiatedKey(
             sharedSecret: z, hostID: offer.hostID, hostEphemeral: offer.ephemeralKey, hsmID: hsm.hsmID,
             hsmEphemeral: q2, initDigest: initDigest)

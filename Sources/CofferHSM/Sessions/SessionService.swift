@@ -10,6 +10,7 @@ struct SessionService: Sendable {
     static let sessionKeyCacheCapacity = 4096
 
     var replay = ReplayWindows()
+    var seenInits = SeenInits()
     var usage = DomainKeyUsage()
     private var sessionKeys: [[UInt8]: (key: SecretBytes, expires: WireTime)] = [:]
 
