@@ -23,6 +23,38 @@ import Testing
         return (hsm.address, hsm.state, hsm.hostKey, hsm.channel)
     }
 
+    @Test func idleStrangersCannotLockHostsOut() async throws {
+        // Issue 13: 256 idle TCP connections used to take every place, so no host could reconnect.
+        let clock = TestClock()
+        let hsm = try await InProcessHSM.start(clock: clock, unauthenticatedGrace: .milliseconds(1500))
+        defer { hsm.stop() }
+        guard case .tcp(let host, let port) = hsm.address else { throw FixtureError() }
+        let group = MultiThreadedEventLoopGroup.singleton
+        var strangers: [any Channel] = []
+        for _ in 0..<(HSMServer.maximumConnections + 50) {
+            strangers.append(try await ClientBootstrap(group: group).connect(host: host, port: port).get())
+        }
+        defer { for stranger in strangers { stranger.close(promise: nil) } }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(hsm.server.connectionCounts.unauthenticated <= HSMServer.maximumUnauthenticated)
+        // A host still opens a session and is served; its connection then keeps its place.
+        let pool = HSMPool(
+            addresses: [hsm.address], hostID: "host-1", hostKey: hsm.hostKey, domain: hsm.state, clock: { clock.now })
+        guard case .random = try await pool.execute(.generateRandom(length: 8)) else {
+            Issue.record("the host was not served")
+            return
+        }
+        // Past the grace every stranger is gone; the host's authenticated connection stays and serves.
+        try await Task.sleep(for: .milliseconds(2500))
+        #expect(hsm.server.connectionCounts == (all: 1, unauthenticated: 0))
+        #expect(strangers.allSatisfy { !$0.isActive })
+        guard case .random = try await pool.execute(.generateRandom(length: 8)) else {
+            Issue.record("the host's connection was closed")
+            return
+        }
+        await pool.close()
+    }
+
     @Test func aSessionIsRenewedAtEightyPercentWithoutFailingRequests() async throws {
         let clock = TestClock()
         let (address, state, hostKey, channel) = try await Self.serve(clock: clock)

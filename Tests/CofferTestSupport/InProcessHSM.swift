@@ -24,8 +24,11 @@ public struct InProcessHSM: Sendable {
     public let state: DomainState
     public let hostKey: P384.Signing.PrivateKey
     public let channel: any Channel
+    public let server: HSMServer
 
-    public static func start(clock: TestClock, frameTimeout: TimeAmount = .seconds(30)) async throws -> InProcessHSM {
+    public static func start(
+        clock: TestClock, frameTimeout: TimeAmount = .seconds(30), unauthenticatedGrace: TimeAmount = .seconds(10)
+    ) async throws -> InProcessHSM {
         let hostKey = P384.Signing.PrivateKey()
         var f = DomainFixture(seed: "in process \(UInt64.random(in: 0...UInt64.max))")
         f.now = clock.now
@@ -44,12 +47,14 @@ public struct InProcessHSM: Sendable {
             ).answer.body
         else { throw FixtureError() }
         let server = HSMServer(
-            core: core, logger: Logger(label: "test"), clock: { clock.now }, frameTimeout: frameTimeout)
+            core: core, logger: Logger(label: "test"), clock: { clock.now }, frameTimeout: frameTimeout,
+            unauthenticatedGrace: unauthenticatedGrace)
         let channel = try await server.bind(
             .tcp(host: "127.0.0.1", port: 0), group: MultiThreadedEventLoopGroup.singleton)
         guard let port = channel.localAddress?.port else { throw FixtureError() }
         return InProcessHSM(
-            address: .tcp(host: "127.0.0.1", port: port), state: token.state, hostKey: hostKey, channel: channel)
+            address: .tcp(host: "127.0.0.1", port: port), state: token.state, hostKey: hostKey, channel: channel,
+            server: server)
     }
 
     public func stop() { channel.close(promise: nil) }

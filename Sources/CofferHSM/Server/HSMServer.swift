@@ -11,24 +11,42 @@ import NIOPosix
 /// pipelined on a connection and answered by id. The core is shared by all connections behind a lock;
 /// each request holds it only while the core computes the answer.
 public final class HSMServer: Sendable {
-    /// At most this many connections at once; more are closed on accept.
+    /// At most this many connections at once. When all are taken, a new connection evicts the oldest
+    /// unauthenticated one, or is closed when every place is held by an authenticated connection.
     public static let maximumConnections = 256
+    /// At most this many connections that have not yet authenticated (``ConnectionTable``); a new one
+    /// past this evicts the oldest.
+    public static let maximumUnauthenticated = 64
 
     private let core: NIOLockedValueBox<HSMCore>
-    private let connections = NIOLockedValueBox(0)
+    private let connections: NIOLockedValueBox<(table: ConnectionTable, channels: [UInt64: any Channel])>
     private let logger: Logger
     private let clock: @Sendable () -> WireTime
     private let frameTimeout: TimeAmount
+    private let unauthenticatedGrace: TimeAmount
 
-    /// A server around `core`; `frameTimeout` is §7's 30 s unless a test shortens it.
+    /// A server around `core`; `frameTimeout` is §7's 30 s and `unauthenticatedGrace` (how long a
+    /// connection may stay without authenticating) 10 s, unless a test shortens them.
     public init(
         core: HSMCore, logger: Logger, clock: @escaping @Sendable () -> WireTime = HSMServer.systemClock,
-        frameTimeout: TimeAmount = .seconds(30)
+        frameTimeout: TimeAmount = .seconds(30), unauthenticatedGrace: TimeAmount = .seconds(10)
     ) {
         self.core = NIOLockedValueBox(core)
         self.logger = logger
         self.clock = clock
         self.frameTimeout = frameTimeout
+        self.unauthenticatedGrace = unauthenticatedGrace
+        connections = NIOLockedValueBox(
+            (
+                ConnectionTable(
+                    maximumConnections: Self.maximumConnections, maximumUnauthenticated: Self.maximumUnauthenticated),
+                [:]
+            ))
+    }
+
+    /// Connected, and of them not yet authenticated.
+    public var connectionCounts: (all: Int, unauthenticated: Int) {
+        connections.withLockedValue { $0.table.counts }
     }
 
     /// The wall clock in whole seconds.
@@ -51,21 +69,34 @@ public final class HSMServer: Sendable {
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 256 * 1024, high: 4 * 1024 * 1024))
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let accepted = connections.withLockedValue { count -> Bool in
-                        guard count < Self.maximumConnections else { return false }
-                        count += 1
-                        return true
+                    let (admission, evicted) = connections.withLockedValue { state in
+                        let admission = state.table.admit()
+                        guard case .admitted(let id, let evicting) = admission else {
+                            return (admission, (any Channel)?.none)
+                        }
+                        state.channels[id] = channel
+                        return (admission, evicting.flatMap { state.channels.removeValue(forKey: $0) })
                     }
-                    guard accepted else {
+                    evicted?.close(promise: nil)
+                    guard case .admitted(let id, _) = admission else {
+                        logger.notice("refused a connection: every place is held by an authenticated one")
                         channel.close(promise: nil)
                         return
                     }
-                    channel.closeFuture.whenComplete { [self] _ in connections.withLockedValue { $0 -= 1 } }
+                    channel.closeFuture.whenComplete { [self] _ in
+                        connections.withLockedValue { state in
+                            state.table.remove(id)
+                            state.channels[id] = nil
+                        }
+                    }
+                    channel.eventLoop.scheduleTask(in: unauthenticatedGrace) { [self] in
+                        if connections.withLockedValue({ $0.table.isWaiting(id) }) { channel.close(promise: nil) }
+                    }
                     try channel.pipeline.syncOperations.addHandler(BackpressureHandler())
                     try channel.pipeline.syncOperations.addHandler(FrameWatchdog(limit: frameTimeout))
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(FrameEncoder()))
-                    try channel.pipeline.syncOperations.addHandler(HSMConnectionHandler(server: self))
+                    try channel.pipeline.syncOperations.addHandler(HSMConnectionHandler(server: self, connection: id))
                 }
             }
         switch address {
@@ -75,12 +106,31 @@ public final class HSMServer: Sendable {
         }
     }
 
+    /// Marks connection `id` as authenticated: it keeps its place for as long as it stays open.
+    func authenticate(_ id: UInt64) {
+        connections.withLockedValue { $0.table.authenticate(id) }
+    }
+
+    /// Whether answering `request` with `answer` showed the peer to be a party of the domain: an
+    /// accepted SignedInit, a session request that opened, a quorum command or token that verified.
+    static func authenticates(_ request: Envelope, _ answer: Envelope) -> Bool {
+        switch (request.body, answer.body) {
+        case (.sessionInit, .accept), (.sessionRequest, .sessionResponse), (.command, .token), (.applyToken, .token):
+            true
+        default:
+            false
+        }
+    }
+
     /// Decodes one frame body and answers it.
-    func answer(_ frame: InboundFrame) -> Envelope {
+    func answer(_ frame: InboundFrame) -> Envelope { answerAndAuthenticate(frame).answer }
+
+    /// Decodes one frame body and answers it; `authenticated` when the exchange authenticates the peer.
+    func answerAndAuthenticate(_ frame: InboundFrame) -> (answer: Envelope, authenticated: Bool) {
         let bytes: [UInt8]
         switch frame {
         case .empty:
-            return Envelope(id: 0, body: .failure(Failure(.malformed, "an empty frame")))
+            return (Envelope(id: 0, body: .failure(Failure(.malformed, "an empty frame"))), false)
         case .body(let buffer):
             bytes = Array(buffer.readableBytesView)
         }
@@ -91,10 +141,16 @@ public final class HSMServer: Sendable {
             let code: Failure.Code = error.code == .unsupported ? .unsupported : .malformed
             logger.notice(
                 "refused a frame", metadata: ["reason": "\(error.reason.rawValue)", "bytes": "\(bytes.count)"])
-            return Envelope(id: Envelope.peekID(bytes) ?? 0, body: .failure(Failure(code, "\(error.reason.rawValue)")))
+            return (
+                Envelope(id: Envelope.peekID(bytes) ?? 0, body: .failure(Failure(code, "\(error.reason.rawValue)"))),
+                false
+            )
         }
         guard envelope.body.isRequest else {
-            return Envelope(id: envelope.id, body: .failure(Failure(.malformed, "an answer kind sent as a request")))
+            return (
+                Envelope(id: envelope.id, body: .failure(Failure(.malformed, "an answer kind sent as a request"))),
+                false
+            )
         }
         let now = clock()
         var random = SystemRandom()
@@ -105,7 +161,7 @@ public final class HSMServer: Sendable {
                 "left the domain and wiped every key; started over with a new identity", metadata: ["hsmID": "\(hsmID)"]
             )
         }
-        return answer
+        return (answer, Self.authenticates(envelope, answer))
     }
 
     private func log(_ request: Envelope, _ answer: Envelope) {
@@ -147,11 +203,16 @@ final class HSMConnectionHandler: ChannelInboundHandler, Sendable {
     typealias OutboundOut = ByteBuffer
 
     private let server: HSMServer
+    private let connection: UInt64
 
-    init(server: HSMServer) { self.server = server }
+    init(server: HSMServer, connection: UInt64) {
+        self.server = server
+        self.connection = connection
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let answer = server.answer(unwrapInboundIn(data))
+        let (answer, authenticated) = server.answerAndAuthenticate(unwrapInboundIn(data))
+        if authenticated { server.authenticate(connection) }
         context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: answer.derBytes)), promise: nil)
     }
 

@@ -1,0 +1,68 @@
+import NIOCore
+
+/// Who is connected to the HSM, and who has shown it is a party of the domain (PROTOCOL §10: the HSM has
+/// one socket, reachable by whoever reaches the machine). A connection is *authenticated* once it has
+/// carried something only a party of the domain can send: a `SignedInit` the HSM accepted, a session
+/// request that opened under its session key, or a quorum command or token that verified. Until then it
+/// may stay at most a short grace, at most ``HSMServer/maximumUnauthenticated`` such connections exist
+/// at once (a new one evicts the oldest), and none of them can take a place that an authenticated one
+/// holds: idle connections from anyone cannot lock hosts, relays and operators out.
+struct ConnectionTable: Sendable {
+    /// What accepting a connection does.
+    enum Admission: Equatable {
+        /// Admitted as `id`; `evicting`, when set, is the id of the unauthenticated connection to close.
+        case admitted(id: UInt64, evicting: UInt64?)
+        /// Every place is held by an authenticated connection.
+        case refused
+    }
+
+    private struct Entry {
+        var authenticated = false
+    }
+
+    let maximumConnections: Int
+    let maximumUnauthenticated: Int
+    private var nextID: UInt64 = 1
+    private var entries: [UInt64: Entry] = [:]
+    /// Unauthenticated connection ids, oldest first.
+    private var waiting: [UInt64] = []
+
+    init(maximumConnections: Int, maximumUnauthenticated: Int) {
+        self.maximumConnections = maximumConnections
+        self.maximumUnauthenticated = maximumUnauthenticated
+    }
+
+    /// A new connection arrives.
+    mutating func admit() -> Admission {
+        var evicting: UInt64?
+        if entries.count >= maximumConnections || waiting.count >= maximumUnauthenticated {
+            guard let oldest = waiting.first else { return .refused }
+            remove(oldest)
+            evicting = oldest
+        }
+        let id = nextID
+        nextID += 1
+        entries[id] = Entry()
+        waiting.append(id)
+        return .admitted(id: id, evicting: evicting)
+    }
+
+    /// The connection proved it is a party of the domain.
+    mutating func authenticate(_ id: UInt64) {
+        guard entries[id]?.authenticated == false else { return }
+        entries[id]?.authenticated = true
+        waiting.removeAll { $0 == id }
+    }
+
+    /// Whether `id` is still connected and unauthenticated (its grace has run out: close it).
+    func isWaiting(_ id: UInt64) -> Bool { entries[id]?.authenticated == false }
+
+    /// The connection closed.
+    mutating func remove(_ id: UInt64) {
+        entries[id] = nil
+        waiting.removeAll { $0 == id }
+    }
+
+    /// Connected, and of them unauthenticated.
+    var counts: (all: Int, unauthenticated: Int) { (entries.count, waiting.count) }
+}
