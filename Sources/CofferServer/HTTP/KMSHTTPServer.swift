@@ -11,8 +11,8 @@ public enum KMSHTTPServer {
     /// An application serving `endpoint` on `host:port`, over TLS when `tls` is given; `onRunning`
     /// learns the bound port.
     public static func application(
-        endpoint: KMSEndpoint, host: String, port: Int, tls: TLSConfiguration? = nil, logger: Logger,
-        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        endpoint: KMSEndpoint, host: String, port: Int, tls: TLSConfiguration? = nil, limits: HTTPLimits = HTTPLimits(),
+        logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let router = Router()
         router.post("/") { request, _ -> Response in
@@ -35,10 +35,14 @@ public enum KMSHTTPServer {
                 status: HTTPResponse.Status(code: reply.status), headers: fields,
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: reply.body)))
         }
-        let server: HTTPServerBuilder = try tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1()
+        let http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [RequestDeadlineHandler(limits: limits)])
+        let server: HTTPServerBuilder =
+            try tls.map { try .tls(.http1(configuration: http1), tlsConfiguration: $0) } ?? .http1(configuration: http1)
         return Application(
             router: router, server: server,
-            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "Coffer"),
+            configuration: ApplicationConfiguration(
+                address: .hostname(host, port: port), serverName: "Coffer",
+                availableConnectionsDelegate: MaximumAvailableConnections(limits.maximumConnections)),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
     }
 }

@@ -49,6 +49,7 @@ struct Dev: AsyncParsableCommand {
     var accessKeyId: String?
     @Option(help: "The secret access key for --access-key-id.") var secretAccessKey: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "notice"
+    @OptionGroup var http: HTTPLimitOptions
 
     func validate() throws {
         guard HostCommand.isAccountID(accountId) else { throw ValidationError("--account-id is 12 digits") }
@@ -123,7 +124,7 @@ struct Dev: AsyncParsableCommand {
             : "  DEV MODE: \(dataDir) holds the dev operators' keys and the HSM's identity keys. Not for production."
         try await HostRuntime.serve(
             host: "127.0.0.1", port: port, hsms: [hsmAddress], hostID: "dev-host", hostKey: hostKey, state: state,
-            store: store, credentials: callers, regions: .all,
+            store: store, credentials: callers, regions: .all, limits: http.limits,
             dev: HostRuntime.DevOptions(seeds: seeds ?? [], allowReset: allowReset), logger: logger
         ) { bound in
             let endpoint = "http://127.0.0.1:\(bound)"

@@ -50,6 +50,7 @@ struct HostCommand: AsyncParsableCommand {
     @Option(help: "TLS private key (PEM) for --tls-cert.") var tlsKey: String?
     @Flag(help: "Serve plain HTTP on an address other than loopback (only behind a TLS-terminating proxy).")
     var insecureHttp = false
+    @OptionGroup var http: HTTPLimitOptions
 
     func validate() throws {
         guard let (host, _) = Self.hostPort(listen) else { throw ValidationError("--listen: expected HOST:PORT") }
@@ -108,7 +109,8 @@ struct HostCommand: AsyncParsableCommand {
         let scheme = tls == nil ? "http" : "https"
         try await HostRuntime.serve(
             host: host, port: port, tls: tls, hsms: addresses, hostID: hostID, hostKey: signingKey, state: state,
-            store: keyStore, credentials: callers, regions: region.map { .only($0) } ?? .all, logger: logger
+            store: keyStore, credentials: callers, regions: region.map { .only($0) } ?? .all, limits: http.limits,
+            logger: logger
         ) { bound in
             "coffer host \(hostID) serving the KMS API on \(scheme)://\(host):\(bound) (domain epoch \(state.epoch))"
         }
@@ -191,8 +193,8 @@ enum HostRuntime {
     static func serve(
         host: String, port: Int, tls: TLSConfiguration? = nil, hsms: [HSMAddress], hostID: String,
         hostKey: P384.Signing.PrivateKey, state: DomainState, store: SQLiteKeyStore,
-        credentials: [String: SigV4Verifier.Credentials], regions: KMSEndpoint.Regions, dev: DevOptions? = nil,
-        logger: Logger, banner: @escaping @Sendable (Int) -> String
+        credentials: [String: SigV4Verifier.Credentials], regions: KMSEndpoint.Regions, limits: HTTPLimits,
+        dev: DevOptions? = nil, logger: Logger, banner: @escaping @Sendable (Int) -> String
     ) async throws {
         let pool = HSMPool(addresses: hsms, hostID: hostID, hostKey: hostKey, domain: state, clock: { Clock.now })
         let kms = KMSService(store: store, hsm: pool, clock: { Clock.now.secondsSinceEpoch })
@@ -235,7 +237,9 @@ enum HostRuntime {
                 try? await Task.sleep(for: .seconds(30))
             }
         }
-        let app = try KMSHTTPServer.application(endpoint: endpoint, host: host, port: port, tls: tls, logger: logger) {
+        let app = try KMSHTTPServer.application(
+            endpoint: endpoint, host: host, port: port, tls: tls, limits: limits, logger: logger
+        ) {
             bound in
             FileHandle.standardOutput.write(Data((banner(bound) + "\n").utf8))
         }
