@@ -117,7 +117,8 @@ let package = Package(
         .target(
             name: "CofferFuzzing",
             dependencies: [
-                "CofferWire", "CofferCrypto", "CofferServer", "CofferKMS", "CofferJSON",
+                "CofferWire", "CofferCrypto", "CofferServer", "CofferKMS", "CofferJSON", "CofferHSM", "CofferDomain",
+                "CofferHSMClient", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings

@@ -56,6 +56,7 @@ public enum WireFuzzing {
         _ = try? DomainKeyList.decode(secret)
         sigV4(data)
         json(data)
+        HSMFuzzing.run(data)
     }
 
     /// The AWS JSON reader and every operation's request shape: any input either reads or is refused

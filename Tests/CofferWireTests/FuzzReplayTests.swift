@@ -1,4 +1,5 @@
 import CofferFuzzing
+import CofferWire
 import Foundation
 import Testing
 
@@ -21,6 +22,34 @@ import Testing
         }
         print("FuzzReplay: replayed \(replayed) inputs from \(folders.map(\.lastPathComponent))")
         #expect(replayed >= 186)
+    }
+
+    @Test func theHSMEntryReachesAnOperationalHSMAndItsSession() throws {
+        // The hsm-* seeds are what HSMFuzzing.seeds() wrote; fresh seeds must reach as deep: an identity,
+        // an accepted session, the domain's token, and session requests that open and are served.
+        let frames = try HSMFuzzing.seeds()
+        if let folder = ProcessInfo.processInfo.environment["COFFER_WRITE_HSM_SEEDS"] {
+            // docs/fuzzing.md: regenerates the committed hsm-* seeds.
+            for (index, frame) in (frames + [frames.flatMap { $0 }]).enumerated() {
+                try Data(frame).write(to: URL(fileURLWithPath: folder).appendingPathComponent("hsm-\(index)"))
+            }
+        }
+        let answers = HSMFuzzing.answers(frames.flatMap { $0 })
+        #expect(answers.count == frames.count)
+        var kinds: [String] = []
+        for answer in answers {
+            switch answer.body {
+            case .identity: kinds.append("identity")
+            case .accept: kinds.append("accept")
+            case .token: kinds.append("token")
+            case .sessionResponse: kinds.append("sessionResponse")
+            default: kinds.append("other: \(answer.body)")
+            }
+        }
+        #expect(kinds == ["identity", "accept", "token", "sessionResponse", "sessionResponse"])
+        let folder = try #require(Bundle.module.url(forResource: "FuzzCorpus", withExtension: nil))
+        let committed = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix("hsm-") }
+        #expect(committed.count == frames.count + 1, "one seed per frame and one with all of them")
     }
 
     @Test func mutatedSeedsRunWithoutCrashing() throws {
