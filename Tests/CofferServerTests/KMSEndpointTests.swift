@@ -142,7 +142,7 @@ import Testing
         expect(await world.endpoint.handle(tampered), "InvalidSignatureException")
         var unsigned = Self.request("ListKeys", "{}", at: now)
         unsigned.headers.removeAll { $0.name == "Authorization" }
-        expect(await world.endpoint.handle(unsigned), "MissingAuthenticationTokenException")
+        expect(await world.endpoint.handle(unsigned), "MissingAuthenticationTokenException", 403)
         expect(await world.endpoint.handle(Self.request("Sign", "{}", at: now)), "UnsupportedOperationException")
         expect(
             await world.endpoint.handle(Self.request("ListKeys", #"{"Limit":0}"#, at: now)), "ValidationException")

@@ -70,7 +70,8 @@ public struct KMSEndpoint: Sendable {
             } catch {
                 logger.notice(
                     "refused a signature", metadata: ["requestID": "\(requestID)", "reason": "\(error.code)"])
-                return Self.error(name: error.awsErrorName, message: error.message, requestID: requestID)
+                return Self.error(
+                    name: error.awsErrorName, message: error.message, requestID: requestID, status: error.httpStatus)
             }
             // The operation is chosen by X-Amz-Target: unsigned, a captured request could be replayed as
             // another operation with the same body. Every AWS SDK (and curl --aws-sigv4) signs it.

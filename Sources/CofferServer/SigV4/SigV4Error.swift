@@ -39,5 +39,9 @@ public struct SigV4Error: Error, Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The HTTP status AWS answers it with: 403 for a missing authentication token (AWS's common errors),
+    /// 400 for the rest.
+    public var httpStatus: Int { code == .missingAuthenticationToken ? 403 : 400 }
+
     public var description: String { "SigV4Error.\(code): \(message)" }
 }
