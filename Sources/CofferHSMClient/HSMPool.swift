@@ -293,6 +293,8 @@ public actor HSMPool {
 
     private func markFailed(_ index: Int) {
         members[index].failedAt = clock()
+        // Closed, not just dropped: an abandoned socket would hold one of the HSM's places.
+        if let abandoned = members[index].connection { Task { await abandoned.close() } }
         members[index].connection = nil
     }
 

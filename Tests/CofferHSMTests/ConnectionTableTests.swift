@@ -14,20 +14,34 @@ import Testing
         #expect(!table.isWaiting(1) && table.isWaiting(2) && table.isWaiting(3))
     }
 
-    @Test func authenticatedConnectionsKeepTheirPlaces() {
-        var table = ConnectionTable(maximumConnections: 3, maximumUnauthenticated: 3)
-        for expected in UInt64(1)...3 {
+    @Test func strangersNeverDisplaceAuthenticatedConnections() {
+        var table = ConnectionTable(maximumConnections: 4, maximumUnauthenticated: 2)
+        for expected in UInt64(1)...2 {
             #expect(table.admit() == .admitted(id: expected, evicting: nil))
-            table.authenticate(expected)
+            #expect(table.authenticate(expected) == nil)
         }
-        #expect(table.admit() == .refused, "every place is held by an authenticated connection")
+        // Strangers fill the two other places and then evict each other, never a host.
+        #expect(table.admit() == .admitted(id: 3, evicting: nil))
+        #expect(table.admit() == .admitted(id: 4, evicting: nil))
+        #expect(table.admit() == .admitted(id: 5, evicting: 3))
+        #expect(table.counts == (all: 4, unauthenticated: 2))
+        #expect(!table.isWaiting(1) && !table.isWaiting(2))
+        #expect(table.authenticate(2) == nil, "authenticating twice changes nothing")
+    }
+
+    @Test func authenticatedConnectionsLeaveRoomForNewcomers() {
+        var table = ConnectionTable(maximumConnections: 4, maximumUnauthenticated: 2)
+        for expected in UInt64(1)...2 {
+            #expect(table.admit() == .admitted(id: expected, evicting: nil))
+            #expect(table.authenticate(expected) == nil)
+        }
+        // A third authenticated connection would leave newcomers fewer than two places: the one that
+        // authenticated longest ago goes (its host reconnects).
+        #expect(table.admit() == .admitted(id: 3, evicting: nil))
+        #expect(table.authenticate(3) == 1)
+        #expect(table.counts == (all: 2, unauthenticated: 0))
         table.remove(2)
         #expect(table.admit() == .admitted(id: 4, evicting: nil))
-        // Full again with one stranger: the next newcomer evicts the stranger, never a host.
-        #expect(table.admit() == .admitted(id: 5, evicting: 4))
-        table.authenticate(5)
-        table.authenticate(5)
-        #expect(table.counts == (all: 3, unauthenticated: 0))
-        #expect(!table.isWaiting(5))
+        #expect(table.authenticate(4) == nil)
     }
 }

@@ -247,6 +247,14 @@ import Testing
                 == .replay)
         guard case .accept = SessionWorld.ask(&world.b, .sessionInit(offer), now: world.now, random: &world.random)
         else { throw FixtureError() }
+        // The same SessionInit under a new signature (ECDSA signs anew each time) is the same replay.
+        let resigned = SignedInit(
+            initMessage: offer.initMessage,
+            signature: try Signing.sign(offer.initMessage.derBytes, label: .sessionInit, with: world.hostKey))
+        #expect(resigned.signature != offer.signature)
+        #expect(
+            failureCode(SessionWorld.ask(&world.a, .sessionInit(resigned), now: world.now, random: &world.random))
+                == .replay)
         // Past the skew the entry has lapsed and §7's time check refuses the init instead.
         let later = world.now.adding(seconds: 301)
         #expect(

@@ -2,11 +2,12 @@ import NIOCore
 
 /// Who is connected to the HSM, and who has shown it is a party of the domain (PROTOCOL §10: the HSM has
 /// one socket, reachable by whoever reaches the machine). A connection is *authenticated* once it has
-/// carried something only a party of the domain can send: a `SignedInit` the HSM accepted, a session
-/// request that opened under its session key, or a quorum command or token that verified. Until then it
+/// carried something only a host of the domain can send: a `SignedInit` the HSM accepted, or a session
+/// request that opened under its session key. Until then it
 /// may stay at most a short grace, at most ``HSMServer/maximumUnauthenticated`` such connections exist
 /// at once (a new one evicts the oldest), and none of them can take a place that an authenticated one
-/// holds: idle connections from anyone cannot lock hosts, relays and operators out.
+/// holds: idle connections from anyone cannot lock hosts out. Authenticated connections in turn keep
+/// `maximumUnauthenticated` places free for newcomers (the longest-authenticated goes first).
 struct ConnectionTable: Sendable {
     /// What accepting a connection does.
     enum Admission: Equatable {
@@ -26,6 +27,8 @@ struct ConnectionTable: Sendable {
     private var entries: [UInt64: Entry] = [:]
     /// Unauthenticated connection ids, oldest first.
     private var waiting: [UInt64] = []
+    /// Authenticated connection ids, in the order they authenticated.
+    private var authenticatedOrder: [UInt64] = []
 
     init(maximumConnections: Int, maximumUnauthenticated: Int) {
         self.maximumConnections = maximumConnections
@@ -47,11 +50,18 @@ struct ConnectionTable: Sendable {
         return .admitted(id: id, evicting: evicting)
     }
 
-    /// The connection proved it is a party of the domain.
-    mutating func authenticate(_ id: UInt64) {
-        guard entries[id]?.authenticated == false else { return }
+    /// The connection proved it is a party of the domain. Authenticated connections keep at most
+    /// `maximumConnections − maximumUnauthenticated` places, so newcomers always find one: past that, the
+    /// connection authenticated longest ago is returned, to be closed (its host reconnects).
+    mutating func authenticate(_ id: UInt64) -> UInt64? {
+        guard entries[id]?.authenticated == false else { return nil }
         entries[id]?.authenticated = true
         waiting.removeAll { $0 == id }
+        authenticatedOrder.append(id)
+        guard authenticatedOrder.count > maximumConnections - maximumUnauthenticated else { return nil }
+        let oldest = authenticatedOrder.removeFirst()
+        entries[oldest] = nil
+        return oldest
     }
 
     /// Whether `id` is still connected and unauthenticated (its grace has run out: close it).
@@ -61,6 +71,7 @@ struct ConnectionTable: Sendable {
     mutating func remove(_ id: UInt64) {
         entries[id] = nil
         waiting.removeAll { $0 == id }
+        authenticatedOrder.removeAll { $0 == id }
     }
 
     /// Connected, and of them unauthenticated.

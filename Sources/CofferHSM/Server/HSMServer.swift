@@ -17,6 +17,8 @@ public final class HSMServer: Sendable {
     /// At most this many connections that have not yet authenticated (``ConnectionTable``); a new one
     /// past this evicts the oldest.
     public static let maximumUnauthenticated = 64
+    /// A connection that sends no frame for this long is closed, authenticated or not.
+    public static let idleLimit: TimeAmount = .minutes(10)
 
     private let core: NIOLockedValueBox<HSMCore>
     private let connections: NIOLockedValueBox<(table: ConnectionTable, channels: [UInt64: any Channel])>
@@ -83,15 +85,20 @@ public final class HSMServer: Sendable {
                         channel.close(promise: nil)
                         return
                     }
+                    let grace = channel.eventLoop.scheduleTask(in: unauthenticatedGrace) { [self] in
+                        if connections.withLockedValue({ $0.table.isWaiting(id) }) { channel.close(promise: nil) }
+                    }
                     channel.closeFuture.whenComplete { [self] _ in
+                        grace.cancel()
                         connections.withLockedValue { state in
                             state.table.remove(id)
                             state.channels[id] = nil
                         }
                     }
-                    channel.eventLoop.scheduleTask(in: unauthenticatedGrace) { [self] in
-                        if connections.withLockedValue({ $0.table.isWaiting(id) }) { channel.close(promise: nil) }
-                    }
+                    // A connection with no frame for this long is gone (a host that crashed or was cut
+                    // off); hosts' pools send a health check every 30 s on theirs.
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: Self.idleLimit))
+                    try channel.pipeline.syncOperations.addHandler(CloseOnIdle())
                     try channel.pipeline.syncOperations.addHandler(BackpressureHandler())
                     try channel.pipeline.syncOperations.addHandler(FrameWatchdog(limit: frameTimeout))
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder()))
@@ -106,19 +113,22 @@ public final class HSMServer: Sendable {
         }
     }
 
-    /// Marks connection `id` as authenticated: it keeps its place for as long as it stays open.
+    /// Marks connection `id` as authenticated: it keeps its place while it stays open and active, unless
+    /// authenticated connections would crowd out newcomers (``ConnectionTable/authenticate(_:)``).
     func authenticate(_ id: UInt64) {
-        connections.withLockedValue { $0.table.authenticate(id) }
+        let evicted = connections.withLockedValue { state in
+            state.table.authenticate(id).flatMap { state.channels.removeValue(forKey: $0) }
+        }
+        evicted?.close(promise: nil)
     }
 
-    /// Whether answering `request` with `answer` showed the peer to be a party of the domain: an
-    /// accepted SignedInit, a session request that opened, a quorum command or token that verified.
+    /// Whether answering `request` with `answer` showed the peer to be a host of the domain: an accepted
+    /// SignedInit or a session request that opened under its session key. Commands and tokens do not
+    /// count: anyone can relay a token another HSM hands out, and operators and relays connect briefly.
     static func authenticates(_ request: Envelope, _ answer: Envelope) -> Bool {
         switch (request.body, answer.body) {
-        case (.sessionInit, .accept), (.sessionRequest, .sessionResponse), (.command, .token), (.applyToken, .token):
-            true
-        default:
-            false
+        case (.sessionInit, .accept), (.sessionRequest, .sessionResponse): true
+        default: false
         }
     }
 
@@ -218,5 +228,18 @@ final class HSMConnectionHandler: ChannelInboundHandler, Sendable {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
+    }
+}
+
+/// Closes a connection when ``IdleStateHandler`` reports that nothing was read for ``HSMServer/idleLimit``.
+final class CloseOnIdle: ChannelInboundHandler, Sendable {
+    typealias InboundIn = NIOAny
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
     }
 }

@@ -1,7 +1,8 @@
 import CofferWire
 
-/// The `SignedInit`s this HSM has accepted, kept until `time + clockSkew` (after which §7's time check
-/// refuses them anyway): a captured init sent again within the skew is refused with `replay` before its
+/// The `SessionInit`s this HSM has accepted (by `H(DER(SessionInit))`, the message without its signature),
+/// kept until `time + clockSkew` (after which §7's time check refuses them anyway): a captured init sent
+/// again within the skew, with its signature or another one, is refused with `replay` before any
 /// signature is checked, instead of costing a whole handshake (a key pair, an ECDH, a signature). Only
 /// accepted inits are recorded, so nobody without a host's key can fill the table; when it is full of
 /// live entries, new inits are refused `overloaded` rather than forgetting one that could be replayed.

@@ -13,9 +13,12 @@ enum SessionAcceptor {
     ) throws(Failure) -> SignedAccept {
         let state = membership.state
         let offer = signedInit.initMessage
-        // An init accepted before is refused before any public-key work (see SeenInits).
+        // An init accepted before is refused before any public-key work (see SeenInits). The key is the
+        // SessionInit without its signature: ECDSA admits another valid signature of the same message
+        // ((r, n − s), or simply signing again), which must not make a replay look new.
         let initDigest = signedInit.digest
-        try seen.check(initDigest, now: now)
+        let offerDigest = Hash.h(offer.derBytes)
+        try seen.check(offerDigest, now: now)
         guard offer.domainID == state.domainID else { throw Failure(.wrongDomain, "the session is for another domain") }
         guard let host = state.hosts.first(where: { $0.id == offer.hostID }) else {
             throw Failure(.unknownHost, "\(offer.hostID) is not a host of this domain")
@@ -32,7 +35,7 @@ enum SessionAcceptor {
         }
         guard let active = membership.keys.first else { throw Failure(.internal, "no domain key") }
         try usage.count(active.keyID)
-        seen.record(initDigest, expires: offer.time.adding(seconds: Int64(state.parameters.clockSkew)))
+        seen.record(offerDigest, expires: offer.time.adding(seconds: Int64(state.parameters.clockSkew)))
 
         let ephemeral = random.agreementKey()
         let q2 = P384PublicKey(ephemeral.publicKey)

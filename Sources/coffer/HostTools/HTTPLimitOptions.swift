@@ -23,11 +23,13 @@ struct HTTPLimitOptions: ParsableArguments {
     /// The limits, after raising this process's open-file limit to its hard limit so that
     /// --max-connections is not cut short by the soft one (often 1024).
     var limits: HTTPLimits {
+        #if os(Linux)
         var files = rlimit()
         if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &files) == 0, files.rlim_cur < files.rlim_max {
             files.rlim_cur = files.rlim_max
             _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &files)
         }
+        #endif
         return HTTPLimits(
             idleTimeout: .seconds(Int64(idleTimeout)), readTimeout: .seconds(Int64(readTimeout)),
             maximumConnections: maxConnections)
