@@ -15,25 +15,28 @@ import Testing
     ) async throws -> (DomainState, DomainFixture) {
         var f = DomainFixture()
         f.now = HSMServerClock.now
-        let connA = try await HSMConnection.connect(to: a)
-        let connB = try await HSMConnection.connect(to: b)
-        defer {
-            Task {
-                await connA.close()
-                await connB.close()
+        // One connection per request, as the operator tools use them: an HSM closes a connection that has
+        // not authenticated within its grace (10 s), which a loaded test machine can exceed between steps.
+        func request(_ body: Envelope.Body, _ address: HSMAddress) async throws -> Envelope.Body {
+            let connection = try await HSMConnection.connect(to: address)
+            do {
+                let answer = try await connection.request(body)
+                await connection.close()
+                return answer
+            } catch {
+                await connection.close()
+                throw error
             }
         }
-        func identity(_ connection: HSMConnection) async throws -> SignedIdentity {
-            guard
-                case .identity(let signed) = try await connection.request(
-                    .identify(challenge: [UInt8](repeating: 9, count: 16)))
+        func identity(_ address: HSMAddress) async throws -> SignedIdentity {
+            guard case .identity(let signed) = try await request(.identify(challenge: [UInt8](repeating: 9, count: 16)), address)
             else {
                 throw FixtureError()
             }
             return signed
         }
-        func submit(_ signed: SignedCommand, _ connection: HSMConnection) async throws -> DomainToken {
-            let answer = try await connection.request(.command(signed))
+        func submit(_ signed: SignedCommand, _ address: HSMAddress) async throws -> DomainToken {
+            let answer = try await request(.command(signed), address)
             guard case .token(let token) = answer else {
                 Issue.record("refused: \(answer)")
                 throw FixtureError()
@@ -42,22 +45,22 @@ import Testing
         }
         let create = DomainCreate(
             name: "pool", operators: f.operators.values.map(\.record),
-            member: MemberAddition(identity: try await identity(connA), kind: .online),
+            member: MemberAddition(identity: try await identity(a), kind: .online),
             hosts: [Host(id: "host-1", signingKey: P384PublicKey(hostKey.publicKey))], rules: DomainFixture.rules,
             parameters: .defaults)
         var token = try await submit(
-            try f.sign(f.command(.create(create), base: nil), by: ["alice", "bob", "carol"]), connA)
-        let add = MemberAddition(identity: try await identity(connB), kind: .online)
+            try f.sign(f.command(.create(create), base: nil), by: ["alice", "bob", "carol"]), a)
+        let add = MemberAddition(identity: try await identity(b), kind: .online)
         token = try await submit(
             try f.sign(f.command(.modifyMembers(add: [add], remove: []), base: token.state), by: ["alice", "bob"]),
-            connA)
-        _ = try await submit(try f.sign(f.command(.join(token), base: nil), by: ["alice", "bob"]), connB)
+            a)
+        _ = try await submit(try f.sign(f.command(.join(token), base: nil), by: ["alice", "bob"]), b)
         return (token.state, f)
     }
 
     @Test func aPoolSurvivesSIGKILLOfTheHSMThatAcceptedItsSession() async throws {
-        let (processA, addressA, _) = try HSMProcessTests.startHSM()
-        let (processB, addressB, _) = try HSMProcessTests.startHSM()
+        let (processA, addressA, _) = try await HSMProcessTests.startHSM()
+        let (processB, addressB, _) = try await HSMProcessTests.startHSM()
         defer {
             if processA.isRunning { processA.terminate() }
             if processB.isRunning { processB.terminate() }
@@ -123,7 +126,7 @@ import Testing
         // A restarted HSM is a new HSM: a new identity, refused until it joins again.
         let port: Int
         if case .tcp(_, let p) = addressA { port = p } else { port = 0 }
-        let (restarted, _, _) = try HSMProcessTests.startHSM(port: port)
+        let (restarted, _, _) = try await HSMProcessTests.startHSM(port: port)
         defer { restarted.terminate() }
         let newID = try await HSMProcessTests.identify(addressA)
         #expect(newID != sessionHSM)

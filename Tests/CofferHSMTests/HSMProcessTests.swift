@@ -29,27 +29,34 @@ import Testing
 
     /// Starts `coffer hsm` (on a free port the kernel picks, unless `port` is given) and waits for its
     /// "listening on" line, which names the bound address; throws with the log when the process exits or
-    /// does not listen within 10 s.
+    /// does not listen within 30 s. It waits with `Task.sleep`: a blocked thread of the shared pool would
+    /// stall every other test running beside it (and with them the HSM connections they hold open).
     static func startHSM(
         port requested: Int = 0, unixPath: String? = nil
-    ) throws -> (process: Process, address: HSMAddress, log: URL) {
+    ) async throws -> (process: Process, address: HSMAddress, log: URL) {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("coffer-hsm-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: cofferPath)
-        process.arguments = ["hsm", "--listen", unixPath.map { "unix:\($0)" } ?? "127.0.0.1:\(requested)"]
+        // The grace an unauthenticated connection gets is 10 s by default; a test's identify or operator
+        // connection waits longer than that when CPU-bound suites beside it hold both cores, so these
+        // processes get a minute (the grace itself is tested in process by InProcessServerTests).
+        process.arguments = [
+            "hsm", "--listen", unixPath.map { "unix:\($0)" } ?? "127.0.0.1:\(requested)",
+            "--unauthenticated-grace", "60",
+        ]
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
-        for _ in 0..<200 {
+        for _ in 0..<600 {
             let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
             if let range = text.range(of: "listening on ") {
                 let shown = text[range.upperBound...].prefix { !$0.isWhitespace }
                 if let address = HSMAddress(String(shown)) { return (process, address, log) }
             }
             guard process.isRunning else { break }
-            Thread.sleep(forTimeInterval: 0.05)
+            try await Task.sleep(for: .milliseconds(50))
         }
         if process.isRunning { process.terminate() }
         throw StartFailure(log: (try? String(contentsOf: log, encoding: .utf8)) ?? "(no log)")
@@ -68,7 +75,7 @@ import Testing
     }
 
     @Test func theProcessDisablesCoreDumpsLocksMemoryAndWipesOnSIGTERM() async throws {
-        let (process, address, log) = try Self.startHSM()
+        let (process, address, log) = try await Self.startHSM()
         defer { if process.isRunning { process.terminate() } }
         let pid = process.processIdentifier
         let limits = try String(contentsOfFile: "/proc/\(pid)/limits", encoding: .utf8)
@@ -117,7 +124,7 @@ import Testing
         let path = FileManager.default.temporaryDirectory.appendingPathComponent(
             "coffer-\(UInt32.random(in: 0...UInt32.max)).sock"
         ).path
-        let (process, address, _) = try Self.startHSM(unixPath: path)
+        let (process, address, _) = try await Self.startHSM(unixPath: path)
         defer {
             process.terminate()
             try? FileManager.default.removeItem(atPath: path)
@@ -128,7 +135,7 @@ import Testing
     }
 
     @Test func theSocketAnswersMalformedFramesAndClosesOnOversizedOnes() async throws {
-        let (process, address, _) = try Self.startHSM()
+        let (process, address, _) = try await Self.startHSM()
         defer { process.terminate() }
         guard case .tcp(let host, let port) = address else { return }
         let socket = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)

@@ -31,6 +31,20 @@ struct HSMCommandGroup: AsyncParsableCommand {
 
         @Option(help: "HOST:PORT or unix:/path/to/socket.") var listen: String = "127.0.0.1:7100"
         @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "info"
+        @Option(
+            help: ArgumentHelp(
+                "Seconds a connection may stay open before it authenticates (1…600).",
+                discussion: """
+                    A connection counts as authenticated once it carries an accepted SignedInit or a session \
+                    request; operators' and relays' connections never do, and are closed after this long.
+                    """))
+        var unauthenticatedGrace: Int = 10
+
+        func validate() throws {
+            guard (1...600).contains(unauthenticatedGrace) else {
+                throw ValidationError("--unauthenticated-grace must be 1…600 seconds")
+            }
+        }
 
         func run() async throws {
             guard let address = HSMAddress(listen) else {
@@ -44,7 +58,8 @@ struct HSMCommandGroup: AsyncParsableCommand {
                 logger.warning(
                     "memory is not locked (mlockall: \(hygiene.lockError ?? "refused")); keys may be swapped to disk")
             }
-            let server = HSMServer(core: HSMCore(), logger: logger)
+            let server = HSMServer(
+                core: HSMCore(), logger: logger, unauthenticatedGrace: .seconds(Int64(unauthenticatedGrace)))
             let channel = try await server.bind(address, group: MultiThreadedEventLoopGroup.singleton)
             let shown =
                 channel.localAddress.map { "\($0.ipAddress ?? address.description):\($0.port ?? 0)" }
