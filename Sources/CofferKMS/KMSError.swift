@@ -18,6 +18,8 @@ public struct KMSError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let incorrectKey = Code("IncorrectKeyException")
         public static let validation = Code("ValidationException")
         public static let invalidKeyUsage = Code("InvalidKeyUsageException")
+        public static let invalidSignature = Code("KMSInvalidSignatureException")
+        public static let invalidMac = Code("KMSInvalidMacException")
         public static let alreadyExists = Code("AlreadyExistsException")
         public static let invalidAliasName = Code("InvalidAliasNameException")
         public static let invalidArn = Code("InvalidArnException")

@@ -240,25 +240,29 @@ public final class KMSService: Sendable {
     }
 
     /// A new backing key for `keyID`, made on an HSM and returned only as its token.
-    func newBackingKey(for keyID: String) async throws(KMSError) -> (id: String, token: [UInt8]) {
+    func newBackingKey(
+        for keyID: String, spec: KeySpec = .symmetricDefault
+    ) async throws(KMSError) -> (id: String, token: [UInt8]) {
         guard let keyBytes = KeyIdentifier.bytes(ofKeyID: keyID) else { throw KMSError(.internal, "bad key id") }
         let backingID = SecretBytes.random(count: 16).withUnsafeBytes { [UInt8]($0) }
         guard
             case .token(let token) = try await hsmCall(
-                .createBackingKey(keyID: keyBytes, backingKeyID: backingID, spec: "AES_256"))
+                .createBackingKey(keyID: keyBytes, backingKeyID: backingID, spec: spec.backingKeySpec))
         else { throw KMSError(.internal, "the HSM did not return a backing key token") }
         return (Hex.encode(backingID), token.derBytes)
     }
 
-    /// Creates a symmetric key `id` in `scope` with its first backing key (CreateKey and seeding).
-    func createSymmetricKey(
-        id: String, scope: KeyScope, description: String, policy: String?, tags: [TagRecord]
+    /// Creates a key `id` of `spec` and `usage` in `scope` with its first backing key, made on an HSM
+    /// (CreateKey and seeding).
+    func createKey(
+        id: String, scope: KeyScope, spec: KeySpec = .symmetricDefault, usage: KeyUsageType = .encryptDecrypt,
+        description: String, policy: String?, tags: [TagRecord]
     ) async throws(KMSError) -> KeyRecord {
-        let backing = try await newBackingKey(for: id)
+        let backing = try await newBackingKey(for: id, spec: spec)
         let now = clock()
         let record = KeyRecord(
-            scope: scope, id: id, description: description, keyUsage: KeyUsageType.encryptDecrypt.rawValue,
-            keySpec: KeySpec.symmetricDefault.rawValue, state: .enabled, creationDate: now,
+            scope: scope, id: id, description: description, keyUsage: usage.rawValue,
+            keySpec: spec.rawValue, state: .enabled, creationDate: now,
             policy: policy ?? Self.defaultPolicy(account: scope.account))
         try await storeCall { () throws(StoreError) in
             try await store.createKey(

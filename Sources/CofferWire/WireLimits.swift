@@ -65,4 +65,12 @@ public enum WireLimits {
     public static let commandMaxAge = 1...2_592_000
     /// `Parameters.clockSkew` in seconds (§4).
     public static let clockSkew = 0...3600
+    /// A `sign`/`verify`/`generateMac`/`verifyMac` message: AWS's 4096 bytes (docs/protocol.md, keys).
+    public static let messageBytes = 1...4096
+    /// A signature: AWS's `Signature` member (6144 bytes holds every spec's).
+    public static let signatureBytes = 1...6144
+    /// A MAC: HMAC-SHA-512's 64 bytes at most.
+    public static let macBytes = 1...64
+    /// A public key's SubjectPublicKeyInfo: AWS's `PublicKey` member.
+    public static let publicKeyBytes = 1...8192
 }

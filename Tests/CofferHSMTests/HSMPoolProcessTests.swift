@@ -29,7 +29,9 @@ import Testing
             }
         }
         func identity(_ address: HSMAddress) async throws -> SignedIdentity {
-            guard case .identity(let signed) = try await request(.identify(challenge: [UInt8](repeating: 9, count: 16)), address)
+            guard
+                case .identity(let signed) = try await request(
+                    .identify(challenge: [UInt8](repeating: 9, count: 16)), address)
             else {
                 throw FixtureError()
             }

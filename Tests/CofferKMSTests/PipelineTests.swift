@@ -79,7 +79,9 @@ import Testing
         let context = KMSWorld.context
         let listed = try await world.kms.perform(operation: "ListKeys", body: [], context: context)
         #expect(String(decoding: listed, as: UTF8.self) == #"{"Keys":[],"Truncated":false}"#)
-        for (name, code) in [("Sign", "UnsupportedOperationException"), ("Nonsense", "UnknownOperationException")] {
+        for (name, code) in [
+            ("ReplicateKey", "UnsupportedOperationException"), ("Nonsense", "UnknownOperationException"),
+        ] {
             do {
                 _ = try await world.kms.perform(operation: name, body: [], context: context)
                 Issue.record("\(name) answered")

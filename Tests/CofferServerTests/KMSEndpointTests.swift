@@ -143,7 +143,8 @@ import Testing
         var unsigned = Self.request("ListKeys", "{}", at: now)
         unsigned.headers.removeAll { $0.name == "Authorization" }
         expect(await world.endpoint.handle(unsigned), "MissingAuthenticationTokenException", 403)
-        expect(await world.endpoint.handle(Self.request("Sign", "{}", at: now)), "UnsupportedOperationException")
+        expect(
+            await world.endpoint.handle(Self.request("ReplicateKey", "{}", at: now)), "UnsupportedOperationException")
         expect(
             await world.endpoint.handle(Self.request("ListKeys", #"{"Limit":0}"#, at: now)), "ValidationException")
         expect(

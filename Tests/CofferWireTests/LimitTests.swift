@@ -123,6 +123,47 @@ import Testing
         }
     }
 
+    @Test mutating func signingAndMacCommandLengths() throws {
+        let ekt = g.ekt()
+        func check(_ command: SessionCommand, _ ok: Bool, _ what: String) {
+            #expect(
+                ((try? SessionCommand(secretDER: command.secretDER)) != nil) == ok, "\(what) accepted: \(!ok)")
+        }
+        for (length, ok) in [(1, true), (4096, true), (0, false), (4097, false)] {
+            let message = SecretBytes(copying: g.bytes(length))
+            check(.sign(key: ekt, algorithm: "A", messageType: .raw, message: message), ok, "sign message \(length)")
+            check(
+                .verify(key: ekt, algorithm: "A", messageType: .digest, message: message, signature: [1]), ok,
+                "verify message \(length)")
+            check(.generateMac(key: ekt, algorithm: "A", message: message), ok, "mac message \(length)")
+            check(.verifyMac(key: ekt, algorithm: "A", message: message, mac: [1]), ok, "verifyMac message \(length)")
+        }
+        let one = SecretBytes(copying: [1])
+        for (length, ok) in [(1, true), (6144, true), (0, false), (6145, false)] {
+            check(
+                .verify(key: ekt, algorithm: "A", messageType: .raw, message: one, signature: g.bytes(length)), ok,
+                "signature \(length)")
+            #expect(((try? SessionResult(secretDER: SessionResult.signature(g.bytes(length)).secretDER)) != nil) == ok)
+        }
+        for (length, ok) in [(1, true), (64, true), (0, false), (65, false)] {
+            check(.verifyMac(key: ekt, algorithm: "A", message: one, mac: g.bytes(length)), ok, "mac \(length)")
+            #expect(((try? SessionResult(secretDER: SessionResult.mac(g.bytes(length)).secretDER)) != nil) == ok)
+        }
+        for (length, ok) in [(1, true), (8192, true), (0, false), (8193, false)] {
+            #expect(((try? SessionResult(secretDER: SessionResult.publicKey(g.bytes(length)).secretDER)) != nil) == ok)
+        }
+        for (name, ok) in [(text(128), true), ("", false), (text(129), false)] {
+            check(.sign(key: ekt, algorithm: name, messageType: .raw, message: one), ok, "algorithm \(name.count)")
+        }
+        // messageType is ENUMERATED { raw(0), digest(1) }: 2 is refused.
+        var der = SessionCommand.sign(key: ekt, algorithm: "A", messageType: .digest, message: one).secretDER
+            .withUnsafeBytes { [UInt8]($0) }
+        let enumerated = try #require(
+            (0..<der.count - 2).last { der[$0] == 0x0a && der[$0 + 1] == 0x01 && der[$0 + 2] == 0x01 })
+        der[enumerated + 2] = 2
+        #expect(throws: WireError.self) { try SessionCommand(secretDER: SecretBytes(copying: der)) }
+    }
+
     @Test mutating func tokenAndFailureSizes() {
         let header = g.ekt().header
         for (length, ok) in [(29, true), (8220, true), (28, false), (8221, false)] {

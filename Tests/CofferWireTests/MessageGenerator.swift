@@ -133,7 +133,7 @@ struct MessageGenerator {
     }
 
     mutating func sessionCommand() -> SessionCommand {
-        switch int(0...6) {
+        switch int(0...11) {
         case 0: return .generateRandom(length: int(1...1024))
         case 1: return .createBackingKey(keyID: bytes(16), backingKeyID: bytes(16), spec: name())
         case 2: return .encrypt(key: ekt(), plaintext: SecretBytes(copying: bytes(int(1...300))), context: context())
@@ -143,12 +143,26 @@ struct MessageGenerator {
                 source: ekt(), ciphertext: bytes(int(78...300)), sourceContext: context(),
                 destination: ekt(), destinationContext: context())
         case 5: return .generateDataKey(key: ekt(), length: int(1...1024), context: context(), returnPlaintext: bool())
-        default: return .rewrapToken(token: ekt())
+        case 6: return .rewrapToken(token: ekt())
+        case 7:
+            return .sign(
+                key: ekt(), algorithm: name(), messageType: bool() ? .raw : .digest,
+                message: SecretBytes(copying: bytes(int(1...300))))
+        case 8:
+            return .verify(
+                key: ekt(), algorithm: name(), messageType: bool() ? .raw : .digest,
+                message: SecretBytes(copying: bytes(int(1...300))), signature: bytes(int(1...300)))
+        case 9: return .generateMac(key: ekt(), algorithm: name(), message: SecretBytes(copying: bytes(int(1...300))))
+        case 10:
+            return .verifyMac(
+                key: ekt(), algorithm: name(), message: SecretBytes(copying: bytes(int(1...300))),
+                mac: bytes(int(1...64)))
+        default: return .publicKey(key: ekt())
         }
     }
 
     mutating func sessionResult() -> SessionResult {
-        switch int(0...5) {
+        switch int(0...9) {
         case 0: return .random(SecretBytes(copying: bytes(int(1...1024))))
         case 1: return .token(ekt())
         case 2: return .ciphertext(bytes(int(78...400)))
@@ -156,6 +170,10 @@ struct MessageGenerator {
         case 4:
             return .dataKey(
                 plaintext: bool() ? nil : SecretBytes(copying: bytes(int(1...64))), ciphertext: bytes(int(78...400)))
+        case 5: return .signature(bytes(int(1...600)))
+        case 6: return .mac(bytes(int(1...64)))
+        case 7: return .publicKey(bytes(int(1...600)))
+        case 8: return .verified(bool())
         default: return .failure(Failure(Failure.Code.allCases[int(0...(Failure.Code.allCases.count - 1))], name()))
         }
     }

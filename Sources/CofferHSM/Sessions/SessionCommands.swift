@@ -17,10 +17,14 @@ enum SessionCommands {
         case .generateRandom(let length):
             return .random(random.secret(count: length))
         case .createBackingKey(let keyID, let backingKeyID, let spec):
-            guard spec == symmetricSpec else {
-                throw Failure(.unsupported, "backing key spec \(spec) is not supported yet")
+            let material: SecretBytes
+            if spec == symmetricSpec {
+                material = random.secret(count: 32)
+            } else if let signing = SigningKeys.Spec(rawValue: spec) {
+                material = SigningKeys.generate(signing, random: &random)
+            } else {
+                throw Failure(.unsupported, "backing key spec \(spec) is not supported")
             }
-            let material = random.secret(count: 32)
             return .token(
                 try seal(
                     material, kind: .backingKey, subject: keyID + backingKeyID, spec: spec,
@@ -51,7 +55,37 @@ enum SessionCommands {
                 try seal(
                     material, kind: h.kind, subject: h.subject, spec: h.spec, membership: membership,
                     now: h.notBefore, notAfter: h.notAfter, usage: &usage))
+        case .sign(let key, let algorithm, let messageType, let message):
+            return .signature(
+                try signingKey(key, algorithm: algorithm, membership: membership, now: now).sign(message, messageType))
+        case .verify(let key, let algorithm, let messageType, let message, let signature):
+            return .verified(
+                try signingKey(key, algorithm: algorithm, membership: membership, now: now)
+                    .verify(signature, message, messageType))
+        case .generateMac(let key, let algorithm, let message):
+            return .mac(try signingKey(key, algorithm: algorithm, membership: membership, now: now).mac(message))
+        case .verifyMac(let key, let algorithm, let message, let mac):
+            return .verified(
+                try signingKey(key, algorithm: algorithm, membership: membership, now: now).verifyMac(mac, message))
+        case .publicKey(let key):
+            let opened = try signingKey(key, algorithm: nil, membership: membership, now: now)
+            guard case .hmac = opened else { return .publicKey(opened.publicKey) }
+            throw Failure(.wrongKind, "an HMAC key has no public key")
         }
+    }
+
+    /// Opens a signing or MAC backing-key token; `algorithm`, when given, must be its spec's
+    /// (`invalidArgument`).
+    private static func signingKey(
+        _ token: ExportedKeyToken, algorithm: String?, membership: DomainMembership, now: WireTime
+    ) throws(Failure) -> SigningKeys.Key {
+        guard token.header.kind == .backingKey, let spec = SigningKeys.Spec(rawValue: token.header.spec) else {
+            throw Failure(.wrongKind, "not a signing or MAC backing key token")
+        }
+        if let algorithm, algorithm != spec.algorithm {
+            throw Failure(.invalidArgument, "\(algorithm) is not the algorithm of a \(spec.rawValue) key")
+        }
+        return try SigningKeys.Key(try TokenOpener.open(token, membership: membership, now: now), spec: spec)
     }
 
     /// A new token under the active domain key.

@@ -101,7 +101,7 @@ extension KMSService {
             let scope = seed.scope
             let existing = try await storeCall { () throws(StoreError) in try await store.key(scope, id: id) }
             if existing == nil {
-                var record = try await createSymmetricKey(
+                var record = try await createKey(
                     id: id, scope: scope, description: seed.description, policy: nil, tags: seed.tags)
                 if !seed.enabled || seed.rotationPeriodInDays != nil {
                     record.state = seed.enabled ? .enabled : .disabled

@@ -5,7 +5,22 @@ import CofferStore
 /// ``isSupported`` today and refuses the rest with UnsupportedOperationException.
 extension KeySpec {
     /// The specs Coffer can create today.
-    public var isSupported: Bool { self == .symmetricDefault }
+    public var isSupported: Bool { !supportedUsages.isEmpty }
+
+    /// The key usages of this spec that Coffer serves today (ECC key agreement, RSA, ML-DSA, HMAC_224 and
+    /// the specs no library here implements are still to come).
+    public var supportedUsages: [KeyUsageType] {
+        switch self {
+        case .symmetricDefault: [.encryptDecrypt]
+        case .hmac256, .hmac384, .hmac512: [.generateVerifyMac]
+        case .eccNistP256, .eccNistP384, .eccNistP521, .eccNistEdwards25519: [.signVerify]
+        case .rsa2048, .rsa3072, .rsa4096, .eccSecgP256k1, .sm2, .hmac224, .mlDsa44, .mlDsa65, .mlDsa87: []
+        }
+    }
+
+    /// The spec of the key's backing keys on the HSM (docs/protocol.md): AES_256 for symmetric keys, the
+    /// KMS spec's own name for the others.
+    public var backingKeySpec: String { self == .symmetricDefault ? "AES_256" : rawValue }
 
     /// The key usages AWS allows for this spec; the first is the default.
     public var usages: [KeyUsageType] {

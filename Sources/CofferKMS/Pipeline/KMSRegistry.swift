@@ -9,6 +9,8 @@ public enum KMSRegistry {
         // Cryptography
         Encrypt.self, Decrypt.self, ReEncrypt.self, GenerateDataKey.self, GenerateDataKeyWithoutPlaintext.self,
         GenerateRandom.self,
+        // Signing and MACs
+        Sign.self, Verify.self, GetPublicKey.self, GenerateMac.self, VerifyMac.self,
         // Aliases
         CreateAlias.self, UpdateAlias.self, DeleteAlias.self, ListAliases.self,
         // Tags

@@ -79,12 +79,7 @@ struct DERReader {
     }
 
     mutating func boolean(_ field: String) throws(WireError) -> Bool {
-        let content = try Self.primitive(try node(field), "\(what).\(field)", .boolean)
-        switch Array(content) {
-        case [0xff]: return true
-        case [0x00]: return false
-        default: throw WireError(.badBoolean, "\(what).\(field): a DER BOOLEAN is 00 or ff")
-        }
+        try Self.boolean(try node(field), "\(what).\(field)")
     }
 
     mutating func null(_ field: String) throws(WireError) {
@@ -191,6 +186,15 @@ struct DERReader {
         for byte in content { value = (value << 8) | Int64(byte) }
         guard range.contains(value) else { throw WireError(.outOfRange, "\(what) = \(value) not in \(range)") }
         return value
+    }
+
+    static func boolean(_ node: ASN1Node, _ what: String) throws(WireError) -> Bool {
+        let content = try primitive(node, what, .boolean)
+        switch Array(content) {
+        case [0xff]: return true
+        case [0x00]: return false
+        default: throw WireError(.badBoolean, "\(what): a DER BOOLEAN is 00 or ff")
+        }
     }
 
     static func null(_ node: ASN1Node, _ what: String) throws(WireError) {

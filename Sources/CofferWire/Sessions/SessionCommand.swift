@@ -2,7 +2,7 @@ import CofferCrypto
 import SwiftASN1
 
 /// `SessionCommand` (PROTOCOL §7): what a host asks an HSM to do inside a session. A CHOICE with
-/// EXPLICIT alternatives `[0]` … `[6]`. Its DER holds plaintexts, so it is encoded and decoded
+/// EXPLICIT alternatives `[0]` … `[11]` (`[7]` and up: docs/protocol.md, "Signing and MAC keys"). Its DER holds plaintexts, so it is encoded and decoded
 /// through ``SecretBytes`` (``secretDER`` / ``init(secretDER:)``).
 public enum SessionCommand: Sendable, Equatable {
     /// `[0]`: `length` random bytes (1 … 1024).
@@ -21,6 +21,25 @@ public enum SessionCommand: Sendable, Equatable {
     case generateDataKey(key: ExportedKeyToken, length: Int, context: EncryptionContext, returnPlaintext: Bool)
     /// `[6]`: the same token under the active domain key.
     case rewrapToken(token: ExportedKeyToken)
+    /// `[7]`: a signature of `message` (raw, or the digest of its algorithm) with a signing key.
+    case sign(key: ExportedKeyToken, algorithm: String, messageType: MessageType, message: SecretBytes)
+    /// `[8]`: whether `signature` is the signing key's over `message`.
+    case verify(
+        key: ExportedKeyToken, algorithm: String, messageType: MessageType, message: SecretBytes, signature: [UInt8])
+    /// `[9]`: the HMAC of `message` under an HMAC key.
+    case generateMac(key: ExportedKeyToken, algorithm: String, message: SecretBytes)
+    /// `[10]`: whether `mac` is the HMAC of `message` (compared in constant time).
+    case verifyMac(key: ExportedKeyToken, algorithm: String, message: SecretBytes, mac: [UInt8])
+    /// `[11]`: the public key of an asymmetric key, as a SubjectPublicKeyInfo.
+    case publicKey(key: ExportedKeyToken)
+
+    /// How a `sign` or `verify` message is given: `ENUMERATED { raw(0), digest(1) }`.
+    public enum MessageType: Int64, Sendable, CaseIterable, Hashable {
+        /// The message itself; the HSM hashes it as the algorithm says.
+        case raw = 0
+        /// The digest of the algorithm's hash, computed by the caller.
+        case digest = 1
+    }
 
     /// The alternative's tag number.
     public var tag: UInt {
@@ -32,6 +51,11 @@ public enum SessionCommand: Sendable, Equatable {
         case .reEncrypt: 4
         case .generateDataKey: 5
         case .rewrapToken: 6
+        case .sign: 7
+        case .verify: 8
+        case .generateMac: 9
+        case .verifyMac: 10
+        case .publicKey: 11
         }
     }
 
@@ -67,6 +91,28 @@ public enum SessionCommand: Sendable, Equatable {
                     c.appendBoolean(returnPlaintext)
                 case .rewrapToken(let token):
                     c.append(token)
+                case .sign(let key, let algorithm, let messageType, let message):
+                    c.append(key)
+                    c.appendUTF8(algorithm)
+                    c.appendEnumerated(messageType.rawValue)
+                    message.withUnsafeBytes { c.appendOctets($0) }
+                case .verify(let key, let algorithm, let messageType, let message, let signature):
+                    c.append(key)
+                    c.appendUTF8(algorithm)
+                    c.appendEnumerated(messageType.rawValue)
+                    message.withUnsafeBytes { c.appendOctets($0) }
+                    c.appendOctets(signature)
+                case .generateMac(let key, let algorithm, let message):
+                    c.append(key)
+                    c.appendUTF8(algorithm)
+                    message.withUnsafeBytes { c.appendOctets($0) }
+                case .verifyMac(let key, let algorithm, let message, let mac):
+                    c.append(key)
+                    c.appendUTF8(algorithm)
+                    message.withUnsafeBytes { c.appendOctets($0) }
+                    c.appendOctets(mac)
+                case .publicKey(let key):
+                    c.append(key)
                 }
             }
         }
@@ -90,7 +136,7 @@ public enum SessionCommand: Sendable, Equatable {
 
     /// Strictly parses a command.
     public init(node: ASN1Node) throws(WireError) {
-        guard node.identifier.tagClass == .contextSpecific, node.identifier.tagNumber <= 6 else {
+        guard node.identifier.tagClass == .contextSpecific, node.identifier.tagNumber <= 11 else {
             throw WireError(.unknownCommand, "SessionCommand alternative \(node.identifier)")
         }
         let tag = node.identifier.tagNumber
@@ -126,8 +172,32 @@ public enum SessionCommand: Sendable, Equatable {
                 length: try r.int("length", WireLimits.dataKeyBytes),
                 context: try EncryptionContext(node: try r.node("context")),
                 returnPlaintext: try r.boolean("returnPlaintext"))
-        default:
+        case 6:
             self = .rewrapToken(token: try ExportedKeyToken(node: try r.node("token")))
+        case 7:
+            self = .sign(
+                key: try ExportedKeyToken(node: try r.node("key")), algorithm: try r.name("algorithm"),
+                messageType: try r.enumerated("messageType", as: MessageType.self),
+                message: try DERReader.secretOctets(try r.node("message"), "sign.message", WireLimits.messageBytes))
+        case 8:
+            self = .verify(
+                key: try ExportedKeyToken(node: try r.node("key")), algorithm: try r.name("algorithm"),
+                messageType: try r.enumerated("messageType", as: MessageType.self),
+                message: try DERReader.secretOctets(try r.node("message"), "verify.message", WireLimits.messageBytes),
+                signature: try r.octets("signature", WireLimits.signatureBytes))
+        case 9:
+            self = .generateMac(
+                key: try ExportedKeyToken(node: try r.node("key")), algorithm: try r.name("algorithm"),
+                message: try DERReader.secretOctets(
+                    try r.node("message"), "generateMac.message", WireLimits.messageBytes))
+        case 10:
+            self = .verifyMac(
+                key: try ExportedKeyToken(node: try r.node("key")), algorithm: try r.name("algorithm"),
+                message: try DERReader.secretOctets(
+                    try r.node("message"), "verifyMac.message", WireLimits.messageBytes),
+                mac: try r.octets("mac", WireLimits.macBytes))
+        default:
+            self = .publicKey(key: try ExportedKeyToken(node: try r.node("key")))
         }
         try r.end()
     }

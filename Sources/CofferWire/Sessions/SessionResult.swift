@@ -14,6 +14,14 @@ public enum SessionResult: Sendable, Equatable {
     case plaintext(keyID: [UInt8], plaintext: SecretBytes)
     /// `[5]`: generateDataKey's blob, and the key itself when asked for.
     case dataKey(plaintext: SecretBytes?, ciphertext: [UInt8])
+    /// `[6]`: sign's signature.
+    case signature([UInt8])
+    /// `[7]`: generateMac's MAC.
+    case mac([UInt8])
+    /// `[8]`: publicKey's SubjectPublicKeyInfo.
+    case publicKey([UInt8])
+    /// `[9]`: verify's and verifyMac's answer.
+    case verified(Bool)
     /// `[31]`: a failure after the request opened.
     case failure(Failure)
 
@@ -40,6 +48,14 @@ public enum SessionResult: Sendable, Equatable {
                     c.appendOctets(ciphertext)
                 }
             }
+        case .signature(let bytes):
+            coder.appendExplicit(6) { c in c.appendOctets(bytes) }
+        case .mac(let bytes):
+            coder.appendExplicit(7) { c in c.appendOctets(bytes) }
+        case .publicKey(let spki):
+            coder.appendExplicit(8) { c in c.appendOctets(spki) }
+        case .verified(let valid):
+            coder.appendExplicit(9) { c in c.appendBoolean(valid) }
         case .failure(let failure):
             coder.appendExplicit(31) { c in c.append(failure) }
         }
@@ -64,7 +80,7 @@ public enum SessionResult: Sendable, Equatable {
     /// Strictly parses a result.
     public init(node: ASN1Node) throws(WireError) {
         let tag = node.identifier.tagNumber
-        guard node.identifier.tagClass == .contextSpecific, [0, 1, 2, 3, 5, 31].contains(tag) else {
+        guard node.identifier.tagClass == .contextSpecific, [0, 1, 2, 3, 5, 6, 7, 8, 9, 31].contains(tag) else {
             throw WireError(.unknownResult, "SessionResult alternative \(node.identifier)")
         }
         let what = "SessionResult[\(tag)]"
@@ -90,6 +106,14 @@ public enum SessionResult: Sendable, Equatable {
             let ciphertext = try r.octets("ciphertext", WireLimits.blobBytes)
             try r.end()
             self = .dataKey(plaintext: plaintext, ciphertext: ciphertext)
+        case 6:
+            self = .signature(try DERReader.octets(inner, what, WireLimits.signatureBytes))
+        case 7:
+            self = .mac(try DERReader.octets(inner, what, WireLimits.macBytes))
+        case 8:
+            self = .publicKey(try DERReader.octets(inner, what, WireLimits.publicKeyBytes))
+        case 9:
+            self = .verified(try DERReader.boolean(inner, what))
         default:
             self = .failure(try Failure(node: inner))
         }

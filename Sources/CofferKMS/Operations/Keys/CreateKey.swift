@@ -22,6 +22,11 @@ public enum CreateKey: KMSOperation {
         guard spec.isSupported else {
             throw KMSError(.unsupportedOperation, "KeySpec \(spec.rawValue) is not supported by Coffer yet")
         }
+        guard spec.supportedUsages.contains(usage) else {
+            throw KMSError(
+                .unsupportedOperation,
+                "KeyUsage \(usage.rawValue) of KeySpec \(spec.rawValue) is not supported by Coffer yet")
+        }
         switch input.origin ?? .awsKms {
         case .awsKms: break
         case .external:
@@ -38,8 +43,9 @@ public enum CreateKey: KMSOperation {
         }
         if let policy = input.policy { try OperationRules.checkPolicy(policy) }
         let tags = try OperationRules.tags(input.tags)
-        let record = try await call.kms.createSymmetricKey(
-            id: UUID().uuidString.lowercased(), scope: call.context.scope, description: input.description ?? "",
+        let record = try await call.kms.createKey(
+            id: UUID().uuidString.lowercased(), scope: call.context.scope, spec: spec, usage: usage,
+            description: input.description ?? "",
             policy: input.policy, tags: tags)
         return CreateKeyResponse(keyMetadata: KMSService.metadata(record))
     }

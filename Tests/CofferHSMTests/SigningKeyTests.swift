@@ -1,0 +1,196 @@
+import CofferCrypto
+import CofferDomain
+import CofferHSM
+import CofferHSMClient
+import CofferTestSupport
+import CofferWire
+import Crypto
+import Foundation
+import Testing
+
+/// The signing and MAC backing keys inside a session (docs/protocol.md, "Signing and MAC keys"): each
+/// spec's token signs and verifies on either member, its public key checks its signatures with
+/// swift-crypto outside the HSM, and every wrong kind, algorithm and message size is refused with its code.
+@Suite struct SigningKeyTests {
+    static let keyID = [UInt8](repeating: 1, count: 16)
+
+    static func create(_ spec: String, _ world: inout SessionWorld, _ session: Session) throws -> ExportedKeyToken {
+        guard
+            case .token(let token) = try world.run(
+                .createBackingKey(keyID: keyID, backingKeyID: [UInt8](repeating: 2, count: 16), spec: spec),
+                session: session)
+        else { throw FixtureError() }
+        #expect(token.header.spec == spec)
+        #expect(token.header.kind == .backingKey)
+        return token
+    }
+
+    static func failure(_ result: SessionResult) -> Failure.Code? {
+        if case .failure(let failure) = result { return failure.code }
+        return nil
+    }
+
+    static let message = SecretBytes(copying: Array("a message to sign".utf8))
+
+    @Test(arguments: [
+        ("ECC_NIST_P256", "ECDSA_SHA_256"), ("ECC_NIST_P384", "ECDSA_SHA_384"), ("ECC_NIST_P521", "ECDSA_SHA_512"),
+        ("ECC_NIST_EDWARDS25519", "ED25519_SHA_512"),
+    ])
+    func signaturesVerifyInsideAndOutside(spec: String, algorithm: String) throws {
+        var world = try SessionWorld()
+        let session = try world.session()
+        let token = try Self.create(spec, &world, session)
+        guard case .publicKey(let spki) = try world.run(.publicKey(key: token), session: session, toB: true) else {
+            throw FixtureError()
+        }
+        guard
+            case .signature(let signature) = try world.run(
+                .sign(key: token, algorithm: algorithm, messageType: .raw, message: Self.message), session: session)
+        else { throw FixtureError() }
+        // Outside the HSM, with swift-crypto and the SPKI alone.
+        let bytes = Self.message.withUnsafeBytes { Data($0) }
+        switch spec {
+        case "ECC_NIST_P256":
+            let key = try P256.Signing.PublicKey(derRepresentation: spki)
+            #expect(key.isValidSignature(try P256.Signing.ECDSASignature(derRepresentation: signature), for: bytes))
+        case "ECC_NIST_P384":
+            let key = try P384.Signing.PublicKey(derRepresentation: spki)
+            #expect(key.isValidSignature(try P384.Signing.ECDSASignature(derRepresentation: signature), for: bytes))
+        case "ECC_NIST_P521":
+            let key = try P521.Signing.PublicKey(derRepresentation: spki)
+            #expect(key.isValidSignature(try P521.Signing.ECDSASignature(derRepresentation: signature), for: bytes))
+        default:
+            #expect(
+                spki.count == 44
+                    && spki.prefix(12) == [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00])
+            let key = try Curve25519.Signing.PublicKey(rawRepresentation: spki.suffix(32))
+            #expect(key.isValidSignature(signature, for: bytes))
+        }
+        // Inside, on the other member; a flipped bit anywhere in the signature or the message fails.
+        let verify = { (signature: [UInt8], message: SecretBytes) throws -> SessionResult in
+            try world.run(
+                .verify(key: token, algorithm: algorithm, messageType: .raw, message: message, signature: signature),
+                session: session, toB: true)
+        }
+        #expect(try verify(signature, Self.message) == .verified(true))
+        for index in [0, signature.count / 2, signature.count - 1] {
+            var flipped = signature
+            flipped[index] ^= 0x01
+            #expect(try verify(flipped, Self.message) == .verified(false))
+        }
+        #expect(try verify(signature, SecretBytes(copying: Array("a message to sigN".utf8))) == .verified(false))
+        // The wrong algorithm, and MAC commands on a signing key.
+        #expect(
+            Self.failure(
+                try world.run(
+                    .sign(key: token, algorithm: "ECDSA_SHA_999", messageType: .raw, message: Self.message),
+                    session: session)) == .invalidArgument)
+        #expect(
+            Self.failure(
+                try world.run(.generateMac(key: token, algorithm: algorithm, message: Self.message), session: session))
+                == .wrongKind)
+        #expect(
+            Self.failure(
+                try world.run(
+                    .encrypt(key: token, plaintext: Self.message, context: .empty), session: session)) == .wrongKind)
+    }
+
+    @Test func digestsMustBeTheHashSizeAndEd25519TakesNone() throws {
+        var world = try SessionWorld()
+        let session = try world.session()
+        let p256 = try Self.create("ECC_NIST_P256", &world, session)
+        let digest = Array(SHA256.hash(data: Array("digested".utf8)))
+        guard
+            case .signature(let signature) = try world.run(
+                .sign(
+                    key: p256, algorithm: "ECDSA_SHA_256", messageType: .digest, message: SecretBytes(copying: digest)),
+                session: session)
+        else { throw FixtureError() }
+        // The signature over a digest is the signature over the message it digests.
+        #expect(
+            try world.run(
+                .verify(
+                    key: p256, algorithm: "ECDSA_SHA_256", messageType: .raw,
+                    message: SecretBytes(copying: Array("digested".utf8)), signature: signature), session: session)
+                == .verified(true))
+        for size in [31, 33, 48] {
+            #expect(
+                Self.failure(
+                    try world.run(
+                        .sign(
+                            key: p256, algorithm: "ECDSA_SHA_256", messageType: .digest,
+                            message: SecretBytes(copying: [UInt8](repeating: 7, count: size))), session: session))
+                    == .invalidArgument)
+        }
+        let ed25519 = try Self.create("ECC_NIST_EDWARDS25519", &world, session)
+        #expect(
+            Self.failure(
+                try world.run(
+                    .sign(
+                        key: ed25519, algorithm: "ED25519_SHA_512", messageType: .digest,
+                        message: SecretBytes(copying: [UInt8](repeating: 7, count: 64))), session: session))
+                == .invalidArgument)
+    }
+
+    @Test(arguments: [
+        ("HMAC_256", "HMAC_SHA_256", 32), ("HMAC_384", "HMAC_SHA_384", 48), ("HMAC_512", "HMAC_SHA_512", 64),
+    ])
+    func macsAreDeterministicAndVerifyInConstantTime(spec: String, algorithm: String, size: Int) throws {
+        var world = try SessionWorld()
+        let session = try world.session()
+        let token = try Self.create(spec, &world, session)
+        guard
+            case .mac(let mac) = try world.run(
+                .generateMac(key: token, algorithm: algorithm, message: Self.message), session: session)
+        else { throw FixtureError() }
+        #expect(mac.count == size)
+        #expect(
+            try world.run(
+                .generateMac(key: token, algorithm: algorithm, message: Self.message), session: session, toB: true)
+                == .mac(mac))
+        let verify = { (mac: [UInt8]) throws -> SessionResult in
+            try world.run(
+                .verifyMac(key: token, algorithm: algorithm, message: Self.message, mac: mac), session: session)
+        }
+        #expect(try verify(mac) == .verified(true))
+        #expect(try verify(Array(mac.dropLast())) == .verified(false))
+        var flipped = mac
+        flipped[size - 1] ^= 0x80
+        #expect(try verify(flipped) == .verified(false))
+        let other = try Self.create(spec, &world, session)
+        #expect(
+            try world.run(.generateMac(key: other, algorithm: algorithm, message: Self.message), session: session)
+                != .mac(mac))
+        #expect(Self.failure(try world.run(.publicKey(key: token), session: session)) == .wrongKind)
+        #expect(
+            Self.failure(
+                try world.run(
+                    .sign(key: token, algorithm: algorithm, messageType: .raw, message: Self.message), session: session)
+            )
+                == .wrongKind)
+        #expect(
+            Self.failure(
+                try world.run(
+                    .generateMac(key: token, algorithm: "HMAC_SHA_1", message: Self.message), session: session))
+                == .invalidArgument)
+    }
+
+    @Test func symmetricTokensAndUnknownSpecsAreRefused() throws {
+        var world = try SessionWorld()
+        let session = try world.session()
+        let aes = try Self.create("AES_256", &world, session)
+        #expect(Self.failure(try world.run(.publicKey(key: aes), session: session)) == .wrongKind)
+        #expect(
+            Self.failure(
+                try world.run(
+                    .generateMac(key: aes, algorithm: "HMAC_SHA_256", message: Self.message), session: session))
+                == .wrongKind)
+        for spec in ["HMAC_224", "RSA_2048", "ECC_SECG_P256K1", "aes_256"] {
+            #expect(
+                Self.failure(
+                    try world.run(
+                        .createBackingKey(keyID: Self.keyID, backingKeyID: Self.keyID, spec: spec), session: session))
+                    == .unsupported, "\(spec)")
+        }
+    }
+}
