@@ -197,3 +197,28 @@ def test_canonically_equivalent_context_keys_are_two_keys(kms):
     # What a String-keyed JSON reader would have bound the blob to (one merged pair) must not decrypt it.
     for merged in ({"\u00e9": "2"}, {"e\u0301": "2"}, {"\u00e9": "1"}, {"e\u0301": "1"}):
         error("InvalidCiphertextException", kms.decrypt, CiphertextBlob=blob, EncryptionContext=merged)
+
+
+def test_the_readme_table_of_operations_is_what_the_server_serves(coffer):
+    """README.md's table of the 54 AWS KMS operations: each one marked `served` is answered (here with an
+    empty body, so a validation or lookup error, never UnsupportedOperationException); each other one
+    answers UnsupportedOperationException."""
+    import gzip
+    import os
+
+    import botocore
+
+    from conftest import raw_kms
+
+    readme = open(os.path.join(os.path.dirname(__file__), "..", "..", "README.md")).read()
+    rows = re.findall(r"^\| ([A-Z][A-Za-z]+) \| (served|UnsupportedOperationException) \|", readme, re.M)
+    model = os.path.join(os.path.dirname(botocore.__file__), "data", "kms", "2014-11-01", "service-2.json.gz")
+    operations = set(json.loads(gzip.open(model).read())["operations"])
+    assert {name for name, _ in rows} == operations and len(rows) == len(operations) == 54
+    for name, state in rows:
+        status, _, body = raw_kms(coffer, name, {})
+        code = (body or {}).get("__type", "")
+        if state == "served":
+            assert code != "UnsupportedOperationException", (name, status, body)
+        else:
+            assert (status, code) == (400, "UnsupportedOperationException"), (name, status, body)

@@ -82,6 +82,12 @@ class Fixture:
         self.kms.rotate_key_on_demand(KeyId=self.key)
         self.kms.rotate_key_on_demand(KeyId=self.key)
         self.blob = self.kms.encrypt(KeyId=self.key, Plaintext=b"edge")["CiphertextBlob"]
+        signer = self.kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+        self.signer, self.signer_arn = signer["KeyId"], signer["Arn"]
+        self.signature = self.kms.sign(KeyId=self.signer, Message=b"edge", SigningAlgorithm="ECDSA_SHA_256")["Signature"]
+        mac = self.kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]
+        self.mac_key, self.mac_arn = mac["KeyId"], mac["Arn"]
+        self.mac = self.kms.generate_mac(KeyId=self.mac_key, Message=b"edge", MacAlgorithm="HMAC_SHA_256")["Mac"]
 
     def fresh_key(self):
         return self.kms.create_key(Description="edges, fresh")["KeyMetadata"]["KeyId"]
@@ -144,7 +150,7 @@ def enable_key_rotation(f, v):
     assert status["KeyRotationEnabled"] and status["RotationPeriodInDays"] == v
 
 
-def dry_run(operation, **fixed):
+def dry_run(operation, arn="arn", **fixed):
     def call(f, flag):
         arguments = {name: (value(f) if callable(value) else value) for name, value in fixed.items()}
         method = getattr(f.raw, botocore.xform_name(operation))
@@ -153,7 +159,7 @@ def dry_run(operation, **fixed):
                          **arguments)
         else:
             result = method(DryRun=False, **arguments)
-            assert result["KeyId"] == f.arn
+            assert result["KeyId"] == getattr(f, arn)
     return call
 
 
@@ -204,6 +210,21 @@ EDGES = {
     ("GenerateDataKeyWithoutPlaintext", "DryRun"): (
         dry_run("GenerateDataKeyWithoutPlaintext", KeyId=lambda f: f.key, KeySpec="AES_256"),
         lambda f: {"KeyId": f.key, "KeySpec": "AES_256"}),
+    ("Sign", "DryRun"): (
+        dry_run("Sign", "signer_arn", KeyId=lambda f: f.signer, Message=b"edge", SigningAlgorithm="ECDSA_SHA_256"),
+        lambda f: {"KeyId": f.signer, "Message": b64(b"edge"), "SigningAlgorithm": "ECDSA_SHA_256"}),
+    ("Verify", "DryRun"): (
+        dry_run("Verify", "signer_arn", KeyId=lambda f: f.signer, Message=b"edge", Signature=lambda f: f.signature,
+                SigningAlgorithm="ECDSA_SHA_256"),
+        lambda f: {"KeyId": f.signer, "Message": b64(b"edge"), "Signature": b64(f.signature),
+                   "SigningAlgorithm": "ECDSA_SHA_256"}),
+    ("GenerateMac", "DryRun"): (
+        dry_run("GenerateMac", "mac_arn", KeyId=lambda f: f.mac_key, Message=b"edge", MacAlgorithm="HMAC_SHA_256"),
+        lambda f: {"KeyId": f.mac_key, "Message": b64(b"edge"), "MacAlgorithm": "HMAC_SHA_256"}),
+    ("VerifyMac", "DryRun"): (
+        dry_run("VerifyMac", "mac_arn", KeyId=lambda f: f.mac_key, Message=b"edge", Mac=lambda f: f.mac,
+                MacAlgorithm="HMAC_SHA_256"),
+        lambda f: {"KeyId": f.mac_key, "Message": b64(b"edge"), "Mac": b64(f.mac), "MacAlgorithm": "HMAC_SHA_256"}),
     ("CreateKey", "MultiRegion"): (create_key_multi_region, lambda f: {}),
     ("CreateKey", "BypassPolicyLockoutSafetyCheck"): (create_key_bypass, lambda f: {"Policy": ROOT_POLICY}),
     ("PutKeyPolicy", "BypassPolicyLockoutSafetyCheck"): (
@@ -235,7 +256,7 @@ def f(coffer):
 
 def test_every_integer_and_boolean_member_is_covered():
     served = served_operations()
-    assert len(served) == 29 and len(set(served)) == 29, served
+    assert len(served) == 34 and len(set(served)) == 34, served
     for operation in served:
         MODEL.operation_model(operation)  # every served operation is an AWS KMS operation
     assert set(MEMBERS) == set(EDGES), "members without edge tests: %s; stale entries: %s" % (
@@ -245,7 +266,7 @@ def test_every_integer_and_boolean_member_is_covered():
         assert MEMBERS[(operation, "Limit")][0] == "integer"
     for operation in ("Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext"):
         assert MEMBERS[(operation, "DryRun")][0] == "boolean"
-    assert len(list(integer_cases())) >= 10 * 4 and len(list(boolean_cases())) == 8
+    assert len(list(integer_cases())) >= 10 * 4 and len(list(boolean_cases())) == 12
 
 
 @pytest.mark.parametrize("operation,member,value,low,high", list(integer_cases()))
