@@ -24,6 +24,9 @@ public enum HSMFuzzing {
         let state: DomainState
         let hostKey: P384.Signing.PrivateKey
         let session: Session
+        /// A P-256 signing key's and an HMAC_256 key's tokens, made in the session (requests 2 and 3).
+        let signingToken: ExportedKeyToken
+        let macToken: ExportedKeyToken
 
         init() throws {
             var random = SeededRandom(seed: "coffer fuzz hsm")
@@ -66,10 +69,28 @@ public enum HSMFuzzing {
                     Envelope(id: 2, body: .sessionInit(offer)), now: HSMFuzzing.now, random: &random
                 ).answer.body
             else { throw FuzzSetupFailed() }
+            let session = try handshake.receive(accept: accept, now: HSMFuzzing.now)
+            func makeKey(_ spec: String, requestID: Int64) throws -> ExportedKeyToken {
+                let command = SessionCommand.createBackingKey(
+                    keyID: [UInt8](repeating: 7, count: 16),
+                    backingKeyID: [UInt8](repeating: UInt8(requestID), count: 16),
+                    spec: spec)
+                guard
+                    case .sessionResponse(let response) = core.handle(
+                        Envelope(
+                            id: requestID, body: .sessionRequest(try session.seal(command, requestID: requestID))),
+                        now: HSMFuzzing.now, random: &random
+                    ).answer.body,
+                    case .token(let token) = try session.open(response, requestID: requestID)
+                else { throw FuzzSetupFailed() }
+                return token
+            }
+            signingToken = try makeKey("ECC_NIST_P256", requestID: 2)
+            macToken = try makeKey("HMAC_256", requestID: 3)
             self.core = core
             state = token.state
             self.hostKey = hostKey
-            session = try handshake.receive(accept: accept, now: HSMFuzzing.now)
+            self.session = session
         }
     }
 
@@ -103,9 +124,22 @@ public enum HSMFuzzing {
         var handshake = SessionHandshake(hostID: "host-1", hostKey: world.hostKey, domain: world.state)
         let offer = try handshake.start(now: now, random: &random)
         let keyID = [UInt8](repeating: 7, count: 16)
+        let message = SecretBytes(copying: Array("coffer fuzz message".utf8))
+        let signature = [UInt8](repeating: 0x30, count: 70)
         let commands: [SessionCommand] = [
             .generateRandom(length: 32),
             .createBackingKey(keyID: keyID, backingKeyID: [UInt8](repeating: 9, count: 16), spec: "AES_256"),
+            .createBackingKey(
+                keyID: keyID, backingKeyID: [UInt8](repeating: 10, count: 16), spec: "ECC_NIST_EDWARDS25519"),
+            .sign(key: world.signingToken, algorithm: "ECDSA_SHA_256", messageType: .raw, message: message),
+            .verify(
+                key: world.signingToken, algorithm: "ECDSA_SHA_256", messageType: .raw, message: message,
+                signature: signature),
+            .publicKey(key: world.signingToken),
+            .generateMac(key: world.macToken, algorithm: "HMAC_SHA_256", message: message),
+            .verifyMac(
+                key: world.macToken, algorithm: "HMAC_SHA_256", message: message,
+                mac: [UInt8](repeating: 1, count: 32)),
         ]
         var envelopes = [
             Envelope(id: 1, body: .identify(challenge: [UInt8](repeating: 1, count: 16))),
