@@ -66,6 +66,7 @@ let package = Package(
             dependencies: [
                 "CofferDomain", "CofferWire", "CofferCrypto", "CCofferSystem",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -185,6 +186,7 @@ let package = Package(
             name: "CofferHSMTests",
             dependencies: [
                 "CofferHSM", "CofferHSMClient", "CofferDomain", "CofferWire", "CofferCrypto", "CofferTestSupport",
+                .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

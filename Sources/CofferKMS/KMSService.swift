@@ -169,10 +169,16 @@ public final class KMSService: Sendable {
         case .named(let text):
             record = try await find(text, aliases: requirement.allowsAliases, in: context.scope)
         case .ciphertext(let blob, let named):
+            // An asymmetric key's ciphertext names no key: the request's KeyId does (AWS requires it).
+            let namedRecord: KeyRecord? =
+                if let named { try await find(named, aliases: true, in: context.scope) } else { nil }
+            if let namedRecord, namedRecord.keySpec != KeySpec.symmetricDefault.rawValue {
+                record = namedRecord
+                break
+            }
             guard let parsed = try? CiphertextBlob(bytes: blob), let id = KeyIdentifier.keyID(fromBytes: parsed.keyID)
             else { throw KMSError(.invalidCiphertext, "") }
-            if let named {
-                let expected = try await find(named, aliases: true, in: context.scope)
+            if let expected = namedRecord {
                 guard expected.id == id else {
                     throw KMSError(
                         .incorrectKey,

@@ -71,6 +71,8 @@ public enum WireLimits {
     public static let signatureBytes = 1...6144
     /// A MAC: HMAC-SHA-512's 64 bytes at most.
     public static let macBytes = 1...64
+    /// An RSA-OAEP ciphertext: AWS's `CiphertextBlob` bound (an RSA-4096 ciphertext is 512 bytes).
+    public static let asymmetricCiphertextBytes = 1...6144
     /// A public key's SubjectPublicKeyInfo: AWS's `PublicKey` member.
     public static let publicKeyBytes = 1...8192
 }

@@ -143,7 +143,7 @@ import Testing
         // Unsupported spec.
         guard
             case .failure(let unsupported) = try world.run(
-                .createBackingKey(keyID: keyID, backingKeyID: keyID, spec: "RSA_2048"), session: session)
+                .createBackingKey(keyID: keyID, backingKeyID: keyID, spec: "RSA_1024"), session: session)
         else { throw FixtureError() }
         #expect(unsupported.code == .unsupported)
     }

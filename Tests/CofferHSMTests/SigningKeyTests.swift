@@ -5,6 +5,7 @@ import CofferHSMClient
 import CofferTestSupport
 import CofferWire
 import Crypto
+import CryptoExtras
 import Foundation
 import Testing
 
@@ -185,12 +186,82 @@ import Testing
                 try world.run(
                     .generateMac(key: aes, algorithm: "HMAC_SHA_256", message: Self.message), session: session))
                 == .wrongKind)
-        for spec in ["HMAC_224", "RSA_2048", "ECC_SECG_P256K1", "aes_256"] {
+        for spec in ["HMAC_224", "RSA_1024", "ECC_SECG_P256K1", "ML_DSA_44", "aes_256"] {
             #expect(
                 Self.failure(
                     try world.run(
                         .createBackingKey(keyID: Self.keyID, backingKeyID: Self.keyID, spec: spec), session: session))
                     == .unsupported, "\(spec)")
         }
+    }
+
+    @Test func rsaSignsRawMessagesAndOpensOAEPCiphertextsMadeOutside() throws {
+        var world = try SessionWorld()
+        let session = try world.session()
+        let token = try Self.create("RSA_2048", &world, session)
+        guard case .publicKey(let spki) = try world.run(.publicKey(key: token), session: session) else {
+            throw FixtureError()
+        }
+        let signingKey = try _RSA.Signing.PublicKey(derRepresentation: spki)
+        #expect(signingKey.keySizeInBits == 2048)
+        let bytes = Self.message.withUnsafeBytes { Data($0) }
+        for (algorithm, padding) in [
+            ("RSASSA_PSS_SHA_256", _RSA.Signing.Padding.PSS), ("RSASSA_PKCS1_V1_5_SHA_256", .insecurePKCS1v1_5),
+        ] {
+            guard
+                case .signature(let signature) = try world.run(
+                    .sign(key: token, algorithm: algorithm, messageType: .raw, message: Self.message),
+                    session: session, toB: true)
+            else { throw FixtureError() }
+            #expect(signature.count == 256)
+            #expect(
+                signingKey.isValidSignature(
+                    _RSA.Signing.RSASignature(rawRepresentation: signature), for: SHA256.hash(data: bytes),
+                    padding: padding))
+            #expect(
+                try world.run(
+                    .verify(
+                        key: token, algorithm: algorithm, messageType: .raw, message: Self.message,
+                        signature: signature), session: session) == .verified(true))
+            #expect(
+                Self.failure(
+                    try world.run(
+                        .sign(
+                            key: token, algorithm: algorithm, messageType: .digest,
+                            message: SecretBytes(copying: Array(SHA256.hash(data: bytes)))), session: session))
+                    == .unsupported)
+        }
+        // OAEP: a ciphertext made outside with the public key opens inside, under its algorithm only.
+        let encryptionKey = try _RSA.Encryption.PublicKey(derRepresentation: spki)
+        let outside = Array(try encryptionKey.encrypt(bytes, padding: .PKCS1_OAEP_SHA256))
+        #expect(
+            try world.run(
+                .asymmetricDecrypt(key: token, algorithm: "RSAES_OAEP_SHA_256", ciphertext: outside), session: session)
+                == .plaintext(keyID: Self.keyID, plaintext: Self.message))
+        #expect(
+            Self.failure(
+                try world.run(
+                    .asymmetricDecrypt(key: token, algorithm: "RSAES_OAEP_SHA_1", ciphertext: outside), session: session
+                ))
+                == .invalidCiphertext)
+        #expect(
+            Self.failure(
+                try world.run(
+                    .asymmetricEncrypt(
+                        key: token, algorithm: "RSAES_OAEP_SHA_256",
+                        plaintext: SecretBytes(copying: [UInt8](repeating: 1, count: 191))), session: session))
+                == .invalidArgument)
+        #expect(
+            Self.failure(
+                try world.run(
+                    .asymmetricEncrypt(key: token, algorithm: "RSASSA_PSS_SHA_256", plaintext: Self.message),
+                    session: session)) == .invalidArgument)
+        let ecc = try Self.create("ECC_NIST_P256", &world, session)
+        #expect(
+            Self.failure(
+                try world.run(
+                    .asymmetricDecrypt(key: ecc, algorithm: "RSAES_OAEP_SHA_256", ciphertext: outside), session: session
+                ))
+                == .invalidArgument)
     }
 }

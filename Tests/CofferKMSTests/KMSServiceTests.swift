@@ -35,7 +35,7 @@ import Testing
         }
         #expect(await world.failure(ListKeys.self, ListKeysRequest(marker: "%%%")) == "InvalidMarkerException")
         #expect(
-            await world.failure(CreateKey.self, CreateKeyRequest(keySpec: .rsa2048))
+            await world.failure(CreateKey.self, CreateKeyRequest(keySpec: .mlDsa44))
                 == "UnsupportedOperationException")
         #expect(
             await world.failure(CreateKey.self, CreateKeyRequest(origin: .external)) == "UnsupportedOperationException")

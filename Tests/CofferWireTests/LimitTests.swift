@@ -152,6 +152,16 @@ import Testing
         for (length, ok) in [(1, true), (8192, true), (0, false), (8193, false)] {
             #expect(((try? SessionResult(secretDER: SessionResult.publicKey(g.bytes(length)).secretDER)) != nil) == ok)
         }
+        for (length, ok) in [(1, true), (6144, true), (0, false), (6145, false)] {
+            check(
+                .asymmetricDecrypt(key: ekt, algorithm: "A", ciphertext: g.bytes(length)), ok,
+                "RSA ciphertext \(length)")
+        }
+        for (length, ok) in [(1, true), (4096, true), (0, false), (4097, false)] {
+            check(
+                .asymmetricEncrypt(key: ekt, algorithm: "A", plaintext: SecretBytes(copying: g.bytes(length))), ok,
+                "RSA plaintext \(length)")
+        }
         for (name, ok) in [(text(128), true), ("", false), (text(129), false)] {
             check(.sign(key: ekt, algorithm: name, messageType: .raw, message: one), ok, "algorithm \(name.count)")
         }

@@ -133,7 +133,7 @@ struct MessageGenerator {
     }
 
     mutating func sessionCommand() -> SessionCommand {
-        switch int(0...11) {
+        switch int(0...13) {
         case 0: return .generateRandom(length: int(1...1024))
         case 1: return .createBackingKey(keyID: bytes(16), backingKeyID: bytes(16), spec: name())
         case 2: return .encrypt(key: ekt(), plaintext: SecretBytes(copying: bytes(int(1...300))), context: context())
@@ -157,7 +157,11 @@ struct MessageGenerator {
             return .verifyMac(
                 key: ekt(), algorithm: name(), message: SecretBytes(copying: bytes(int(1...300))),
                 mac: bytes(int(1...64)))
-        default: return .publicKey(key: ekt())
+        case 11: return .publicKey(key: ekt())
+        case 12:
+            return .asymmetricEncrypt(
+                key: ekt(), algorithm: name(), plaintext: SecretBytes(copying: bytes(int(1...300))))
+        default: return .asymmetricDecrypt(key: ekt(), algorithm: name(), ciphertext: bytes(int(1...600)))
         }
     }
 

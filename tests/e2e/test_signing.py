@@ -8,7 +8,7 @@ import os
 import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, utils
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
 
 from conftest import expect_error
 
@@ -147,6 +147,96 @@ def test_hmac_keys_generate_and_verify_macs(kms, spec):
     expect_error("UnsupportedOperationException", kms.enable_key_rotation, KeyId=key["KeyId"])
 
 
+RSA_SIGNING = {
+    "RSASSA_PSS_SHA_256": hashes.SHA256(), "RSASSA_PSS_SHA_384": hashes.SHA384(), "RSASSA_PSS_SHA_512": hashes.SHA512(),
+    "RSASSA_PKCS1_V1_5_SHA_256": hashes.SHA256(), "RSASSA_PKCS1_V1_5_SHA_384": hashes.SHA384(),
+    "RSASSA_PKCS1_V1_5_SHA_512": hashes.SHA512(),
+}
+
+
+def rsa_padding(algorithm, hash_algorithm):
+    """AWS's RSA paddings: PSS with MGF1 of the same hash and a salt as long as the digest, or PKCS #1 v1.5."""
+    if "PSS" in algorithm:
+        return padding.PSS(mgf=padding.MGF1(hash_algorithm), salt_length=hash_algorithm.digest_size)
+    return padding.PKCS1v15()
+
+
+@pytest.mark.parametrize("spec,bits", [("RSA_2048", 2048), ("RSA_3072", 3072), ("RSA_4096", 4096)])
+def test_rsa_signatures_verify_both_ways(kms, spec, bits):
+    key = create(kms, spec, "SIGN_VERIFY")
+    assert key["SigningAlgorithms"] == sorted(RSA_SIGNING, key=list(RSA_SIGNING).index)
+    assert "EncryptionAlgorithms" not in key
+    _, public = public_key(kms, key["KeyId"])
+    assert isinstance(public, rsa.RSAPublicKey) and public.key_size == bits and public.public_numbers().e == 65537
+    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    for algorithm, hash_algorithm in RSA_SIGNING.items():
+        message = os.urandom(100)
+        signed = kms.sign(KeyId=key["KeyId"], Message=message, SigningAlgorithm=algorithm)
+        assert len(signed["Signature"]) == bits // 8
+        public.verify(signed["Signature"], message, rsa_padding(algorithm, hash_algorithm), hash_algorithm)
+        assert kms.verify(KeyId=key["KeyId"], Message=message, Signature=signed["Signature"],
+                          SigningAlgorithm=algorithm)["SignatureValid"] is True
+        # DIGEST is not built for RSA yet (swift-crypto's RSA takes no digest given as bytes): refused by name.
+        digest = hashlib.new(hash_algorithm.name, message).digest()
+        response = expect_error("UnsupportedOperationException", kms.sign, KeyId=key["KeyId"], Message=digest,
+                                MessageType="DIGEST", SigningAlgorithm=algorithm)
+        assert "DIGEST" in response["Error"]["Message"]
+        foreign = stranger.sign(message, rsa_padding(algorithm, hash_algorithm), hash_algorithm)
+        expect_error("KMSInvalidSignatureException", kms.verify, KeyId=key["KeyId"], Message=message,
+                     Signature=foreign, SigningAlgorithm=algorithm)
+        if bits == 2048:
+            break  # every algorithm once is enough for the larger sizes' key handling
+    # A signing RSA key does not encrypt; an encryption algorithm does not sign.
+    expect_error("InvalidKeyUsageException", kms.encrypt, KeyId=key["KeyId"], Plaintext=b"x",
+                 EncryptionAlgorithm="RSAES_OAEP_SHA_256")
+    expect_error("InvalidKeyUsageException", kms.sign, KeyId=key["KeyId"], Message=b"m",
+                 SigningAlgorithm="ECDSA_SHA_256")
+
+
+@pytest.mark.parametrize("spec,bits", [("RSA_2048", 2048), ("RSA_4096", 4096)])
+def test_rsa_oaep_ciphertexts_made_outside_decrypt_inside(kms, spec, bits):
+    key = create(kms, spec, "ENCRYPT_DECRYPT")
+    assert key["EncryptionAlgorithms"] == ["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"] and "SigningAlgorithms" not in key
+    answer, public = public_key(kms, key["KeyId"])
+    assert answer["EncryptionAlgorithms"] == ["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"]
+    for algorithm, hash_algorithm in (("RSAES_OAEP_SHA_1", hashes.SHA1()), ("RSAES_OAEP_SHA_256", hashes.SHA256())):
+        oaep = padding.OAEP(mgf=padding.MGF1(hash_algorithm), algorithm=hash_algorithm, label=None)
+        maximum = bits // 8 - 2 * hash_algorithm.digest_size - 2
+        for plaintext in (b"x", os.urandom(maximum)):
+            outside = public.encrypt(plaintext, oaep)
+            opened = kms.decrypt(KeyId=key["KeyId"], CiphertextBlob=outside, EncryptionAlgorithm=algorithm)
+            assert opened["Plaintext"] == plaintext and opened["EncryptionAlgorithm"] == algorithm
+            assert opened["KeyId"] == key["Arn"]
+            inside = kms.encrypt(KeyId=key["KeyId"], Plaintext=plaintext, EncryptionAlgorithm=algorithm)
+            assert len(inside["CiphertextBlob"]) == bits // 8 and inside["EncryptionAlgorithm"] == algorithm
+            assert kms.decrypt(KeyId=key["KeyId"], CiphertextBlob=inside["CiphertextBlob"],
+                               EncryptionAlgorithm=algorithm)["Plaintext"] == plaintext
+        expect_error("ValidationException", kms.encrypt, KeyId=key["KeyId"], Plaintext=b"x" * (maximum + 1),
+                     EncryptionAlgorithm=algorithm)
+        tampered = bytearray(public.encrypt(b"secret", oaep))
+        tampered[10] ^= 1
+        expect_error("InvalidCiphertextException", kms.decrypt, KeyId=key["KeyId"], CiphertextBlob=bytes(tampered),
+                     EncryptionAlgorithm=algorithm)
+    outside = public.encrypt(b"secret", padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(),
+                                                     label=None))
+    # The other OAEP hash does not open it; no algorithm, or SYMMETRIC_DEFAULT, is the wrong usage.
+    expect_error("InvalidCiphertextException", kms.decrypt, KeyId=key["KeyId"], CiphertextBlob=outside,
+                 EncryptionAlgorithm="RSAES_OAEP_SHA_1")
+    expect_error("InvalidKeyUsageException", kms.decrypt, KeyId=key["KeyId"], CiphertextBlob=outside)
+    expect_error("InvalidKeyUsageException", kms.encrypt, KeyId=key["KeyId"], Plaintext=b"x")
+    expect_error("InvalidKeyUsageException", kms.encrypt, KeyId=key["KeyId"], Plaintext=b"x",
+                 EncryptionAlgorithm="SYMMETRIC_DEFAULT")
+    # Without its KeyId an RSA ciphertext names no key; asymmetric keys take no encryption context.
+    expect_error("InvalidCiphertextException", kms.decrypt, CiphertextBlob=outside,
+                 EncryptionAlgorithm="RSAES_OAEP_SHA_256")
+    expect_error("ValidationException", kms.encrypt, KeyId=key["KeyId"], Plaintext=b"x",
+                 EncryptionAlgorithm="RSAES_OAEP_SHA_256", EncryptionContext={"a": "b"})
+    # An RSA encryption key neither signs nor makes data keys.
+    expect_error("InvalidKeyUsageException", kms.sign, KeyId=key["KeyId"], Message=b"m",
+                 SigningAlgorithm="RSASSA_PSS_SHA_256")
+    expect_error("InvalidKeyUsageException", kms.generate_data_key, KeyId=key["KeyId"], KeySpec="AES_256")
+
+
 def test_symmetric_keys_neither_sign_nor_mac(kms):
     key = kms.create_key()["KeyMetadata"]
     expect_error("InvalidKeyUsageException", kms.sign, KeyId=key["KeyId"], Message=b"m",
@@ -178,7 +268,7 @@ def test_key_states_and_dry_runs_apply(kms):
 
 def test_specs_and_usages_not_served_are_refused_by_name(kms):
     for spec, usage in [("ECC_SECG_P256K1", "SIGN_VERIFY"), ("SM2", "SIGN_VERIFY"), ("ML_DSA_44", "SIGN_VERIFY"),
-                        ("RSA_2048", "SIGN_VERIFY"), ("HMAC_224", "GENERATE_VERIFY_MAC"),
+                        ("HMAC_224", "GENERATE_VERIFY_MAC"), ("ML_DSA_65", "SIGN_VERIFY"),
                         ("ECC_NIST_P256", "KEY_AGREEMENT")]:
         response = expect_error("UnsupportedOperationException", kms.create_key, KeySpec=spec, KeyUsage=usage)
         assert spec in response["Error"]["Message"]

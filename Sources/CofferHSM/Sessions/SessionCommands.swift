@@ -57,16 +57,25 @@ enum SessionCommands {
                     now: h.notBefore, notAfter: h.notAfter, usage: &usage))
         case .sign(let key, let algorithm, let messageType, let message):
             return .signature(
-                try signingKey(key, algorithm: algorithm, membership: membership, now: now).sign(message, messageType))
+                try signingKey(key, algorithm: algorithm, membership: membership, now: now).sign(
+                    message, messageType, algorithm: algorithm))
         case .verify(let key, let algorithm, let messageType, let message, let signature):
             return .verified(
                 try signingKey(key, algorithm: algorithm, membership: membership, now: now)
-                    .verify(signature, message, messageType))
+                    .verify(signature, message, messageType, algorithm: algorithm))
         case .generateMac(let key, let algorithm, let message):
             return .mac(try signingKey(key, algorithm: algorithm, membership: membership, now: now).mac(message))
         case .verifyMac(let key, let algorithm, let message, let mac):
             return .verified(
                 try signingKey(key, algorithm: algorithm, membership: membership, now: now).verifyMac(mac, message))
+        case .asymmetricEncrypt(let key, let algorithm, let plaintext):
+            return .ciphertext(
+                try signingKey(key, algorithm: algorithm, membership: membership, now: now)
+                    .encrypt(plaintext, algorithm: algorithm))
+        case .asymmetricDecrypt(let key, let algorithm, let ciphertext):
+            let plaintext = try signingKey(key, algorithm: algorithm, membership: membership, now: now)
+                .decrypt(ciphertext, algorithm: algorithm)
+            return .plaintext(keyID: Array(key.header.subject.prefix(16)), plaintext: plaintext)
         case .publicKey(let key):
             let opened = try signingKey(key, algorithm: nil, membership: membership, now: now)
             guard case .hmac = opened else { return .publicKey(opened.publicKey) }
@@ -82,7 +91,7 @@ enum SessionCommands {
         guard token.header.kind == .backingKey, let spec = SigningKeys.Spec(rawValue: token.header.spec) else {
             throw Failure(.wrongKind, "not a signing or MAC backing key token")
         }
-        if let algorithm, algorithm != spec.algorithm {
+        if let algorithm, !spec.algorithms.contains(algorithm) {
             throw Failure(.invalidArgument, "\(algorithm) is not the algorithm of a \(spec.rawValue) key")
         }
         return try SigningKeys.Key(try TokenOpener.open(token, membership: membership, now: now), spec: spec)

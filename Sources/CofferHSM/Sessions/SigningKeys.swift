@@ -2,12 +2,13 @@ import CofferCrypto
 import CofferDomain
 import CofferWire
 import Crypto
+import CryptoExtras
 import Foundation
 
-/// The signing and MAC backing keys (docs/protocol.md, "Signing and MAC keys"): how each spec's material
-/// is made, what a token of it holds, and the work it does. Material exists only inside the HSM, and
-/// outside it only sealed in a token: raw bytes for HMAC keys, PKCS#8 DER for ECC and Ed25519 keys
-/// (PROTOCOL §7's rule for token material).
+/// The signing, MAC and RSA backing keys (docs/protocol.md, "Signing and MAC keys"): how each spec's
+/// material is made, what a token of it holds, and the work it does. Material exists only inside the HSM,
+/// and outside it only sealed in a token: raw bytes for HMAC keys, PKCS#8 DER for RSA, ECC and Ed25519
+/// keys (PROTOCOL §7's rule for token material).
 enum SigningKeys {
     /// The specs of this kind and what each is.
     enum Spec: String, CaseIterable {
@@ -18,29 +19,66 @@ enum SigningKeys {
         case p384 = "ECC_NIST_P384"
         case p521 = "ECC_NIST_P521"
         case ed25519 = "ECC_NIST_EDWARDS25519"
+        case rsa2048 = "RSA_2048"
+        case rsa3072 = "RSA_3072"
+        case rsa4096 = "RSA_4096"
 
-        /// The one algorithm a key of this spec signs or MACs with (AWS KMS allows exactly one for each
-        /// of these specs; Ed25519's pre-hashed variant is not offered: swift-crypto has no Ed25519ph).
-        var algorithm: String {
+        /// The algorithms a key of this spec signs, MACs or encrypts with (AWS KMS's lists; Ed25519's
+        /// pre-hashed variant is not offered: swift-crypto has no Ed25519ph).
+        var algorithms: [String] {
             switch self {
-            case .hmac256: "HMAC_SHA_256"
-            case .hmac384: "HMAC_SHA_384"
-            case .hmac512: "HMAC_SHA_512"
-            case .p256: "ECDSA_SHA_256"
-            case .p384: "ECDSA_SHA_384"
-            case .p521: "ECDSA_SHA_512"
-            case .ed25519: "ED25519_SHA_512"
+            case .hmac256: ["HMAC_SHA_256"]
+            case .hmac384: ["HMAC_SHA_384"]
+            case .hmac512: ["HMAC_SHA_512"]
+            case .p256: ["ECDSA_SHA_256"]
+            case .p384: ["ECDSA_SHA_384"]
+            case .p521: ["ECDSA_SHA_512"]
+            case .ed25519: ["ED25519_SHA_512"]
+            case .rsa2048, .rsa3072, .rsa4096:
+                RSAAlgorithm.allCases.map(\.rawValue)
             }
         }
 
         var isMAC: Bool { [.hmac256, .hmac384, .hmac512].contains(self) }
 
-        /// The bytes of an HMAC key, and of a message given as a digest.
+        /// The bytes of an HMAC key (and of an ECC scalar's hash).
         var byteCount: Int {
             switch self {
             case .hmac256, .p256: 32
             case .hmac384, .p384: 48
             case .hmac512, .p521, .ed25519: 64
+            case .rsa2048: 256
+            case .rsa3072: 384
+            case .rsa4096: 512
+            }
+        }
+    }
+
+    /// The RSA algorithms: PSS (MGF1 with the same hash, salt as long as the digest) and PKCS #1 v1.5
+    /// signatures, OAEP encryption (MGF1 with the same hash, empty label), as AWS KMS defines them.
+    enum RSAAlgorithm: String, CaseIterable {
+        case pssSHA256 = "RSASSA_PSS_SHA_256"
+        case pssSHA384 = "RSASSA_PSS_SHA_384"
+        case pssSHA512 = "RSASSA_PSS_SHA_512"
+        case pkcs1SHA256 = "RSASSA_PKCS1_V1_5_SHA_256"
+        case pkcs1SHA384 = "RSASSA_PKCS1_V1_5_SHA_384"
+        case pkcs1SHA512 = "RSASSA_PKCS1_V1_5_SHA_512"
+        case oaepSHA1 = "RSAES_OAEP_SHA_1"
+        case oaepSHA256 = "RSAES_OAEP_SHA_256"
+
+        var signingPadding: _RSA.Signing.Padding? {
+            switch self {
+            case .pssSHA256, .pssSHA384, .pssSHA512: .PSS
+            case .pkcs1SHA256, .pkcs1SHA384, .pkcs1SHA512: .insecurePKCS1v1_5
+            case .oaepSHA1, .oaepSHA256: nil
+            }
+        }
+
+        var encryptionPadding: _RSA.Encryption.Padding? {
+            switch self {
+            case .oaepSHA1: .PKCS1_OAEP
+            case .oaepSHA256: .PKCS1_OAEP_SHA256
+            default: nil
             }
         }
     }
@@ -70,6 +108,15 @@ enum SigningKeys {
             var bytes = ed25519PKCS8Prefix
             seed.withUnsafeBytes { bytes.append(contentsOf: $0) }
             return SecretBytes(consuming: &bytes)
+        case .rsa2048, .rsa3072, .rsa4096:
+            // BoringSSL draws the primes from its own generator (the operating system's CSPRNG); RSA key
+            // generation cannot be driven from `random`.
+            while true {
+                if let key = try? _RSA.Signing.PrivateKey(keySize: .init(bitCount: spec.byteCount * 8)) {
+                    var der = Array(key.pkcs8DERRepresentation)
+                    return SecretBytes(consuming: &der)
+                }
+            }
         }
     }
 
@@ -99,6 +146,7 @@ enum SigningKeys {
         case p384(P384.Signing.PrivateKey)
         case p521(P521.Signing.PrivateKey)
         case ed25519(Curve25519.Signing.PrivateKey)
+        case rsa(_RSA.Signing.PrivateKey, Spec)
 
         /// Reads `material` of `spec` (already authenticated by the token's seal: a failure here is an
         /// internal fault, not the caller's).
@@ -124,6 +172,10 @@ enum SigningKeys {
                     }
                     guard let key else { throw Failure(.internal, "Ed25519 key encoding") }
                     self = .ed25519(key)
+                case .rsa2048, .rsa3072, .rsa4096:
+                    let key = try material.withUnsafeBytes { try _RSA.Signing.PrivateKey(derRepresentation: $0) }
+                    guard key.keySizeInBits == spec.byteCount * 8 else { throw Failure(.internal, "RSA key size") }
+                    self = .rsa(key, spec)
                 }
             } catch let failure as Failure {
                 throw failure
@@ -140,14 +192,29 @@ enum SigningKeys {
             case .p384(let key): Array(key.publicKey.derRepresentation)
             case .p521(let key): Array(key.publicKey.derRepresentation)
             case .ed25519(let key): SigningKeys.ed25519SPKIPrefix + key.publicKey.rawRepresentation
+            case .rsa(let key, _): Array(key.publicKey.derRepresentation)
             }
         }
 
-        /// A signature over `message` (raw or the algorithm's digest): ECDSA in DER (X9.62), Ed25519 as
-        /// its 64 bytes, as AWS KMS returns them.
-        func sign(_ message: SecretBytes, _ type: SessionCommand.MessageType) throws(Failure) -> [UInt8] {
+        /// A signature over `message` (raw or the algorithm's digest) with `algorithm` (already checked to
+        /// be one of the spec's): ECDSA in DER (X9.62), Ed25519 as its 64 bytes, RSA as the modulus-sized
+        /// integer, as AWS KMS returns them.
+        func sign(
+            _ message: SecretBytes, _ type: SessionCommand.MessageType, algorithm: String
+        ) throws(Failure) -> [UInt8] {
             do {
                 switch self {
+                case .rsa(let key, _):
+                    let (padding, hash) = try Self.rsaSigning(algorithm, type)
+                    let signature: _RSA.Signing.RSASignature =
+                        try message.withUnsafeBytes { bytes in
+                            switch hash {
+                            case 48: try key.signature(for: SHA384.hash(data: bytes), padding: padding)
+                            case 64: try key.signature(for: SHA512.hash(data: bytes), padding: padding)
+                            default: try key.signature(for: SHA256.hash(data: bytes), padding: padding)
+                            }
+                        }
+                    return Array(signature.rawRepresentation)
                 case .hmac: throw Failure(.wrongKind, "an HMAC key does not sign")
                 case .p256(let key):
                     return Array(try key.signature(for: try Prehashed<SHA256>(message, type)).derRepresentation)
@@ -170,9 +237,19 @@ enum SigningKeys {
 
         /// Whether `signature` is this key's over `message`. A signature that does not parse is invalid.
         func verify(
-            _ signature: [UInt8], _ message: SecretBytes, _ type: SessionCommand.MessageType
+            _ signature: [UInt8], _ message: SecretBytes, _ type: SessionCommand.MessageType, algorithm: String
         ) throws(Failure) -> Bool {
             switch self {
+            case .rsa(let key, _):
+                let (padding, hash) = try Self.rsaSigning(algorithm, type)
+                let parsed = _RSA.Signing.RSASignature(rawRepresentation: signature)
+                return message.withUnsafeBytes { bytes in
+                    switch hash {
+                    case 48: key.publicKey.isValidSignature(parsed, for: SHA384.hash(data: bytes), padding: padding)
+                    case 64: key.publicKey.isValidSignature(parsed, for: SHA512.hash(data: bytes), padding: padding)
+                    default: key.publicKey.isValidSignature(parsed, for: SHA256.hash(data: bytes), padding: padding)
+                    }
+                }
             case .hmac: throw Failure(.wrongKind, "an HMAC key does not verify signatures")
             case .p256(let key):
                 let digest = try Prehashed<SHA256>(message, type)
@@ -191,6 +268,60 @@ enum SigningKeys {
                     throw Failure(.invalidArgument, "ED25519_SHA_512 verifies RAW messages only")
                 }
                 return message.withUnsafeBytes { key.publicKey.isValidSignature(signature, for: $0) }
+            }
+        }
+
+        /// An RSA signing algorithm's padding and digest size (`invalidArgument` for an encryption one).
+        /// RSA signs RAW messages only: swift-crypto's RSA takes the digest as its own digest types, which
+        /// cannot be made from bytes (`unsupported` for DIGEST).
+        private static func rsaSigning(
+            _ algorithm: String, _ type: SessionCommand.MessageType
+        ) throws(Failure) -> (_RSA.Signing.Padding, Int) {
+            guard let rsa = RSAAlgorithm(rawValue: algorithm), let padding = rsa.signingPadding else {
+                throw Failure(.invalidArgument, "\(algorithm) is not an RSA signing algorithm")
+            }
+            guard type == .raw else { throw Failure(.unsupported, "RSA keys sign RAW messages only, for now") }
+            return (padding, algorithm.hasSuffix("384") ? 48 : algorithm.hasSuffix("512") ? 64 : 32)
+        }
+
+        /// RSA-OAEP encryption of `plaintext` under the public key (the plaintext must fit the modulus:
+        /// `invalidArgument`).
+        func encrypt(_ plaintext: SecretBytes, algorithm: String) throws(Failure) -> [UInt8] {
+            let (key, padding) = try rsaEncryption(algorithm)
+            guard plaintext.count <= key.publicKey.maximumEncryptSize(with: padding) else {
+                throw Failure(.invalidArgument, "the plaintext is too long for \(algorithm) with this key")
+            }
+            do {
+                return Array(try plaintext.withUnsafeBytes { try key.publicKey.encrypt($0, padding: padding) })
+            } catch {
+                throw Failure(.internal, "RSA encryption failed")
+            }
+        }
+
+        /// RSA-OAEP decryption; every failure is `invalidCiphertext`, with no detail.
+        func decrypt(_ ciphertext: [UInt8], algorithm: String) throws(Failure) -> SecretBytes {
+            let (key, padding) = try rsaEncryption(algorithm)
+            do {
+                var plaintext = Array(try key.decrypt(ciphertext, padding: padding))
+                // An empty plaintext has no place in a KMS answer (AWS's plaintexts are 1 … 4096 bytes).
+                guard !plaintext.isEmpty else { throw Failure(.invalidCiphertext, "an empty plaintext") }
+                return SecretBytes(consuming: &plaintext)
+            } catch {
+                throw Failure(.invalidCiphertext, "the ciphertext does not open under this key and algorithm")
+            }
+        }
+
+        private func rsaEncryption(
+            _ algorithm: String
+        ) throws(Failure) -> (_RSA.Encryption.PrivateKey, _RSA.Encryption.Padding) {
+            guard case .rsa(let signing, _) = self else { throw Failure(.wrongKind, "not an RSA key") }
+            guard let rsa = RSAAlgorithm(rawValue: algorithm), let padding = rsa.encryptionPadding else {
+                throw Failure(.invalidArgument, "\(algorithm) is not an RSA encryption algorithm")
+            }
+            do {
+                return (try _RSA.Encryption.PrivateKey(derRepresentation: signing.derRepresentation), padding)
+            } catch {
+                throw Failure(.internal, "the RSA key does not convert")
             }
         }
 

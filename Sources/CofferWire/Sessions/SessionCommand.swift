@@ -2,7 +2,7 @@ import CofferCrypto
 import SwiftASN1
 
 /// `SessionCommand` (PROTOCOL §7): what a host asks an HSM to do inside a session. A CHOICE with
-/// EXPLICIT alternatives `[0]` … `[11]` (`[7]` and up: docs/protocol.md, "Signing and MAC keys"). Its DER holds plaintexts, so it is encoded and decoded
+/// EXPLICIT alternatives `[0]` … `[13]` (`[7]` and up: docs/protocol.md, "Signing and MAC keys"). Its DER holds plaintexts, so it is encoded and decoded
 /// through ``SecretBytes`` (``secretDER`` / ``init(secretDER:)``).
 public enum SessionCommand: Sendable, Equatable {
     /// `[0]`: `length` random bytes (1 … 1024).
@@ -32,6 +32,10 @@ public enum SessionCommand: Sendable, Equatable {
     case verifyMac(key: ExportedKeyToken, algorithm: String, message: SecretBytes, mac: [UInt8])
     /// `[11]`: the public key of an asymmetric key, as a SubjectPublicKeyInfo.
     case publicKey(key: ExportedKeyToken)
+    /// `[12]`: RSA-OAEP encryption of `plaintext` (1 … 4096 bytes; it must fit the key) under an RSA key.
+    case asymmetricEncrypt(key: ExportedKeyToken, algorithm: String, plaintext: SecretBytes)
+    /// `[13]`: RSA-OAEP decryption of `ciphertext` (1 … 6144 bytes) with an RSA key.
+    case asymmetricDecrypt(key: ExportedKeyToken, algorithm: String, ciphertext: [UInt8])
 
     /// How a `sign` or `verify` message is given: `ENUMERATED { raw(0), digest(1) }`.
     public enum MessageType: Int64, Sendable, CaseIterable, Hashable {
@@ -56,6 +60,8 @@ public enum SessionCommand: Sendable, Equatable {
         case .generateMac: 9
         case .verifyMac: 10
         case .publicKey: 11
+        case .asymmetricEncrypt: 12
+        case .asymmetricDecrypt: 13
         }
     }
 
@@ -113,6 +119,14 @@ public enum SessionCommand: Sendable, Equatable {
                     c.appendOctets(mac)
                 case .publicKey(let key):
                     c.append(key)
+                case .asymmetricEncrypt(let key, let algorithm, let plaintext):
+                    c.append(key)
+                    c.appendUTF8(algorithm)
+                    plaintext.withUnsafeBytes { c.appendOctets($0) }
+                case .asymmetricDecrypt(let key, let algorithm, let ciphertext):
+                    c.append(key)
+                    c.appendUTF8(algorithm)
+                    c.appendOctets(ciphertext)
                 }
             }
         }
@@ -136,7 +150,7 @@ public enum SessionCommand: Sendable, Equatable {
 
     /// Strictly parses a command.
     public init(node: ASN1Node) throws(WireError) {
-        guard node.identifier.tagClass == .contextSpecific, node.identifier.tagNumber <= 11 else {
+        guard node.identifier.tagClass == .contextSpecific, node.identifier.tagNumber <= 13 else {
             throw WireError(.unknownCommand, "SessionCommand alternative \(node.identifier)")
         }
         let tag = node.identifier.tagNumber
@@ -196,8 +210,17 @@ public enum SessionCommand: Sendable, Equatable {
                 message: try DERReader.secretOctets(
                     try r.node("message"), "verifyMac.message", WireLimits.messageBytes),
                 mac: try r.octets("mac", WireLimits.macBytes))
-        default:
+        case 11:
             self = .publicKey(key: try ExportedKeyToken(node: try r.node("key")))
+        case 12:
+            self = .asymmetricEncrypt(
+                key: try ExportedKeyToken(node: try r.node("key")), algorithm: try r.name("algorithm"),
+                plaintext: try DERReader.secretOctets(
+                    try r.node("plaintext"), "asymmetricEncrypt.plaintext", WireLimits.plaintextBytes))
+        default:
+            self = .asymmetricDecrypt(
+                key: try ExportedKeyToken(node: try r.node("key")), algorithm: try r.name("algorithm"),
+                ciphertext: try r.octets("ciphertext", WireLimits.asymmetricCiphertextBytes))
         }
         try r.end()
     }
