@@ -25,7 +25,7 @@ def new_key(kms, **kwargs):
 def test_create_key(kms):
     key = new_key(kms, Description="d", Tags=[{"TagKey": "t", "TagValue": "v"}])
     assert key["KeyState"] == "Enabled" and key["KeySpec"] == "SYMMETRIC_DEFAULT" and key["Arn"].endswith(key["KeyId"])
-    error("UnsupportedOperationException", kms.create_key, KeySpec="RSA_2048")
+    error("UnsupportedOperationException", kms.create_key, KeySpec="ECC_SECG_P256K1")
     error("ValidationException", kms.create_key, KeyUsage="SIGN_VERIFY")
     error("MalformedPolicyDocumentException", kms.create_key, Policy="not a policy")
     error("TagException", kms.create_key, Tags=[{"TagKey": "aws:reserved", "TagValue": "x"}])
