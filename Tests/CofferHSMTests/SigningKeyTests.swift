@@ -264,4 +264,36 @@ import Testing
                 ))
                 == .invalidArgument)
     }
+
+    @Test func sharedSecretsEqualECDHOutsideAndPeersOnOtherCurvesAreRefused() throws {
+        var world = try SessionWorld()
+        let session = try world.session()
+        let token = try Self.create("ECC_NIST_P384", &world, session)
+        guard case .publicKey(let spki) = try world.run(.publicKey(key: token), session: session) else {
+            throw FixtureError()
+        }
+        let peer = P384.KeyAgreement.PrivateKey()
+        guard
+            case .sharedSecret(let secret) = try world.run(
+                .deriveSharedSecret(key: token, peer: Array(peer.publicKey.derRepresentation)), session: session,
+                toB: true)
+        else { throw FixtureError() }
+        let outside = try peer.sharedSecretFromKeyAgreement(
+            with: try P384.KeyAgreement.PublicKey(derRepresentation: spki))
+        #expect(secret == outside.withUnsafeBytes { SecretBytes(copying: $0) })
+        #expect(secret.count == 48)
+        for bad in [
+            Array(P256.KeyAgreement.PrivateKey().publicKey.derRepresentation), [0x30, 0x00],
+            Array(spki.dropLast()),
+        ] {
+            #expect(
+                Self.failure(try world.run(.deriveSharedSecret(key: token, peer: bad), session: session))
+                    == .invalidArgument)
+        }
+        let ed25519 = try Self.create("ECC_NIST_EDWARDS25519", &world, session)
+        #expect(
+            Self.failure(try world.run(.deriveSharedSecret(key: ed25519, peer: spki), session: session)) == .wrongKind)
+        let hmac = try Self.create("HMAC_256", &world, session)
+        #expect(Self.failure(try world.run(.deriveSharedSecret(key: hmac, peer: spki), session: session)) == .wrongKind)
+    }
 }

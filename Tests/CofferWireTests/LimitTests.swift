@@ -162,6 +162,13 @@ import Testing
                 .asymmetricEncrypt(key: ekt, algorithm: "A", plaintext: SecretBytes(copying: g.bytes(length))), ok,
                 "RSA plaintext \(length)")
         }
+        for (length, ok) in [(1, true), (8192, true), (0, false), (8193, false)] {
+            check(.deriveSharedSecret(key: ekt, peer: g.bytes(length)), ok, "peer key \(length)")
+        }
+        for (length, ok) in [(32, true), (66, true), (31, false), (67, false)] {
+            let result = SessionResult.sharedSecret(SecretBytes(copying: g.bytes(length)))
+            #expect(((try? SessionResult(secretDER: result.secretDER)) != nil) == ok, "shared secret \(length)")
+        }
         for (name, ok) in [(text(128), true), ("", false), (text(129), false)] {
             check(.sign(key: ekt, algorithm: name, messageType: .raw, message: one), ok, "algorithm \(name.count)")
         }

@@ -88,6 +88,9 @@ class Fixture:
         mac = self.kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]
         self.mac_key, self.mac_arn = mac["KeyId"], mac["Arn"]
         self.mac = self.kms.generate_mac(KeyId=self.mac_key, Message=b"edge", MacAlgorithm="HMAC_SHA_256")["Mac"]
+        agreement = self.kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="KEY_AGREEMENT")["KeyMetadata"]
+        self.agreement, self.agreement_arn = agreement["KeyId"], agreement["Arn"]
+        self.peer = self.kms.get_public_key(KeyId=self.signer)["PublicKey"]
 
     def fresh_key(self):
         return self.kms.create_key(Description="edges, fresh")["KeyMetadata"]["KeyId"]
@@ -225,6 +228,10 @@ EDGES = {
         dry_run("VerifyMac", "mac_arn", KeyId=lambda f: f.mac_key, Message=b"edge", Mac=lambda f: f.mac,
                 MacAlgorithm="HMAC_SHA_256"),
         lambda f: {"KeyId": f.mac_key, "Message": b64(b"edge"), "Mac": b64(f.mac), "MacAlgorithm": "HMAC_SHA_256"}),
+    ("DeriveSharedSecret", "DryRun"): (
+        dry_run("DeriveSharedSecret", "agreement_arn", KeyId=lambda f: f.agreement, KeyAgreementAlgorithm="ECDH",
+                PublicKey=lambda f: f.peer),
+        lambda f: {"KeyId": f.agreement, "KeyAgreementAlgorithm": "ECDH", "PublicKey": b64(f.peer)}),
     ("CreateKey", "MultiRegion"): (create_key_multi_region, lambda f: {}),
     ("CreateKey", "BypassPolicyLockoutSafetyCheck"): (create_key_bypass, lambda f: {"Policy": ROOT_POLICY}),
     ("PutKeyPolicy", "BypassPolicyLockoutSafetyCheck"): (
@@ -256,7 +263,7 @@ def f(coffer):
 
 def test_every_integer_and_boolean_member_is_covered():
     served = served_operations()
-    assert len(served) == 34 and len(set(served)) == 34, served
+    assert len(served) == 35 and len(set(served)) == 35, served
     for operation in served:
         MODEL.operation_model(operation)  # every served operation is an AWS KMS operation
     assert set(MEMBERS) == set(EDGES), "members without edge tests: %s; stale entries: %s" % (
@@ -266,7 +273,7 @@ def test_every_integer_and_boolean_member_is_covered():
         assert MEMBERS[(operation, "Limit")][0] == "integer"
     for operation in ("Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext"):
         assert MEMBERS[(operation, "DryRun")][0] == "boolean"
-    assert len(list(integer_cases())) >= 10 * 4 and len(list(boolean_cases())) == 12
+    assert len(list(integer_cases())) >= 10 * 4 and len(list(boolean_cases())) == 13
 
 
 @pytest.mark.parametrize("operation,member,value,low,high", list(integer_cases()))

@@ -237,6 +237,40 @@ def test_rsa_oaep_ciphertexts_made_outside_decrypt_inside(kms, spec, bits):
     expect_error("InvalidKeyUsageException", kms.generate_data_key, KeyId=key["KeyId"], KeySpec="AES_256")
 
 
+@pytest.mark.parametrize("spec", sorted(ECC))
+def test_derived_secrets_equal_cryptographys_ecdh(kms, spec):
+    curve = ECC[spec][2]
+    key = create(kms, spec, "KEY_AGREEMENT")
+    assert key["KeyAgreementAlgorithms"] == ["ECDH"] and "SigningAlgorithms" not in key
+    answer, public = public_key(kms, key["KeyId"])
+    assert answer["KeyUsage"] == "KEY_AGREEMENT" and answer["KeyAgreementAlgorithms"] == ["ECDH"]
+    for _ in range(3):
+        peer = ec.generate_private_key(curve())
+        spki = peer.public_key().public_bytes(serialization.Encoding.DER,
+                                              serialization.PublicFormat.SubjectPublicKeyInfo)
+        derived = kms.derive_shared_secret(KeyId=key["KeyId"], KeyAgreementAlgorithm="ECDH", PublicKey=spki)
+        assert derived["SharedSecret"] == peer.exchange(ec.ECDH(), public)
+        assert derived["KeyId"] == key["Arn"] and derived["KeyOrigin"] == "AWS_KMS"
+        assert derived["KeyAgreementAlgorithm"] == "ECDH"
+    # A peer key on another curve, an Ed25519 key, bytes that are no key: ValidationException.
+    other_curve = ec.SECP384R1 if curve is not ec.SECP384R1 else ec.SECP256R1
+    for bad in (ec.generate_private_key(other_curve()).public_key().public_bytes(
+                    serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo),
+                ed25519.Ed25519PrivateKey.generate().public_key().public_bytes(
+                    serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo),
+                b"\x30\x00", spki[:-1]):
+        expect_error("ValidationException", kms.derive_shared_secret, KeyId=key["KeyId"],
+                     KeyAgreementAlgorithm="ECDH", PublicKey=bad)
+    # An agreement key does not sign; a signing key does not agree.
+    expect_error("InvalidKeyUsageException", kms.sign, KeyId=key["KeyId"], Message=b"m",
+                 SigningAlgorithm=ECC[spec][0])
+    signer = create(kms, spec, "SIGN_VERIFY")
+    expect_error("InvalidKeyUsageException", kms.derive_shared_secret, KeyId=signer["KeyId"],
+                 KeyAgreementAlgorithm="ECDH", PublicKey=spki)
+    expect_error("DryRunOperationException", kms.derive_shared_secret, KeyId=key["KeyId"],
+                 KeyAgreementAlgorithm="ECDH", PublicKey=spki, DryRun=True)
+
+
 def test_symmetric_keys_neither_sign_nor_mac(kms):
     key = kms.create_key()["KeyMetadata"]
     expect_error("InvalidKeyUsageException", kms.sign, KeyId=key["KeyId"], Message=b"m",
@@ -248,6 +282,8 @@ def test_symmetric_keys_neither_sign_nor_mac(kms):
     expect_error("InvalidKeyUsageException", kms.verify_mac, KeyId=key["KeyId"], Message=b"m", Mac=b"m",
                  MacAlgorithm="HMAC_SHA_256")
     expect_error("UnsupportedOperationException", kms.get_public_key, KeyId=key["KeyId"])
+    expect_error("InvalidKeyUsageException", kms.derive_shared_secret, KeyId=key["KeyId"],
+                 KeyAgreementAlgorithm="ECDH", PublicKey=b"\x30\x00")
 
 
 def test_key_states_and_dry_runs_apply(kms):
@@ -268,8 +304,7 @@ def test_key_states_and_dry_runs_apply(kms):
 
 def test_specs_and_usages_not_served_are_refused_by_name(kms):
     for spec, usage in [("ECC_SECG_P256K1", "SIGN_VERIFY"), ("SM2", "SIGN_VERIFY"), ("ML_DSA_44", "SIGN_VERIFY"),
-                        ("HMAC_224", "GENERATE_VERIFY_MAC"), ("ML_DSA_65", "SIGN_VERIFY"),
-                        ("ECC_NIST_P256", "KEY_AGREEMENT")]:
+                        ("HMAC_224", "GENERATE_VERIFY_MAC"), ("ML_DSA_65", "SIGN_VERIFY")]:
         response = expect_error("UnsupportedOperationException", kms.create_key, KeySpec=spec, KeyUsage=usage)
         assert spec in response["Error"]["Message"]
     expect_error("ValidationException", kms.create_key, KeySpec="HMAC_256", KeyUsage="SIGN_VERIFY")

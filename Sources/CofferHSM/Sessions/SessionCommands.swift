@@ -76,6 +76,9 @@ enum SessionCommands {
             let plaintext = try signingKey(key, algorithm: algorithm, membership: membership, now: now)
                 .decrypt(ciphertext, algorithm: algorithm)
             return .plaintext(keyID: Array(key.header.subject.prefix(16)), plaintext: plaintext)
+        case .deriveSharedSecret(let key, let peer):
+            return .sharedSecret(
+                try signingKey(key, algorithm: nil, membership: membership, now: now).sharedSecret(with: peer))
         case .publicKey(let key):
             let opened = try signingKey(key, algorithm: nil, membership: membership, now: now)
             guard case .hmac = opened else { return .publicKey(opened.publicKey) }

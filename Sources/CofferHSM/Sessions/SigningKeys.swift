@@ -325,6 +325,44 @@ enum SigningKeys {
             }
         }
 
+        /// ECDH with a peer's SubjectPublicKeyInfo on the key's curve (`invalidArgument` for a key that does
+        /// not parse, is not on the curve, or is of another curve; `wrongKind` for keys other than ECC).
+        func sharedSecret(with peer: [UInt8]) throws(Failure) -> SecretBytes {
+            do {
+                let shared: SharedSecret
+                switch self {
+                case .p256(let key):
+                    let own = try P256.KeyAgreement.PrivateKey(rawRepresentation: key.rawRepresentation)
+                    shared = try own.sharedSecretFromKeyAgreement(
+                        with: try Self.peer(peer) { try P256.KeyAgreement.PublicKey(derRepresentation: $0) })
+                case .p384(let key):
+                    let own = try P384.KeyAgreement.PrivateKey(rawRepresentation: key.rawRepresentation)
+                    shared = try own.sharedSecretFromKeyAgreement(
+                        with: try Self.peer(peer) { try P384.KeyAgreement.PublicKey(derRepresentation: $0) })
+                case .p521(let key):
+                    let own = try P521.KeyAgreement.PrivateKey(rawRepresentation: key.rawRepresentation)
+                    shared = try own.sharedSecretFromKeyAgreement(
+                        with: try Self.peer(peer) { try P521.KeyAgreement.PublicKey(derRepresentation: $0) })
+                default:
+                    throw Failure(.wrongKind, "only NIST-curve ECC keys agree keys")
+                }
+                return shared.withUnsafeBytes { SecretBytes(copying: $0) }
+            } catch let failure as Failure {
+                throw failure
+            } catch {
+                throw Failure(.internal, "key agreement failed")
+            }
+        }
+
+        /// A peer key, parsed (`invalidArgument` when it does not).
+        private static func peer<Key>(_ spki: [UInt8], _ parse: ([UInt8]) throws -> Key) throws(Failure) -> Key {
+            do {
+                return try parse(spki)
+            } catch {
+                throw Failure(.invalidArgument, "the peer public key is not a SubjectPublicKeyInfo on the key's curve")
+            }
+        }
+
         /// The HMAC of `message`.
         func mac(_ message: SecretBytes) throws(Failure) -> [UInt8] {
             guard case .hmac(let key, let spec) = self else { throw Failure(.wrongKind, "not an HMAC key") }

@@ -7,13 +7,14 @@ extension KeySpec {
     /// The specs Coffer can create today.
     public var isSupported: Bool { !supportedUsages.isEmpty }
 
-    /// The key usages of this spec that Coffer serves today (ECC key agreement, ML-DSA, HMAC_224 and
+    /// The key usages of this spec that Coffer serves today (ML-DSA, HMAC_224 and
     /// the specs no library here implements are still to come).
     public var supportedUsages: [KeyUsageType] {
         switch self {
         case .symmetricDefault: [.encryptDecrypt]
         case .hmac256, .hmac384, .hmac512: [.generateVerifyMac]
-        case .eccNistP256, .eccNistP384, .eccNistP521, .eccNistEdwards25519: [.signVerify]
+        case .eccNistP256, .eccNistP384, .eccNistP521: [.signVerify, .keyAgreement]
+        case .eccNistEdwards25519: [.signVerify]
         case .rsa2048, .rsa3072, .rsa4096: [.encryptDecrypt, .signVerify]
         case .eccSecgP256k1, .sm2, .hmac224, .mlDsa44, .mlDsa65, .mlDsa87: []
         }

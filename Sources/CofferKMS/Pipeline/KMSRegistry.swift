@@ -11,6 +11,8 @@ public enum KMSRegistry {
         GenerateRandom.self,
         // Signing and MACs
         Sign.self, Verify.self, GetPublicKey.self, GenerateMac.self, VerifyMac.self,
+        // Key agreement
+        DeriveSharedSecret.self,
         // Aliases
         CreateAlias.self, UpdateAlias.self, DeleteAlias.self, ListAliases.self,
         // Tags

@@ -2,7 +2,7 @@ import CofferCrypto
 import SwiftASN1
 
 /// `SessionCommand` (PROTOCOL §7): what a host asks an HSM to do inside a session. A CHOICE with
-/// EXPLICIT alternatives `[0]` … `[13]` (`[7]` and up: docs/protocol.md, "Signing and MAC keys"). Its DER holds plaintexts, so it is encoded and decoded
+/// EXPLICIT alternatives `[0]` … `[14]` (`[7]` and up: docs/protocol.md, "Signing and MAC keys"). Its DER holds plaintexts, so it is encoded and decoded
 /// through ``SecretBytes`` (``secretDER`` / ``init(secretDER:)``).
 public enum SessionCommand: Sendable, Equatable {
     /// `[0]`: `length` random bytes (1 … 1024).
@@ -36,6 +36,8 @@ public enum SessionCommand: Sendable, Equatable {
     case asymmetricEncrypt(key: ExportedKeyToken, algorithm: String, plaintext: SecretBytes)
     /// `[13]`: RSA-OAEP decryption of `ciphertext` (1 … 6144 bytes) with an RSA key.
     case asymmetricDecrypt(key: ExportedKeyToken, algorithm: String, ciphertext: [UInt8])
+    /// `[14]`: the ECDH shared secret of an ECC key and a peer's public key (a SubjectPublicKeyInfo).
+    case deriveSharedSecret(key: ExportedKeyToken, peer: [UInt8])
 
     /// How a `sign` or `verify` message is given: `ENUMERATED { raw(0), digest(1) }`.
     public enum MessageType: Int64, Sendable, CaseIterable, Hashable {
@@ -62,6 +64,7 @@ public enum SessionCommand: Sendable, Equatable {
         case .publicKey: 11
         case .asymmetricEncrypt: 12
         case .asymmetricDecrypt: 13
+        case .deriveSharedSecret: 14
         }
     }
 
@@ -127,6 +130,9 @@ public enum SessionCommand: Sendable, Equatable {
                     c.append(key)
                     c.appendUTF8(algorithm)
                     c.appendOctets(ciphertext)
+                case .deriveSharedSecret(let key, let peer):
+                    c.append(key)
+                    c.appendOctets(peer)
                 }
             }
         }
@@ -150,7 +156,7 @@ public enum SessionCommand: Sendable, Equatable {
 
     /// Strictly parses a command.
     public init(node: ASN1Node) throws(WireError) {
-        guard node.identifier.tagClass == .contextSpecific, node.identifier.tagNumber <= 13 else {
+        guard node.identifier.tagClass == .contextSpecific, node.identifier.tagNumber <= 14 else {
             throw WireError(.unknownCommand, "SessionCommand alternative \(node.identifier)")
         }
         let tag = node.identifier.tagNumber
@@ -217,10 +223,14 @@ public enum SessionCommand: Sendable, Equatable {
                 key: try ExportedKeyToken(node: try r.node("key")), algorithm: try r.name("algorithm"),
                 plaintext: try DERReader.secretOctets(
                     try r.node("plaintext"), "asymmetricEncrypt.plaintext", WireLimits.plaintextBytes))
-        default:
+        case 13:
             self = .asymmetricDecrypt(
                 key: try ExportedKeyToken(node: try r.node("key")), algorithm: try r.name("algorithm"),
                 ciphertext: try r.octets("ciphertext", WireLimits.asymmetricCiphertextBytes))
+        default:
+            self = .deriveSharedSecret(
+                key: try ExportedKeyToken(node: try r.node("key")),
+                peer: try r.octets("peer", WireLimits.publicKeyBytes))
         }
         try r.end()
     }

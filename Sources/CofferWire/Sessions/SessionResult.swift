@@ -22,6 +22,8 @@ public enum SessionResult: Sendable, Equatable {
     case publicKey([UInt8])
     /// `[9]`: verify's and verifyMac's answer.
     case verified(Bool)
+    /// `[10]`: deriveSharedSecret's shared secret (ECDH's x-coordinate, 32, 48 or 66 bytes).
+    case sharedSecret(SecretBytes)
     /// `[31]`: a failure after the request opened.
     case failure(Failure)
 
@@ -56,6 +58,8 @@ public enum SessionResult: Sendable, Equatable {
             coder.appendExplicit(8) { c in c.appendOctets(spki) }
         case .verified(let valid):
             coder.appendExplicit(9) { c in c.appendBoolean(valid) }
+        case .sharedSecret(let secret):
+            coder.appendExplicit(10) { c in secret.withUnsafeBytes { c.appendOctets($0) } }
         case .failure(let failure):
             coder.appendExplicit(31) { c in c.append(failure) }
         }
@@ -80,7 +84,7 @@ public enum SessionResult: Sendable, Equatable {
     /// Strictly parses a result.
     public init(node: ASN1Node) throws(WireError) {
         let tag = node.identifier.tagNumber
-        guard node.identifier.tagClass == .contextSpecific, [0, 1, 2, 3, 5, 6, 7, 8, 9, 31].contains(tag) else {
+        guard node.identifier.tagClass == .contextSpecific, [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 31].contains(tag) else {
             throw WireError(.unknownResult, "SessionResult alternative \(node.identifier)")
         }
         let what = "SessionResult[\(tag)]"
@@ -114,6 +118,8 @@ public enum SessionResult: Sendable, Equatable {
             self = .publicKey(try DERReader.octets(inner, what, WireLimits.publicKeyBytes))
         case 9:
             self = .verified(try DERReader.boolean(inner, what))
+        case 10:
+            self = .sharedSecret(try DERReader.secretOctets(inner, what, WireLimits.sharedSecretBytes))
         default:
             self = .failure(try Failure(node: inner))
         }
