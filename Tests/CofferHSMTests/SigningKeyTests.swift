@@ -296,4 +296,42 @@ import Testing
         let hmac = try Self.create("HMAC_256", &world, session)
         #expect(Self.failure(try world.run(.deriveSharedSecret(key: hmac, peer: spki), session: session)) == .wrongKind)
     }
+
+    @Test func dataKeyPairsAreSealedUnderTheSymmetricKeyAndMatchTheirPublicKeys() throws {
+        var world = try SessionWorld()
+        let session = try world.session()
+        let aes = try Self.create("AES_256", &world, session)
+        let context = try EncryptionContext(["pair": "test"])
+        guard
+            case .dataKeyPair(let privateKey?, let blob, let publicKey) = try world.run(
+                .generateDataKeyPair(key: aes, pairSpec: "ECC_NIST_P256", context: context, returnPlaintext: true),
+                session: session)
+        else { throw FixtureError() }
+        let parsed = try privateKey.withUnsafeBytes { try P256.Signing.PrivateKey(derRepresentation: $0) }
+        #expect(Array(parsed.publicKey.derRepresentation) == publicKey)
+        #expect(
+            try world.run(.decrypt(key: aes, ciphertext: blob, context: context), session: session, toB: true)
+                == .plaintext(keyID: Self.keyID, plaintext: privateKey))
+        guard
+            case .dataKeyPair(nil, _, let edPublic) = try world.run(
+                .generateDataKeyPair(
+                    key: aes, pairSpec: "ECC_NIST_EDWARDS25519", context: .empty, returnPlaintext: false),
+                session: session)
+        else { throw FixtureError() }
+        #expect(edPublic.count == 44)
+        for spec in ["HMAC_256", "AES_256", "SM2"] {
+            #expect(
+                Self.failure(
+                    try world.run(
+                        .generateDataKeyPair(key: aes, pairSpec: spec, context: .empty, returnPlaintext: true),
+                        session: session)) == .unsupported, "\(spec)")
+        }
+        let signing = try Self.create("ECC_NIST_P256", &world, session)
+        #expect(
+            Self.failure(
+                try world.run(
+                    .generateDataKeyPair(
+                        key: signing, pairSpec: "ECC_NIST_P256", context: .empty, returnPlaintext: true),
+                    session: session)) == .wrongKind)
+    }
 }

@@ -133,7 +133,7 @@ struct MessageGenerator {
     }
 
     mutating func sessionCommand() -> SessionCommand {
-        switch int(0...14) {
+        switch int(0...15) {
         case 0: return .generateRandom(length: int(1...1024))
         case 1: return .createBackingKey(keyID: bytes(16), backingKeyID: bytes(16), spec: name())
         case 2: return .encrypt(key: ekt(), plaintext: SecretBytes(copying: bytes(int(1...300))), context: context())
@@ -162,12 +162,14 @@ struct MessageGenerator {
             return .asymmetricEncrypt(
                 key: ekt(), algorithm: name(), plaintext: SecretBytes(copying: bytes(int(1...300))))
         case 13: return .asymmetricDecrypt(key: ekt(), algorithm: name(), ciphertext: bytes(int(1...600)))
-        default: return .deriveSharedSecret(key: ekt(), peer: bytes(int(1...200)))
+        case 14: return .deriveSharedSecret(key: ekt(), peer: bytes(int(1...200)))
+        default:
+            return .generateDataKeyPair(key: ekt(), pairSpec: name(), context: context(), returnPlaintext: bool())
         }
     }
 
     mutating func sessionResult() -> SessionResult {
-        switch int(0...10) {
+        switch int(0...11) {
         case 0: return .random(SecretBytes(copying: bytes(int(1...1024))))
         case 1: return .token(ekt())
         case 2: return .ciphertext(bytes(int(78...400)))
@@ -180,6 +182,10 @@ struct MessageGenerator {
         case 7: return .publicKey(bytes(int(1...600)))
         case 8: return .verified(bool())
         case 9: return .sharedSecret(SecretBytes(copying: bytes(int(32...66))))
+        case 10:
+            return .dataKeyPair(
+                privateKey: bool() ? nil : SecretBytes(copying: bytes(int(1...300))),
+                privateKeyCiphertext: bytes(int(78...400)), publicKey: bytes(int(1...300)))
         default: return .failure(Failure(Failure.Code.allCases[int(0...(Failure.Code.allCases.count - 1))], name()))
         }
     }

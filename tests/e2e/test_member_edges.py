@@ -228,6 +228,12 @@ EDGES = {
         dry_run("VerifyMac", "mac_arn", KeyId=lambda f: f.mac_key, Message=b"edge", Mac=lambda f: f.mac,
                 MacAlgorithm="HMAC_SHA_256"),
         lambda f: {"KeyId": f.mac_key, "Message": b64(b"edge"), "Mac": b64(f.mac), "MacAlgorithm": "HMAC_SHA_256"}),
+    ("GenerateDataKeyPair", "DryRun"): (
+        dry_run("GenerateDataKeyPair", KeyId=lambda f: f.key, KeyPairSpec="ECC_NIST_P256"),
+        lambda f: {"KeyId": f.key, "KeyPairSpec": "ECC_NIST_P256"}),
+    ("GenerateDataKeyPairWithoutPlaintext", "DryRun"): (
+        dry_run("GenerateDataKeyPairWithoutPlaintext", KeyId=lambda f: f.key, KeyPairSpec="ECC_NIST_P256"),
+        lambda f: {"KeyId": f.key, "KeyPairSpec": "ECC_NIST_P256"}),
     ("DeriveSharedSecret", "DryRun"): (
         dry_run("DeriveSharedSecret", "agreement_arn", KeyId=lambda f: f.agreement, KeyAgreementAlgorithm="ECDH",
                 PublicKey=lambda f: f.peer),
@@ -263,7 +269,7 @@ def f(coffer):
 
 def test_every_integer_and_boolean_member_is_covered():
     served = served_operations()
-    assert len(served) == 35 and len(set(served)) == 35, served
+    assert len(served) == 37 and len(set(served)) == 37, served
     for operation in served:
         MODEL.operation_model(operation)  # every served operation is an AWS KMS operation
     assert set(MEMBERS) == set(EDGES), "members without edge tests: %s; stale entries: %s" % (
@@ -273,7 +279,7 @@ def test_every_integer_and_boolean_member_is_covered():
         assert MEMBERS[(operation, "Limit")][0] == "integer"
     for operation in ("Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext"):
         assert MEMBERS[(operation, "DryRun")][0] == "boolean"
-    assert len(list(integer_cases())) >= 10 * 4 and len(list(boolean_cases())) == 13
+    assert len(list(integer_cases())) >= 10 * 4 and len(list(boolean_cases())) == 15
 
 
 @pytest.mark.parametrize("operation,member,value,low,high", list(integer_cases()))

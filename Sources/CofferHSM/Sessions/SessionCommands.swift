@@ -76,6 +76,16 @@ enum SessionCommands {
             let plaintext = try signingKey(key, algorithm: algorithm, membership: membership, now: now)
                 .decrypt(ciphertext, algorithm: algorithm)
             return .plaintext(keyID: Array(key.header.subject.prefix(16)), plaintext: plaintext)
+        case .generateDataKeyPair(let key, let pairSpec, let context, let returnPlaintext):
+            guard let spec = SigningKeys.Spec(rawValue: pairSpec), !spec.isMAC else {
+                throw Failure(.unsupported, "data key pair spec \(pairSpec) is not supported")
+            }
+            let (hbk, keyID, backingKeyID) = try backingKey(key, membership: membership, now: now)
+            let privateKey = SigningKeys.generate(spec, random: &random)
+            let publicKey = try SigningKeys.Key(privateKey, spec: spec).publicKey
+            let blob = try encrypt(privateKey, hbk: hbk, keyID: keyID, backingKeyID: backingKeyID, context: context)
+            return .dataKeyPair(
+                privateKey: returnPlaintext ? privateKey : nil, privateKeyCiphertext: blob, publicKey: publicKey)
         case .deriveSharedSecret(let key, let peer):
             return .sharedSecret(
                 try signingKey(key, algorithm: nil, membership: membership, now: now).sharedSecret(with: peer))

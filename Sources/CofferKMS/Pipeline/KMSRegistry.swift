@@ -8,7 +8,7 @@ public enum KMSRegistry {
         UpdateKeyDescription.self, ScheduleKeyDeletion.self, CancelKeyDeletion.self,
         // Cryptography
         Encrypt.self, Decrypt.self, ReEncrypt.self, GenerateDataKey.self, GenerateDataKeyWithoutPlaintext.self,
-        GenerateRandom.self,
+        GenerateRandom.self, GenerateDataKeyPair.self, GenerateDataKeyPairWithoutPlaintext.self,
         // Signing and MACs
         Sign.self, Verify.self, GetPublicKey.self, GenerateMac.self, VerifyMac.self,
         // Key agreement

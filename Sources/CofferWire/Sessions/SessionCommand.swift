@@ -2,7 +2,7 @@ import CofferCrypto
 import SwiftASN1
 
 /// `SessionCommand` (PROTOCOL §7): what a host asks an HSM to do inside a session. A CHOICE with
-/// EXPLICIT alternatives `[0]` … `[14]` (`[7]` and up: docs/protocol.md, "Signing and MAC keys"). Its DER holds plaintexts, so it is encoded and decoded
+/// EXPLICIT alternatives `[0]` … `[15]` (`[7]` and up: docs/protocol.md, "Signing and MAC keys"). Its DER holds plaintexts, so it is encoded and decoded
 /// through ``SecretBytes`` (``secretDER`` / ``init(secretDER:)``).
 public enum SessionCommand: Sendable, Equatable {
     /// `[0]`: `length` random bytes (1 … 1024).
@@ -38,6 +38,10 @@ public enum SessionCommand: Sendable, Equatable {
     case asymmetricDecrypt(key: ExportedKeyToken, algorithm: String, ciphertext: [UInt8])
     /// `[14]`: the ECDH shared secret of an ECC key and a peer's public key (a SubjectPublicKeyInfo).
     case deriveSharedSecret(key: ExportedKeyToken, peer: [UInt8])
+    /// `[15]`: a fresh key pair of `pairSpec`, its private key (PKCS#8) sealed as a §8 blob under a
+    /// symmetric key, and returned when asked for.
+    case generateDataKeyPair(
+        key: ExportedKeyToken, pairSpec: String, context: EncryptionContext, returnPlaintext: Bool)
 
     /// How a `sign` or `verify` message is given: `ENUMERATED { raw(0), digest(1) }`.
     public enum MessageType: Int64, Sendable, CaseIterable, Hashable {
@@ -65,6 +69,7 @@ public enum SessionCommand: Sendable, Equatable {
         case .asymmetricEncrypt: 12
         case .asymmetricDecrypt: 13
         case .deriveSharedSecret: 14
+        case .generateDataKeyPair: 15
         }
     }
 
@@ -133,6 +138,11 @@ public enum SessionCommand: Sendable, Equatable {
                 case .deriveSharedSecret(let key, let peer):
                     c.append(key)
                     c.appendOctets(peer)
+                case .generateDataKeyPair(let key, let pairSpec, let context, let returnPlaintext):
+                    c.append(key)
+                    c.appendUTF8(pairSpec)
+                    c.append(context)
+                    c.appendBoolean(returnPlaintext)
                 }
             }
         }
@@ -156,7 +166,7 @@ public enum SessionCommand: Sendable, Equatable {
 
     /// Strictly parses a command.
     public init(node: ASN1Node) throws(WireError) {
-        guard node.identifier.tagClass == .contextSpecific, node.identifier.tagNumber <= 14 else {
+        guard node.identifier.tagClass == .contextSpecific, node.identifier.tagNumber <= 15 else {
             throw WireError(.unknownCommand, "SessionCommand alternative \(node.identifier)")
         }
         let tag = node.identifier.tagNumber
@@ -227,6 +237,11 @@ public enum SessionCommand: Sendable, Equatable {
             self = .asymmetricDecrypt(
                 key: try ExportedKeyToken(node: try r.node("key")), algorithm: try r.name("algorithm"),
                 ciphertext: try r.octets("ciphertext", WireLimits.asymmetricCiphertextBytes))
+        case 15:
+            self = .generateDataKeyPair(
+                key: try ExportedKeyToken(node: try r.node("key")), pairSpec: try r.name("pairSpec"),
+                context: try EncryptionContext(node: try r.node("context")),
+                returnPlaintext: try r.boolean("returnPlaintext"))
         default:
             self = .deriveSharedSecret(
                 key: try ExportedKeyToken(node: try r.node("key")),

@@ -24,6 +24,9 @@ public enum SessionResult: Sendable, Equatable {
     case verified(Bool)
     /// `[10]`: deriveSharedSecret's shared secret (ECDH's x-coordinate, 32, 48 or 66 bytes).
     case sharedSecret(SecretBytes)
+    /// `[11]`: generateDataKeyPair's pair: the private key (PKCS#8) when asked for, its §8 blob, and the
+    /// public key (a SubjectPublicKeyInfo).
+    case dataKeyPair(privateKey: SecretBytes?, privateKeyCiphertext: [UInt8], publicKey: [UInt8])
     /// `[31]`: a failure after the request opened.
     case failure(Failure)
 
@@ -60,6 +63,14 @@ public enum SessionResult: Sendable, Equatable {
             coder.appendExplicit(9) { c in c.appendBoolean(valid) }
         case .sharedSecret(let secret):
             coder.appendExplicit(10) { c in secret.withUnsafeBytes { c.appendOctets($0) } }
+        case .dataKeyPair(let privateKey, let privateKeyCiphertext, let publicKey):
+            coder.appendExplicit(11) { c in
+                c.appendSequence { c in
+                    if let privateKey { privateKey.withUnsafeBytes { c.appendOctets($0, identifier: .context(0)) } }
+                    c.appendOctets(privateKeyCiphertext)
+                    c.appendOctets(publicKey)
+                }
+            }
         case .failure(let failure):
             coder.appendExplicit(31) { c in c.append(failure) }
         }
@@ -84,7 +95,7 @@ public enum SessionResult: Sendable, Equatable {
     /// Strictly parses a result.
     public init(node: ASN1Node) throws(WireError) {
         let tag = node.identifier.tagNumber
-        guard node.identifier.tagClass == .contextSpecific, [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 31].contains(tag) else {
+        guard node.identifier.tagClass == .contextSpecific, [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 31].contains(tag) else {
             throw WireError(.unknownResult, "SessionResult alternative \(node.identifier)")
         }
         let what = "SessionResult[\(tag)]"
@@ -120,6 +131,16 @@ public enum SessionResult: Sendable, Equatable {
             self = .verified(try DERReader.boolean(inner, what))
         case 10:
             self = .sharedSecret(try DERReader.secretOctets(inner, what, WireLimits.sharedSecretBytes))
+        case 11:
+            var r = try DERReader(inner, what)
+            let privateKey = try r.optionalContext(0).map { n throws(WireError) in
+                try DERReader.secretOctets(n, "\(what).privateKey", WireLimits.plaintextBytes, .context(0))
+            }
+            let privateKeyCiphertext = try r.octets("privateKeyCiphertext", WireLimits.blobBytes)
+            let publicKey = try r.octets("publicKey", WireLimits.publicKeyBytes)
+            try r.end()
+            self = .dataKeyPair(
+                privateKey: privateKey, privateKeyCiphertext: privateKeyCiphertext, publicKey: publicKey)
         default:
             self = .failure(try Failure(node: inner))
         }

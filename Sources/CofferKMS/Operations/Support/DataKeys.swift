@@ -27,4 +27,27 @@ enum DataKeys {
         else { throw KMSError(.internal, "the HSM did not return a data key") }
         return (blob, plaintext)
     }
+
+    /// A data key pair under the request's symmetric key: (private key blob, private key PKCS#8 when
+    /// asked for, public key SPKI). SM2 and ECC_SECG_P256K1 pairs are refused by name.
+    static func generatePair(
+        spec: DataKeyPairSpec, context pairs: StringPairs?, returnPlaintext: Bool, _ call: OperationCall
+    ) async throws(KMSError) -> (blob: [UInt8], privateKey: SecretBytes?, publicKey: [UInt8]) {
+        let key = try call.requiredKey()
+        try SymmetricRules.algorithm(nil, for: key, call)
+        guard spec != .sm2, spec != .eccSecgP256k1 else {
+            throw KMSError(
+                .unsupportedOperation,
+                "KeyPairSpec \(spec.rawValue) is not supported by Coffer: no maintained Swift library here implements it"
+            )
+        }
+        let context = try OperationRules.context(pairs, member: "encryptionContext")
+        let token = try await call.kms.currentToken(key)
+        guard
+            case .dataKeyPair(let privateKey, let blob, let publicKey) = try await call.hsm(
+                .generateDataKeyPair(
+                    key: token, pairSpec: spec.rawValue, context: context, returnPlaintext: returnPlaintext))
+        else { throw KMSError(.internal, "the HSM did not return a data key pair") }
+        return (blob, privateKey, publicKey)
+    }
 }
