@@ -35,7 +35,8 @@ import Testing
 
     @Test(arguments: [
         ("ECC_NIST_P256", "ECDSA_SHA_256"), ("ECC_NIST_P384", "ECDSA_SHA_384"), ("ECC_NIST_P521", "ECDSA_SHA_512"),
-        ("ECC_NIST_EDWARDS25519", "ED25519_SHA_512"),
+        ("ECC_NIST_EDWARDS25519", "ED25519_SHA_512"), ("ML_DSA_65", "ML_DSA_SHAKE_256"),
+        ("ML_DSA_87", "ML_DSA_SHAKE_256"),
     ])
     func signaturesVerifyInsideAndOutside(spec: String, algorithm: String) throws {
         var world = try SessionWorld()
@@ -60,6 +61,14 @@ import Testing
         case "ECC_NIST_P521":
             let key = try P521.Signing.PublicKey(derRepresentation: spki)
             #expect(key.isValidSignature(try P521.Signing.ECDSASignature(derRepresentation: signature), for: bytes))
+        case "ML_DSA_65":
+            #expect(spki.count == 22 + 1952)
+            let key = try MLDSA65.PublicKey(rawRepresentation: spki.suffix(1952))
+            #expect(key.isValidSignature(signature, for: bytes))
+        case "ML_DSA_87":
+            #expect(spki.count == 22 + 2592)
+            let key = try MLDSA87.PublicKey(rawRepresentation: spki.suffix(2592))
+            #expect(key.isValidSignature(signature, for: bytes))
         default:
             #expect(
                 spki.count == 44

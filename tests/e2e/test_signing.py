@@ -8,7 +8,7 @@ import os
 import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, padding, rsa, utils
 
 from conftest import expect_error
 
@@ -271,6 +271,37 @@ def test_derived_secrets_equal_cryptographys_ecdh(kms, spec):
                  KeyAgreementAlgorithm="ECDH", PublicKey=spki, DryRun=True)
 
 
+@pytest.mark.parametrize("spec,cls", [("ML_DSA_65", mldsa.MLDSA65PublicKey), ("ML_DSA_87", mldsa.MLDSA87PublicKey)])
+def test_ml_dsa_signatures_verify_both_ways(kms, spec, cls):
+    key = create(kms, spec, "SIGN_VERIFY")
+    assert key["SigningAlgorithms"] == ["ML_DSA_SHAKE_256"]
+    _, public = public_key(kms, key["KeyId"])
+    assert isinstance(public, cls)
+    for message in (b"m", os.urandom(4096)):
+        signed = kms.sign(KeyId=key["KeyId"], Message=message, SigningAlgorithm="ML_DSA_SHAKE_256")
+        public.verify(signed["Signature"], message)
+        assert kms.verify(KeyId=key["KeyId"], Message=message, Signature=signed["Signature"],
+                          SigningAlgorithm="ML_DSA_SHAKE_256")["SignatureValid"] is True
+        other = message[:-1] + bytes([message[-1] ^ 1])
+        with pytest.raises(InvalidSignature):
+            public.verify(signed["Signature"], other)
+        expect_error("KMSInvalidSignatureException", kms.verify, KeyId=key["KeyId"], Message=other,
+                     Signature=signed["Signature"], SigningAlgorithm="ML_DSA_SHAKE_256")
+    stranger = (mldsa.MLDSA65PrivateKey if spec == "ML_DSA_65" else mldsa.MLDSA87PrivateKey).generate()
+    expect_error("KMSInvalidSignatureException", kms.verify, KeyId=key["KeyId"], Message=b"m",
+                 Signature=stranger.sign(b"m"), SigningAlgorithm="ML_DSA_SHAKE_256")
+    expect_error("ValidationException", kms.sign, KeyId=key["KeyId"], Message=b"m" * 32, MessageType="DIGEST",
+                 SigningAlgorithm="ML_DSA_SHAKE_256")
+    response = expect_error("UnsupportedOperationException", kms.sign, KeyId=key["KeyId"], Message=b"m" * 64,
+                            MessageType="EXTERNAL_MU", SigningAlgorithm="ML_DSA_SHAKE_256")
+    assert "EXTERNAL_MU" in response["Error"]["Message"]
+    expect_error("InvalidKeyUsageException", kms.sign, KeyId=key["KeyId"], Message=b"m",
+                 SigningAlgorithm="ECDSA_SHA_256")
+    expect_error("ValidationException", kms.sign, KeyId=create(kms, "ECC_NIST_P256", "SIGN_VERIFY")["KeyId"],
+                 Message=b"m" * 64, MessageType="EXTERNAL_MU", SigningAlgorithm="ECDSA_SHA_256")
+    expect_error("UnsupportedOperationException", kms.enable_key_rotation, KeyId=key["KeyId"])
+
+
 def test_symmetric_keys_neither_sign_nor_mac(kms):
     key = kms.create_key()["KeyMetadata"]
     expect_error("InvalidKeyUsageException", kms.sign, KeyId=key["KeyId"], Message=b"m",
@@ -304,7 +335,7 @@ def test_key_states_and_dry_runs_apply(kms):
 
 def test_specs_and_usages_not_served_are_refused_by_name(kms):
     for spec, usage in [("ECC_SECG_P256K1", "SIGN_VERIFY"), ("SM2", "SIGN_VERIFY"), ("ML_DSA_44", "SIGN_VERIFY"),
-                        ("HMAC_224", "GENERATE_VERIFY_MAC"), ("ML_DSA_65", "SIGN_VERIFY")]:
+                        ("HMAC_224", "GENERATE_VERIFY_MAC")]:
         response = expect_error("UnsupportedOperationException", kms.create_key, KeySpec=spec, KeyUsage=usage)
         assert spec in response["Error"]["Message"]
     expect_error("ValidationException", kms.create_key, KeySpec="HMAC_256", KeyUsage="SIGN_VERIFY")

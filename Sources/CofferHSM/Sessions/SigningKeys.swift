@@ -22,6 +22,8 @@ enum SigningKeys {
         case rsa2048 = "RSA_2048"
         case rsa3072 = "RSA_3072"
         case rsa4096 = "RSA_4096"
+        case mlDSA65 = "ML_DSA_65"
+        case mlDSA87 = "ML_DSA_87"
 
         /// The algorithms a key of this spec signs, MACs or encrypts with (AWS KMS's lists; Ed25519's
         /// pre-hashed variant is not offered: swift-crypto has no Ed25519ph).
@@ -36,6 +38,7 @@ enum SigningKeys {
             case .ed25519: ["ED25519_SHA_512"]
             case .rsa2048, .rsa3072, .rsa4096:
                 RSAAlgorithm.allCases.map(\.rawValue)
+            case .mlDSA65, .mlDSA87: ["ML_DSA_SHAKE_256"]
             }
         }
 
@@ -50,6 +53,7 @@ enum SigningKeys {
             case .rsa2048: 256
             case .rsa3072: 384
             case .rsa4096: 512
+            case .mlDSA65, .mlDSA87: 32
             }
         }
     }
@@ -88,6 +92,16 @@ enum SigningKeys {
         0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
     ]
     static let ed25519SPKIPrefix: [UInt8] = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00]
+    /// The SPKI prefixes of ML-DSA-65 and ML-DSA-87 public keys (id-ml-dsa-65/87, 2.16.840.1.101.3.4.3.18/19,
+    /// RFC 9881), followed by the 1952- or 2592-byte FIPS 204 public key.
+    static let mlDSA65SPKIPrefix: [UInt8] = [
+        0x30, 0x82, 0x07, 0xb2, 0x30, 0x0b, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x03, 0x12, 0x03,
+        0x82, 0x07, 0xa1, 0x00,
+    ]
+    static let mlDSA87SPKIPrefix: [UInt8] = [
+        0x30, 0x82, 0x0a, 0x32, 0x30, 0x0b, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x03, 0x13, 0x03,
+        0x82, 0x0a, 0x21, 0x00,
+    ]
 
     /// New material for `spec`, drawn from `random`.
     static func generate(_ spec: Spec, random: inout some RandomSource) -> SecretBytes {
@@ -108,6 +122,9 @@ enum SigningKeys {
             var bytes = ed25519PKCS8Prefix
             seed.withUnsafeBytes { bytes.append(contentsOf: $0) }
             return SecretBytes(consuming: &bytes)
+        case .mlDSA65, .mlDSA87:
+            // PROTOCOL §7: an ML-DSA key's material is its 32-byte seed (FIPS 204 ξ).
+            return random.secret(count: 32)
         case .rsa2048, .rsa3072, .rsa4096:
             // BoringSSL draws the primes from its own generator (the operating system's CSPRNG); RSA key
             // generation cannot be driven from `random`.
@@ -147,6 +164,8 @@ enum SigningKeys {
         case p521(P521.Signing.PrivateKey)
         case ed25519(Curve25519.Signing.PrivateKey)
         case rsa(_RSA.Signing.PrivateKey, Spec)
+        case mlDSA65(MLDSA65.PrivateKey)
+        case mlDSA87(MLDSA87.PrivateKey)
 
         /// Reads `material` of `spec` (already authenticated by the token's seal: a failure here is an
         /// internal fault, not the caller's).
@@ -172,6 +191,14 @@ enum SigningKeys {
                     }
                     guard let key else { throw Failure(.internal, "Ed25519 key encoding") }
                     self = .ed25519(key)
+                case .mlDSA65:
+                    guard material.count == 32 else { throw Failure(.internal, "ML-DSA seed size") }
+                    self = .mlDSA65(
+                        try material.withUnsafeBytes { try MLDSA65.PrivateKey(seedRepresentation: $0, publicKey: nil) })
+                case .mlDSA87:
+                    guard material.count == 32 else { throw Failure(.internal, "ML-DSA seed size") }
+                    self = .mlDSA87(
+                        try material.withUnsafeBytes { try MLDSA87.PrivateKey(seedRepresentation: $0, publicKey: nil) })
                 case .rsa2048, .rsa3072, .rsa4096:
                     let key = try material.withUnsafeBytes { try _RSA.Signing.PrivateKey(derRepresentation: $0) }
                     guard key.keySizeInBits == spec.byteCount * 8 else { throw Failure(.internal, "RSA key size") }
@@ -193,6 +220,8 @@ enum SigningKeys {
             case .p521(let key): Array(key.publicKey.derRepresentation)
             case .ed25519(let key): SigningKeys.ed25519SPKIPrefix + key.publicKey.rawRepresentation
             case .rsa(let key, _): Array(key.publicKey.derRepresentation)
+            case .mlDSA65(let key): SigningKeys.mlDSA65SPKIPrefix + key.publicKey.rawRepresentation
+            case .mlDSA87(let key): SigningKeys.mlDSA87SPKIPrefix + key.publicKey.rawRepresentation
             }
         }
 
@@ -215,6 +244,12 @@ enum SigningKeys {
                             }
                         }
                     return Array(signature.rawRepresentation)
+                case .mlDSA65(let key):
+                    guard type == .raw else { throw Failure(.unsupported, "ML-DSA signs RAW messages only, for now") }
+                    return Array(try message.withUnsafeBytes { try key.signature(for: $0) })
+                case .mlDSA87(let key):
+                    guard type == .raw else { throw Failure(.unsupported, "ML-DSA signs RAW messages only, for now") }
+                    return Array(try message.withUnsafeBytes { try key.signature(for: $0) })
                 case .hmac: throw Failure(.wrongKind, "an HMAC key does not sign")
                 case .p256(let key):
                     return Array(try key.signature(for: try Prehashed<SHA256>(message, type)).derRepresentation)
@@ -250,6 +285,12 @@ enum SigningKeys {
                     default: key.publicKey.isValidSignature(parsed, for: SHA256.hash(data: bytes), padding: padding)
                     }
                 }
+            case .mlDSA65(let key):
+                guard type == .raw else { throw Failure(.unsupported, "ML-DSA verifies RAW messages only, for now") }
+                return message.withUnsafeBytes { key.publicKey.isValidSignature(signature, for: $0) }
+            case .mlDSA87(let key):
+                guard type == .raw else { throw Failure(.unsupported, "ML-DSA verifies RAW messages only, for now") }
+                return message.withUnsafeBytes { key.publicKey.isValidSignature(signature, for: $0) }
             case .hmac: throw Failure(.wrongKind, "an HMAC key does not verify signatures")
             case .p256(let key):
                 let digest = try Prehashed<SHA256>(message, type)

@@ -7,7 +7,7 @@ extension KeySpec {
     /// The specs Coffer can create today.
     public var isSupported: Bool { !supportedUsages.isEmpty }
 
-    /// The key usages of this spec that Coffer serves today (ML-DSA, HMAC_224 and
+    /// The key usages of this spec that Coffer serves today (HMAC_224 and
     /// the specs no library here implements are still to come).
     public var supportedUsages: [KeyUsageType] {
         switch self {
@@ -16,7 +16,8 @@ extension KeySpec {
         case .eccNistP256, .eccNistP384, .eccNistP521: [.signVerify, .keyAgreement]
         case .eccNistEdwards25519: [.signVerify]
         case .rsa2048, .rsa3072, .rsa4096: [.encryptDecrypt, .signVerify]
-        case .eccSecgP256k1, .sm2, .hmac224, .mlDsa44, .mlDsa65, .mlDsa87: []
+        case .mlDsa65, .mlDsa87: [.signVerify]
+        case .eccSecgP256k1, .sm2, .hmac224, .mlDsa44: []
         }
     }
 

@@ -20,7 +20,10 @@ public enum CreateKey: KMSOperation {
             throw KMSError(.validation, "KeyUsage \(usage.rawValue) is not compatible with KeySpec \(spec.rawValue)")
         }
         guard spec.isSupported else {
-            throw KMSError(.unsupportedOperation, "KeySpec \(spec.rawValue) is not supported by Coffer yet")
+            throw KMSError(
+                .unsupportedOperation,
+                "KeySpec \(spec.rawValue) is not supported by Coffer: no maintained Swift library here implements "
+                    + (spec == .hmac224 ? "SHA-224" : spec.rawValue))
         }
         guard spec.supportedUsages.contains(usage) else {
             throw KMSError(

@@ -28,7 +28,13 @@ enum SigningRules {
         case .raw:
             return .raw
         case .externalMu:
-            throw KMSError(.validation, "MessageType EXTERNAL_MU is only valid for ML_DSA key specs.")
+            guard algorithm == .mlDsaShake256 else {
+                throw KMSError(.validation, "MessageType EXTERNAL_MU is only valid for ML_DSA key specs.")
+            }
+            throw KMSError(
+                .unsupportedOperation,
+                "MessageType EXTERNAL_MU is not supported by Coffer yet (swift-crypto's ML-DSA signs messages, "
+                    + "not a precomputed mu); send the RAW message")
         case .digest:
             guard let size = digestSize(algorithm) else {
                 throw KMSError(
