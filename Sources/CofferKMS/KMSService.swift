@@ -212,6 +212,17 @@ public final class KMSService: Sendable {
             try await storeCall { () throws(StoreError) in try await store.deleteKey(scope, id: record.id) }
             throw KMSError(.notFound, "Key '\(Self.keyARN(id, in: scope))' does not exist")
         }
+        if record.expirationModel == ExpirationModelType.keyMaterialExpires.rawValue, let validTo = record.validTo,
+            clock() >= validTo, record.state == .enabled || record.state == .disabled
+        {
+            // Imported material past its ValidTo is deleted, as AWS deletes it: the key awaits an import.
+            var expired = record
+            expired.state = .pendingImport
+            expired.validTo = nil
+            expired.expirationModel = nil
+            try await storeCall { () throws(StoreError) in try await store.replaceBackingKeys(expired, with: nil) }
+            return expired
+        }
         return record
     }
 
@@ -232,6 +243,7 @@ public final class KMSService: Sendable {
             case .enabled: break
             case .disabled: throw KMSError(.disabled, "\(arn) is disabled.")
             case .pendingDeletion: throw KMSError(.invalidState, "\(arn) is pending deletion.")
+            case .pendingImport: throw KMSError(.invalidState, "\(arn) is pending import.")
             }
             if let usage, record.keyUsage != usage.rawValue {
                 throw KMSError(
@@ -281,6 +293,11 @@ public final class KMSService: Sendable {
             try await storeCall { () throws(StoreError) in try await store.setTags(tags, on: id, in: scope) }
         }
         return record
+    }
+
+    /// The key's backing keys, newest first.
+    func backingKeys(of record: KeyRecord) async throws(KMSError) -> [BackingKeyRecord] {
+        try await storeCall { () throws(StoreError) in try await store.backingKeys(record.scope, of: record.id) }
     }
 
     /// The current (newest) backing-key token of a key.

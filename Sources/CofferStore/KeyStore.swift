@@ -3,8 +3,9 @@
 /// ``KeyScope`` (an account in a region) and are found only within it. Every method that returns has
 /// made its change durable; a method that throws changed nothing.
 public protocol KeyStore: Sendable {
-    /// Creates a key with its first backing key, atomically; `alreadyExists` if its scope has the id.
-    func createKey(_ key: KeyRecord, firstBackingKey: BackingKeyRecord) async throws(StoreError)
+    /// Creates a key with its first backing key (none for a key awaiting imported material),
+    /// atomically; `alreadyExists` if its scope has the id.
+    func createKey(_ key: KeyRecord, firstBackingKey: BackingKeyRecord?) async throws(StoreError)
     /// The key of `scope`, or nil.
     func key(_ scope: KeyScope, id: String) async throws(StoreError) -> KeyRecord?
     /// The keys of `scope` ordered by id, after `marker` (exclusive), at most `limit`.
@@ -18,6 +19,9 @@ public protocol KeyStore: Sendable {
     func deleteKey(_ scope: KeyScope, id: String) async throws(StoreError)
     /// The key's backing keys, newest (the active one) first.
     func backingKeys(_ scope: KeyScope, of keyID: String) async throws(StoreError) -> [BackingKeyRecord]
+    /// Updates the key's metadata, deletes every backing key it has and adds `backing` when given,
+    /// atomically (imported key material: ImportKeyMaterial, DeleteImportedKeyMaterial, expiry).
+    func replaceBackingKeys(_ key: KeyRecord, with backing: BackingKeyRecord?) async throws(StoreError)
     /// Adds a newer backing key (a rotation) and updates the key's metadata, atomically.
     func rotate(_ key: KeyRecord, newBackingKey: BackingKeyRecord) async throws(StoreError)
     /// Creates an alias; `alreadyExists` if its scope has the name.

@@ -23,6 +23,7 @@ public struct KeyRecord: Hashable, Sendable {
         case enabled = "Enabled"
         case disabled = "Disabled"
         case pendingDeletion = "PendingDeletion"
+        case pendingImport = "PendingImport"
     }
 
     /// The account and region the key lives in.
@@ -49,12 +50,21 @@ public struct KeyRecord: Hashable, Sendable {
     public var rotationPeriodDays: Int?
     /// When automatic rotation next happens (seconds since 1970).
     public var nextRotationDate: Int64?
+    /// `AWS_KMS`, or `EXTERNAL` for imported key material.
+    public var origin: String
+    /// Imported material: `KEY_MATERIAL_EXPIRES` or `KEY_MATERIAL_DOES_NOT_EXPIRE`.
+    public var expirationModel: String?
+    /// When imported material expires (seconds since 1970).
+    public var validTo: Int64?
+    /// Imported material: the commitment the HSM computed of it (hex), which a re-import must match.
+    public var keyMaterialID: String?
 
     /// Builds a record.
     public init(
         scope: KeyScope, id: String, description: String, keyUsage: String, keySpec: String, state: State,
         creationDate: Int64, deletionDate: Int64? = nil, policy: String, rotationEnabled: Bool = false,
-        rotationPeriodDays: Int? = nil, nextRotationDate: Int64? = nil
+        rotationPeriodDays: Int? = nil, nextRotationDate: Int64? = nil, origin: String = "AWS_KMS",
+        expirationModel: String? = nil, validTo: Int64? = nil, keyMaterialID: String? = nil
     ) {
         self.scope = scope
         self.id = id
@@ -68,6 +78,10 @@ public struct KeyRecord: Hashable, Sendable {
         self.rotationEnabled = rotationEnabled
         self.rotationPeriodDays = rotationPeriodDays
         self.nextRotationDate = nextRotationDate
+        self.origin = origin
+        self.expirationModel = expirationModel
+        self.validTo = validTo
+        self.keyMaterialID = keyMaterialID
     }
 }
 
@@ -81,6 +95,8 @@ public struct BackingKeyRecord: Hashable, Sendable {
         case automatic = "AUTOMATIC"
         /// RotateKeyOnDemand.
         case onDemand = "ON_DEMAND"
+        /// ImportKeyMaterial.
+        case imported = "IMPORTED"
     }
 
     /// The account and region of the KMS key.

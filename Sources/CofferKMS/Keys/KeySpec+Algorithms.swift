@@ -102,11 +102,14 @@ extension KMSService {
             awsAccountId: record.scope.account, keyId: record.id, arn: keyARN(record.id, in: record.scope),
             creationDate: Double(record.creationDate), enabled: record.state == .enabled,
             description: record.description, keyUsage: usage, keyState: KeyState(rawValue: record.state.rawValue),
-            deletionDate: record.deletionDate.map(Double.init), origin: .awsKms, keyManager: .customer,
+            deletionDate: record.deletionDate.map(Double.init), validTo: record.validTo.map(Double.init),
+            origin: OriginType(rawValue: record.origin) ?? .awsKms,
+            expirationModel: record.expirationModel.flatMap(ExpirationModelType.init(rawValue:)), keyManager: .customer,
             customerMasterKeySpec: CustomerMasterKeySpec(rawValue: spec.rawValue), keySpec: spec,
             encryptionAlgorithms: usage == .encryptDecrypt ? spec.encryptionAlgorithms : nil,
             signingAlgorithms: usage == .signVerify ? spec.signingAlgorithms : nil,
             keyAgreementAlgorithms: usage == .keyAgreement ? spec.keyAgreementAlgorithms : nil,
-            multiRegion: false, macAlgorithms: usage == .generateVerifyMac ? spec.macAlgorithms : nil)
+            multiRegion: false, macAlgorithms: usage == .generateVerifyMac ? spec.macAlgorithms : nil,
+            currentKeyMaterialId: record.keyMaterialID)
     }
 }

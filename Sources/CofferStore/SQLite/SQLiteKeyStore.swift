@@ -6,7 +6,7 @@ import SQLiteNIO
 /// version, every change in a transaction. SQLite itself comes with sqlite-nio, so nothing is installed.
 public final class SQLiteKeyStore: KeyStore {
     /// The schema version this build writes.
-    public static let schemaVersion = 2
+    public static let schemaVersion = 3
 
     private let connection: SQLiteConnection
     private let jobs = SerialJobs()
@@ -131,6 +131,14 @@ public final class SQLiteKeyStore: KeyStore {
             "DROP TABLE backing_keys_v1",
             "DROP TABLE keys_v1",
         ],
+        // Schema 3: imported key material (Origin EXTERNAL): where a key's material came from, when it
+        // expires, and the commitment that identifies it (KeyMaterialId) so a re-import must match.
+        [
+            "ALTER TABLE keys ADD COLUMN origin TEXT NOT NULL DEFAULT 'AWS_KMS'",
+            "ALTER TABLE keys ADD COLUMN expiration_model TEXT",
+            "ALTER TABLE keys ADD COLUMN valid_to INTEGER",
+            "ALTER TABLE keys ADD COLUMN key_material_id TEXT",
+        ],
     ]
 
     private func migrate(legacyScope: KeyScope) async throws(StoreError) {
@@ -161,13 +169,23 @@ public final class SQLiteKeyStore: KeyStore {
 
     // MARK: Keys
 
-    public func createKey(_ key: KeyRecord, firstBackingKey: BackingKeyRecord) async throws(StoreError) {
+    public func createKey(_ key: KeyRecord, firstBackingKey: BackingKeyRecord?) async throws(StoreError) {
         try await transaction { c in
             guard try await Self.keyExists(key.scope, key.id, c) == false else {
                 throw StoreError(.alreadyExists, "key \(key.id) in \(key.scope)")
             }
             try await Self.insert(key, c)
-            try await Self.insert(firstBackingKey, c)
+            if let firstBackingKey { try await Self.insert(firstBackingKey, c) }
+        }
+    }
+
+    public func replaceBackingKeys(_ key: KeyRecord, with backing: BackingKeyRecord?) async throws(StoreError) {
+        try await transaction { c in
+            try await Self.update(key, c)
+            _ = try await c.query(
+                "DELETE FROM backing_keys WHERE account = ? AND region = ? AND key_id = ?",
+                Self.binds(key.scope) + [.text(key.id)])
+            if let backing { try await Self.insert(backing, c) }
         }
     }
 
@@ -424,8 +442,9 @@ public final class SQLiteKeyStore: KeyStore {
         _ = try await c.query(
             """
             INSERT INTO keys (description, key_usage, key_spec, state, creation_date, deletion_date, policy,
-              rotation_enabled, rotation_period_days, next_rotation_date, account, region, id)
-              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+              rotation_enabled, rotation_period_days, next_rotation_date, origin, expiration_model, valid_to,
+              key_material_id, account, region, id)
+              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, keyBinds(key))
     }
 
@@ -434,7 +453,8 @@ public final class SQLiteKeyStore: KeyStore {
         _ = try await c.query(
             """
             UPDATE keys SET description = ?, key_usage = ?, key_spec = ?, state = ?, creation_date = ?, deletion_date = ?,
-              policy = ?, rotation_enabled = ?, rotation_period_days = ?, next_rotation_date = ?
+              policy = ?, rotation_enabled = ?, rotation_period_days = ?, next_rotation_date = ?, origin = ?,
+              expiration_model = ?, valid_to = ?, key_material_id = ?
               WHERE account = ? AND region = ? AND id = ?
             """, keyBinds(key))
     }
@@ -466,7 +486,9 @@ public final class SQLiteKeyStore: KeyStore {
             .text(key.description), .text(key.keyUsage), .text(key.keySpec), .text(key.state.rawValue),
             .integer(Int(key.creationDate)), key.deletionDate.map { .integer(Int($0)) } ?? .null, .text(key.policy),
             .integer(key.rotationEnabled ? 1 : 0), key.rotationPeriodDays.map { .integer($0) } ?? .null,
-            key.nextRotationDate.map { .integer(Int($0)) } ?? .null,
+            key.nextRotationDate.map { .integer(Int($0)) } ?? .null, .text(key.origin),
+            key.expirationModel.map { .text($0) } ?? .null, key.validTo.map { .integer(Int($0)) } ?? .null,
+            key.keyMaterialID.map { .text($0) } ?? .null,
         ] + binds(key.scope) + [.text(key.id)]
     }
 
@@ -484,7 +506,11 @@ public final class SQLiteKeyStore: KeyStore {
             policy: row.column("policy")?.string ?? "",
             rotationEnabled: row.column("rotation_enabled")?.integer == 1,
             rotationPeriodDays: row.column("rotation_period_days")?.integer,
-            nextRotationDate: row.column("next_rotation_date")?.integer.map(Int64.init))
+            nextRotationDate: row.column("next_rotation_date")?.integer.map(Int64.init),
+            origin: row.column("origin")?.string ?? "AWS_KMS",
+            expirationModel: row.column("expiration_model")?.string,
+            validTo: row.column("valid_to")?.integer.map(Int64.init),
+            keyMaterialID: row.column("key_material_id")?.string)
     }
 
     private static func backingKey(_ row: SQLiteRow) -> BackingKeyRecord {

@@ -15,7 +15,9 @@ public enum CancelKeyDeletion: KMSOperation {
         -> CancelKeyDeletionResponse
     {
         var key = try call.requiredKey()
-        key.state = .disabled
+        // A key of imported material whose material is gone awaits an import again (AWS's table).
+        let hasMaterial = try await !call.kms.backingKeys(of: key).isEmpty
+        key.state = hasMaterial ? .disabled : .pendingImport
         key.deletionDate = nil
         try await call.kms.save(key)
         return CancelKeyDeletionResponse(keyId: call.arn(key.id))

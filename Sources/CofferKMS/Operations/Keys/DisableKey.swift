@@ -11,6 +11,9 @@ public enum DisableKey: KMSOperation {
 
     public static func run(_ input: DisableKeyRequest, _ call: OperationCall) async throws(KMSError) -> NoOutput {
         var key = try call.requiredKey()
+        guard key.state != .pendingImport else {
+            throw KMSError(.invalidState, "\(call.arn(key.id)) is pending import.")
+        }
         key.state = .disabled
         try await call.kms.save(key)
         return NoOutput()

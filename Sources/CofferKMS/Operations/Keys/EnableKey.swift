@@ -11,6 +11,9 @@ public enum EnableKey: KMSOperation {
 
     public static func run(_ input: EnableKeyRequest, _ call: OperationCall) async throws(KMSError) -> NoOutput {
         var key = try call.requiredKey()
+        guard key.state != .pendingImport else {
+            throw KMSError(.invalidState, "\(call.arn(key.id)) is pending import.")
+        }
         key.state = .enabled
         try await call.kms.save(key)
         return NoOutput()
