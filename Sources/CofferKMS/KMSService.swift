@@ -134,7 +134,9 @@ public final class KMSService: Sendable {
         }
     }
 
-    func hsmCall(_ command: SessionCommand) async throws(KMSError) -> SessionResult {
+    /// Runs `command` on an HSM; a failure the HSM answers is mapped to AWS's error here unless
+    /// `returningFailures`, when the caller maps it (ImportKeyMaterial's several exceptions).
+    func hsmCall(_ command: SessionCommand, returningFailures: Bool = false) async throws(KMSError) -> SessionResult {
         let result: SessionResult
         do {
             result = try await hsm.execute(command)
@@ -144,7 +146,7 @@ public final class KMSService: Sendable {
             }
             throw KMSError(.internal, "the HSM refused: \(error.failure.map { "\($0.code)" } ?? "\(error.code)")")
         }
-        if case .failure(let failure) = result {
+        if case .failure(let failure) = result, !returningFailures {
             switch failure.code {
             case .invalidCiphertext, .authenticationFailed:
                 throw KMSError(.invalidCiphertext, "")
@@ -289,6 +291,30 @@ public final class KMSService: Sendable {
                     scope: scope, keyID: id, backingKeyID: backing.id, token: backing.token, createdAt: now,
                     origin: .creation))
         }
+        if !tags.isEmpty {
+            try await storeCall { () throws(StoreError) in try await store.setTags(tags, on: id, in: scope) }
+        }
+        return record
+    }
+
+    /// Seconds since 1970, by the service's clock.
+    var now: Int64 { clock() }
+
+    /// Updates a key and replaces its backing keys (imported material).
+    func replaceBackingKeys(_ key: KeyRecord, with backing: BackingKeyRecord?) async throws(KMSError) {
+        try await storeCall { () throws(StoreError) in try await store.replaceBackingKeys(key, with: backing) }
+    }
+
+    /// Creates a key of Origin EXTERNAL: PendingImport, with no backing key until material is imported.
+    func createExternalKey(
+        id: String, scope: KeyScope, spec: KeySpec, usage: KeyUsageType, description: String, policy: String?,
+        tags: [TagRecord]
+    ) async throws(KMSError) -> KeyRecord {
+        let record = KeyRecord(
+            scope: scope, id: id, description: description, keyUsage: usage.rawValue, keySpec: spec.rawValue,
+            state: .pendingImport, creationDate: clock(), policy: policy ?? Self.defaultPolicy(account: scope.account),
+            origin: "EXTERNAL")
+        try await storeCall { () throws(StoreError) in try await store.createKey(record, firstBackingKey: nil) }
         if !tags.isEmpty {
             try await storeCall { () throws(StoreError) in try await store.setTags(tags, on: id, in: scope) }
         }

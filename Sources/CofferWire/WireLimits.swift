@@ -75,6 +75,11 @@ public enum WireLimits {
     public static let asymmetricCiphertextBytes = 1...6144
     /// An ECDH shared secret: the x-coordinate of P-256, P-384 or P-521 (32, 48, 66 bytes).
     public static let sharedSecretBytes = 32...66
+    /// ImportKeyMaterial's `EncryptedKeyMaterial`: AWS's 1 … 6144 bytes, which an RSA-4096 key wrapped
+    /// with RSA_AES_KEY_WRAP (512 + 8 + its PKCS#8) fits.
+    public static let encryptedKeyMaterialBytes = 1...6144
+    /// An imported key material id: SHA-256 (docs/protocol.md).
+    public static let keyMaterialIDLength = 32
     /// A public key's SubjectPublicKeyInfo: AWS's `PublicKey` member.
     public static let publicKeyBytes = 1...8192
 }

@@ -343,4 +343,78 @@ import Testing
                         key: signing, pairSpec: "ECC_NIST_P256", context: .empty, returnPlaintext: true),
                     session: session)) == .wrongKind)
     }
+
+    @Test func importedMaterialIsUnwrappedCheckedAndIdentifiedByItsId() throws {
+        var world = try SessionWorld()
+        let session = try world.session()
+        let now = world.now
+        let notAfter = WireTime(secondsSinceEpoch: now.secondsSinceEpoch + 3600)
+        func parameters(_ wrapping: String) throws -> (ExportedKeyToken, _RSA.Encryption.PublicKey) {
+            guard
+                case .importParameters(let token, let spki) = try world.run(
+                    .createImportWrapping(
+                        keyID: Self.keyID, importID: [UInt8](repeating: 5, count: 16), wrapping: wrapping,
+                        notAfter: notAfter), session: session)
+            else { throw FixtureError() }
+            #expect(token.header.kind == .importWrapping && token.header.spec == wrapping)
+            #expect(token.header.notAfter == notAfter)
+            return (token, try _RSA.Encryption.PublicKey(derRepresentation: spki))
+        }
+        let material = SecretBytes(copying: [UInt8](repeating: 0x42, count: 32))
+        let bytes = material.withUnsafeBytes { Data($0) }
+        // RSAES_OAEP_SHA_256.
+        let (oaepToken, oaepKey) = try parameters("RSA_2048/RSAES_OAEP_SHA_256")
+        let encrypted = Array(try oaepKey.encrypt(bytes, padding: .PKCS1_OAEP_SHA256))
+        guard
+            case .importedKey(let first, let id) = try world.run(
+                .importKeyMaterial(wrapping: oaepToken, encrypted: encrypted, spec: "AES_256"), session: session,
+                toB: true)
+        else { throw FixtureError() }
+        #expect(first.header.kind == .backingKey && first.header.subject == Self.keyID + id.prefix(16))
+        // RSA_AES_KEY_WRAP_SHA_256: the same material, under another wrapping, has the same id.
+        let (wrapToken, wrapKey) = try parameters("RSA_3072/RSA_AES_KEY_WRAP_SHA_256")
+        let aes = SymmetricKey(size: .bits256)
+        let wrapped =
+            Array(try aes.withUnsafeBytes { try wrapKey.encrypt(Data($0), padding: .PKCS1_OAEP_SHA256) })
+            + (try KeyWrapWithPadding.wrap(material, kek: aes))
+        guard
+            case .importedKey(_, let again) = try world.run(
+                .importKeyMaterial(wrapping: wrapToken, encrypted: wrapped, spec: "AES_256"), session: session)
+        else { throw FixtureError() }
+        #expect(again == id)
+        // The imported key encrypts and decrypts like any backing key.
+        guard
+            case .ciphertext(let blob) = try world.run(
+                .encrypt(key: first, plaintext: Self.message, context: .empty), session: session)
+        else { throw FixtureError() }
+        #expect(
+            try world.run(.decrypt(key: first, ciphertext: blob, context: .empty), session: session)
+                == .plaintext(keyID: Self.keyID, plaintext: Self.message))
+        // Refusals: wrong length, wrapped for another token, a tampered ciphertext, a backing-key token as
+        // the wrapping token, an unsupported wrapping, a lifetime over 24 hours.
+        let short = Array(try oaepKey.encrypt(Data(repeating: 1, count: 16), padding: .PKCS1_OAEP_SHA256))
+        let cases: [(SessionCommand, Failure.Code)] = [
+            (.importKeyMaterial(wrapping: oaepToken, encrypted: short, spec: "AES_256"), .invalidArgument),
+            (.importKeyMaterial(wrapping: wrapToken, encrypted: encrypted, spec: "AES_256"), .invalidCiphertext),
+            (
+                .importKeyMaterial(wrapping: oaepToken, encrypted: encrypted.reversed(), spec: "AES_256"),
+                .invalidCiphertext
+            ),
+            (.importKeyMaterial(wrapping: first, encrypted: encrypted, spec: "AES_256"), .wrongKind),
+            (.importKeyMaterial(wrapping: oaepToken, encrypted: encrypted, spec: "ML_DSA_65"), .unsupported),
+            (
+                .createImportWrapping(
+                    keyID: Self.keyID, importID: Self.keyID, wrapping: "RSA_2048/RSAES_PKCS1_V1_5", notAfter: notAfter),
+                .unsupported
+            ),
+            (
+                .createImportWrapping(
+                    keyID: Self.keyID, importID: Self.keyID, wrapping: "RSA_2048/RSAES_OAEP_SHA_1",
+                    notAfter: WireTime(secondsSinceEpoch: now.secondsSinceEpoch + 86_401)), .invalidArgument
+            ),
+        ]
+        for (command, code) in cases {
+            #expect(Self.failure(try world.run(command, session: session)) == code, "\(command.tag)")
+        }
+    }
 }

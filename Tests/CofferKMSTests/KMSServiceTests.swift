@@ -38,7 +38,7 @@ import Testing
             await world.failure(CreateKey.self, CreateKeyRequest(keySpec: .mlDsa44))
                 == "UnsupportedOperationException")
         #expect(
-            await world.failure(CreateKey.self, CreateKeyRequest(origin: .external)) == "UnsupportedOperationException")
+            await world.failure(CreateKey.self, CreateKeyRequest(origin: .awsCloudhsm)) == "UnsupportedOperationException")
         #expect(
             await world.failure(CreateKey.self, CreateKeyRequest(keyUsage: .signVerify)) == "ValidationException")
         #expect(

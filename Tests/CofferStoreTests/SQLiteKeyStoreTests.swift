@@ -40,6 +40,35 @@ import Testing
         }
     }
 
+    @Test func importedMaterialIsReplacedAtomicallyAndItsFieldsSurviveReopening() async throws {
+        let path = Self.path()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var store = try await SQLiteKeyStore.open(path: path, legacyScope: Self.scope)
+        var key = Self.key("x1", state: .pendingImport)
+        key.origin = "EXTERNAL"
+        try await store.createKey(key, firstBackingKey: nil)
+        #expect(try await store.backingKeys(Self.scope, of: "x1").isEmpty)
+        key.state = .enabled
+        key.expirationModel = "KEY_MATERIAL_EXPIRES"
+        key.validTo = 1_900_000_000
+        key.keyMaterialID = String(repeating: "ab", count: 32)
+        try await store.replaceBackingKeys(key, with: Self.backing("x1", "m1", origin: .imported))
+        await store.close()
+        store = try await SQLiteKeyStore.open(path: path, legacyScope: Self.scope)
+        #expect(try await store.key(Self.scope, id: "x1") == key)
+        #expect(try await store.backingKeys(Self.scope, of: "x1").map(\.origin) == [.imported])
+        // Deleting the material: the key and its backing keys change together; a failure changes neither.
+        key.state = .pendingImport
+        try await store.replaceBackingKeys(key, with: nil)
+        #expect(try await store.backingKeys(Self.scope, of: "x1").isEmpty)
+        #expect(try await store.key(Self.scope, id: "x1")?.state == .pendingImport)
+        var missing = key
+        missing.id = "nope"
+        #expect(
+            await code { try await store.replaceBackingKeys(missing, with: Self.backing("nope", "m2")) } == .notFound)
+        await store.close()
+    }
+
     @Test func everythingSurvivesReopening() async throws {
         let path = Self.path()
         defer { try? FileManager.default.removeItem(atPath: path) }

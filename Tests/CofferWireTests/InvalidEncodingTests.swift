@@ -18,8 +18,8 @@ import Testing
 
     @Test func theFirstUnassignedCommandIsUnknown() throws {
         do {
-            _ = try SessionCommand(secretDER: SecretBytes(copying: [0xb0, 0x02, 0x30, 0x00]))
-            Issue.record("SessionCommand [16] was accepted")
+            _ = try SessionCommand(secretDER: SecretBytes(copying: [0xb2, 0x02, 0x30, 0x00]))
+            Issue.record("SessionCommand [18] was accepted")
         } catch let error as WireError {
             #expect(error.reason == .unknownCommand)
             #expect(error.code == .malformed)

@@ -169,6 +169,18 @@ import Testing
             let result = SessionResult.sharedSecret(SecretBytes(copying: g.bytes(length)))
             #expect(((try? SessionResult(secretDER: result.secretDER)) != nil) == ok, "shared secret \(length)")
         }
+        for (length, ok) in [(1, true), (6144, true), (0, false), (6145, false)] {
+            check(.importKeyMaterial(wrapping: ekt, encrypted: g.bytes(length), spec: "A"), ok, "encrypted \(length)")
+        }
+        for (length, ok) in [(32, true), (31, false), (33, false)] {
+            let result = SessionResult.importedKey(token: ekt, keyMaterialID: g.bytes(length))
+            #expect(((try? SessionResult(secretDER: result.secretDER)) != nil) == ok, "material id \(length)")
+        }
+        for (length, ok) in [(16, true), (15, false), (17, false)] {
+            check(
+                .createImportWrapping(keyID: g.bytes(length), importID: g.bytes(16), wrapping: "A", notAfter: g.time()),
+                ok, "import keyID \(length)")
+        }
         for (name, ok) in [(text(128), true), ("", false), (text(129), false)] {
             check(.sign(key: ekt, algorithm: name, messageType: .raw, message: one), ok, "algorithm \(name.count)")
         }

@@ -133,7 +133,7 @@ struct MessageGenerator {
     }
 
     mutating func sessionCommand() -> SessionCommand {
-        switch int(0...15) {
+        switch int(0...17) {
         case 0: return .generateRandom(length: int(1...1024))
         case 1: return .createBackingKey(keyID: bytes(16), backingKeyID: bytes(16), spec: name())
         case 2: return .encrypt(key: ekt(), plaintext: SecretBytes(copying: bytes(int(1...300))), context: context())
@@ -163,13 +163,15 @@ struct MessageGenerator {
                 key: ekt(), algorithm: name(), plaintext: SecretBytes(copying: bytes(int(1...300))))
         case 13: return .asymmetricDecrypt(key: ekt(), algorithm: name(), ciphertext: bytes(int(1...600)))
         case 14: return .deriveSharedSecret(key: ekt(), peer: bytes(int(1...200)))
-        default:
+        case 15:
             return .generateDataKeyPair(key: ekt(), pairSpec: name(), context: context(), returnPlaintext: bool())
+        case 16: return .createImportWrapping(keyID: bytes(16), importID: bytes(16), wrapping: name(), notAfter: time())
+        default: return .importKeyMaterial(wrapping: ekt(), encrypted: bytes(int(1...600)), spec: name())
         }
     }
 
     mutating func sessionResult() -> SessionResult {
-        switch int(0...11) {
+        switch int(0...13) {
         case 0: return .random(SecretBytes(copying: bytes(int(1...1024))))
         case 1: return .token(ekt())
         case 2: return .ciphertext(bytes(int(78...400)))
@@ -186,6 +188,8 @@ struct MessageGenerator {
             return .dataKeyPair(
                 privateKey: bool() ? nil : SecretBytes(copying: bytes(int(1...300))),
                 privateKeyCiphertext: bytes(int(78...400)), publicKey: bytes(int(1...300)))
+        case 11: return .importParameters(token: ekt(), publicKey: bytes(int(1...300)))
+        case 12: return .importedKey(token: ekt(), keyMaterialID: bytes(32))
         default: return .failure(Failure(Failure.Code.allCases[int(0...(Failure.Code.allCases.count - 1))], name()))
         }
     }

@@ -404,6 +404,7 @@ WRONG = {
     "integer": [("5", "string where integer"), (True, "`true` where integer")],
     "long": [("5", "string where integer"), (True, "`true` where integer")],
     "boolean": [(0, "`0` where boolean"), (1, "`1` where boolean")],
+    "timestamp": [("x", "string where timestamp"), (True, "`true` where timestamp"), ([], "list where timestamp")],
     "list": [("x", "string where list"), ({}, "object where list")],
     "map": [([], "list where map"), ("x", "string where map")],
     "structure": [("x", "string where structure"), ([], "list where structure")],

@@ -86,6 +86,35 @@ enum SessionCommands {
             let blob = try encrypt(privateKey, hbk: hbk, keyID: keyID, backingKeyID: backingKeyID, context: context)
             return .dataKeyPair(
                 privateKey: returnPlaintext ? privateKey : nil, privateKeyCiphertext: blob, publicKey: publicKey)
+        case .createImportWrapping(let keyID, let importID, let wrapping, let notAfter):
+            let (spec, _) = try KeyImport.wrapping(wrapping)
+            guard notAfter > now, notAfter.secondsSinceEpoch - now.secondsSinceEpoch <= KeyImport.lifetime else {
+                throw Failure(.invalidArgument, "an import token lives at most 24 hours")
+            }
+            let material = SigningKeys.generate(spec, random: &random)
+            let publicKey = try SigningKeys.Key(material, spec: spec).publicKey
+            return .importParameters(
+                token: try seal(
+                    material, kind: .importWrapping, subject: keyID + importID, spec: wrapping, membership: membership,
+                    now: now, notAfter: notAfter, usage: &usage),
+                publicKey: publicKey)
+        case .importKeyMaterial(let wrapping, let encrypted, let spec):
+            guard wrapping.header.kind == .importWrapping, wrapping.header.notAfter != nil else {
+                throw Failure(.wrongKind, "not an import token")
+            }
+            let (wrappingSpec, algorithm) = try KeyImport.wrapping(wrapping.header.spec)
+            let opened = try SigningKeys.Key(
+                try TokenOpener.open(wrapping, membership: membership, now: now), spec: wrappingSpec)
+            guard case .rsa(let wrappingKey, _) = opened else { throw Failure(.wrongKind, "not an RSA wrapping key") }
+            let keyID = Array(wrapping.header.subject.prefix(16))
+            let material = try KeyImport.normalize(
+                try KeyImport.unwrap(encrypted, key: wrappingKey, algorithm: algorithm), spec: spec)
+            let materialID = KeyImport.materialID(keyID: keyID, material: material)
+            return .importedKey(
+                token: try seal(
+                    material, kind: .backingKey, subject: keyID + materialID.prefix(16), spec: spec,
+                    membership: membership, now: now, usage: &usage),
+                keyMaterialID: materialID)
         case .deriveSharedSecret(let key, let peer):
             return .sharedSecret(
                 try signingKey(key, algorithm: nil, membership: membership, now: now).sharedSecret(with: peer))

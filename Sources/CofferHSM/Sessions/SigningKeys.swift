@@ -173,7 +173,9 @@ enum SigningKeys {
             do {
                 switch spec {
                 case .hmac256, .hmac384, .hmac512:
-                    guard material.count == spec.byteCount else { throw Failure(.internal, "HMAC key size") }
+                    guard spec.importableLengths.contains(material.count) else {
+                        throw Failure(.internal, "HMAC key size")
+                    }
                     self = .hmac(material.symmetricKey, spec)
                 case .p256:
                     self = .p256(try material.withUnsafeBytes { try P256.Signing.PrivateKey(derRepresentation: $0) })

@@ -77,6 +77,14 @@ public struct OperationCall: Sendable {
         return try await kms.hsmCall(command)
     }
 
+    /// As ``hsm(_:)``, but a failure the HSM answers is returned as `.failure` for the operation to map.
+    public func hsmReturningFailures(_ command: SessionCommand) async throws(KMSError) -> SessionResult {
+        guard !dryRun else {
+            throw KMSError(.dryRun, "The request would have succeeded, but the DryRun option is set.")
+        }
+        return try await kms.hsmCall(command, returningFailures: true)
+    }
+
     /// The resolved key; only operations whose requirement is not `.none` call this.
     public func requiredKey() throws(KMSError) -> KeyRecord {
         guard let key else { throw KMSError(.internal, "the operation has no resolved key") }

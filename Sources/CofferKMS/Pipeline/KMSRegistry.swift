@@ -13,6 +13,8 @@ public enum KMSRegistry {
         Sign.self, Verify.self, GetPublicKey.self, GenerateMac.self, VerifyMac.self,
         // Key agreement
         DeriveSharedSecret.self,
+        // Imported key material
+        GetParametersForImport.self, ImportKeyMaterial.self, DeleteImportedKeyMaterial.self,
         // Aliases
         CreateAlias.self, UpdateAlias.self, DeleteAlias.self, ListAliases.self,
         // Tags

@@ -2,7 +2,7 @@ import CofferCrypto
 import SwiftASN1
 
 /// `SessionCommand` (PROTOCOL §7): what a host asks an HSM to do inside a session. A CHOICE with
-/// EXPLICIT alternatives `[0]` … `[15]` (`[7]` and up: docs/protocol.md, "Signing and MAC keys"). Its DER holds plaintexts, so it is encoded and decoded
+/// EXPLICIT alternatives `[0]` … `[17]` (`[7]` and up: docs/protocol.md, "Signing and MAC keys"). Its DER holds plaintexts, so it is encoded and decoded
 /// through ``SecretBytes`` (``secretDER`` / ``init(secretDER:)``).
 public enum SessionCommand: Sendable, Equatable {
     /// `[0]`: `length` random bytes (1 … 1024).
@@ -38,6 +38,15 @@ public enum SessionCommand: Sendable, Equatable {
     case asymmetricDecrypt(key: ExportedKeyToken, algorithm: String, ciphertext: [UInt8])
     /// `[14]`: the ECDH shared secret of an ECC key and a peer's public key (a SubjectPublicKeyInfo).
     case deriveSharedSecret(key: ExportedKeyToken, peer: [UInt8])
+    /// `[16]`: a new RSA wrapping key for importing material into `keyID`, as an importWrapping token
+    /// valid until `notAfter`; `wrapping` is `<WrappingKeySpec>/<WrappingAlgorithm>`, e.g.
+    /// `RSA_2048/RSAES_OAEP_SHA_256`.
+    case createImportWrapping(keyID: [UInt8], importID: [UInt8], wrapping: String, notAfter: WireTime)
+    /// `[17]`: key material encrypted under an importWrapping token, unwrapped and checked for `spec`,
+    /// sealed as a backing-key token `keyID ‖ backingKeyID`, where the backingKeyID is the first 16 bytes
+    /// of the material's id: the same material always has the same backing key, so its ciphertexts open
+    /// again after a delete and re-import.
+    case importKeyMaterial(wrapping: ExportedKeyToken, encrypted: [UInt8], spec: String)
     /// `[15]`: a fresh key pair of `pairSpec`, its private key (PKCS#8) sealed as a §8 blob under a
     /// symmetric key, and returned when asked for.
     case generateDataKeyPair(
@@ -70,6 +79,8 @@ public enum SessionCommand: Sendable, Equatable {
         case .asymmetricDecrypt: 13
         case .deriveSharedSecret: 14
         case .generateDataKeyPair: 15
+        case .createImportWrapping: 16
+        case .importKeyMaterial: 17
         }
     }
 
@@ -143,6 +154,15 @@ public enum SessionCommand: Sendable, Equatable {
                     c.appendUTF8(pairSpec)
                     c.append(context)
                     c.appendBoolean(returnPlaintext)
+                case .createImportWrapping(let keyID, let importID, let wrapping, let notAfter):
+                    c.appendOctets(keyID)
+                    c.appendOctets(importID)
+                    c.appendUTF8(wrapping)
+                    c.appendTime(notAfter)
+                case .importKeyMaterial(let wrapping, let encrypted, let spec):
+                    c.append(wrapping)
+                    c.appendOctets(encrypted)
+                    c.appendUTF8(spec)
                 }
             }
         }
@@ -166,7 +186,7 @@ public enum SessionCommand: Sendable, Equatable {
 
     /// Strictly parses a command.
     public init(node: ASN1Node) throws(WireError) {
-        guard node.identifier.tagClass == .contextSpecific, node.identifier.tagNumber <= 15 else {
+        guard node.identifier.tagClass == .contextSpecific, node.identifier.tagNumber <= 17 else {
             throw WireError(.unknownCommand, "SessionCommand alternative \(node.identifier)")
         }
         let tag = node.identifier.tagNumber
@@ -237,6 +257,15 @@ public enum SessionCommand: Sendable, Equatable {
             self = .asymmetricDecrypt(
                 key: try ExportedKeyToken(node: try r.node("key")), algorithm: try r.name("algorithm"),
                 ciphertext: try r.octets("ciphertext", WireLimits.asymmetricCiphertextBytes))
+        case 16:
+            self = .createImportWrapping(
+                keyID: try r.octets("keyID", count: WireLimits.keyIDLength),
+                importID: try r.octets("importID", count: WireLimits.keyIDLength), wrapping: try r.name("wrapping"),
+                notAfter: try r.time("notAfter"))
+        case 17:
+            self = .importKeyMaterial(
+                wrapping: try ExportedKeyToken(node: try r.node("wrapping")),
+                encrypted: try r.octets("encrypted", WireLimits.encryptedKeyMaterialBytes), spec: try r.name("spec"))
         case 15:
             self = .generateDataKeyPair(
                 key: try ExportedKeyToken(node: try r.node("key")), pairSpec: try r.name("pairSpec"),

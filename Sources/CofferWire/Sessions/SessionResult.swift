@@ -27,6 +27,10 @@ public enum SessionResult: Sendable, Equatable {
     /// `[11]`: generateDataKeyPair's pair: the private key (PKCS#8) when asked for, its §8 blob, and the
     /// public key (a SubjectPublicKeyInfo).
     case dataKeyPair(privateKey: SecretBytes?, privateKeyCiphertext: [UInt8], publicKey: [UInt8])
+    /// `[12]`: createImportWrapping's token (the ImportToken) and the wrapping key's SubjectPublicKeyInfo.
+    case importParameters(token: ExportedKeyToken, publicKey: [UInt8])
+    /// `[13]`: importKeyMaterial's backing-key token and the material's id (32 bytes).
+    case importedKey(token: ExportedKeyToken, keyMaterialID: [UInt8])
     /// `[31]`: a failure after the request opened.
     case failure(Failure)
 
@@ -71,6 +75,20 @@ public enum SessionResult: Sendable, Equatable {
                     c.appendOctets(publicKey)
                 }
             }
+        case .importParameters(let token, let publicKey):
+            coder.appendExplicit(12) { c in
+                c.appendSequence { c in
+                    c.append(token)
+                    c.appendOctets(publicKey)
+                }
+            }
+        case .importedKey(let token, let keyMaterialID):
+            coder.appendExplicit(13) { c in
+                c.appendSequence { c in
+                    c.append(token)
+                    c.appendOctets(keyMaterialID)
+                }
+            }
         case .failure(let failure):
             coder.appendExplicit(31) { c in c.append(failure) }
         }
@@ -95,7 +113,9 @@ public enum SessionResult: Sendable, Equatable {
     /// Strictly parses a result.
     public init(node: ASN1Node) throws(WireError) {
         let tag = node.identifier.tagNumber
-        guard node.identifier.tagClass == .contextSpecific, [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 31].contains(tag) else {
+        guard node.identifier.tagClass == .contextSpecific,
+            [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 31].contains(tag)
+        else {
             throw WireError(.unknownResult, "SessionResult alternative \(node.identifier)")
         }
         let what = "SessionResult[\(tag)]"
@@ -141,6 +161,18 @@ public enum SessionResult: Sendable, Equatable {
             try r.end()
             self = .dataKeyPair(
                 privateKey: privateKey, privateKeyCiphertext: privateKeyCiphertext, publicKey: publicKey)
+        case 12:
+            var r = try DERReader(inner, what)
+            let token = try ExportedKeyToken(node: try r.node("token"))
+            let publicKey = try r.octets("publicKey", WireLimits.publicKeyBytes)
+            try r.end()
+            self = .importParameters(token: token, publicKey: publicKey)
+        case 13:
+            var r = try DERReader(inner, what)
+            let token = try ExportedKeyToken(node: try r.node("token"))
+            let id = try r.octets("keyMaterialID", count: WireLimits.keyMaterialIDLength)
+            try r.end()
+            self = .importedKey(token: token, keyMaterialID: id)
         default:
             self = .failure(try Failure(node: inner))
         }

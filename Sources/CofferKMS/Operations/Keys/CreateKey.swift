@@ -30,11 +30,14 @@ public enum CreateKey: KMSOperation {
                 .unsupportedOperation,
                 "KeyUsage \(usage.rawValue) of KeySpec \(spec.rawValue) is not supported by Coffer yet")
         }
+        let external: Bool
         switch input.origin ?? .awsKms {
-        case .awsKms: break
+        case .awsKms: external = false
         case .external:
-            throw KMSError(
-                .unsupportedOperation, "Origin EXTERNAL (imported key material) is not supported by Coffer yet")
+            guard spec != .mlDsa65, spec != .mlDsa87 else {
+                throw KMSError(.unsupportedOperation, "Importing ML-DSA key material is not supported by Coffer yet")
+            }
+            external = true
         case .awsCloudhsm, .externalKeyStore:
             throw KMSError(.unsupportedOperation, "Coffer has no custom key stores")
         }
@@ -46,6 +49,12 @@ public enum CreateKey: KMSOperation {
         }
         if let policy = input.policy { try OperationRules.checkPolicy(policy) }
         let tags = try OperationRules.tags(input.tags)
+        if external {
+            let record = try await call.kms.createExternalKey(
+                id: UUID().uuidString.lowercased(), scope: call.context.scope, spec: spec, usage: usage,
+                description: input.description ?? "", policy: input.policy, tags: tags)
+            return CreateKeyResponse(keyMetadata: KMSService.metadata(record))
+        }
         let record = try await call.kms.createKey(
             id: UUID().uuidString.lowercased(), scope: call.context.scope, spec: spec, usage: usage,
             description: input.description ?? "",

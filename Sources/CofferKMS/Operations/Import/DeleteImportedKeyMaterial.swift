@@ -1,0 +1,27 @@
+import CofferStore
+import CofferWire
+
+/// DeleteImportedKeyMaterial: the key's backing keys are deleted and it awaits an import again; its
+/// KeyMaterialId stays, so only the same material can be imported.
+public enum DeleteImportedKeyMaterial: KMSOperation {
+    public static let name = "DeleteImportedKeyMaterial"
+    public static let action = "kms:DeleteImportedKeyMaterial"
+    public static let requirement = KeyRequirement.changeable
+
+    public static func key(in input: DeleteImportedKeyMaterialRequest) -> KeyReference? { .named(input.keyId) }
+
+    public static func run(
+        _ input: DeleteImportedKeyMaterialRequest, _ call: OperationCall
+    ) async throws(KMSError) -> DeleteImportedKeyMaterialResponse {
+        var key = try call.requiredKey()
+        try ImportRules.requireExternal(key, call)
+        if let requested = input.keyMaterialId, requested != key.keyMaterialID {
+            throw KMSError(.notFound, "Key material \(requested) is not found in \(call.arn(key.id)).")
+        }
+        key.state = .pendingImport
+        key.validTo = nil
+        key.expirationModel = nil
+        try await call.kms.replaceBackingKeys(key, with: nil)
+        return DeleteImportedKeyMaterialResponse(keyId: call.arn(key.id), keyMaterialId: key.keyMaterialID)
+    }
+}
