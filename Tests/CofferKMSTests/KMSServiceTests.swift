@@ -38,7 +38,8 @@ import Testing
             await world.failure(CreateKey.self, CreateKeyRequest(keySpec: .mlDsa44))
                 == "UnsupportedOperationException")
         #expect(
-            await world.failure(CreateKey.self, CreateKeyRequest(origin: .awsCloudhsm)) == "UnsupportedOperationException")
+            await world.failure(CreateKey.self, CreateKeyRequest(origin: .awsCloudhsm))
+                == "UnsupportedOperationException")
         #expect(
             await world.failure(CreateKey.self, CreateKeyRequest(keyUsage: .signVerify)) == "ValidationException")
         #expect(
