@@ -17,9 +17,11 @@ final class BenchWorld {
     var session: Session
     var random = SystemRandom()
     var requestID: Int64 = 0
+    /// A further backing key a benchmark's setup made (signing and MAC benchmarks).
+    var extra: ExportedKeyToken?
     let now = WireTime(secondsSinceEpoch: 1_800_000_000)
 
-    init() {
+    init(extra spec: String? = nil) {
         let keys = HSMKeys.generate()
         let alice = P384.Signing.PrivateKey()
         var random = SystemRandom()
@@ -43,6 +45,17 @@ final class BenchWorld {
         else { fatalError("benchmark setup: createBackingKey failed") }
         self.backing = backing
         requestID = 1
+        if let spec { extra = self.token(spec) }
+    }
+
+    /// A backing key of `spec`, made in the session.
+    func token(_ spec: String) -> ExportedKeyToken {
+        guard
+            case .token(let token) = roundTrip(
+                .createBackingKey(
+                    keyID: [UInt8](repeating: 1, count: 16), backingKeyID: [UInt8](repeating: 3, count: 16), spec: spec))
+        else { fatalError("benchmark setup: createBackingKey \(spec) failed") }
+        return token
     }
 
     static func handshake(_ core: inout HSMCore, hostKey: P384.Signing.PrivateKey, state: DomainState, now: WireTime) -> Session {
@@ -86,6 +99,31 @@ let benchmarks: @Sendable () -> Void = {
         }
     } setup: {
         BenchWorld()
+    }
+
+    for (spec, algorithm) in [
+        ("ECC_NIST_P256", "ECDSA_SHA_256"), ("RSA_2048", "RSASSA_PSS_SHA_256"), ("ECC_NIST_EDWARDS25519", "ED25519_SHA_512"),
+        ("ML_DSA_65", "ML_DSA_SHAKE_256"),
+    ] {
+        Benchmark("Session request round trip: Sign 256 bytes, \(spec) (in process)") { benchmark, world in
+            let token = world.extra!
+            let message = SecretBytes(copying: [UInt8](repeating: 7, count: 256))
+            for _ in benchmark.scaledIterations {
+                blackHole(world.roundTrip(.sign(key: token, algorithm: algorithm, messageType: .raw, message: message)))
+            }
+        } setup: {
+            BenchWorld(extra: spec)
+        }
+    }
+
+    Benchmark("Session request round trip: GenerateMac 256 bytes, HMAC_256 (in process)") { benchmark, world in
+        let token = world.extra!
+        let message = SecretBytes(copying: [UInt8](repeating: 7, count: 256))
+        for _ in benchmark.scaledIterations {
+            blackHole(world.roundTrip(.generateMac(key: token, algorithm: "HMAC_SHA_256", message: message)))
+        }
+    } setup: {
+        BenchWorld(extra: "HMAC_256")
     }
 
     Benchmark("Session handshake: host and HSM (in process)") { benchmark, world in
