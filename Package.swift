@@ -101,6 +101,7 @@ let package = Package(
             dependencies: [
                 "CofferHSMClient", "CofferStore", "CofferWire", "CofferCrypto", "CofferDomain", "CofferJSON",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -203,3 +203,52 @@ def test_expiring_material_is_gone_after_its_valid_to(kms):
     time.sleep(4.5)
     assert kms.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "PendingImport"
     expect_error("KMSInvalidStateException", kms.decrypt, CiphertextBlob=blob)
+
+
+def test_seeded_key_material_reaches_only_the_hsm(tmp_path):
+    """`coffer dev --seed` with known material of several specs: the keys use exactly that material (HMAC
+    equals Python's, public keys equal the seeded private keys'), and no form of the material is in the
+    data directory."""
+    import base64 as b64
+
+    from conftest import start_coffer
+
+    hmac_key = os.urandom(48)
+    aes_key = os.urandom(32)
+    ecc = ec.generate_private_key(ec.SECP384R1())
+    ed = ed25519.Ed25519PrivateKey.generate()
+    pem = pkcs8_pem = ecc.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                        serialization.NoEncryption()).decode()
+    seed = tmp_path / "seed.yaml"
+    seed.write_text(
+        "keys:\n"
+        "  - aliases: [alias/seeded-hmac]\n    keySpec: HMAC_384\n    keyUsage: GENERATE_VERIFY_MAC\n"
+        "    keyMaterial: %s\n"
+        "  - aliases: [alias/seeded-aes]\n    keyMaterial: %s\n"
+        "  - aliases: [alias/seeded-ecc]\n    keySpec: ECC_NIST_P384\n    keyUsage: SIGN_VERIFY\n"
+        "    keyMaterial: |\n%s"
+        "  - aliases: [alias/seeded-ed25519]\n    keySpec: ECC_NIST_EDWARDS25519\n    keyMaterial: %s\n"
+        % (b64.b64encode(hmac_key).decode(), b64.b64encode(aes_key).decode(),
+           "".join("      " + line + "\n" for line in pem.strip().splitlines()), b64.b64encode(pkcs8(ed)).decode()))
+    data = tmp_path / "data"
+    server = start_coffer("--seed", str(seed), "--data-dir", str(data), workdir=str(tmp_path))
+    try:
+        kms = server.client()
+        mac = kms.generate_mac(KeyId="alias/seeded-hmac", Message=b"m", MacAlgorithm="HMAC_SHA_384")["Mac"]
+        assert mac == hmac.new(hmac_key, b"m", hashlib.sha384).digest()
+        described = kms.describe_key(KeyId="alias/seeded-aes")["KeyMetadata"]
+        assert described["Origin"] == "EXTERNAL" and described["KeyState"] == "Enabled"
+        blob = kms.encrypt(KeyId="alias/seeded-aes", Plaintext=b"x")["CiphertextBlob"]
+        assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"x"
+        assert kms.get_public_key(KeyId="alias/seeded-ecc")["PublicKey"] == spki(ecc.public_key())
+        assert kms.get_public_key(KeyId="alias/seeded-ed25519")["PublicKey"] == spki(ed.public_key())
+        signature = ed.sign(b"seeded")
+        assert kms.verify(KeyId="alias/seeded-ed25519", Message=b"seeded", Signature=signature,
+                          SigningAlgorithm="ED25519_SHA_512")["SignatureValid"]
+    finally:
+        server.stop()
+    contents = b"".join(path.read_bytes() for path in data.rglob("*") if path.is_file())
+    assert contents, "the data directory holds the store"
+    for secret in (hmac_key, aes_key, pkcs8(ecc), pkcs8(ed), pkcs8(ed)[-32:]):
+        for form in (secret, secret.hex().encode(), b64.b64encode(secret)):
+            assert form not in contents

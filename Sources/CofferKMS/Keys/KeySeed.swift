@@ -1,6 +1,8 @@
+import CofferCrypto
 import CofferStore
 import CofferWire
 import Crypto
+import CryptoExtras
 import Foundation
 
 /// A key that `coffer dev --seed` creates: given id (or one derived from its first alias, so the same
@@ -25,12 +27,16 @@ public struct KeySeed: Sendable, Equatable {
     public var rotationPeriodInDays: Int?
     /// Whether the key starts Enabled (true) or Disabled.
     public var enabled: Bool
+    /// Known key material (raw bytes for symmetric and HMAC keys, PKCS#8 DER for RSA, ECC and Ed25519):
+    /// the key is created with Origin EXTERNAL and the material enters through the import path, wrapped
+    /// for the HSM like any ImportKeyMaterial.
+    public var keyMaterial: SecretBytes?
 
     /// A seed.
     public init(
         id: String?, scope: KeyScope, description: String = "", keySpec: String = "SYMMETRIC_DEFAULT",
         keyUsage: String? = nil, aliases: [String] = [], tags: [TagRecord] = [], rotationPeriodInDays: Int? = nil,
-        enabled: Bool = true
+        enabled: Bool = true, keyMaterial: SecretBytes? = nil
     ) {
         self.id = id
         self.scope = scope
@@ -41,6 +47,7 @@ public struct KeySeed: Sendable, Equatable {
         self.tags = tags
         self.rotationPeriodInDays = rotationPeriodInDays
         self.enabled = enabled
+        self.keyMaterial = keyMaterial
     }
 
     /// The key id: the given one (lower case), or a UUID derived from SHA-256 of the scope and the first
@@ -72,8 +79,19 @@ extension KeySeed {
         guard let spec = KeySpec(rawValue: keySpec), spec.isSupported else {
             throw KMSError(.unsupportedOperation, "seed key \(id): KeySpec \(keySpec) is not supported yet")
         }
-        guard keyUsage == nil || keyUsage == spec.usages.first?.rawValue else {
+        guard keyUsage.map({ spec.supportedUsages.map(\.rawValue).contains($0) }) ?? true else {
             throw KMSError(.validation, "seed key \(id): KeyUsage \(keyUsage ?? "") does not fit \(spec.rawValue)")
+        }
+        if keyMaterial != nil {
+            guard spec != .mlDsa65, spec != .mlDsa87 else {
+                throw KMSError(.unsupportedOperation, "seed key \(id): importing ML-DSA material is not supported yet")
+            }
+            guard rotationPeriodInDays == nil else {
+                throw KMSError(.validation, "seed key \(id): keys of imported material do not rotate")
+            }
+        }
+        if rotationPeriodInDays != nil, spec != .symmetricDefault {
+            throw KMSError(.validation, "seed key \(id): only SYMMETRIC_DEFAULT keys rotate")
         }
         if let days = rotationPeriodInDays, !(90...2560).contains(days) {
             throw KMSError(.validation, "seed key \(id): rotationPeriodInDays must be 90 … 2560")
@@ -101,8 +119,19 @@ extension KMSService {
             let scope = seed.scope
             let existing = try await storeCall { () throws(StoreError) in try await store.key(scope, id: id) }
             if existing == nil {
-                var record = try await createKey(
-                    id: id, scope: scope, description: seed.description, policy: nil, tags: seed.tags)
+                let spec = KeySpec(rawValue: seed.keySpec) ?? .symmetricDefault
+                let usage = seed.keyUsage.flatMap(KeyUsageType.init(rawValue:)) ?? spec.supportedUsages[0]
+                var record: KeyRecord
+                if let material = seed.keyMaterial {
+                    record = try await createExternalKey(
+                        id: id, scope: scope, spec: spec, usage: usage, description: seed.description, policy: nil,
+                        tags: seed.tags)
+                    record = try await importSeedMaterial(material, into: record)
+                } else {
+                    record = try await createKey(
+                        id: id, scope: scope, spec: spec, usage: usage, description: seed.description, policy: nil,
+                        tags: seed.tags)
+                }
                 if !seed.enabled || seed.rotationPeriodInDays != nil {
                     record.state = seed.enabled ? .enabled : .disabled
                     if let days = seed.rotationPeriodInDays {
@@ -130,5 +159,52 @@ extension KMSService {
             ids.append(id)
         }
         return ids
+    }
+}
+
+extension KMSService {
+    /// Known material through the import path: an import token from the HSM, the material wrapped here
+    /// under its public key (RSA-OAEP SHA-256 of a fresh AES key, then RFC 5649), unwrapped, checked and
+    /// sealed by the HSM. Only the HSM ever holds the material unwrapped after this call.
+    func importSeedMaterial(_ material: SecretBytes, into key: KeyRecord) async throws(KMSError) -> KeyRecord {
+        guard let keyBytes = KeyIdentifier.bytes(ofKeyID: key.id), let spec = KeySpec(rawValue: key.keySpec) else {
+            throw KMSError(.internal, "bad seed key")
+        }
+        guard
+            case .importParameters(let token, let spki) = try await hsmCall(
+                .createImportWrapping(
+                    keyID: keyBytes, importID: SecretBytes.random(count: 16).withUnsafeBytes { [UInt8]($0) },
+                    wrapping: "RSA_2048/RSA_AES_KEY_WRAP_SHA_256", notAfter: WireTime(secondsSinceEpoch: now + 600)))
+        else { throw KMSError(.internal, "the HSM did not return import parameters") }
+        let encrypted: [UInt8]
+        do {
+            let wrappingKey = try _RSA.Encryption.PublicKey(derRepresentation: spki)
+            let aes = SymmetricKey(size: .bits256)
+            encrypted =
+                Array(try aes.withUnsafeBytes { try wrappingKey.encrypt(Data($0), padding: .PKCS1_OAEP_SHA256) })
+                + (try KeyWrapWithPadding.wrap(material, kek: aes))
+        } catch {
+            throw KMSError(.internal, "wrapping the seed material failed")
+        }
+        let result = try await hsmCall(
+            .importKeyMaterial(wrapping: token, encrypted: encrypted, spec: spec.backingKeySpec),
+            returningFailures: true)
+        guard case .importedKey(let backing, let id) = result else {
+            if case .failure(let failure) = result, failure.code == .invalidArgument {
+                throw KMSError(
+                    .incorrectKeyMaterial, "seed key \(key.id): the key material is not a \(spec.rawValue) key")
+            }
+            throw KMSError(.internal, "seed key \(key.id): the HSM did not import the material")
+        }
+        var imported = key
+        imported.state = .enabled
+        imported.keyMaterialID = Hex.encode(id)
+        imported.expirationModel = ExpirationModelType.keyMaterialDoesNotExpire.rawValue
+        try await replaceBackingKeys(
+            imported,
+            with: BackingKeyRecord(
+                scope: key.scope, keyID: key.id, backingKeyID: Hex.encode(Array(backing.header.subject.suffix(16))),
+                token: backing.derBytes, createdAt: now, origin: .imported))
+        return imported
     }
 }

@@ -1,3 +1,5 @@
+import CofferCrypto
+import CofferJSON
 import CofferKMS
 import CofferStore
 import Foundation
@@ -15,12 +17,17 @@ import Yams
 ///         tags: {team: payments}
 ///         rotationPeriodInDays: 180                 # turns automatic rotation on
 ///         enabled: true
+///       - aliases: [alias/webhooks]
+///         keySpec: HMAC_256
+///         keyUsage: GENERATE_VERIFY_MAC
+///         keyMaterial: 3q2+7w...                    # base64 of the key (or a PKCS#8 PEM for RSA/ECC keys):
+///                                                   # imported through GetParametersForImport's wrapping
 ///
 /// Every member is checked: an unknown one (a typo) is an error, not silently ignored.
 enum SeedFile {
     static let keyMembers: Set<String> = [
         "id", "region", "account", "description", "keySpec", "keyUsage", "aliases", "tags", "rotationPeriodInDays",
-        "enabled",
+        "enabled", "keyMaterial",
     ]
 
     static func read(_ path: String, defaultScope: KeyScope) throws -> [KeySeed] {
@@ -82,15 +89,35 @@ enum SeedFile {
             guard let flag = value as? Bool else { throw CLIError("\(place).enabled is true or false") }
             enabled = flag
         }
+        var material: SecretBytes?
+        if let text = try string("keyMaterial") {
+            guard let bytes = Self.material(text) else {
+                throw CLIError("\(place).keyMaterial is base64, or a PKCS#8 PEM (-----BEGIN PRIVATE KEY-----)")
+            }
+            material = bytes
+        }
         let seed = KeySeed(
             id: try string("id"), scope: scope, description: try string("description") ?? "",
             keySpec: try string("keySpec") ?? "SYMMETRIC_DEFAULT", keyUsage: try string("keyUsage"), aliases: aliases,
-            tags: tags, rotationPeriodInDays: rotation, enabled: enabled)
+            tags: tags, rotationPeriodInDays: rotation, enabled: enabled, keyMaterial: material)
         do {
             try seed.validate()
         } catch {
             throw CLIError("\(place): \(error.message)")
         }
         return seed
+    }
+
+    /// Key material as a seed file gives it: a PKCS#8 PEM, or base64 (white space ignored).
+    static func material(_ text: String) -> SecretBytes? {
+        var body = text
+        let begin = "-----BEGIN PRIVATE KEY-----"
+        let end = "-----END PRIVATE KEY-----"
+        if let start = text.range(of: begin), let stop = text.range(of: end), start.upperBound <= stop.lowerBound {
+            body = String(text[start.upperBound..<stop.lowerBound])
+        }
+        let compact = body.filter { !$0.isWhitespace }
+        guard var bytes = Base64.decode(compact.utf8), !bytes.isEmpty else { return nil }
+        return SecretBytes(consuming: &bytes)
     }
 }
