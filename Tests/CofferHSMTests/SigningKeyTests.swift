@@ -410,7 +410,8 @@ import Testing
             (
                 .createImportWrapping(
                     keyID: Self.keyID, importID: Self.keyID, wrapping: "RSA_2048/RSAES_OAEP_SHA_1",
-                    notAfter: WireTime(secondsSinceEpoch: now.secondsSinceEpoch + 86_401)), .invalidArgument
+                    notAfter: WireTime(secondsSinceEpoch: now.secondsSinceEpoch + 86_400 + 3_601)),
+                .invalidArgument
             ),
         ]
         for (command, code) in cases {

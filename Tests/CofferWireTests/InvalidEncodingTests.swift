@@ -20,7 +20,7 @@ import Testing
         do {
             _ = try SessionCommand(secretDER: SecretBytes(copying: [0xb2, 0x02, 0x30, 0x00]))
             Issue.record("SessionCommand [18] was accepted")
-        } catch let error as WireError {
+        } catch {
             #expect(error.reason == .unknownCommand)
             #expect(error.code == .malformed)
         }

@@ -12,9 +12,12 @@ public enum KeyWrapWithPadding {
     /// Wraps `plaintext` (1 … 2^32−1 bytes) under `kek` (an AES-128/192/256 key).
     public static func wrap(_ plaintext: SecretBytes, kek: SymmetricKey) throws(CofferCryptoError) -> [UInt8] {
         guard plaintext.count > 0 else { throw CofferCryptoError(.invalidLength, "KWP wraps 1 byte or more") }
-        var blocks = plaintext.withUnsafeBytes { [UInt8]($0) }
+        let length = plaintext.count
+        // Sized once for the padding, so appending it cannot leave an unwiped copy behind.
+        var blocks = [UInt8]()
+        blocks.reserveCapacity((length + 7) / 8 * 8)
+        plaintext.withUnsafeBytes { blocks.append(contentsOf: $0) }
         defer { blocks.withUnsafeMutableBytes { SecretBytes.zeroize($0) } }
-        let length = blocks.count
         blocks += [UInt8](repeating: 0, count: (8 - length % 8) % 8)
         let aiv = aivPrefix + withUnsafeBytes(of: UInt32(length).bigEndian) { Array($0) }
         do {
@@ -43,8 +46,10 @@ public enum KeyWrapWithPadding {
     /// Unwraps; every failure (length, integrity, padding) is the one opaque `authenticationFailed`.
     public static func unwrap(_ ciphertext: [UInt8], kek: SymmetricKey) throws(CofferCryptoError) -> SecretBytes {
         guard ciphertext.count >= 16, ciphertext.count % 8 == 0 else { throw CofferCryptoError.authenticationFailed }
-        var a: [UInt8]
-        var blocks: [UInt8]
+        var a: [UInt8] = []
+        var blocks: [UInt8] = []
+        // Registered before the loop: a throw inside it must not leave partly unwrapped material.
+        defer { blocks.withUnsafeMutableBytes { SecretBytes.zeroize($0) } }
         do {
             if ciphertext.count == 16 {
                 var block = ciphertext
@@ -70,7 +75,6 @@ public enum KeyWrapWithPadding {
         } catch {
             throw CofferCryptoError.authenticationFailed
         }
-        defer { blocks.withUnsafeMutableBytes { SecretBytes.zeroize($0) } }
         // The checks of RFC 5649 §3: the prefix, 8(n−1) < MLI ≤ 8n, and zero padding. Each is evaluated
         // without an early exit on the secret-dependent parts.
         let length = a[4..<8].reduce(0) { $0 << 8 | Int($1) }

@@ -21,7 +21,7 @@ enum SessionCommands {
             if spec == symmetricSpec {
                 material = random.secret(count: 32)
             } else if let signing = SigningKeys.Spec(rawValue: spec) {
-                material = SigningKeys.generate(signing, random: &random)
+                material = try SigningKeys.generate(signing, random: &random)
             } else {
                 throw Failure(.unsupported, "backing key spec \(spec) is not supported")
             }
@@ -77,21 +77,24 @@ enum SessionCommands {
                 .decrypt(ciphertext, algorithm: algorithm)
             return .plaintext(keyID: Array(key.header.subject.prefix(16)), plaintext: plaintext)
         case .generateDataKeyPair(let key, let pairSpec, let context, let returnPlaintext):
-            guard let spec = SigningKeys.Spec(rawValue: pairSpec), !spec.isMAC else {
+            guard let spec = SigningKeys.Spec(rawValue: pairSpec), !spec.isMAC, spec != .mlDSA65, spec != .mlDSA87
+            else {
                 throw Failure(.unsupported, "data key pair spec \(pairSpec) is not supported")
             }
             let (hbk, keyID, backingKeyID) = try backingKey(key, membership: membership, now: now)
-            let privateKey = SigningKeys.generate(spec, random: &random)
+            let privateKey = try SigningKeys.generate(spec, random: &random)
             let publicKey = try SigningKeys.Key(privateKey, spec: spec).publicKey
             let blob = try encrypt(privateKey, hbk: hbk, keyID: keyID, backingKeyID: backingKeyID, context: context)
             return .dataKeyPair(
                 privateKey: returnPlaintext ? privateKey : nil, privateKeyCiphertext: blob, publicKey: publicKey)
         case .createImportWrapping(let keyID, let importID, let wrapping, let notAfter):
             let (spec, _) = try KeyImport.wrapping(wrapping)
-            guard notAfter > now, notAfter.secondsSinceEpoch - now.secondsSinceEpoch <= KeyImport.lifetime else {
+            // 24 hours by the host's clock, which may run up to clockSkew ahead of this one.
+            let skew = Int64(membership.state.parameters.clockSkew)
+            guard notAfter > now, notAfter.secondsSinceEpoch - now.secondsSinceEpoch <= KeyImport.lifetime + skew else {
                 throw Failure(.invalidArgument, "an import token lives at most 24 hours")
             }
-            let material = SigningKeys.generate(spec, random: &random)
+            let material = try SigningKeys.generate(spec, random: &random)
             let publicKey = try SigningKeys.Key(material, spec: spec).publicKey
             return .importParameters(
                 token: try seal(

@@ -104,7 +104,7 @@ enum SigningKeys {
     ]
 
     /// New material for `spec`, drawn from `random`.
-    static func generate(_ spec: Spec, random: inout some RandomSource) -> SecretBytes {
+    static func generate(_ spec: Spec, random: inout some RandomSource) throws(Failure) -> SecretBytes {
         switch spec {
         case .hmac256, .hmac384, .hmac512:
             return random.secret(count: spec.byteCount)
@@ -128,12 +128,14 @@ enum SigningKeys {
         case .rsa2048, .rsa3072, .rsa4096:
             // BoringSSL draws the primes from its own generator (the operating system's CSPRNG); RSA key
             // generation cannot be driven from `random`.
-            while true {
+            for _ in 0..<8 {
                 if let key = try? _RSA.Signing.PrivateKey(keySize: .init(bitCount: spec.byteCount * 8)) {
-                    var der = Array(key.pkcs8DERRepresentation)
-                    return SecretBytes(consuming: &der)
+                    var data = key.pkcs8DERRepresentation
+                    defer { data.withUnsafeMutableBytes { SecretBytes.zeroize($0) } }
+                    return SecretBytes(copying: data)
                 }
             }
+            throw Failure(.internal, "RSA key generation failed")
         }
     }
 

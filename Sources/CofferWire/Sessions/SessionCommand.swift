@@ -271,10 +271,12 @@ public enum SessionCommand: Sendable, Equatable {
                 key: try ExportedKeyToken(node: try r.node("key")), pairSpec: try r.name("pairSpec"),
                 context: try EncryptionContext(node: try r.node("context")),
                 returnPlaintext: try r.boolean("returnPlaintext"))
-        default:
+        case 14:
             self = .deriveSharedSecret(
                 key: try ExportedKeyToken(node: try r.node("key")),
                 peer: try r.octets("peer", WireLimits.publicKeyBytes))
+        default:
+            throw WireError(.unknownCommand, "SessionCommand alternative [\(tag)]")
         }
         try r.end()
     }

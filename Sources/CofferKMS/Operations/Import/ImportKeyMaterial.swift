@@ -82,7 +82,16 @@ public enum ImportKeyMaterial: KMSOperation {
     static func expiry(
         _ input: ImportKeyMaterialRequest, now: Int64
     ) throws(KMSError) -> (ExpirationModelType, Int64?) {
-        let validTo = input.validTo.map { Int64($0.rounded(.down)) }
+        // A number far outside any date (1e300) must be refused, not converted: Int64(_:) would trap.
+        let validTo: Int64?
+        if let seconds = input.validTo {
+            guard let whole = Int64(exactly: seconds.rounded(.down)) else {
+                throw KMSError(.validation, "ValidTo must be in the future and at most 365 days away")
+            }
+            validTo = whole
+        } else {
+            validTo = nil
+        }
         let model = input.expirationModel ?? (validTo == nil ? .keyMaterialDoesNotExpire : .keyMaterialExpires)
         switch (model, validTo) {
         case (.keyMaterialDoesNotExpire, nil): return (model, nil)

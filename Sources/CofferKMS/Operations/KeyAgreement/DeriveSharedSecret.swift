@@ -43,6 +43,6 @@ public enum DeriveSharedSecret: KMSOperation {
         }
         return DeriveSharedSecretResponse(
             keyId: call.arn(key.id), sharedSecret: secret, keyAgreementAlgorithm: input.keyAgreementAlgorithm,
-            keyOrigin: .awsKms)
+            keyOrigin: OriginType(rawValue: key.origin) ?? .awsKms)
     }
 }

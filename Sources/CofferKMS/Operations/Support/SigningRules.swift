@@ -24,6 +24,12 @@ enum SigningRules {
             throw KMSError(
                 .invalidKeyUsage, "Algorithm \(algorithm.rawValue) is incompatible with key spec \(spec.rawValue).")
         }
+        guard algorithm != .ed25519PhSha512 else {
+            throw KMSError(
+                .unsupportedOperation,
+                "ED25519_PH_SHA_512 is not supported by Coffer yet (swift-crypto has no Ed25519ph); use ED25519_SHA_512"
+            )
+        }
         switch type ?? .raw {
         case .raw:
             return .raw
