@@ -319,26 +319,77 @@ class Generator:
         lines.append("")
         return "\n".join(lines)
 
+    #: The operations by area (close to how Sources/CofferKMS/Operations is split): each area's request and response
+    #: shapes, and the structures only that area uses, go into one file (CONVENTIONS.md: split by concept).
+    AREAS = {
+        "Keys": ["CreateKey", "DescribeKey", "ListKeys", "EnableKey", "DisableKey", "UpdateKeyDescription",
+                 "ScheduleKeyDeletion", "CancelKeyDeletion", "GetKeyLastUsage"],
+        "Encryption": ["Encrypt", "Decrypt", "ReEncrypt", "GenerateRandom"],
+        "DataKeys": ["GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "GenerateDataKeyPair",
+                     "GenerateDataKeyPairWithoutPlaintext"],
+        "Signing": ["Sign", "Verify", "GetPublicKey", "GenerateMac", "VerifyMac", "DeriveSharedSecret"],
+        "Import": ["GetParametersForImport", "ImportKeyMaterial", "DeleteImportedKeyMaterial"],
+        "Aliases": ["CreateAlias", "UpdateAlias", "DeleteAlias", "ListAliases"],
+        "Tags": ["TagResource", "UntagResource", "ListResourceTags"],
+        "Rotation": ["EnableKeyRotation", "DisableKeyRotation", "GetKeyRotationStatus", "RotateKeyOnDemand",
+                     "ListKeyRotations"],
+        "Policies": ["GetKeyPolicy", "PutKeyPolicy", "ListKeyPolicies"],
+        "Grants": ["CreateGrant", "ListGrants", "ListRetirableGrants", "RetireGrant", "RevokeGrant"],
+        "MultiRegion": ["ReplicateKey", "UpdatePrimaryRegion"],
+        "CustomKeyStores": ["CreateCustomKeyStore", "ConnectCustomKeyStore", "DeleteCustomKeyStore",
+                            "DescribeCustomKeyStores", "DisconnectCustomKeyStore", "UpdateCustomKeyStore"],
+    }
+
+    def reachable(self, name, seen):
+        """The structures `name` uses, transitively (lists and maps looked through)."""
+        shape = self.model["shapes"].get(name)
+        if shape is None or name in seen:
+            return seen
+        if shape["type"] == "structure":
+            seen.add(name)
+            for member in shape.get("members", {}).values():
+                self.reachable(member["shape"], seen)
+        elif shape["type"] == "list":
+            self.reachable(shape["member"]["shape"], seen)
+        elif shape["type"] == "map":
+            self.reachable(shape["value"]["shape"], seen)
+        return seen
+
     def files(self):
         operations = self.model["operations"]
-        requests = sorted({op["input"]["shape"] for op in operations.values()})
-        responses = sorted({op["output"]["shape"] for op in operations.values() if "output" in op})
-        others = [n for n in self.structures if n not in requests and n not in responses]
-        return {
+        listed = sorted(op for ops in self.AREAS.values() for op in ops)
+        if listed != sorted(operations):
+            missing = sorted(set(operations) - set(listed))
+            extra = sorted(set(listed) - set(operations))
+            raise SystemExit(f"error: AREAS does not match the model (missing {missing}, unknown {extra})")
+        used_by = {}
+        for area, ops in self.AREAS.items():
+            for op in ops:
+                for shape in (operations[op]["input"]["shape"], operations[op].get("output", {}).get("shape")):
+                    if shape:
+                        for name in self.reachable(shape, set()):
+                            used_by.setdefault(name, set()).add(area)
+        files = {
             "KMSEnumerations.swift": self.enum_file(),
             "KMSPatterns.swift": self.pattern_file(),
-            "KMSRequests.swift": self.structure_file([n for n in requests if n in self.structures]),
-            "KMSResponses.swift": self.structure_file([n for n in responses if n in self.structures]),
-            "KMSTypes.swift": self.structure_file(others),
             "KMSOperationNames.swift": self.operations_file(),
         }
+        shared = [n for n in self.structures if len(used_by.get(n, ())) != 1]
+        files["KMSShapes.swift"] = self.structure_file(shared)
+        for area in self.AREAS:
+            names = [n for n in self.structures if used_by.get(n) == {area}]
+            files[f"KMSShapes+{area}.swift"] = self.structure_file(names)
+        return files
 
 
 def main():
     check = "--check" in sys.argv
     files = Generator(load()).files()
     os.makedirs(OUT, exist_ok=True)
-    stale = []
+    stale = sorted(name for name in os.listdir(OUT) if name.endswith(".swift") and name not in files)
+    if not check:
+        for name in stale:
+            os.remove(os.path.join(OUT, name))
     for name, text in files.items():
         path = os.path.join(OUT, name)
         current = open(path).read() if os.path.exists(path) else None
