@@ -119,9 +119,8 @@ def test_import_refusals(kms):
 
 
 def test_an_expired_import_token_is_refused(coffer):
-    """A server whose clock runs a day ahead (`COFFER_DEV_CLOCK_OFFSET` is not a thing): instead the
-    token's own ValidTo is checked by re-using a token after forcing its expiry through the HSM's check:
-    the host refuses a token whose notAfter has passed before asking the HSM."""
+    """An import token whose ValidTo has passed is ExpiredImportTokenException: the token's notAfter is moved
+    a day back (the host checks it before the HSM, which would refuse the altered seal as well)."""
     kms = coffer.client()
     key = external_key(kms)
     parameters = kms.get_parameters_for_import(KeyId=key, WrappingAlgorithm="RSAES_OAEP_SHA_256",

@@ -17,10 +17,11 @@ enum KeyImport {
         case keyWrapSHA1 = "RSA_AES_KEY_WRAP_SHA_1"
         case keyWrapSHA256 = "RSA_AES_KEY_WRAP_SHA_256"
 
-        var padding: _RSA.Encryption.Padding {
+        /// The RSA-OAEP step: OAEP with SHA-1 or SHA-256, as ``SigningKeys/RSAAlgorithm`` defines it.
+        var oaep: SigningKeys.RSAAlgorithm {
             switch self {
-            case .oaepSHA1, .keyWrapSHA1: .PKCS1_OAEP
-            case .oaepSHA256, .keyWrapSHA256: .PKCS1_OAEP_SHA256
+            case .oaepSHA1, .keyWrapSHA1: .oaepSHA1
+            case .oaepSHA256, .keyWrapSHA256: .oaepSHA256
             }
         }
     }
@@ -44,14 +45,15 @@ enum KeyImport {
     ) throws(Failure) -> SecretBytes {
         do {
             let rsa = try _RSA.Encryption.PrivateKey(derRepresentation: key.derRepresentation)
+            guard let padding = algorithm.oaep.encryptionPadding else { throw Failure(.internal, "OAEP padding") }
             switch algorithm {
             case .oaepSHA1, .oaepSHA256:
-                var material = Array(try rsa.decrypt(encrypted, padding: algorithm.padding))
+                var material = Array(try rsa.decrypt(encrypted, padding: padding))
                 return SecretBytes(consuming: &material)
             case .keyWrapSHA1, .keyWrapSHA256:
                 let split = key.keySizeInBits / 8
                 guard encrypted.count > split else { throw Failure(.invalidCiphertext, "too short") }
-                var aesKey = Array(try rsa.decrypt(encrypted[..<split], padding: algorithm.padding))
+                var aesKey = Array(try rsa.decrypt(encrypted[..<split], padding: padding))
                 defer { aesKey.withUnsafeMutableBytes { SecretBytes.zeroize($0) } }
                 guard [16, 24, 32].contains(aesKey.count) else { throw Failure(.invalidCiphertext, "AES key size") }
                 return try KeyWrapWithPadding.unwrap(Array(encrypted[split...]), kek: SymmetricKey(data: aesKey))
@@ -80,13 +82,13 @@ enum KeyImport {
                 return material
             case .p256:
                 try requireCurve(material, [1, 2, 840, 10045, 3, 1, 7])
-                return pkcs8(try material.withUnsafeBytes { try P256.Signing.PrivateKey(derRepresentation: $0) })
+                return try material.withUnsafeBytes { try P256.Signing.PrivateKey(derRepresentation: $0) }.pkcs8Secret
             case .p384:
                 try requireCurve(material, [1, 3, 132, 0, 34])
-                return pkcs8(try material.withUnsafeBytes { try P384.Signing.PrivateKey(derRepresentation: $0) })
+                return try material.withUnsafeBytes { try P384.Signing.PrivateKey(derRepresentation: $0) }.pkcs8Secret
             case .p521:
                 try requireCurve(material, [1, 3, 132, 0, 35])
-                return pkcs8(try material.withUnsafeBytes { try P521.Signing.PrivateKey(derRepresentation: $0) })
+                return try material.withUnsafeBytes { try P521.Signing.PrivateKey(derRepresentation: $0) }.pkcs8Secret
             case .ed25519:
                 _ = try SigningKeys.Key(material, spec: .ed25519)
                 return material
@@ -131,11 +133,6 @@ enum KeyImport {
             let parameters = try? ASN1ObjectIdentifier(derEncoded: parts[1])
         else { return false }
         return kind == ecPublicKey && parameters == curve
-    }
-
-    private static func pkcs8(_ key: some PKCS8Representable) -> SecretBytes {
-        var der = key.pkcs8Bytes
-        return SecretBytes(consuming: &der)
     }
 
     /// The id of imported material: SHA-256 of a label, the key id and the material. A re-import must

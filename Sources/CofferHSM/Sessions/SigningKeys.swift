@@ -109,14 +109,16 @@ enum SigningKeys {
         case .hmac256, .hmac384, .hmac512:
             return random.secret(count: spec.byteCount)
         case .p256:
-            return pkcs8(scalar(of: 32, random: &random) { try P256.Signing.PrivateKey(rawRepresentation: $0) })
+            let key = scalar(of: 32, random: &random) { try P256.Signing.PrivateKey(rawRepresentation: $0) }
+            return key.pkcs8Secret
         case .p384:
-            return pkcs8(scalar(of: 48, random: &random) { try P384.Signing.PrivateKey(rawRepresentation: $0) })
+            let key = scalar(of: 48, random: &random) { try P384.Signing.PrivateKey(rawRepresentation: $0) }
+            return key.pkcs8Secret
         case .p521:
-            return pkcs8(
-                scalar(of: 66, topByteMask: 0x01, random: &random) {
-                    try P521.Signing.PrivateKey(rawRepresentation: $0)
-                })
+            let key = scalar(of: 66, topByteMask: 0x01, random: &random) {
+                try P521.Signing.PrivateKey(rawRepresentation: $0)
+            }
+            return key.pkcs8Secret
         case .ed25519:
             let seed = random.secret(count: 32)
             var bytes = ed25519PKCS8Prefix
@@ -151,11 +153,6 @@ enum SigningKeys {
             let secret = SecretBytes(consuming: &bytes)
             if let key = secret.withUnsafeBytes({ try? make($0) }) { return key }
         }
-    }
-
-    private static func pkcs8(_ key: some PKCS8Representable) -> SecretBytes {
-        var der = key.pkcs8Bytes
-        return SecretBytes(consuming: &der)
     }
 
     /// A token's material, opened for use.
@@ -332,12 +329,22 @@ enum SigningKeys {
         /// RSA-OAEP encryption of `plaintext` under the public key (the plaintext must fit the modulus:
         /// `invalidArgument`).
         func encrypt(_ plaintext: SecretBytes, algorithm: String) throws(Failure) -> [UInt8] {
-            let (key, padding) = try rsaEncryption(algorithm)
-            guard plaintext.count <= key.publicKey.maximumEncryptSize(with: padding) else {
+            guard case .rsa(let signing, _) = self else { throw Failure(.wrongKind, "not an RSA key") }
+            guard let padding = RSAAlgorithm(rawValue: algorithm)?.encryptionPadding else {
+                throw Failure(.invalidArgument, "\(algorithm) is not an RSA encryption algorithm")
+            }
+            // Encryption needs the public key only: no copy of the private key is made for it.
+            let key: _RSA.Encryption.PublicKey
+            do {
+                key = try _RSA.Encryption.PublicKey(derRepresentation: signing.publicKey.derRepresentation)
+            } catch {
+                throw Failure(.internal, "the RSA public key does not convert")
+            }
+            guard plaintext.count <= key.maximumEncryptSize(with: padding) else {
                 throw Failure(.invalidArgument, "the plaintext is too long for \(algorithm) with this key")
             }
             do {
-                return Array(try plaintext.withUnsafeBytes { try key.publicKey.encrypt($0, padding: padding) })
+                return Array(try plaintext.withUnsafeBytes { try key.encrypt($0, padding: padding) })
             } catch {
                 throw Failure(.internal, "RSA encryption failed")
             }
@@ -459,11 +466,20 @@ struct Prehashed<H: HashFunction>: Digest {
     var description: String { "Prehashed(\(Self.byteCount) bytes)" }
 }
 
-/// The PKCS#8 DER of a NIST-curve private key.
+/// A NIST-curve private key's PKCS#8 DER (swift-crypto's `derRepresentation`).
 protocol PKCS8Representable {
-    var pkcs8Bytes: [UInt8] { get }
+    var derRepresentation: Data { get }
 }
 
-extension P256.Signing.PrivateKey: PKCS8Representable { var pkcs8Bytes: [UInt8] { Array(derRepresentation) } }
-extension P384.Signing.PrivateKey: PKCS8Representable { var pkcs8Bytes: [UInt8] { Array(derRepresentation) } }
-extension P521.Signing.PrivateKey: PKCS8Representable { var pkcs8Bytes: [UInt8] { Array(derRepresentation) } }
+extension PKCS8Representable {
+    /// The PKCS#8 DER as a secret; swift-crypto's `Data` copy is wiped.
+    var pkcs8Secret: SecretBytes {
+        var data = derRepresentation
+        defer { data.withUnsafeMutableBytes { SecretBytes.zeroize($0) } }
+        return SecretBytes(copying: data)
+    }
+}
+
+extension P256.Signing.PrivateKey: PKCS8Representable {}
+extension P384.Signing.PrivateKey: PKCS8Representable {}
+extension P521.Signing.PrivateKey: PKCS8Representable {}
