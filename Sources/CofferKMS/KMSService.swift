@@ -178,20 +178,30 @@ public final class KMSService: Sendable {
                 record = namedRecord
                 break
             }
-            guard let parsed = try? CiphertextBlob(bytes: blob), let id = KeyIdentifier.keyID(fromBytes: parsed.keyID)
-            else { throw KMSError(.invalidCiphertext, "") }
+            guard let parsed = try? CiphertextBlob(bytes: blob), parsed.keyID.count == 16 else {
+                throw KMSError(.invalidCiphertext, "")
+            }
             if let expected = namedRecord {
-                guard expected.id == id else {
+                guard KeyIdentifier.bytes(ofKeyID: expected.id) == parsed.keyID else {
                     throw KMSError(
                         .incorrectKey,
                         "The key ID in the request does not identify the key used to encrypt the ciphertext")
                 }
+                record = expected
+                break
             }
-            do {
-                record = try await find(id, aliases: false, in: context.scope)
-            } catch {
-                throw error.code == .notFound ? KMSError(.invalidCiphertext, "") : error
+            // The blob's 16 bytes name a UUID key or a multi-Region (`mrk-`) key of this scope.
+            var found: KeyRecord?
+            for id in KeyIdentifier.keyIDs(fromBytes: parsed.keyID) {
+                do {
+                    found = try await find(id, aliases: false, in: context.scope)
+                    break
+                } catch {
+                    guard error.code == .notFound else { throw error }
+                }
             }
+            guard let found else { throw KMSError(.invalidCiphertext, "") }
+            record = found
         }
         return record
     }
@@ -213,6 +223,9 @@ public final class KMSService: Sendable {
         if record.state == .pendingDeletion, let date = record.deletionDate, clock() >= date {
             try await storeCall { () throws(StoreError) in try await store.deleteKey(scope, id: record.id) }
             throw KMSError(.notFound, "Key '\(Self.keyARN(id, in: scope))' does not exist")
+        }
+        if record.state == .pendingReplicaDeletion, let started = try await startDeletionWindow(record) {
+            return started
         }
         if record.expirationModel == ExpirationModelType.keyMaterialExpires.rawValue, let validTo = record.validTo,
             clock() >= validTo, record.state == .enabled || record.state == .disabled
@@ -236,8 +249,11 @@ public final class KMSService: Sendable {
             return
         case .changeable:
             guard record.state != .pendingDeletion else { throw KMSError(.invalidState, "\(arn) is pending deletion.") }
+            guard record.state != .pendingReplicaDeletion else {
+                throw KMSError(.invalidState, "\(arn) is pending replica deletion.")
+            }
         case .pendingDeletion:
-            guard record.state == .pendingDeletion else {
+            guard record.state == .pendingDeletion || record.state == .pendingReplicaDeletion else {
                 throw KMSError(.invalidState, "\(arn) is not pending deletion.")
             }
         case .usable(let usage, _):
@@ -246,6 +262,7 @@ public final class KMSService: Sendable {
             case .disabled: throw KMSError(.disabled, "\(arn) is disabled.")
             case .pendingDeletion: throw KMSError(.invalidState, "\(arn) is pending deletion.")
             case .pendingImport: throw KMSError(.invalidState, "\(arn) is pending import.")
+            case .pendingReplicaDeletion: throw KMSError(.invalidState, "\(arn) is pending replica deletion.")
             }
             if let usage, record.keyUsage != usage.rawValue {
                 throw KMSError(
@@ -276,14 +293,15 @@ public final class KMSService: Sendable {
     /// (CreateKey and seeding).
     func createKey(
         id: String, scope: KeyScope, spec: KeySpec = .symmetricDefault, usage: KeyUsageType = .encryptDecrypt,
-        description: String, policy: String?, tags: [TagRecord]
+        description: String, policy: String?, tags: [TagRecord], multiRegion: Bool = false
     ) async throws(KMSError) -> KeyRecord {
         let backing = try await newBackingKey(for: id, spec: spec)
         let now = clock()
         let record = KeyRecord(
             scope: scope, id: id, description: description, keyUsage: usage.rawValue,
             keySpec: spec.rawValue, state: .enabled, creationDate: now,
-            policy: policy ?? Self.defaultPolicy(account: scope.account))
+            policy: policy ?? Self.defaultPolicy(account: scope.account),
+            primaryRegion: multiRegion ? scope.region : nil)
         try await storeCall { () throws(StoreError) in
             try await store.createKey(
                 record,
@@ -308,12 +326,12 @@ public final class KMSService: Sendable {
     /// Creates a key of Origin EXTERNAL: PendingImport, with no backing key until material is imported.
     func createExternalKey(
         id: String, scope: KeyScope, spec: KeySpec, usage: KeyUsageType, description: String, policy: String?,
-        tags: [TagRecord]
+        tags: [TagRecord], multiRegion: Bool = false
     ) async throws(KMSError) -> KeyRecord {
         let record = KeyRecord(
             scope: scope, id: id, description: description, keyUsage: usage.rawValue, keySpec: spec.rawValue,
             state: .pendingImport, creationDate: clock(), policy: policy ?? Self.defaultPolicy(account: scope.account),
-            origin: "EXTERNAL")
+            origin: "EXTERNAL", primaryRegion: multiRegion ? scope.region : nil)
         try await storeCall { () throws(StoreError) in try await store.createKey(record, firstBackingKey: nil) }
         if !tags.isEmpty {
             try await storeCall { () throws(StoreError) in try await store.setTags(tags, on: id, in: scope) }
@@ -385,7 +403,12 @@ public final class KMSService: Sendable {
                 if key.state == .pendingDeletion, let date = key.deletionDate, now >= date {
                     try await storeCall { () throws(StoreError) in try await store.deleteKey(key.scope, id: key.id) }
                     deleted.append(key.id)
-                } else if key.state == .enabled, key.rotationEnabled, let next = key.nextRotationDate, now >= next {
+                } else if key.state == .pendingReplicaDeletion {
+                    _ = try await startDeletionWindow(key)
+                } else if key.state == .enabled, !key.isReplica, key.rotationEnabled, let next = key.nextRotationDate,
+                    now >= next
+                {
+                    // A multi-Region primary's rotation reaches its replicas in the store's transaction.
                     try await rotate(key, origin: .automatic)
                     rotated.append(key.id)
                 }

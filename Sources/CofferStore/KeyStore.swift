@@ -13,7 +13,8 @@ public protocol KeyStore: Sendable {
     /// The keys of every scope ordered by (account, region, id), after `cursor`, at most `limit`: for
     /// the scheduled work (deletions, rotations).
     func listAllKeys(after cursor: KeyRecord?, limit: Int) async throws(StoreError) -> [KeyRecord]
-    /// Replaces a key's metadata.
+    /// Replaces a key's metadata. For a multi-Region primary key, its rotation settings (a shared
+    /// property) are written to every related key in the same transaction.
     func updateKey(_ key: KeyRecord) async throws(StoreError)
     /// Deletes a key with its backing keys, aliases and tags.
     func deleteKey(_ scope: KeyScope, id: String) async throws(StoreError)
@@ -22,8 +23,17 @@ public protocol KeyStore: Sendable {
     /// Updates the key's metadata, deletes every backing key it has and adds `backing` when given,
     /// atomically (imported key material: ImportKeyMaterial, DeleteImportedKeyMaterial, expiry).
     func replaceBackingKeys(_ key: KeyRecord, with backing: BackingKeyRecord?) async throws(StoreError)
-    /// Adds a newer backing key (a rotation) and updates the key's metadata, atomically.
+    /// Adds a newer backing key (a rotation) and updates the key's metadata, atomically. For a
+    /// multi-Region key, every related key gets the backing key and the rotation settings too.
     func rotate(_ key: KeyRecord, newBackingKey: BackingKeyRecord) async throws(StoreError)
+    /// The keys of `account` with the multi-Region id `id`, one per region, ordered by region.
+    func relatedKeys(account: String, id: String) async throws(StoreError) -> [KeyRecord]
+    /// Creates a multi-Region replica with copies of its primary's backing keys, atomically;
+    /// `alreadyExists` if its region has a key with that id.
+    func createReplica(_ replica: KeyRecord, backingKeys: [BackingKeyRecord]) async throws(StoreError)
+    /// Makes `region` the primary region of every key of `account` with the multi-Region id `id`,
+    /// atomically; `notFound` unless that region has one.
+    func updatePrimaryRegion(account: String, id: String, to region: String) async throws(StoreError)
     /// Creates an alias; `alreadyExists` if its scope has the name.
     func createAlias(_ alias: AliasRecord) async throws(StoreError)
     /// Points an existing alias at another key of its scope.

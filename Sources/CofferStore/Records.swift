@@ -24,6 +24,9 @@ public struct KeyRecord: Hashable, Sendable {
         case disabled = "Disabled"
         case pendingDeletion = "PendingDeletion"
         case pendingImport = "PendingImport"
+        /// A multi-Region primary key scheduled for deletion while replicas remain: it waits for them,
+        /// then its deletion window starts (AWS's PendingReplicaDeletion).
+        case pendingReplicaDeletion = "PendingReplicaDeletion"
     }
 
     /// The account and region the key lives in.
@@ -58,13 +61,24 @@ public struct KeyRecord: Hashable, Sendable {
     public var validTo: Int64?
     /// Imported material: the commitment the HSM computed of it (hex), which a re-import must match.
     public var keyMaterialID: String?
+    /// A multi-Region key (`mrk-` id): the region of its primary key; nil for a single-Region key. The
+    /// keys of one account with one `mrk-` id, one per region, share their backing keys.
+    public var primaryRegion: String?
+    /// PendingReplicaDeletion: the deletion window (days) that starts when the last replica is gone.
+    public var pendingWindowDays: Int?
+
+    /// Whether the key is a multi-Region key.
+    public var isMultiRegion: Bool { primaryRegion != nil }
+    /// Whether the key is a multi-Region replica (its primary lives in another region).
+    public var isReplica: Bool { primaryRegion.map { $0 != scope.region } ?? false }
 
     /// Builds a record.
     public init(
         scope: KeyScope, id: String, description: String, keyUsage: String, keySpec: String, state: State,
         creationDate: Int64, deletionDate: Int64? = nil, policy: String, rotationEnabled: Bool = false,
         rotationPeriodDays: Int? = nil, nextRotationDate: Int64? = nil, origin: String = "AWS_KMS",
-        expirationModel: String? = nil, validTo: Int64? = nil, keyMaterialID: String? = nil
+        expirationModel: String? = nil, validTo: Int64? = nil, keyMaterialID: String? = nil,
+        primaryRegion: String? = nil, pendingWindowDays: Int? = nil
     ) {
         self.scope = scope
         self.id = id
@@ -82,6 +96,8 @@ public struct KeyRecord: Hashable, Sendable {
         self.expirationModel = expirationModel
         self.validTo = validTo
         self.keyMaterialID = keyMaterialID
+        self.primaryRegion = primaryRegion
+        self.pendingWindowDays = pendingWindowDays
     }
 }
 

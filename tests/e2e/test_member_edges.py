@@ -168,8 +168,9 @@ def dry_run(operation, arn="arn", **fixed):
 
 def create_key_multi_region(f, flag):
     if flag:
-        expect_error("UnsupportedOperationException", f.raw.create_key, message=r".*[Mm]ulti-?[Rr]egion.*",
-                     MultiRegion=True)
+        metadata = f.raw.create_key(MultiRegion=True)["KeyMetadata"]
+        assert metadata["MultiRegion"] is True and metadata["KeyId"].startswith("mrk-")
+        assert metadata["MultiRegionConfiguration"]["MultiRegionKeyType"] == "PRIMARY"
     else:
         metadata = f.raw.create_key(MultiRegion=False)["KeyMetadata"]
         assert metadata["MultiRegion"] is False and metadata["KeyState"] == "Enabled"
@@ -183,6 +184,13 @@ def create_key_bypass(f, flag):
 def put_key_policy_bypass(f, flag):
     f.raw.put_key_policy(KeyId=f.key, PolicyName="default", Policy=ROOT_POLICY, BypassPolicyLockoutSafetyCheck=flag)
     assert f.kms.get_key_policy(KeyId=f.key, PolicyName="default")["Policy"] == ROOT_POLICY
+
+
+def replicate_key_bypass(f, flag):
+    primary = f.kms.create_key(MultiRegion=True)["KeyMetadata"]["KeyId"]
+    answer = f.raw.replicate_key(KeyId=primary, ReplicaRegion="eu-north-1", Policy=ROOT_POLICY,
+                                 BypassPolicyLockoutSafetyCheck=flag)
+    assert answer["ReplicaPolicy"] == ROOT_POLICY
 
 
 def b64(data):
@@ -240,6 +248,9 @@ EDGES = {
         lambda f: {"KeyId": f.agreement, "KeyAgreementAlgorithm": "ECDH", "PublicKey": b64(f.peer)}),
     ("CreateKey", "MultiRegion"): (create_key_multi_region, lambda f: {}),
     ("CreateKey", "BypassPolicyLockoutSafetyCheck"): (create_key_bypass, lambda f: {"Policy": ROOT_POLICY}),
+    ("ReplicateKey", "BypassPolicyLockoutSafetyCheck"): (
+        replicate_key_bypass, lambda f: {"KeyId": f.kms.create_key(MultiRegion=True)["KeyMetadata"]["KeyId"],
+                                         "ReplicaRegion": "eu-north-1", "Policy": ROOT_POLICY}),
     ("PutKeyPolicy", "BypassPolicyLockoutSafetyCheck"): (
         put_key_policy_bypass, lambda f: {"KeyId": f.key, "PolicyName": "default", "Policy": ROOT_POLICY}),
 }
@@ -269,7 +280,7 @@ def f(coffer):
 
 def test_every_integer_and_boolean_member_is_covered():
     served = served_operations()
-    assert len(served) == 40 and len(set(served)) == 40, served
+    assert len(served) == 42 and len(set(served)) == 42, served
     for operation in served:
         MODEL.operation_model(operation)  # every served operation is an AWS KMS operation
     assert set(MEMBERS) == set(EDGES), "members without edge tests: %s; stale entries: %s" % (
@@ -279,7 +290,7 @@ def test_every_integer_and_boolean_member_is_covered():
         assert MEMBERS[(operation, "Limit")][0] == "integer"
     for operation in ("Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext"):
         assert MEMBERS[(operation, "DryRun")][0] == "boolean"
-    assert len(list(integer_cases())) >= 10 * 4 and len(list(boolean_cases())) == 15
+    assert len(list(integer_cases())) >= 10 * 4 and len(list(boolean_cases())) == 16
 
 
 @pytest.mark.parametrize("operation,member,value,low,high", list(integer_cases()))

@@ -1,3 +1,4 @@
+import CofferCrypto
 import CofferStore
 import Foundation
 
@@ -42,8 +43,13 @@ enum KeyIdentifier: Equatable {
         return UUID(uuidString: text) != nil
     }
 
-    /// The 16 bytes of a UUID key id (the blob's key ID field, PROTOCOL §8).
+    /// The 16 bytes of a key id (the blob's key ID field, PROTOCOL §8): a UUID's, or the 32 hex digits
+    /// of a multi-Region id.
     static func bytes(ofKeyID id: String) -> [UInt8]? {
+        if id.hasPrefix("mrk-") {
+            guard isKeyID(id) else { return nil }
+            return Hex.decode(id.dropFirst(4))
+        }
         guard let uuid = UUID(uuidString: id) else { return nil }
         return withUnsafeBytes(of: uuid.uuid) { Array($0) }
     }
@@ -57,5 +63,17 @@ enum KeyIdentifier: Equatable {
                 bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
             ))
         return uuid.uuidString.lowercased()
+    }
+
+    /// The key ids whose bytes are `bytes`: the UUID form and the multi-Region form. A blob's 16 bytes do
+    /// not say which; a scope holds at most one of the two (CreateKey and ReplicateKey never make both).
+    static func keyIDs(fromBytes bytes: [UInt8]) -> [String] {
+        guard let uuid = keyID(fromBytes: bytes) else { return [] }
+        return [uuid, "mrk-" + Hex.encode(bytes)]
+    }
+
+    /// A new multi-Region key id: `mrk-` and 32 random hex digits.
+    static func newMultiRegionID() -> String {
+        "mrk-" + Hex.encode(SecretBytes.random(count: 16).withUnsafeBytes { [UInt8]($0) })
     }
 }

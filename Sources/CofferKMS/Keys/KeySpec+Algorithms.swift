@@ -94,8 +94,9 @@ extension KeySpec {
 
 extension KMSService {
     /// AWS's `KeyMetadata` of a stored key, as DescribeKey and CreateKey answer it: the algorithm lists
-    /// of its usage only.
-    static func metadata(_ record: KeyRecord) -> KeyMetadata {
+    /// of its usage only. `related` are a multi-Region key's keys in every region (itself among them),
+    /// for its `MultiRegionConfiguration` (``metadata(of:)`` reads them).
+    static func metadata(_ record: KeyRecord, related: [KeyRecord] = []) -> KeyMetadata {
         let spec = KeySpec(rawValue: record.keySpec) ?? .symmetricDefault
         let usage = KeyUsageType(rawValue: record.keyUsage) ?? .encryptDecrypt
         return KeyMetadata(
@@ -109,7 +110,9 @@ extension KMSService {
             encryptionAlgorithms: usage == .encryptDecrypt ? spec.encryptionAlgorithms : nil,
             signingAlgorithms: usage == .signVerify ? spec.signingAlgorithms : nil,
             keyAgreementAlgorithms: usage == .keyAgreement ? spec.keyAgreementAlgorithms : nil,
-            multiRegion: false, macAlgorithms: usage == .generateVerifyMac ? spec.macAlgorithms : nil,
+            multiRegion: record.isMultiRegion, multiRegionConfiguration: multiRegionConfiguration(record, related),
+            pendingDeletionWindowInDays: record.state == .pendingReplicaDeletion ? record.pendingWindowDays : nil,
+            macAlgorithms: usage == .generateVerifyMac ? spec.macAlgorithms : nil,
             currentKeyMaterialId: record.keyMaterialID)
     }
 }

@@ -15,6 +15,8 @@ public enum KMSRegistry {
         DeriveSharedSecret.self,
         // Imported key material
         GetParametersForImport.self, ImportKeyMaterial.self, DeleteImportedKeyMaterial.self,
+        // Multi-Region keys
+        ReplicateKey.self, UpdatePrimaryRegion.self,
         // Aliases
         CreateAlias.self, UpdateAlias.self, DeleteAlias.self, ListAliases.self,
         // Tags

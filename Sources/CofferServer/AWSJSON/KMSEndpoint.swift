@@ -122,15 +122,7 @@ public struct KMSEndpoint: Sendable {
 
     /// A region name as the model's RegionType has it, `^([a-z]+-){2,3}\d+$` (`us-east-1`,
     /// `us-gov-west-1`): every other string is refused before it can become a namespace.
-    static func isRegionName(_ region: String) -> Bool {
-        let parts = region.split(separator: "-", omittingEmptySubsequences: false)
-        guard (3...4).contains(parts.count), let number = parts.last, !number.isEmpty,
-            number.allSatisfy({ $0.isASCII && $0.isNumber })
-        else { return false }
-        return parts.dropLast().allSatisfy { part in
-            !part.isEmpty && part.allSatisfy { $0.isASCII && $0.isLowercase }
-        }
-    }
+    static func isRegionName(_ region: String) -> Bool { RegionName.isValid(region) }
 
     static func headers(_ requestID: String) -> [(String, String)] {
         [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-RequestId", requestID)]

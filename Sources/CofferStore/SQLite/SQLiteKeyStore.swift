@@ -6,7 +6,7 @@ import SQLiteNIO
 /// version, every change in a transaction. SQLite itself comes with sqlite-nio, so nothing is installed.
 public final class SQLiteKeyStore: KeyStore {
     /// The schema version this build writes.
-    public static let schemaVersion = 3
+    public static let schemaVersion = 4
 
     private let connection: SQLiteConnection
     private let jobs = SerialJobs()
@@ -139,6 +139,13 @@ public final class SQLiteKeyStore: KeyStore {
             "ALTER TABLE keys ADD COLUMN valid_to INTEGER",
             "ALTER TABLE keys ADD COLUMN key_material_id TEXT",
         ],
+        // Schema 4: multi-Region keys (the primary key's region on every related key) and the deletion
+        // window a primary waiting for its replicas' deletion keeps.
+        [
+            "ALTER TABLE keys ADD COLUMN primary_region TEXT",
+            "ALTER TABLE keys ADD COLUMN pending_window_days INTEGER",
+            "CREATE INDEX keys_by_account_id ON keys(account, id)",
+        ],
     ]
 
     private func migrate(legacyScope: KeyScope) async throws(StoreError) {
@@ -219,7 +226,10 @@ public final class SQLiteKeyStore: KeyStore {
     }
 
     public func updateKey(_ key: KeyRecord) async throws(StoreError) {
-        try await transaction { c in try await Self.update(key, c) }
+        try await transaction { c in
+            try await Self.update(key, c)
+            try await Self.shareRotation(of: key, c)
+        }
     }
 
     public func deleteKey(_ scope: KeyScope, id: String) async throws(StoreError) {
@@ -247,6 +257,7 @@ public final class SQLiteKeyStore: KeyStore {
         try await transaction { c in
             try await Self.update(key, c)
             try await Self.insert(newBackingKey, c)
+            try await Self.shareRotation(of: key, newBackingKey: newBackingKey, c)
         }
     }
 
@@ -391,7 +402,7 @@ public final class SQLiteKeyStore: KeyStore {
 
     // MARK: Plumbing
 
-    private func read<T: Sendable>(
+    func read<T: Sendable>(
         _ body: @escaping @Sendable (SQLiteConnection) async throws -> T
     ) async throws(StoreError) -> T {
         let connection = self.connection
@@ -405,7 +416,7 @@ public final class SQLiteKeyStore: KeyStore {
     }
 
     /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`; any error rolls everything back.
-    private func transaction(
+    func transaction(
         transactional: Bool = true, _ body: @escaping @Sendable (SQLiteConnection) async throws -> Void
     ) async throws(StoreError) {
         try await read { c in
@@ -420,9 +431,9 @@ public final class SQLiteKeyStore: KeyStore {
         }
     }
 
-    private static func binds(_ scope: KeyScope) -> [SQLiteData] { [.text(scope.account), .text(scope.region)] }
+    static func binds(_ scope: KeyScope) -> [SQLiteData] { [.text(scope.account), .text(scope.region)] }
 
-    private static func keyExists(_ scope: KeyScope, _ id: String, _ c: SQLiteConnection) async throws -> Bool {
+    static func keyExists(_ scope: KeyScope, _ id: String, _ c: SQLiteConnection) async throws -> Bool {
         try await !c.query(
             "SELECT 1 FROM keys WHERE account = ? AND region = ? AND id = ?", binds(scope) + [.text(id)]
         ).isEmpty
@@ -434,32 +445,32 @@ public final class SQLiteKeyStore: KeyStore {
         ).isEmpty
     }
 
-    private static func requireKey(_ scope: KeyScope, _ id: String, _ c: SQLiteConnection) async throws {
+    static func requireKey(_ scope: KeyScope, _ id: String, _ c: SQLiteConnection) async throws {
         guard try await keyExists(scope, id, c) else { throw StoreError(.notFound, "key \(id)") }
     }
 
-    private static func insert(_ key: KeyRecord, _ c: SQLiteConnection) async throws {
+    static func insert(_ key: KeyRecord, _ c: SQLiteConnection) async throws {
         _ = try await c.query(
             """
             INSERT INTO keys (description, key_usage, key_spec, state, creation_date, deletion_date, policy,
               rotation_enabled, rotation_period_days, next_rotation_date, origin, expiration_model, valid_to,
-              key_material_id, account, region, id)
-              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+              key_material_id, primary_region, pending_window_days, account, region, id)
+              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, keyBinds(key))
     }
 
-    private static func update(_ key: KeyRecord, _ c: SQLiteConnection) async throws {
+    static func update(_ key: KeyRecord, _ c: SQLiteConnection) async throws {
         try await requireKey(key.scope, key.id, c)
         _ = try await c.query(
             """
             UPDATE keys SET description = ?, key_usage = ?, key_spec = ?, state = ?, creation_date = ?, deletion_date = ?,
               policy = ?, rotation_enabled = ?, rotation_period_days = ?, next_rotation_date = ?, origin = ?,
-              expiration_model = ?, valid_to = ?, key_material_id = ?
+              expiration_model = ?, valid_to = ?, key_material_id = ?, primary_region = ?, pending_window_days = ?
               WHERE account = ? AND region = ? AND id = ?
             """, keyBinds(key))
     }
 
-    private static func insert(_ backing: BackingKeyRecord, _ c: SQLiteConnection) async throws {
+    static func insert(_ backing: BackingKeyRecord, _ c: SQLiteConnection) async throws {
         guard
             try await c.query(
                 "SELECT 1 FROM backing_keys WHERE account = ? AND region = ? AND backing_key_id = ?",
@@ -481,22 +492,23 @@ public final class SQLiteKeyStore: KeyStore {
     }
 
     /// The key's columns, scope and id last (the order both INSERT and UPDATE bind them in).
-    private static func keyBinds(_ key: KeyRecord) -> [SQLiteData] {
+    static func keyBinds(_ key: KeyRecord) -> [SQLiteData] {
         [
             .text(key.description), .text(key.keyUsage), .text(key.keySpec), .text(key.state.rawValue),
             .integer(Int(key.creationDate)), key.deletionDate.map { .integer(Int($0)) } ?? .null, .text(key.policy),
             .integer(key.rotationEnabled ? 1 : 0), key.rotationPeriodDays.map { .integer($0) } ?? .null,
             key.nextRotationDate.map { .integer(Int($0)) } ?? .null, .text(key.origin),
             key.expirationModel.map { .text($0) } ?? .null, key.validTo.map { .integer(Int($0)) } ?? .null,
-            key.keyMaterialID.map { .text($0) } ?? .null,
+            key.keyMaterialID.map { .text($0) } ?? .null, key.primaryRegion.map { .text($0) } ?? .null,
+            key.pendingWindowDays.map { .integer($0) } ?? .null,
         ] + binds(key.scope) + [.text(key.id)]
     }
 
-    private static func scope(_ row: SQLiteRow) -> KeyScope {
+    static func scope(_ row: SQLiteRow) -> KeyScope {
         KeyScope(account: row.column("account")?.string ?? "", region: row.column("region")?.string ?? "")
     }
 
-    private static func key(_ row: SQLiteRow) -> KeyRecord {
+    static func key(_ row: SQLiteRow) -> KeyRecord {
         KeyRecord(
             scope: scope(row), id: row.column("id")?.string ?? "", description: row.column("description")?.string ?? "",
             keyUsage: row.column("key_usage")?.string ?? "", keySpec: row.column("key_spec")?.string ?? "",
@@ -510,10 +522,12 @@ public final class SQLiteKeyStore: KeyStore {
             origin: row.column("origin")?.string ?? "AWS_KMS",
             expirationModel: row.column("expiration_model")?.string,
             validTo: row.column("valid_to")?.integer.map(Int64.init),
-            keyMaterialID: row.column("key_material_id")?.string)
+            keyMaterialID: row.column("key_material_id")?.string,
+            primaryRegion: row.column("primary_region")?.string,
+            pendingWindowDays: row.column("pending_window_days")?.integer)
     }
 
-    private static func backingKey(_ row: SQLiteRow) -> BackingKeyRecord {
+    static func backingKey(_ row: SQLiteRow) -> BackingKeyRecord {
         BackingKeyRecord(
             scope: scope(row), keyID: row.column("key_id")?.string ?? "",
             backingKeyID: row.column("backing_key_id")?.string ?? "",

@@ -19,6 +19,7 @@ public enum CancelKeyDeletion: KMSOperation {
         let hasMaterial = try await !call.kms.backingKeys(of: key).isEmpty
         key.state = hasMaterial ? .disabled : .pendingImport
         key.deletionDate = nil
+        key.pendingWindowDays = nil
         try await call.kms.save(key)
         return CancelKeyDeletionResponse(keyId: call.arn(key.id))
     }

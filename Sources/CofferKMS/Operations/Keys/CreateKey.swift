@@ -44,21 +44,20 @@ public enum CreateKey: KMSOperation {
         guard input.customKeyStoreId == nil, input.xksKeyId == nil else {
             throw KMSError(.unsupportedOperation, "Coffer has no custom key stores")
         }
-        guard input.multiRegion != true else {
-            throw KMSError(.unsupportedOperation, "Multi-Region keys are not supported by Coffer yet")
-        }
         if let policy = input.policy { try OperationRules.checkPolicy(policy) }
         let tags = try OperationRules.tags(input.tags)
+        // A multi-Region key's id is `mrk-` and 32 hex digits, the same in every region it is replicated to.
+        let multiRegion = input.multiRegion == true
+        let id = multiRegion ? KeyIdentifier.newMultiRegionID() : UUID().uuidString.lowercased()
         if external {
             let record = try await call.kms.createExternalKey(
-                id: UUID().uuidString.lowercased(), scope: call.context.scope, spec: spec, usage: usage,
-                description: input.description ?? "", policy: input.policy, tags: tags)
-            return CreateKeyResponse(keyMetadata: KMSService.metadata(record))
+                id: id, scope: call.context.scope, spec: spec, usage: usage, description: input.description ?? "",
+                policy: input.policy, tags: tags, multiRegion: multiRegion)
+            return CreateKeyResponse(keyMetadata: KMSService.metadata(record, related: [record]))
         }
         let record = try await call.kms.createKey(
-            id: UUID().uuidString.lowercased(), scope: call.context.scope, spec: spec, usage: usage,
-            description: input.description ?? "",
-            policy: input.policy, tags: tags)
-        return CreateKeyResponse(keyMetadata: KMSService.metadata(record))
+            id: id, scope: call.context.scope, spec: spec, usage: usage, description: input.description ?? "",
+            policy: input.policy, tags: tags, multiRegion: multiRegion)
+        return CreateKeyResponse(keyMetadata: KMSService.metadata(record, related: [record]))
     }
 }

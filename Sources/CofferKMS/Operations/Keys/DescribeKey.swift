@@ -14,6 +14,6 @@ public enum DescribeKey: KMSOperation {
     ) async throws(KMSError)
         -> DescribeKeyResponse
     {
-        DescribeKeyResponse(keyMetadata: KMSService.metadata(try call.requiredKey()))
+        DescribeKeyResponse(keyMetadata: try await call.kms.metadata(of: try call.requiredKey()))
     }
 }

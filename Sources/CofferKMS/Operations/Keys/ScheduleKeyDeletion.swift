@@ -1,7 +1,8 @@
 import CofferStore
 import CofferWire
 
-/// ScheduleKeyDeletion: the key is unusable at once and deleted when its window (7 … 30 days) passes.
+/// ScheduleKeyDeletion: the key is unusable at once and deleted when its window (7 … 30 days) passes; a
+/// multi-Region primary key with replicas first waits for them to be deleted (PendingReplicaDeletion).
 public enum ScheduleKeyDeletion: KMSOperation {
     public static let name = "ScheduleKeyDeletion"
     public static let action = "kms:ScheduleKeyDeletion"
@@ -16,6 +17,14 @@ public enum ScheduleKeyDeletion: KMSOperation {
     {
         let days = input.pendingWindowInDays ?? 30
         var key = try call.requiredKey()
+        // A multi-Region primary with replicas waits for their deletion; its window starts after (AWS).
+        if !key.isReplica, try await call.kms.related(key).contains(where: { $0.scope != key.scope }) {
+            key.state = .pendingReplicaDeletion
+            key.pendingWindowDays = days
+            try await call.kms.save(key)
+            return ScheduleKeyDeletionResponse(
+                keyId: call.arn(key.id), keyState: .pendingReplicaDeletion, pendingWindowInDays: days)
+        }
         key.state = .pendingDeletion
         key.deletionDate = call.kms.clock() + Int64(days) * 86_400
         try await call.kms.save(key)

@@ -14,7 +14,7 @@ public enum ListKeyRotations: KMSOperation {
     ) async throws(KMSError)
         -> ListKeyRotationsResponse
     {
-        let key = try Rotation.rotatable(try call.requiredKey(), call)
+        let key = try Rotation.rotatable(try call.requiredKey(), call, changing: false)
         let (size, after) = try OperationRules.page(limit: input.limit, marker: input.marker)
         let backing = try await call.kms.storeCall { () throws(StoreError) in
             try await call.kms.store.backingKeys(key.scope, of: key.id)

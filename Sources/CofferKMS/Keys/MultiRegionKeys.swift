@@ -1,0 +1,102 @@
+import CofferStore
+import CofferWire
+
+/// Multi-Region keys (AWS's `mrk-` keys): one key id in several regions of one account, sharing key
+/// material, spec, usage, origin and rotation; each region's key has its own state, policy, aliases,
+/// tags and description. The store keeps the shared properties in step (``KeyStore/rotate(_:newBackingKey:)``).
+extension KMSService {
+    /// The keys related to a multi-Region `record` (itself among them), by region; empty for a
+    /// single-Region key.
+    func related(_ record: KeyRecord) async throws(KMSError) -> [KeyRecord] {
+        guard record.isMultiRegion else { return [] }
+        return try await storeCall { () throws(StoreError) in
+            try await store.relatedKeys(account: record.scope.account, id: record.id)
+        }
+    }
+
+    /// `KeyMetadata` with a multi-Region key's configuration read from the store.
+    func metadata(of record: KeyRecord) async throws(KMSError) -> KeyMetadata {
+        Self.metadata(record, related: try await related(record))
+    }
+
+    /// `MultiRegionConfiguration`: the primary key, and every replica (the described key among them when
+    /// it is one), as AWS lists them.
+    static func multiRegionConfiguration(_ record: KeyRecord, _ related: [KeyRecord]) -> MultiRegionConfiguration? {
+        guard let primaryRegion = record.primaryRegion else { return nil }
+        let all = related.contains { $0.scope == record.scope } ? related : (related + [record])
+        func entry(_ key: KeyRecord) -> MultiRegionKey {
+            MultiRegionKey(arn: keyARN(key.id, in: key.scope), region: key.scope.region)
+        }
+        let primary = KeyScope(account: record.scope.account, region: primaryRegion)
+        return MultiRegionConfiguration(
+            multiRegionKeyType: record.isReplica ? .replica : .primary,
+            primaryKey: MultiRegionKey(arn: keyARN(record.id, in: primary), region: primaryRegion),
+            replicaKeys: all.filter { $0.scope.region != primaryRegion }.sorted { $0.scope.region < $1.scope.region }
+                .map(entry))
+    }
+
+    /// A primary key in PendingReplicaDeletion whose replicas are all gone starts its deletion window
+    /// (PendingDeletion); returns the updated key, or nil while replicas remain.
+    func startDeletionWindow(_ record: KeyRecord) async throws(KMSError) -> KeyRecord? {
+        guard record.state == .pendingReplicaDeletion else { return nil }
+        let others = try await related(record).filter { $0.scope != record.scope }
+        guard others.isEmpty else { return nil }
+        var updated = record
+        updated.state = .pendingDeletion
+        updated.deletionDate = clock() + Int64(record.pendingWindowDays ?? 30) * 86_400
+        updated.pendingWindowDays = nil
+        try await save(updated)
+        return updated
+    }
+
+    /// Creates the replica of `primary` in `region`: the primary's shared properties and copies of its
+    /// backing keys (none for imported material, which the replica must import, the same material).
+    func createReplica(
+        of primary: KeyRecord, in region: String, description: String, policy: String?, tags: [TagRecord]
+    ) async throws(KMSError) -> KeyRecord {
+        let scope = KeyScope(account: primary.scope.account, region: region)
+        let imported = primary.origin == ImportRules.external
+        let backing =
+            imported
+            ? []
+            : try await backingKeys(of: primary).map {
+                BackingKeyRecord(
+                    scope: scope, keyID: $0.keyID, backingKeyID: $0.backingKeyID, token: $0.token,
+                    createdAt: $0.createdAt, origin: $0.origin)
+            }
+        guard imported || !backing.isEmpty else { throw KMSError(.internal, "the primary key has no backing key") }
+        let replica = KeyRecord(
+            scope: scope, id: primary.id, description: description, keyUsage: primary.keyUsage,
+            keySpec: primary.keySpec, state: imported ? .pendingImport : .enabled, creationDate: clock(),
+            policy: policy ?? Self.defaultPolicy(account: scope.account), rotationEnabled: primary.rotationEnabled,
+            rotationPeriodDays: primary.rotationPeriodDays, nextRotationDate: primary.nextRotationDate,
+            origin: primary.origin, keyMaterialID: imported ? primary.keyMaterialID : nil,
+            primaryRegion: primary.primaryRegion)
+        try await storeCall { () throws(StoreError) in try await store.createReplica(replica, backingKeys: backing) }
+        if !tags.isEmpty {
+            try await storeCall { () throws(StoreError) in try await store.setTags(tags, on: replica.id, in: scope) }
+        }
+        return replica
+    }
+
+    /// Makes `region`'s key of `primary`'s multi-Region set the primary.
+    func updatePrimaryRegion(of primary: KeyRecord, to region: String) async throws(KMSError) {
+        try await storeCall { () throws(StoreError) in
+            try await store.updatePrimaryRegion(account: primary.scope.account, id: primary.id, to: region)
+        }
+    }
+}
+
+/// Region names as AWS writes them (`us-east-1`, `us-gov-west-1`).
+public enum RegionName {
+    /// Whether `region` has the form of an AWS region name: 2 or 3 lower-case words and a number.
+    public static func isValid(_ region: String) -> Bool {
+        let parts = region.split(separator: "-", omittingEmptySubsequences: false)
+        guard (3...4).contains(parts.count), let number = parts.last, !number.isEmpty,
+            number.allSatisfy({ $0.isASCII && $0.isNumber })
+        else { return false }
+        return parts.dropLast().allSatisfy { part in
+            !part.isEmpty && part.allSatisfy { $0.isASCII && $0.isLowercase }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import CofferStore
+import CofferWire
+
+/// ReplicateKey: a replica of a multi-Region primary key in another region of the same account, with
+/// the same key id and key material (copies of the primary's backing-key tokens, which any HSM of the
+/// domain opens); its policy, description and tags are its own. A primary of imported material is
+/// replicated without material: the replica awaits an import of the same material.
+public enum ReplicateKey: KMSOperation {
+    public static let name = "ReplicateKey"
+    public static let action = "kms:ReplicateKey"
+    public static let requirement = KeyRequirement.changeable
+
+    public static func key(in input: ReplicateKeyRequest) -> KeyReference? { .named(input.keyId) }
+
+    public static func run(
+        _ input: ReplicateKeyRequest, _ call: OperationCall
+    ) async throws(KMSError)
+        -> ReplicateKeyResponse
+    {
+        let primary = try MultiRegionRules.primary(try call.requiredKey(), call)
+        if let policy = input.policy { try OperationRules.checkPolicy(policy) }
+        let tags = try OperationRules.tags(input.tags)
+        let related = try await call.kms.related(primary)
+        if let existing = related.first(where: { $0.scope.region == input.replicaRegion }) {
+            throw KMSError(
+                .alreadyExists,
+                "\(KMSService.keyARN(existing.id, in: existing.scope)) already exists in \(input.replicaRegion).")
+        }
+        let replica = try await call.kms.createReplica(
+            of: primary, in: input.replicaRegion, description: input.description ?? "", policy: input.policy,
+            tags: tags)
+        return ReplicateKeyResponse(
+            replicaKeyMetadata: KMSService.metadata(replica, related: related + [replica]),
+            replicaPolicy: replica.policy,
+            replicaTags: tags.map { Tag(tagKey: $0.key, tagValue: $0.value) })
+    }
+}
