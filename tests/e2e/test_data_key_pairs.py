@@ -92,8 +92,10 @@ def test_no_private_key_is_in_the_data_directory(server):
     for spec, usage in [("SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT"), ("RSA_2048", "SIGN_VERIFY"),
                         ("RSA_2048", "ENCRYPT_DECRYPT"), ("ECC_NIST_P256", "SIGN_VERIFY"),
                         ("ECC_NIST_P384", "KEY_AGREEMENT"), ("ECC_NIST_EDWARDS25519", "SIGN_VERIFY"),
-                        ("HMAC_256", "GENERATE_VERIFY_MAC")]:
-        kms.create_key(KeySpec=spec, KeyUsage=usage)
+                        ("ECC_NIST_P521", "SIGN_VERIFY"), ("ML_DSA_65", "SIGN_VERIFY"),
+                        ("HMAC_224", "GENERATE_VERIFY_MAC"), ("HMAC_256", "GENERATE_VERIFY_MAC"),
+                        ("HMAC_512", "GENERATE_VERIFY_MAC")]:
+        kms.create_key(KeySpec=spec, KeyUsage=usage, MultiRegion=spec.startswith("HMAC"))
     private_keys = getattr(server, "private_keys", None)
     assert private_keys, "the pairs test ran first in this module"
     files = []

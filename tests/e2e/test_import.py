@@ -137,7 +137,8 @@ def test_an_expired_import_token_is_refused(coffer):
                  EncryptedKeyMaterial=wrap(parameters, os.urandom(32), "RSAES_OAEP_SHA_256"))
 
 
-@pytest.mark.parametrize("spec,size,digest", [("HMAC_256", 32, hashlib.sha256), ("HMAC_256", 64, hashlib.sha256),
+@pytest.mark.parametrize("spec,size,digest", [("HMAC_224", 28, hashlib.sha224), ("HMAC_224", 64, hashlib.sha224),
+                                              ("HMAC_256", 32, hashlib.sha256), ("HMAC_256", 64, hashlib.sha256),
                                               ("HMAC_384", 48, hashlib.sha384), ("HMAC_512", 128, hashlib.sha512)])
 def test_imported_hmac_keys_equal_pythons_hmac(kms, spec, size, digest):
     key = external_key(kms, spec, "GENERATE_VERIFY_MAC")
@@ -148,7 +149,7 @@ def test_imported_hmac_keys_equal_pythons_hmac(kms, spec, size, digest):
         assert kms.generate_mac(KeyId=key, Message=message, MacAlgorithm=algorithm)["Mac"] == \
             hmac.new(material, message, digest).digest()
     expect_error("IncorrectKeyMaterialException", import_material, kms, external_key(kms, spec, "GENERATE_VERIFY_MAC"),
-                 os.urandom({"HMAC_256": 31, "HMAC_384": 47, "HMAC_512": 63}[spec]), "RSA_AES_KEY_WRAP_SHA_256")
+                 os.urandom({"HMAC_224": 27, "HMAC_256": 31, "HMAC_384": 47, "HMAC_512": 63}[spec]), "RSA_AES_KEY_WRAP_SHA_256")
 
 
 def pkcs8(private_key):

@@ -77,7 +77,7 @@ enum KeyImport {
         }
         do {
             switch signing {
-            case .hmac256, .hmac384, .hmac512:
+            case .hmac224, .hmac256, .hmac384, .hmac512:
                 guard signing.importableLengths.contains(material.count) else { throw refusal }
                 return material
             case .p256:
@@ -149,6 +149,7 @@ extension SigningKeys.Spec {
     /// The material lengths AWS KMS imports for HMAC keys.
     var importableLengths: ClosedRange<Int> {
         switch self {
+        case .hmac224: 28...64
         case .hmac256: 32...64
         case .hmac384: 48...128
         case .hmac512: 64...128

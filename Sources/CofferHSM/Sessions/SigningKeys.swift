@@ -12,6 +12,7 @@ import Foundation
 enum SigningKeys {
     /// The specs of this kind and what each is.
     enum Spec: String, CaseIterable {
+        case hmac224 = "HMAC_224"
         case hmac256 = "HMAC_256"
         case hmac384 = "HMAC_384"
         case hmac512 = "HMAC_512"
@@ -29,6 +30,7 @@ enum SigningKeys {
         /// pre-hashed variant is not offered: swift-crypto has no Ed25519ph).
         var algorithms: [String] {
             switch self {
+            case .hmac224: ["HMAC_SHA_224"]
             case .hmac256: ["HMAC_SHA_256"]
             case .hmac384: ["HMAC_SHA_384"]
             case .hmac512: ["HMAC_SHA_512"]
@@ -42,11 +44,12 @@ enum SigningKeys {
             }
         }
 
-        var isMAC: Bool { [.hmac256, .hmac384, .hmac512].contains(self) }
+        var isMAC: Bool { [.hmac224, .hmac256, .hmac384, .hmac512].contains(self) }
 
         /// The bytes of an HMAC key (and of an ECC scalar's hash).
         var byteCount: Int {
             switch self {
+            case .hmac224: 28
             case .hmac256, .p256: 32
             case .hmac384, .p384: 48
             case .hmac512, .p521, .ed25519: 64
@@ -106,7 +109,7 @@ enum SigningKeys {
     /// New material for `spec`, drawn from `random`.
     static func generate(_ spec: Spec, random: inout some RandomSource) throws(Failure) -> SecretBytes {
         switch spec {
-        case .hmac256, .hmac384, .hmac512:
+        case .hmac224, .hmac256, .hmac384, .hmac512:
             return random.secret(count: spec.byteCount)
         case .p256:
             let key = scalar(of: 32, random: &random) { try P256.Signing.PrivateKey(rawRepresentation: $0) }
@@ -171,7 +174,7 @@ enum SigningKeys {
         init(_ material: SecretBytes, spec: Spec) throws(Failure) {
             do {
                 switch spec {
-                case .hmac256, .hmac384, .hmac512:
+                case .hmac224, .hmac256, .hmac384, .hmac512:
                     guard spec.importableLengths.contains(material.count) else {
                         throw Failure(.internal, "HMAC key size")
                     }
@@ -420,6 +423,7 @@ enum SigningKeys {
             guard case .hmac(let key, let spec) = self else { throw Failure(.wrongKind, "not an HMAC key") }
             return message.withUnsafeBytes { bytes in
                 switch spec {
+                case .hmac224: Array(HMAC<SHA224>.authenticationCode(for: bytes, using: key))
                 case .hmac384: Array(HMAC<SHA384>.authenticationCode(for: bytes, using: key))
                 case .hmac512: Array(HMAC<SHA512>.authenticationCode(for: bytes, using: key))
                 default: Array(HMAC<SHA256>.authenticationCode(for: bytes, using: key))
@@ -432,6 +436,7 @@ enum SigningKeys {
             guard case .hmac(let key, let spec) = self else { throw Failure(.wrongKind, "not an HMAC key") }
             return message.withUnsafeBytes { bytes in
                 switch spec {
+                case .hmac224: HMAC<SHA224>.isValidAuthenticationCode(mac, authenticating: bytes, using: key)
                 case .hmac384: HMAC<SHA384>.isValidAuthenticationCode(mac, authenticating: bytes, using: key)
                 case .hmac512: HMAC<SHA512>.isValidAuthenticationCode(mac, authenticating: bytes, using: key)
                 default: HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: bytes, using: key)

@@ -7,17 +7,17 @@ extension KeySpec {
     /// The specs Coffer can create today.
     public var isSupported: Bool { !supportedUsages.isEmpty }
 
-    /// The key usages of this spec that Coffer serves today (HMAC_224 and
-    /// the specs no library here implements are still to come).
+    /// The key usages of this spec that Coffer serves today (none for the specs no library here
+    /// implements).
     public var supportedUsages: [KeyUsageType] {
         switch self {
         case .symmetricDefault: [.encryptDecrypt]
-        case .hmac256, .hmac384, .hmac512: [.generateVerifyMac]
+        case .hmac224, .hmac256, .hmac384, .hmac512: [.generateVerifyMac]
         case .eccNistP256, .eccNistP384, .eccNistP521: [.signVerify, .keyAgreement]
         case .eccNistEdwards25519: [.signVerify]
         case .rsa2048, .rsa3072, .rsa4096: [.encryptDecrypt, .signVerify]
         case .mlDsa65, .mlDsa87: [.signVerify]
-        case .eccSecgP256k1, .sm2, .hmac224, .mlDsa44: []
+        case .eccSecgP256k1, .sm2, .mlDsa44: []
         }
     }
 

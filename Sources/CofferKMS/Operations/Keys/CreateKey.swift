@@ -23,7 +23,7 @@ public enum CreateKey: KMSOperation {
             throw KMSError(
                 .unsupportedOperation,
                 "KeySpec \(spec.rawValue) is not supported by Coffer: no maintained Swift library here implements "
-                    + (spec == .hmac224 ? "SHA-224" : spec.rawValue))
+                    + spec.rawValue)
         }
         guard spec.supportedUsages.contains(usage) else {
             throw KMSError(
