@@ -238,14 +238,15 @@ enum SigningKeys {
             do {
                 switch self {
                 case .rsa(let key, _):
-                    let (padding, hash) = try Self.rsaSigning(algorithm, type)
+                    let (padding, hash) = try Self.rsaSigning(algorithm)
                     let signature: _RSA.Signing.RSASignature =
-                        try message.withUnsafeBytes { bytes in
-                            switch hash {
-                            case 48: try key.signature(for: SHA384.hash(data: bytes), padding: padding)
-                            case 64: try key.signature(for: SHA512.hash(data: bytes), padding: padding)
-                            default: try key.signature(for: SHA256.hash(data: bytes), padding: padding)
-                            }
+                        switch hash {
+                        case 48:
+                            try key.signature(for: DigestMessage.digest(SHA384.self, message, type), padding: padding)
+                        case 64:
+                            try key.signature(for: DigestMessage.digest(SHA512.self, message, type), padding: padding)
+                        default:
+                            try key.signature(for: DigestMessage.digest(SHA256.self, message, type), padding: padding)
                         }
                     return Array(signature.rawRepresentation)
                 case .mlDSA65(let key):
@@ -280,14 +281,19 @@ enum SigningKeys {
         ) throws(Failure) -> Bool {
             switch self {
             case .rsa(let key, _):
-                let (padding, hash) = try Self.rsaSigning(algorithm, type)
+                let (padding, hash) = try Self.rsaSigning(algorithm)
                 let parsed = _RSA.Signing.RSASignature(rawRepresentation: signature)
-                return message.withUnsafeBytes { bytes in
-                    switch hash {
-                    case 48: key.publicKey.isValidSignature(parsed, for: SHA384.hash(data: bytes), padding: padding)
-                    case 64: key.publicKey.isValidSignature(parsed, for: SHA512.hash(data: bytes), padding: padding)
-                    default: key.publicKey.isValidSignature(parsed, for: SHA256.hash(data: bytes), padding: padding)
-                    }
+                let publicKey = key.publicKey
+                return switch hash {
+                case 48:
+                    publicKey.isValidSignature(
+                        parsed, for: try DigestMessage.digest(SHA384.self, message, type), padding: padding)
+                case 64:
+                    publicKey.isValidSignature(
+                        parsed, for: try DigestMessage.digest(SHA512.self, message, type), padding: padding)
+                default:
+                    publicKey.isValidSignature(
+                        parsed, for: try DigestMessage.digest(SHA256.self, message, type), padding: padding)
                 }
             case .mlDSA65(let key):
                 guard type == .raw else { throw Failure(.unsupported, "ML-DSA verifies RAW messages only, for now") }
@@ -317,15 +323,10 @@ enum SigningKeys {
         }
 
         /// An RSA signing algorithm's padding and digest size (`invalidArgument` for an encryption one).
-        /// RSA signs RAW messages only: swift-crypto's RSA takes the digest as its own digest types, which
-        /// cannot be made from bytes (`unsupported` for DIGEST).
-        private static func rsaSigning(
-            _ algorithm: String, _ type: SessionCommand.MessageType
-        ) throws(Failure) -> (_RSA.Signing.Padding, Int) {
+        private static func rsaSigning(_ algorithm: String) throws(Failure) -> (_RSA.Signing.Padding, Int) {
             guard let rsa = RSAAlgorithm(rawValue: algorithm), let padding = rsa.signingPadding else {
                 throw Failure(.invalidArgument, "\(algorithm) is not an RSA signing algorithm")
             }
-            guard type == .raw else { throw Failure(.unsupported, "RSA keys sign RAW messages only, for now") }
             return (padding, algorithm.hasSuffix("384") ? 48 : algorithm.hasSuffix("512") ? 64 : 32)
         }
 

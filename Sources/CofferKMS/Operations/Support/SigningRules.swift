@@ -46,12 +46,6 @@ enum SigningRules {
                 throw KMSError(
                     .validation, "MessageType DIGEST is not valid for signing algorithm \(algorithm.rawValue).")
             }
-            guard !algorithm.rawValue.hasPrefix("RSASSA") else {
-                throw KMSError(
-                    .unsupportedOperation,
-                    "MessageType DIGEST with RSA keys is not supported by Coffer yet (swift-crypto's RSA takes "
-                        + "no digest given as bytes); send the RAW message")
-            }
             guard message.count == size else {
                 throw KMSError(
                     .validation,
