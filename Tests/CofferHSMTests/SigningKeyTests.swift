@@ -205,7 +205,7 @@ import Testing
         }
     }
 
-    @Test func rsaSignsRawMessagesAndOpensOAEPCiphertextsMadeOutside() throws {
+    @Test func rsaSignsRawAndDigestMessagesAndOpensOAEPCiphertextsMadeOutside() throws {
         var world = try SessionWorld()
         let session = try world.session()
         let token = try Self.create("RSA_2048", &world, session)
@@ -233,13 +233,29 @@ import Testing
                     .verify(
                         key: token, algorithm: algorithm, messageType: .raw, message: Self.message,
                         signature: signature), session: session) == .verified(true))
+            // A DIGEST message signs as its RAW message: the signature verifies outside over the message.
+            let digest = SecretBytes(copying: Array(SHA256.hash(data: bytes)))
+            guard
+                case .signature(let digestSignature) = try world.run(
+                    .sign(key: token, algorithm: algorithm, messageType: .digest, message: digest), session: session)
+            else { throw FixtureError() }
+            #expect(
+                signingKey.isValidSignature(
+                    _RSA.Signing.RSASignature(rawRepresentation: digestSignature), for: SHA256.hash(data: bytes),
+                    padding: padding))
+            #expect(
+                try world.run(
+                    .verify(
+                        key: token, algorithm: algorithm, messageType: .digest, message: digest, signature: signature),
+                    session: session) == .verified(true))
             #expect(
                 Self.failure(
                     try world.run(
                         .sign(
                             key: token, algorithm: algorithm, messageType: .digest,
-                            message: SecretBytes(copying: Array(SHA256.hash(data: bytes)))), session: session))
-                    == .unsupported)
+                            message: SecretBytes(copying: Array(SHA256.hash(data: bytes)).dropLast())),
+                        session: session))
+                    == .invalidArgument)
         }
         // OAEP: a ciphertext made outside with the public key opens inside, under its algorithm only.
         let encryptionKey = try _RSA.Encryption.PublicKey(derRepresentation: spki)
@@ -402,7 +418,8 @@ import Testing
                 .invalidCiphertext
             ),
             (.importKeyMaterial(wrapping: first, encrypted: encrypted, spec: "AES_256"), .wrongKind),
-            (.importKeyMaterial(wrapping: oaepToken, encrypted: encrypted, spec: "ML_DSA_65"), .unsupported),
+            (.importKeyMaterial(wrapping: oaepToken, encrypted: encrypted, spec: "ML_DSA_44"), .unsupported),
+            (.importKeyMaterial(wrapping: oaepToken, encrypted: encrypted, spec: "ML_DSA_65"), .invalidArgument),
             (
                 .createImportWrapping(
                     keyID: Self.keyID, importID: Self.keyID, wrapping: "RSA_2048/RSAES_PKCS1_V1_5", notAfter: notAfter),

@@ -11,7 +11,7 @@ import time
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, padding, rsa
 from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
 
 from conftest import expect_error
@@ -162,7 +162,7 @@ def spki(public_key):
 
 
 @pytest.mark.parametrize("spec", ["ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_NIST_EDWARDS25519",
-                                  "RSA_2048"])
+                                  "RSA_2048", "ML_DSA_65", "ML_DSA_87"])
 def test_imported_private_keys_sign_and_match_their_public_keys(kms, spec):
     curves = {"ECC_NIST_P256": (ec.SECP256R1, "ECDSA_SHA_256", hashes.SHA256()),
               "ECC_NIST_P384": (ec.SECP384R1, "ECDSA_SHA_384", hashes.SHA384()),
@@ -176,6 +176,11 @@ def test_imported_private_keys_sign_and_match_their_public_keys(kms, spec):
         algorithm = "RSASSA_PSS_SHA_256"
         pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
         sign = lambda m: private_key.sign(m, pss, hashes.SHA256())
+    elif spec.startswith("ML_DSA"):
+        # RFC 9881's seed-only PKCS#8, as `cryptography` writes it.
+        private_key = {"ML_DSA_65": mldsa.MLDSA65PrivateKey, "ML_DSA_87": mldsa.MLDSA87PrivateKey}[spec].generate()
+        algorithm = "ML_DSA_SHAKE_256"
+        sign = private_key.sign
     else:
         private_key = ed25519.Ed25519PrivateKey.generate()
         algorithm = "ED25519_SHA_512"
@@ -189,7 +194,10 @@ def test_imported_private_keys_sign_and_match_their_public_keys(kms, spec):
     signature = kms.sign(KeyId=key, Message=b"inside", SigningAlgorithm=algorithm)["Signature"]
     assert kms.verify(KeyId=key, Message=b"inside", Signature=signature, SigningAlgorithm=algorithm)
     # A key of another curve or size is not this spec's material.
-    wrong = ec.generate_private_key(ec.SECP256K1()) if spec != "RSA_2048" else rsa.generate_private_key(65537, 3072)
+    if spec.startswith("ML_DSA"):
+        wrong = (mldsa.MLDSA87PrivateKey if spec == "ML_DSA_65" else mldsa.MLDSA65PrivateKey).generate()
+    else:
+        wrong = ec.generate_private_key(ec.SECP256K1()) if spec != "RSA_2048" else rsa.generate_private_key(65537, 3072)
     expect_error("IncorrectKeyMaterialException", import_material, kms, external_key(kms, spec, "SIGN_VERIFY"),
                  pkcs8(wrong), "RSA_AES_KEY_WRAP_SHA_256", "RSA_3072")
 

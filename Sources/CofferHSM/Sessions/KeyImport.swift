@@ -98,7 +98,16 @@ enum KeyImport {
                 var der = Array(key.pkcs8DERRepresentation)
                 return SecretBytes(consuming: &der)
             case .mlDSA65, .mlDSA87:
-                throw Failure(.unsupported, "importing \(spec) is not supported yet")
+                // RFC 9881's seed-only PKCS#8 form, byte for byte: the token keeps the 32-byte seed.
+                let prefix = signing == .mlDSA65 ? SigningKeys.mlDSA65PKCS8Prefix : SigningKeys.mlDSA87PKCS8Prefix
+                let seed = try material.withUnsafeBytes { bytes throws(Failure) -> SecretBytes in
+                    guard bytes.count == prefix.count + 32, bytes.prefix(prefix.count).elementsEqual(prefix) else {
+                        throw refusal
+                    }
+                    return SecretBytes(copying: bytes.suffix(32))
+                }
+                _ = try SigningKeys.Key(seed, spec: signing)
+                return seed
             }
         } catch let failure as Failure {
             throw failure.code == .internal ? refusal : failure

@@ -27,7 +27,8 @@ public struct KeySeed: Sendable, Equatable {
     public var rotationPeriodInDays: Int?
     /// Whether the key starts Enabled (true) or Disabled.
     public var enabled: Bool
-    /// Known key material (raw bytes for symmetric and HMAC keys, PKCS#8 DER for RSA, ECC and Ed25519):
+    /// Known key material (raw bytes for symmetric and HMAC keys, PKCS#8 DER for RSA, ECC, Ed25519 and
+    /// ML-DSA, the last in RFC 9881's seed-only form):
     /// the key is created with Origin EXTERNAL and the material enters through the import path, wrapped
     /// for the HSM like any ImportKeyMaterial.
     public var keyMaterial: SecretBytes?
@@ -83,9 +84,6 @@ extension KeySeed {
             throw KMSError(.validation, "seed key \(id): KeyUsage \(keyUsage ?? "") does not fit \(spec.rawValue)")
         }
         if keyMaterial != nil {
-            guard spec != .mlDsa65, spec != .mlDsa87 else {
-                throw KMSError(.unsupportedOperation, "seed key \(id): importing ML-DSA material is not supported yet")
-            }
             guard rotationPeriodInDays == nil else {
                 throw KMSError(.validation, "seed key \(id): keys of imported material do not rotate")
             }

@@ -20,7 +20,7 @@ import Yams
 ///       - aliases: [alias/webhooks]
 ///         keySpec: HMAC_256
 ///         keyUsage: GENERATE_VERIFY_MAC
-///         keyMaterial: 3q2+7w...                    # base64 of the key (or a PKCS#8 PEM for RSA/ECC keys):
+///         keyMaterial: 3q2+7w...                    # base64 of the key (or a PKCS#8 PEM for RSA, ECC, Ed25519, ML-DSA):
 ///                                                   # imported through GetParametersForImport's wrapping
 ///
 /// Every member is checked: an unknown one (a typo) is an error, not silently ignored.

@@ -34,9 +34,6 @@ public enum CreateKey: KMSOperation {
         switch input.origin ?? .awsKms {
         case .awsKms: external = false
         case .external:
-            guard spec != .mlDsa65, spec != .mlDsa87 else {
-                throw KMSError(.unsupportedOperation, "Importing ML-DSA key material is not supported by Coffer yet")
-            }
             external = true
         case .awsCloudhsm, .externalKeyStore:
             throw KMSError(.unsupportedOperation, "Coffer has no custom key stores")
