@@ -140,6 +140,10 @@ public enum HSMFuzzing {
             .verifyMac(
                 key: world.macToken, algorithm: "HMAC_SHA_256", message: message,
                 mac: [UInt8](repeating: 1, count: 32)),
+            .reEncryptWith(
+                source: world.macToken, sourceAlgorithm: "SYMMETRIC_DEFAULT", ciphertext: signature,
+                sourceContext: .empty, destination: world.signingToken, destinationAlgorithm: "RSAES_OAEP_SHA_256",
+                destinationContext: .empty),
         ]
         var envelopes = [
             Envelope(id: 1, body: .identify(challenge: [UInt8](repeating: 1, count: 16))),

@@ -291,6 +291,67 @@ import Testing
                 == .invalidArgument)
     }
 
+    /// reEncryptWith: RSA-OAEP to a §8 blob and back, the plaintext inside; an RSA side takes no context
+    /// and a plaintext too long for an RSA destination is refused.
+    @Test func reEncryptWithMovesBetweenRSAAndSymmetricKeys() throws {
+        var world = try SessionWorld()
+        let session = try world.session()
+        let rsa = try Self.create("RSA_2048", &world, session)
+        let aes = try Self.create("AES_256", &world, session)
+        guard case .publicKey(let spki) = try world.run(.publicKey(key: rsa), session: session) else {
+            throw FixtureError()
+        }
+        let bytes = Self.message.withUnsafeBytes { Data($0) }
+        let outside = Array(try _RSA.Encryption.PublicKey(derRepresentation: spki).encrypt(bytes, padding: .PKCS1_OAEP))
+        let context = try EncryptionContext(["purpose": "test"])
+        guard
+            case .ciphertext(let blob) = try world.run(
+                .reEncryptWith(
+                    source: rsa, sourceAlgorithm: "RSAES_OAEP_SHA_1", ciphertext: outside, sourceContext: .empty,
+                    destination: aes, destinationAlgorithm: "SYMMETRIC_DEFAULT", destinationContext: context),
+                session: session)
+        else { throw FixtureError() }
+        #expect(
+            try world.run(.decrypt(key: aes, ciphertext: blob, context: context), session: session)
+                == .plaintext(keyID: Self.keyID, plaintext: Self.message))
+        guard
+            case .ciphertext(let back) = try world.run(
+                .reEncryptWith(
+                    source: aes, sourceAlgorithm: "SYMMETRIC_DEFAULT", ciphertext: blob, sourceContext: context,
+                    destination: rsa, destinationAlgorithm: "RSAES_OAEP_SHA_256", destinationContext: .empty),
+                session: session)
+        else { throw FixtureError() }
+        #expect(
+            try world.run(
+                .asymmetricDecrypt(key: rsa, algorithm: "RSAES_OAEP_SHA_256", ciphertext: back), session: session)
+                == .plaintext(keyID: Self.keyID, plaintext: Self.message))
+        let long = try world.run(
+            .encrypt(key: aes, plaintext: SecretBytes(copying: [UInt8](repeating: 2, count: 300)), context: .empty),
+            session: session)
+        guard case .ciphertext(let longBlob) = long else { throw FixtureError() }
+        let refusals: [SessionCommand] = [
+            .reEncryptWith(
+                source: rsa, sourceAlgorithm: "RSAES_OAEP_SHA_1", ciphertext: outside, sourceContext: context,
+                destination: aes, destinationAlgorithm: "SYMMETRIC_DEFAULT", destinationContext: .empty),
+            .reEncryptWith(
+                source: aes, sourceAlgorithm: "SYMMETRIC_DEFAULT", ciphertext: blob, sourceContext: context,
+                destination: rsa, destinationAlgorithm: "RSAES_OAEP_SHA_256", destinationContext: context),
+            .reEncryptWith(
+                source: aes, sourceAlgorithm: "SYMMETRIC_DEFAULT", ciphertext: longBlob, sourceContext: .empty,
+                destination: rsa, destinationAlgorithm: "RSAES_OAEP_SHA_256", destinationContext: .empty),
+        ]
+        for command in refusals {
+            #expect(Self.failure(try world.run(command, session: session)) == .invalidArgument)
+        }
+        #expect(
+            Self.failure(
+                try world.run(
+                    .reEncryptWith(
+                        source: rsa, sourceAlgorithm: "SYMMETRIC_DEFAULT", ciphertext: outside, sourceContext: .empty,
+                        destination: aes, destinationAlgorithm: "SYMMETRIC_DEFAULT", destinationContext: .empty),
+                    session: session)) == .wrongKind)
+    }
+
     @Test func sharedSecretsEqualECDHOutsideAndPeersOnOtherCurvesAreRefused() throws {
         var world = try SessionWorld()
         let session = try world.session()

@@ -18,8 +18,8 @@ import Testing
 
     @Test func theFirstUnassignedCommandIsUnknown() throws {
         do {
-            _ = try SessionCommand(secretDER: SecretBytes(copying: [0xb2, 0x02, 0x30, 0x00]))
-            Issue.record("SessionCommand [18] was accepted")
+            _ = try SessionCommand(secretDER: SecretBytes(copying: [0xb3, 0x02, 0x30, 0x00]))
+            Issue.record("SessionCommand [19] was accepted")
         } catch {
             #expect(error.reason == .unknownCommand)
             #expect(error.code == .malformed)

@@ -157,6 +157,13 @@ import Testing
                 .asymmetricDecrypt(key: ekt, algorithm: "A", ciphertext: g.bytes(length)), ok,
                 "RSA ciphertext \(length)")
         }
+        for (length, ok) in [(1, true), (6144, true), (0, false), (6145, false)] {
+            check(
+                .reEncryptWith(
+                    source: ekt, sourceAlgorithm: "A", ciphertext: g.bytes(length), sourceContext: .empty,
+                    destination: ekt, destinationAlgorithm: "B", destinationContext: .empty), ok,
+                "reEncryptWith ciphertext \(length)")
+        }
         for (length, ok) in [(1, true), (4096, true), (0, false), (4097, false)] {
             check(
                 .asymmetricEncrypt(key: ekt, algorithm: "A", plaintext: SecretBytes(copying: g.bytes(length))), ok,

@@ -133,7 +133,7 @@ struct MessageGenerator {
     }
 
     mutating func sessionCommand() -> SessionCommand {
-        switch int(0...17) {
+        switch int(0...18) {
         case 0: return .generateRandom(length: int(1...1024))
         case 1: return .createBackingKey(keyID: bytes(16), backingKeyID: bytes(16), spec: name())
         case 2: return .encrypt(key: ekt(), plaintext: SecretBytes(copying: bytes(int(1...300))), context: context())
@@ -166,6 +166,10 @@ struct MessageGenerator {
         case 15:
             return .generateDataKeyPair(key: ekt(), pairSpec: name(), context: context(), returnPlaintext: bool())
         case 16: return .createImportWrapping(keyID: bytes(16), importID: bytes(16), wrapping: name(), notAfter: time())
+        case 18:
+            return .reEncryptWith(
+                source: ekt(), sourceAlgorithm: name(), ciphertext: bytes(int(1...600)), sourceContext: context(),
+                destination: ekt(), destinationAlgorithm: name(), destinationContext: context())
         default: return .importKeyMaterial(wrapping: ekt(), encrypted: bytes(int(1...600)), spec: name())
         }
     }

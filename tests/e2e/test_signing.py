@@ -251,6 +251,55 @@ def test_rsa_oaep_ciphertexts_made_outside_decrypt_inside(kms, spec, bits):
     expect_error("InvalidKeyUsageException", kms.generate_data_key, KeyId=key["KeyId"], KeySpec="AES_256")
 
 
+def test_re_encrypt_moves_ciphertexts_between_rsa_and_symmetric_keys(kms):
+    """ReEncrypt with an RSA side: the plaintext never leaves the HSM; `cryptography` makes the RSA ciphertext
+    that goes in and opens the one that comes out (with the key's private half only Coffer has, so through
+    Decrypt)."""
+    rsa_key = create(kms, "RSA_2048", "ENCRYPT_DECRYPT")["KeyId"]
+    other_rsa = create(kms, "RSA_3072", "ENCRYPT_DECRYPT")["KeyId"]
+    symmetric = kms.create_key()["KeyMetadata"]["KeyId"]
+    _, public = public_key(kms, rsa_key)
+    oaep256 = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+    outside = public.encrypt(b"made outside", oaep256)
+    # RSA to symmetric.
+    moved = kms.re_encrypt(CiphertextBlob=outside, SourceKeyId=rsa_key, SourceEncryptionAlgorithm="RSAES_OAEP_SHA_256",
+                           DestinationKeyId=symmetric, DestinationEncryptionContext={"to": "symmetric"})
+    assert moved["SourceEncryptionAlgorithm"] == "RSAES_OAEP_SHA_256"
+    assert moved["DestinationEncryptionAlgorithm"] == "SYMMETRIC_DEFAULT"
+    assert moved["SourceKeyId"].endswith(rsa_key) and moved["KeyId"].endswith(symmetric)
+    assert kms.decrypt(CiphertextBlob=moved["CiphertextBlob"], EncryptionContext={"to": "symmetric"})[
+        "Plaintext"] == b"made outside"
+    # Symmetric to RSA, and RSA to RSA.
+    blob = kms.encrypt(KeyId=symmetric, Plaintext=b"inside", EncryptionContext={"from": "symmetric"})["CiphertextBlob"]
+    to_rsa = kms.re_encrypt(CiphertextBlob=blob, SourceEncryptionContext={"from": "symmetric"},
+                            DestinationKeyId=rsa_key, DestinationEncryptionAlgorithm="RSAES_OAEP_SHA_1")
+    assert len(to_rsa["CiphertextBlob"]) == 256 and to_rsa["DestinationEncryptionAlgorithm"] == "RSAES_OAEP_SHA_1"
+    assert kms.decrypt(KeyId=rsa_key, CiphertextBlob=to_rsa["CiphertextBlob"],
+                       EncryptionAlgorithm="RSAES_OAEP_SHA_1")["Plaintext"] == b"inside"
+    across = kms.re_encrypt(CiphertextBlob=to_rsa["CiphertextBlob"], SourceKeyId=rsa_key,
+                            SourceEncryptionAlgorithm="RSAES_OAEP_SHA_1", DestinationKeyId=other_rsa,
+                            DestinationEncryptionAlgorithm="RSAES_OAEP_SHA_256")
+    assert kms.decrypt(KeyId=other_rsa, CiphertextBlob=across["CiphertextBlob"],
+                       EncryptionAlgorithm="RSAES_OAEP_SHA_256")["Plaintext"] == b"inside"
+    # AWS's refusals: no algorithm for an RSA side, a context on an RSA side, a plaintext too long for the
+    # destination, the wrong OAEP hash, an RSA ciphertext without its SourceKeyId.
+    expect_error("InvalidKeyUsageException", kms.re_encrypt, CiphertextBlob=outside, SourceKeyId=rsa_key,
+                 DestinationKeyId=symmetric)
+    expect_error("ValidationException", kms.re_encrypt, CiphertextBlob=outside, SourceKeyId=rsa_key,
+                 SourceEncryptionAlgorithm="RSAES_OAEP_SHA_256", SourceEncryptionContext={"a": "b"},
+                 DestinationKeyId=symmetric)
+    expect_error("ValidationException", kms.re_encrypt, CiphertextBlob=blob, SourceEncryptionContext={"from": "symmetric"},
+                 DestinationKeyId=rsa_key, DestinationEncryptionAlgorithm="RSAES_OAEP_SHA_256",
+                 DestinationEncryptionContext={"a": "b"})
+    long_blob = kms.encrypt(KeyId=symmetric, Plaintext=os.urandom(300))["CiphertextBlob"]
+    expect_error("ValidationException", kms.re_encrypt, CiphertextBlob=long_blob, DestinationKeyId=rsa_key,
+                 DestinationEncryptionAlgorithm="RSAES_OAEP_SHA_256")
+    expect_error("InvalidCiphertextException", kms.re_encrypt, CiphertextBlob=outside, SourceKeyId=rsa_key,
+                 SourceEncryptionAlgorithm="RSAES_OAEP_SHA_1", DestinationKeyId=symmetric)
+    expect_error("InvalidCiphertextException", kms.re_encrypt, CiphertextBlob=outside,
+                 SourceEncryptionAlgorithm="RSAES_OAEP_SHA_256", DestinationKeyId=symmetric)
+
+
 @pytest.mark.parametrize("spec", sorted(ECC))
 def test_derived_secrets_equal_cryptographys_ecdh(kms, spec):
     curve = ECC[spec][2]

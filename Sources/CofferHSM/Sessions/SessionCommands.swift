@@ -8,6 +8,8 @@ import Crypto
 enum SessionCommands {
     /// Backing key specs this HSM creates.
     static let symmetricSpec = "AES_256"
+    /// The algorithm name of a §8 blob under a symmetric key (reEncryptWith).
+    static let symmetricAlgorithm = "SYMMETRIC_DEFAULT"
 
     static func execute(
         _ command: SessionCommand, membership: DomainMembership, now: WireTime, usage: inout DomainKeyUsage,
@@ -43,6 +45,33 @@ enum SessionCommands {
             let (hbk, keyID, backingKeyID) = try backingKey(destination, membership: membership, now: now)
             return .ciphertext(
                 try encrypt(plaintext, hbk: hbk, keyID: keyID, backingKeyID: backingKeyID, context: destinationContext))
+        case .reEncryptWith(
+            let source, let sourceAlgorithm, let ciphertext, let sourceContext, let destination,
+            let destinationAlgorithm, let destinationContext):
+            // An RSA side takes no context (AWS's rule for asymmetric keys).
+            let plaintext: SecretBytes
+            if sourceAlgorithm == symmetricAlgorithm {
+                (_, plaintext) = try decrypt(
+                    ciphertext, key: source, context: sourceContext, membership: membership, now: now)
+            } else {
+                guard sourceContext.pairs.isEmpty else {
+                    throw Failure(.invalidArgument, "an RSA ciphertext has no encryption context")
+                }
+                plaintext = try signingKey(source, algorithm: sourceAlgorithm, membership: membership, now: now)
+                    .decrypt(ciphertext, algorithm: sourceAlgorithm)
+            }
+            if destinationAlgorithm == symmetricAlgorithm {
+                let (hbk, keyID, backingKeyID) = try backingKey(destination, membership: membership, now: now)
+                return .ciphertext(
+                    try encrypt(
+                        plaintext, hbk: hbk, keyID: keyID, backingKeyID: backingKeyID, context: destinationContext))
+            }
+            guard destinationContext.pairs.isEmpty else {
+                throw Failure(.invalidArgument, "an RSA ciphertext has no encryption context")
+            }
+            return .ciphertext(
+                try signingKey(destination, algorithm: destinationAlgorithm, membership: membership, now: now)
+                    .encrypt(plaintext, algorithm: destinationAlgorithm))
         case .generateDataKey(let key, let length, let context, let returnPlaintext):
             let (hbk, keyID, backingKeyID) = try backingKey(key, membership: membership, now: now)
             let dataKey = random.secret(count: length)

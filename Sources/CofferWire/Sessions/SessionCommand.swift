@@ -2,7 +2,8 @@ import CofferCrypto
 import SwiftASN1
 
 /// `SessionCommand` (PROTOCOL §7): what a host asks an HSM to do inside a session. A CHOICE with
-/// EXPLICIT alternatives `[0]` … `[17]` (`[7]` and up: docs/protocol.md, "Signing and MAC keys"). Its DER holds plaintexts, so it is encoded and decoded
+/// EXPLICIT alternatives `[0]` … `[18]` (`[7]` and up: docs/protocol.md, "Signing and MAC keys"). Its DER
+/// holds plaintexts, so it is encoded and decoded
 /// through ``SecretBytes`` (``secretDER`` / ``init(secretDER:)``).
 public enum SessionCommand: Sendable, Equatable {
     /// `[0]`: `length` random bytes (1 … 1024).
@@ -47,6 +48,13 @@ public enum SessionCommand: Sendable, Equatable {
     /// of the material's id: the same material always has the same backing key, so its ciphertexts open
     /// again after a delete and re-import.
     case importKeyMaterial(wrapping: ExportedKeyToken, encrypted: [UInt8], spec: String)
+    /// `[18]`: `reEncrypt` where either side may be an RSA key: `sourceAlgorithm` and
+    /// `destinationAlgorithm` say how each side's ciphertext is made (`SYMMETRIC_DEFAULT`: a §8 blob under
+    /// a symmetric key, with its context; `RSAES_OAEP_SHA_1` or `RSAES_OAEP_SHA_256`: RSA-OAEP under an
+    /// RSA key, with an empty context). The plaintext stays in the HSM.
+    case reEncryptWith(
+        source: ExportedKeyToken, sourceAlgorithm: String, ciphertext: [UInt8], sourceContext: EncryptionContext,
+        destination: ExportedKeyToken, destinationAlgorithm: String, destinationContext: EncryptionContext)
     /// `[15]`: a fresh key pair of `pairSpec`, its private key (PKCS#8) sealed as a §8 blob under a
     /// symmetric key, and returned when asked for.
     case generateDataKeyPair(
@@ -81,6 +89,7 @@ public enum SessionCommand: Sendable, Equatable {
         case .generateDataKeyPair: 15
         case .createImportWrapping: 16
         case .importKeyMaterial: 17
+        case .reEncryptWith: 18
         }
     }
 
@@ -163,6 +172,16 @@ public enum SessionCommand: Sendable, Equatable {
                     c.append(wrapping)
                     c.appendOctets(encrypted)
                     c.appendUTF8(spec)
+                case .reEncryptWith(
+                    let source, let sourceAlgorithm, let ciphertext, let sourceContext, let destination,
+                    let destinationAlgorithm, let destinationContext):
+                    c.append(source)
+                    c.appendUTF8(sourceAlgorithm)
+                    c.appendOctets(ciphertext)
+                    c.append(sourceContext)
+                    c.append(destination)
+                    c.appendUTF8(destinationAlgorithm)
+                    c.append(destinationContext)
                 }
             }
         }
@@ -186,7 +205,7 @@ public enum SessionCommand: Sendable, Equatable {
 
     /// Strictly parses a command.
     public init(node: ASN1Node) throws(WireError) {
-        guard node.identifier.tagClass == .contextSpecific, node.identifier.tagNumber <= 17 else {
+        guard node.identifier.tagClass == .contextSpecific, node.identifier.tagNumber <= 18 else {
             throw WireError(.unknownCommand, "SessionCommand alternative \(node.identifier)")
         }
         let tag = node.identifier.tagNumber
@@ -266,6 +285,15 @@ public enum SessionCommand: Sendable, Equatable {
             self = .importKeyMaterial(
                 wrapping: try ExportedKeyToken(node: try r.node("wrapping")),
                 encrypted: try r.octets("encrypted", WireLimits.encryptedKeyMaterialBytes), spec: try r.name("spec"))
+        case 18:
+            self = .reEncryptWith(
+                source: try ExportedKeyToken(node: try r.node("source")),
+                sourceAlgorithm: try r.name("sourceAlgorithm"),
+                ciphertext: try r.octets("ciphertext", WireLimits.reEncryptCiphertextBytes),
+                sourceContext: try EncryptionContext(node: try r.node("sourceContext")),
+                destination: try ExportedKeyToken(node: try r.node("destination")),
+                destinationAlgorithm: try r.name("destinationAlgorithm"),
+                destinationContext: try EncryptionContext(node: try r.node("destinationContext")))
         case 15:
             self = .generateDataKeyPair(
                 key: try ExportedKeyToken(node: try r.node("key")), pairSpec: try r.name("pairSpec"),

@@ -2,7 +2,8 @@ import CofferStore
 import CofferWire
 
 /// ReEncrypt: decrypt under the source key and encrypt under the destination key, inside the HSM; the
-/// plaintext never leaves it. Authorized as kms:ReEncryptFrom on the source and kms:ReEncryptTo on the
+/// plaintext never leaves it. Either key may be a symmetric or an RSA ENCRYPT_DECRYPT key (an RSA source
+/// must be named by SourceKeyId, as its ciphertext names no key). Authorized as kms:ReEncryptFrom on the source and kms:ReEncryptTo on the
 /// destination.
 public enum ReEncrypt: KMSOperation {
     public static let name = "ReEncrypt"
@@ -23,24 +24,71 @@ public enum ReEncrypt: KMSOperation {
         -> ReEncryptResponse
     {
         let source = try call.requiredKey()
-        try SymmetricRules.algorithm(input.sourceEncryptionAlgorithm, for: source, call)
+        let sourceAlgorithm = try algorithm(
+            input.sourceEncryptionAlgorithm, context: input.sourceEncryptionContext, for: source, call)
         let destination = try await call.otherKey(
             .named(input.destinationKeyId), .usable(.encryptDecrypt, aliases: true), action: "kms:ReEncryptTo")
-        try SymmetricRules.algorithm(input.destinationEncryptionAlgorithm, for: destination, call)
+        let destinationAlgorithm = try algorithm(
+            input.destinationEncryptionAlgorithm, context: input.destinationEncryptionContext, for: destination, call)
         let blob = input.ciphertextBlob ?? []
         let sourceContext = try OperationRules.context(input.sourceEncryptionContext, member: "sourceEncryptionContext")
         let destinationContext = try OperationRules.context(
             input.destinationEncryptionContext, member: "destinationEncryptionContext")
-        let sourceToken = try await call.kms.token(for: blob, of: source)
+        let sourceToken =
+            RSAEncryptionRules.applies(to: source)
+            ? try await call.kms.currentToken(source) : try await call.kms.token(for: blob, of: source)
         let destinationToken = try await call.kms.currentToken(destination)
-        guard
-            case .ciphertext(let moved) = try await call.hsm(
-                .reEncrypt(
-                    source: sourceToken, ciphertext: blob, sourceContext: sourceContext, destination: destinationToken,
-                    destinationContext: destinationContext))
-        else { throw KMSError(.internal, "the HSM did not return a ciphertext") }
+        let moved: [UInt8]
+        if sourceAlgorithm == .symmetricDefault, destinationAlgorithm == .symmetricDefault {
+            guard
+                case .ciphertext(let ciphertext) = try await call.hsm(
+                    .reEncrypt(
+                        source: sourceToken, ciphertext: blob, sourceContext: sourceContext,
+                        destination: destinationToken, destinationContext: destinationContext))
+            else { throw KMSError(.internal, "the HSM did not return a ciphertext") }
+            moved = ciphertext
+        } else {
+            // An RSA side: the HSM decrypts and encrypts with either kind of key, the plaintext inside it.
+            switch try await call.hsmReturningFailures(
+                .reEncryptWith(
+                    source: sourceToken, sourceAlgorithm: sourceAlgorithm.rawValue, ciphertext: blob,
+                    sourceContext: sourceContext, destination: destinationToken,
+                    destinationAlgorithm: destinationAlgorithm.rawValue, destinationContext: destinationContext))
+            {
+            case .ciphertext(let ciphertext): moved = ciphertext
+            case .failure(let failure):
+                switch failure.code {
+                case .invalidCiphertext, .authenticationFailed: throw KMSError(.invalidCiphertext, "")
+                case .incorrectKey:
+                    throw KMSError(
+                        .incorrectKey,
+                        "The key ID in the request does not identify the key used to encrypt the ciphertext")
+                case .invalidArgument:
+                    throw KMSError(
+                        .validation,
+                        "The plaintext is too long for \(call.arn(destination.id)) with \(destinationAlgorithm.rawValue)"
+                    )
+                default: throw KMSError(.internal, "the HSM refused: \(failure.code)")
+                }
+            default: throw KMSError(.internal, "the HSM did not return a ciphertext")
+            }
+        }
         return ReEncryptResponse(
             ciphertextBlob: moved, sourceKeyId: call.arn(source.id), keyId: call.arn(destination.id),
-            sourceEncryptionAlgorithm: .symmetricDefault, destinationEncryptionAlgorithm: .symmetricDefault)
+            sourceEncryptionAlgorithm: sourceAlgorithm, destinationEncryptionAlgorithm: destinationAlgorithm)
+    }
+
+    /// A side's algorithm: SYMMETRIC_DEFAULT for a symmetric key, an RSAES_OAEP one (named, and with no
+    /// encryption context) for an RSA key, as Encrypt and Decrypt require them.
+    private static func algorithm(
+        _ algorithm: EncryptionAlgorithmSpec?, context: StringPairs?, for key: KeyRecord, _ call: OperationCall
+    ) throws(KMSError) -> EncryptionAlgorithmSpec {
+        guard RSAEncryptionRules.applies(to: key) else {
+            try SymmetricRules.algorithm(algorithm, for: key, call)
+            return .symmetricDefault
+        }
+        let chosen = try RSAEncryptionRules.algorithm(algorithm, for: key, call)
+        try RSAEncryptionRules.refuseContext(context)
+        return chosen
     }
 }
