@@ -300,6 +300,22 @@ def test_re_encrypt_moves_ciphertexts_between_rsa_and_symmetric_keys(kms):
                  SourceEncryptionAlgorithm="RSAES_OAEP_SHA_256", DestinationKeyId=symmetric)
 
 
+def der(tag, content):
+    """One DER TLV (definite length)."""
+    length = len(content)
+    header = bytes([length]) if length < 128 else bytes([0x80 | ((length.bit_length() + 7) // 8)]) + \
+        length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([tag]) + header + content
+
+
+def relabelled(spki):
+    """The same point in a SubjectPublicKeyInfo that names secp256k1 (1.3.132.0.10) as its curve."""
+    point = serialization.load_der_public_key(spki).public_bytes(serialization.Encoding.X962,
+                                                                 serialization.PublicFormat.UncompressedPoint)
+    algorithm = der(0x30, bytes.fromhex("06072a8648ce3d0201") + bytes.fromhex("06052b8104000a"))
+    return der(0x30, algorithm + der(0x03, b"\x00" + point))
+
+
 @pytest.mark.parametrize("spec", sorted(ECC))
 def test_derived_secrets_equal_cryptographys_ecdh(kms, spec):
     curve = ECC[spec][2]
@@ -321,7 +337,7 @@ def test_derived_secrets_equal_cryptographys_ecdh(kms, spec):
                     serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo),
                 ed25519.Ed25519PrivateKey.generate().public_key().public_bytes(
                     serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo),
-                b"\x30\x00", spki[:-1]):
+                b"\x30\x00", spki[:-1], relabelled(spki), spki + b"\x00"):
         expect_error("ValidationException", kms.derive_shared_secret, KeyId=key["KeyId"],
                      KeyAgreementAlgorithm="ECDH", PublicKey=bad)
     # An agreement key does not sign; a signing key does not agree.

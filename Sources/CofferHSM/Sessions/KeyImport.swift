@@ -81,13 +81,13 @@ enum KeyImport {
                 guard signing.importableLengths.contains(material.count) else { throw refusal }
                 return material
             case .p256:
-                try requireCurve(material, [1, 2, 840, 10045, 3, 1, 7])
+                try requireCurve(material, SigningKeys.p256Curve)
                 return try material.withUnsafeBytes { try P256.Signing.PrivateKey(derRepresentation: $0) }.pkcs8Secret
             case .p384:
-                try requireCurve(material, [1, 3, 132, 0, 34])
+                try requireCurve(material, SigningKeys.p384Curve)
                 return try material.withUnsafeBytes { try P384.Signing.PrivateKey(derRepresentation: $0) }.pkcs8Secret
             case .p521:
-                try requireCurve(material, [1, 3, 132, 0, 35])
+                try requireCurve(material, SigningKeys.p521Curve)
                 return try material.withUnsafeBytes { try P521.Signing.PrivateKey(derRepresentation: $0) }.pkcs8Secret
             case .ed25519:
                 _ = try SigningKeys.Key(material, spec: .ed25519)
@@ -118,8 +118,6 @@ enum KeyImport {
 
     /// A PKCS#8 `PrivateKeyInfo` must name id-ecPublicKey with the spec's curve: swift-crypto reads the
     /// scalar of any curve's key as one of its own curve, so a secp256k1 key would pass as P-256.
-    private static let ecPublicKey: ASN1ObjectIdentifier = [1, 2, 840, 10045, 2, 1]
-
     private static func requireCurve(_ material: SecretBytes, _ curve: ASN1ObjectIdentifier) throws {
         var bytes = material.withUnsafeBytes { [UInt8]($0) }
         // The parse holds references to `bytes` only inside `names(_:_:)`, so the wipe below finds the
@@ -134,14 +132,14 @@ enum KeyImport {
         let node = try DER.parse(bytes)
         guard case .constructed(let fields) = node.content else { return false }
         var children = fields.makeIterator()
-        guard let version = children.next(), version.identifier == .integer, let algorithm = children.next(),
-            case .constructed(let identifier) = algorithm.content
-        else { return false }
-        let parts = Array(identifier)
-        guard parts.count == 2, let kind = try? ASN1ObjectIdentifier(derEncoded: parts[0]),
-            let parameters = try? ASN1ObjectIdentifier(derEncoded: parts[1])
-        else { return false }
-        return kind == ecPublicKey && parameters == curve
+        guard let version = children.next(), version.identifier == .integer, let algorithm = children.next() else {
+            return false
+        }
+        return namesCurve(algorithm, curve)
+    }
+
+    private static func namesCurve(_ algorithm: ASN1Node, _ curve: ASN1ObjectIdentifier) -> Bool {
+        ECPublicKeyInfo.namesCurve(algorithm, curve)
     }
 
     /// The id of imported material: SHA-256 of a label, the key id and the material. A re-import must

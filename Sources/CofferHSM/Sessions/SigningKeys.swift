@@ -4,6 +4,7 @@ import CofferWire
 import Crypto
 import CryptoExtras
 import Foundation
+import SwiftASN1
 
 /// The signing, MAC and RSA backing keys (docs/protocol.md, "Signing and MAC keys"): how each spec's
 /// material is made, what a token of it holds, and the work it does. Material exists only inside the HSM,
@@ -89,6 +90,11 @@ enum SigningKeys {
             }
         }
     }
+
+    /// The named-curve OIDs of P-256, P-384 and P-521.
+    static let p256Curve = ECPublicKeyInfo.p256
+    static let p384Curve = ECPublicKeyInfo.p384
+    static let p521Curve = ECPublicKeyInfo.p521
 
     /// RFC 8410's PKCS#8 prefix of an Ed25519 private key (followed by the 32-byte seed), and its SPKI prefix.
     static let ed25519PKCS8Prefix: [UInt8] = [
@@ -397,20 +403,33 @@ enum SigningKeys {
         func sharedSecret(with peer: [UInt8]) throws(Failure) -> SecretBytes {
             do {
                 let shared: SharedSecret
+                // The signing key's scalar, re-read as a key-agreement key; swift-crypto's copy is wiped.
+                var scalar: Data
+                defer { scalar.withUnsafeMutableBytes { SecretBytes.zeroize($0) } }
                 switch self {
                 case .p256(let key):
-                    let own = try P256.KeyAgreement.PrivateKey(rawRepresentation: key.rawRepresentation)
+                    scalar = key.rawRepresentation
+                    let own = try P256.KeyAgreement.PrivateKey(rawRepresentation: scalar)
                     shared = try own.sharedSecretFromKeyAgreement(
-                        with: try Self.peer(peer) { try P256.KeyAgreement.PublicKey(derRepresentation: $0) })
+                        with: try Self.peer(peer, SigningKeys.p256Curve) {
+                            try P256.KeyAgreement.PublicKey(derRepresentation: $0)
+                        })
                 case .p384(let key):
-                    let own = try P384.KeyAgreement.PrivateKey(rawRepresentation: key.rawRepresentation)
+                    scalar = key.rawRepresentation
+                    let own = try P384.KeyAgreement.PrivateKey(rawRepresentation: scalar)
                     shared = try own.sharedSecretFromKeyAgreement(
-                        with: try Self.peer(peer) { try P384.KeyAgreement.PublicKey(derRepresentation: $0) })
+                        with: try Self.peer(peer, SigningKeys.p384Curve) {
+                            try P384.KeyAgreement.PublicKey(derRepresentation: $0)
+                        })
                 case .p521(let key):
-                    let own = try P521.KeyAgreement.PrivateKey(rawRepresentation: key.rawRepresentation)
+                    scalar = key.rawRepresentation
+                    let own = try P521.KeyAgreement.PrivateKey(rawRepresentation: scalar)
                     shared = try own.sharedSecretFromKeyAgreement(
-                        with: try Self.peer(peer) { try P521.KeyAgreement.PublicKey(derRepresentation: $0) })
+                        with: try Self.peer(peer, SigningKeys.p521Curve) {
+                            try P521.KeyAgreement.PublicKey(derRepresentation: $0)
+                        })
                 default:
+                    scalar = Data()
                     throw Failure(.wrongKind, "only NIST-curve ECC keys agree keys")
                 }
                 return shared.withUnsafeBytes { SecretBytes(copying: $0) }
@@ -421,8 +440,14 @@ enum SigningKeys {
             }
         }
 
-        /// A peer key, parsed (`invalidArgument` when it does not).
-        private static func peer<Key>(_ spki: [UInt8], _ parse: ([UInt8]) throws -> Key) throws(Failure) -> Key {
+        /// A peer key: a SubjectPublicKeyInfo naming id-ecPublicKey with the key's own curve, whose point
+        /// parses on that curve (`invalidArgument` otherwise).
+        private static func peer<Key>(
+            _ spki: [UInt8], _ curve: ASN1ObjectIdentifier, _ parse: ([UInt8]) throws -> Key
+        ) throws(Failure) -> Key {
+            guard ECPublicKeyInfo.names(spki, curve: curve) else {
+                throw Failure(.invalidArgument, "the peer public key is not a SubjectPublicKeyInfo on the key's curve")
+            }
             do {
                 return try parse(spki)
             } catch {

@@ -27,9 +27,15 @@ public enum DeriveSharedSecret: KMSOperation {
         let peer = input.publicKey
         let valid =
             switch spec {
-            case .eccNistP256: (try? P256.KeyAgreement.PublicKey(derRepresentation: peer)) != nil
-            case .eccNistP384: (try? P384.KeyAgreement.PublicKey(derRepresentation: peer)) != nil
-            case .eccNistP521: (try? P521.KeyAgreement.PublicKey(derRepresentation: peer)) != nil
+            case .eccNistP256:
+                ECPublicKeyInfo.names(peer, curve: ECPublicKeyInfo.p256)
+                    && (try? P256.KeyAgreement.PublicKey(derRepresentation: peer)) != nil
+            case .eccNistP384:
+                ECPublicKeyInfo.names(peer, curve: ECPublicKeyInfo.p384)
+                    && (try? P384.KeyAgreement.PublicKey(derRepresentation: peer)) != nil
+            case .eccNistP521:
+                ECPublicKeyInfo.names(peer, curve: ECPublicKeyInfo.p521)
+                    && (try? P521.KeyAgreement.PublicKey(derRepresentation: peer)) != nil
             default: false
             }
         guard valid else {
