@@ -69,6 +69,16 @@ def test_symmetric_material_decrypts_again_only_when_the_same_material_returns(k
     assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"secret"
 
 
+def test_material_of_a_key_pending_deletion_can_be_deleted(kms):
+    key = external_key(kms)
+    import_material(kms, key, os.urandom(32))
+    kms.schedule_key_deletion(KeyId=key, PendingWindowInDays=7)
+    kms.delete_imported_key_material(KeyId=key)
+    assert kms.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "PendingDeletion"
+    kms.cancel_key_deletion(KeyId=key)
+    assert kms.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "PendingImport"
+
+
 def test_import_refusals(kms):
     key = external_key(kms)
     other = external_key(kms)

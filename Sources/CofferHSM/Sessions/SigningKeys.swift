@@ -375,10 +375,12 @@ enum SigningKeys {
         func decrypt(_ ciphertext: [UInt8], algorithm: String) throws(Failure) -> SecretBytes {
             let (key, padding) = try rsaEncryption(algorithm)
             do {
-                var plaintext = Array(try key.decrypt(ciphertext, padding: padding))
+                // swift-crypto's `Data` of the plaintext is wiped once copied into a secret.
+                var plaintext = try key.decrypt(ciphertext, padding: padding)
+                defer { plaintext.withUnsafeMutableBytes { SecretBytes.zeroize($0) } }
                 // An empty plaintext has no place in a KMS answer (AWS's plaintexts are 1 … 4096 bytes).
                 guard !plaintext.isEmpty else { throw Failure(.invalidCiphertext, "an empty plaintext") }
-                return SecretBytes(consuming: &plaintext)
+                return SecretBytes(copying: plaintext)
             } catch {
                 throw Failure(.invalidCiphertext, "the ciphertext does not open under this key and algorithm")
             }
@@ -391,8 +393,11 @@ enum SigningKeys {
             guard let rsa = RSAAlgorithm(rawValue: algorithm), let padding = rsa.encryptionPadding else {
                 throw Failure(.invalidArgument, "\(algorithm) is not an RSA encryption algorithm")
             }
+            // The private key's DER, re-read as an encryption key; swift-crypto's copy is wiped.
+            var der = signing.derRepresentation
+            defer { der.withUnsafeMutableBytes { SecretBytes.zeroize($0) } }
             do {
-                return (try _RSA.Encryption.PrivateKey(derRepresentation: signing.derRepresentation), padding)
+                return (try _RSA.Encryption.PrivateKey(derRepresentation: der), padding)
             } catch {
                 throw Failure(.internal, "the RSA key does not convert")
             }
