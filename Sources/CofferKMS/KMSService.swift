@@ -153,6 +153,10 @@ public final class KMSService: Sendable {
             case .incorrectKey:
                 throw KMSError(
                     .incorrectKey, "The key ID in the request does not identify the key used to encrypt the ciphertext")
+            case .timeWindow:
+                // A backing-key token past its notAfter: imported material past its ValidTo, which the
+                // HSM's clock saw before the host's.
+                throw KMSError(.invalidState, "The key material has expired.")
             default: throw KMSError(.internal, "the HSM refused: \(failure.code)")
             }
         }

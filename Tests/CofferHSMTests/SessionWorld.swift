@@ -17,7 +17,7 @@ struct SessionWorld {
     let hostID = "host-1"
     var state: DomainState
     var random = SeededRandom(seed: "session world")
-    private var nextID: Int64 = 1
+    private(set) var nextID: Int64 = 1
 
     /// A new domain; `hostKey` lets two domains share one host key (to test tokens across domains).
     init(hostKey: P384.Signing.PrivateKey = P384.Signing.PrivateKey()) throws {

@@ -468,6 +468,24 @@ import Testing
         #expect(
             try world.run(.decrypt(key: first, ciphertext: blob, context: .empty), session: session)
                 == .plaintext(keyID: Self.keyID, plaintext: Self.message))
+        // ValidTo becomes the token's notAfter: after it, no HSM opens the material.
+        let validTo = WireTime(secondsSinceEpoch: world.now.secondsSinceEpoch + 60)
+        guard
+            case .importedKey(let expiring, _) = try world.run(
+                .importKeyMaterial(wrapping: oaepToken, encrypted: encrypted, spec: "AES_256", validTo: validTo),
+                session: session)
+        else { throw FixtureError() }
+        #expect(expiring.header.notAfter == validTo)
+        #expect(
+            try world.run(.decrypt(key: expiring, ciphertext: blob, context: .empty), session: session)
+                == .plaintext(keyID: Self.keyID, plaintext: Self.message))
+        let lateID = world.nextID + 1
+        guard
+            case .sessionResponse(let late) = try world.send(
+                .decrypt(key: expiring, ciphertext: blob, context: .empty), session: session, requestID: lateID,
+                now: WireTime(secondsSinceEpoch: validTo.secondsSinceEpoch + 1))
+        else { throw FixtureError() }
+        #expect(Self.failure(try session.open(late, requestID: lateID)) == .timeWindow)
         // Refusals: wrong length, wrapped for another token, a tampered ciphertext, a backing-key token as
         // the wrapping token, an unsupported wrapping, a lifetime over 24 hours.
         let short = Array(try oaepKey.encrypt(Data(repeating: 1, count: 16), padding: .PKCS1_OAEP_SHA256))

@@ -170,7 +170,9 @@ struct MessageGenerator {
             return .reEncryptWith(
                 source: ekt(), sourceAlgorithm: name(), ciphertext: bytes(int(1...600)), sourceContext: context(),
                 destination: ekt(), destinationAlgorithm: name(), destinationContext: context())
-        default: return .importKeyMaterial(wrapping: ekt(), encrypted: bytes(int(1...600)), spec: name())
+        default:
+            return .importKeyMaterial(
+                wrapping: ekt(), encrypted: bytes(int(1...600)), spec: name(), validTo: bool() ? time() : nil)
         }
     }
 

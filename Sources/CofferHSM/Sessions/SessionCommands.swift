@@ -130,9 +130,15 @@ enum SessionCommands {
                     material, kind: .importWrapping, subject: keyID + importID, spec: wrapping, membership: membership,
                     now: now, notAfter: notAfter, usage: &usage),
                 publicKey: publicKey)
-        case .importKeyMaterial(let wrapping, let encrypted, let spec):
+        case .importKeyMaterial(let wrapping, let encrypted, let spec, let validTo):
             guard wrapping.header.kind == .importWrapping, wrapping.header.notAfter != nil else {
                 throw Failure(.wrongKind, "not an import token")
+            }
+            // The host checked ValidTo against its clock, which may run up to clockSkew behind this one.
+            if let validTo,
+                validTo.secondsSinceEpoch + Int64(membership.state.parameters.clockSkew) <= now.secondsSinceEpoch
+            {
+                throw Failure(.invalidArgument, "validTo has passed")
             }
             let (wrappingSpec, algorithm) = try KeyImport.wrapping(wrapping.header.spec)
             let opened = try SigningKeys.Key(
@@ -145,7 +151,7 @@ enum SessionCommands {
             return .importedKey(
                 token: try seal(
                     material, kind: .backingKey, subject: keyID + materialID.prefix(16), spec: spec,
-                    membership: membership, now: now, usage: &usage),
+                    membership: membership, now: now, notAfter: validTo, usage: &usage),
                 keyMaterialID: materialID)
         case .deriveSharedSecret(let key, let peer):
             return .sharedSecret(

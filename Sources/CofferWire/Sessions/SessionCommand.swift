@@ -46,8 +46,9 @@ public enum SessionCommand: Sendable, Equatable {
     /// `[17]`: key material encrypted under an importWrapping token, unwrapped and checked for `spec`,
     /// sealed as a backing-key token `keyID ‖ backingKeyID`, where the backingKeyID is the first 16 bytes
     /// of the material's id: the same material always has the same backing key, so its ciphertexts open
-    /// again after a delete and re-import.
-    case importKeyMaterial(wrapping: ExportedKeyToken, encrypted: [UInt8], spec: String)
+    /// again after a delete and re-import. `validTo`, when given, is the backing-key token's `notAfter`:
+    /// material that expires (AWS's ValidTo) is refused by every HSM after it, whatever the store says.
+    case importKeyMaterial(wrapping: ExportedKeyToken, encrypted: [UInt8], spec: String, validTo: WireTime? = nil)
     /// `[18]`: `reEncrypt` where either side may be an RSA key: `sourceAlgorithm` and
     /// `destinationAlgorithm` say how each side's ciphertext is made (`SYMMETRIC_DEFAULT`: a §8 blob under
     /// a symmetric key, with its context; `RSAES_OAEP_SHA_1` or `RSAES_OAEP_SHA_256`: RSA-OAEP under an
@@ -168,10 +169,11 @@ public enum SessionCommand: Sendable, Equatable {
                     c.appendOctets(importID)
                     c.appendUTF8(wrapping)
                     c.appendTime(notAfter)
-                case .importKeyMaterial(let wrapping, let encrypted, let spec):
+                case .importKeyMaterial(let wrapping, let encrypted, let spec, let validTo):
                     c.append(wrapping)
                     c.appendOctets(encrypted)
                     c.appendUTF8(spec)
+                    if let validTo { c.appendTime(validTo, identifier: .context(0)) }
                 case .reEncryptWith(
                     let source, let sourceAlgorithm, let ciphertext, let sourceContext, let destination,
                     let destinationAlgorithm, let destinationContext):
@@ -284,7 +286,10 @@ public enum SessionCommand: Sendable, Equatable {
         case 17:
             self = .importKeyMaterial(
                 wrapping: try ExportedKeyToken(node: try r.node("wrapping")),
-                encrypted: try r.octets("encrypted", WireLimits.encryptedKeyMaterialBytes), spec: try r.name("spec"))
+                encrypted: try r.octets("encrypted", WireLimits.encryptedKeyMaterialBytes), spec: try r.name("spec"),
+                validTo: try r.optionalContext(0).map { n throws(WireError) in
+                    try WireTime(node: n, "importKeyMaterial.validTo", identifier: .context(0))
+                })
         case 18:
             self = .reEncryptWith(
                 source: try ExportedKeyToken(node: try r.node("source")),

@@ -37,7 +37,9 @@ public enum ImportKeyMaterial: KMSOperation {
         }
         guard let spec = KeySpec(rawValue: key.keySpec) else { throw KMSError(.internal, "unknown key spec") }
         let result = try await call.hsmReturningFailures(
-            .importKeyMaterial(wrapping: token, encrypted: input.encryptedKeyMaterial, spec: spec.backingKeySpec))
+            .importKeyMaterial(
+                wrapping: token, encrypted: input.encryptedKeyMaterial, spec: spec.backingKeySpec,
+                validTo: validTo.map(WireTime.init(secondsSinceEpoch:))))
         let imported: ExportedKeyToken
         let materialID: String
         switch result {
