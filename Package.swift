@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "CofferStore", targets: ["CofferStore"]),
         .library(name: "CofferKMS", targets: ["CofferKMS"]),
         .library(name: "CofferJSON", targets: ["CofferJSON"]),
+        .library(name: "CofferPolicy", targets: ["CofferPolicy"]),
         .library(name: "CofferFuzzing", targets: ["CofferFuzzing"]),
     ],
     dependencies: [
@@ -96,6 +97,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "CofferJSON", swiftSettings: swiftSettings),
+        .target(name: "CofferPolicy", dependencies: ["CofferJSON"], swiftSettings: swiftSettings),
         .target(
             name: "CofferKMS",
             dependencies: [
@@ -226,6 +228,7 @@ let package = Package(
             resources: [.copy("Vectors")],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "CofferPolicyTests", dependencies: ["CofferPolicy"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CofferWireTests",
             dependencies: [

@@ -1,0 +1,82 @@
+import CofferPolicy
+import Testing
+
+/// The policy grammar, strictly: what AWS refuses as MalformedPolicyDocumentException is a PolicyError.
+@Suite struct PolicyDocumentTests {
+    static let statement = #"{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"kms:*","Resource":"*"}"#
+
+    @Test func aKeyPolicyParses() throws {
+        let document = try PolicyDocument(
+            json: #"{"Version":"2012-10-17","Id":"key-default-1","Statement":[\#(Self.statement)]}"#, kind: .keyPolicy)
+        #expect(document.version == "2012-10-17" && document.id == "key-default-1")
+        #expect(document.statements.count == 1 && document.statements[0].effect == .allow)
+        #expect(document.statements[0].principals == .listed(aws: ["111122223333"], others: []))
+        // A single statement object (not in a list) is a statement too.
+        _ = try PolicyDocument(json: #"{"Statement":\#(Self.statement)}"#, kind: .keyPolicy)
+    }
+
+    @Test(arguments: [
+        ("not JSON", "{"),
+        ("not an object", "[]"),
+        ("no Statement", #"{"Version":"2012-10-17"}"#),
+        ("empty Statement", #"{"Statement":[]}"#),
+        ("unknown top-level element", #"{"Statement":[\#(statement)],"Extra":1}"#),
+        ("unsupported Version", #"{"Version":"2020-01-01","Statement":[\#(statement)]}"#),
+        ("no Effect", #"{"Statement":[{"Principal":"*","Action":"kms:*","Resource":"*"}]}"#),
+        (
+            "Effect not Allow or Deny",
+            #"{"Statement":[{"Effect":"allow","Principal":"*","Action":"kms:*","Resource":"*"}]}"#
+        ),
+        ("no Action", #"{"Statement":[{"Effect":"Allow","Principal":"*","Resource":"*"}]}"#),
+        (
+            "Action and NotAction",
+            #"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"a","NotAction":"b","Resource":"*"}]}"#
+        ),
+        ("no Resource", #"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"kms:*"}]}"#),
+        ("no Principal in a key policy", #"{"Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}"#),
+        (
+            "NotPrincipal with Allow",
+            #"{"Statement":[{"Effect":"Allow","NotPrincipal":{"AWS":"111122223333"},"Action":"kms:*","Resource":"*"}]}"#
+        ),
+        (
+            "a wildcard inside a principal ARN",
+            #"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::*:root"},"Action":"kms:*","Resource":"*"}]}"#
+        ),
+        (
+            "an unknown principal type",
+            #"{"Statement":[{"Effect":"Allow","Principal":{"Users":"x"},"Action":"kms:*","Resource":"*"}]}"#
+        ),
+        (
+            "an unknown condition operator",
+            #"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"StringSortOf":{"a":"b"}}}]}"#
+        ),
+        (
+            "NullIfExists",
+            #"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"NullIfExists":{"a":"true"}}}]}"#
+        ),
+        (
+            "a condition value that is an object",
+            #"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"a":{}}}}]}"#
+        ),
+        ("an empty Action list", #"{"Statement":[{"Effect":"Allow","Principal":"*","Action":[],"Resource":"*"}]}"#),
+        ("a duplicate element", #"{"Statement":[\#(statement)],"Statement":[\#(statement)]}"#),
+    ])
+    func malformedKeyPoliciesAreRefused(_ name: String, _ json: String) {
+        #expect(throws: PolicyError.self, "\(name)") { try PolicyDocument(json: json, kind: .keyPolicy) }
+    }
+
+    @Test func anIdentityPolicyNamesNoPrincipal() throws {
+        _ = try PolicyDocument(
+            json: #"{"Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}"#, kind: .identityPolicy)
+        #expect(throws: PolicyError.self) {
+            try PolicyDocument(json: #"{"Statement":[\#(Self.statement)]}"#, kind: .identityPolicy)
+        }
+    }
+
+    @Test func aPolicyOverThirtyTwoKiBIsRefused() {
+        let padding = String(repeating: "x", count: PolicyLimits.documentBytes)
+        #expect(throws: PolicyError.self) {
+            try PolicyDocument(json: #"{"Id":"\#(padding)","Statement":[\#(Self.statement)]}"#, kind: .keyPolicy)
+        }
+    }
+}
