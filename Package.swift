@@ -102,6 +102,7 @@ let package = Package(
             name: "CofferKMS",
             dependencies: [
                 "CofferHSMClient", "CofferStore", "CofferWire", "CofferCrypto", "CofferDomain", "CofferJSON",
+                "CofferPolicy",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
@@ -140,6 +141,7 @@ let package = Package(
                 "CofferHSM",
                 "CofferHSMClient",
                 "CofferKMS",
+                "CofferPolicy",
                 "CofferJSON",
                 "CofferStore",
                 "CofferServer",

@@ -88,13 +88,17 @@ public final class KMSService: Sendable {
             let input = try Operation.Input(json: body)
             try Operation.validate(input)
             var key: KeyRecord?
-            if let reference = Operation.key(in: input), Operation.requirement != .none {
+            let reference = Operation.requirement != .none ? Operation.key(in: input) : nil
+            if let reference {
                 key = try await resolve(reference, Operation.requirement, in: context)
                 event.keyARN = key.map { Self.keyARN($0.id, in: context.scope) }
             }
             // Authorization comes before the key's state and usage, as in AWS: a caller who may not use
             // a key learns nothing of its state.
-            event.decision = try await authorizer.authorize(action: Operation.action, key: key, context: context)
+            event.decision = try await authorizer.authorize(
+                authorization(
+                    Operation.action, key: key, reference: reference, conditions: Operation.conditions(input),
+                    context: context))
             if let key { try check(key, Operation.requirement, in: context.scope) }
             let output = try await Operation.run(
                 input, OperationCall(kms: self, context: context, key: key, dryRun: input.isDryRun))
@@ -112,12 +116,38 @@ public final class KMSService: Sendable {
     /// Resolves, authorizes for `action` and checks a second key of one request (ReEncrypt's destination,
     /// the key an alias points at now).
     func otherKey(
-        _ reference: KeyReference, _ requirement: KeyRequirement, action: String, in context: RequestContext
+        _ reference: KeyReference, _ requirement: KeyRequirement, action: String,
+        conditions: RequestConditions = RequestConditions(), in context: RequestContext
     ) async throws(KMSError) -> KeyRecord {
         let record = try await resolve(reference, requirement, in: context)
-        _ = try await authorizer.authorize(action: action, key: record, context: context)
+        _ = try await authorizer.authorize(
+            authorization(action, key: record, reference: reference, conditions: conditions, context: context))
         try check(record, requirement, in: context.scope)
         return record
+    }
+
+    /// The authorizer's view of a request: the key, how it was named (`kms:RequestAlias`) and a lazy
+    /// reader of its aliases (`kms:ResourceAliases`).
+    func authorization(
+        _ action: String, key: KeyRecord?, reference: KeyReference?, conditions: RequestConditions,
+        context: RequestContext
+    ) -> AuthorizationInput {
+        var alias: String?
+        if case .named(let text)? = reference {
+            if text.hasPrefix("alias/") {
+                alias = text
+            } else if text.hasPrefix("arn:"), let range = text.range(of: ":alias/") {
+                alias = String(text[text.index(after: range.lowerBound)...])
+            }
+        }
+        let store = self.store
+        return AuthorizationInput(
+            action: action, key: key, context: context, conditions: conditions, requestAlias: alias,
+            resourceAliases: {
+                guard let key else { return [] }
+                let aliases = try? await store.listAliases(key.scope, keyID: key.id, after: nil, limit: 1_000)
+                return aliases?.map(\.name) ?? []
+            })
     }
 
     // MARK: Store and HSM access

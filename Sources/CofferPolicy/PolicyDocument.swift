@@ -21,6 +21,11 @@ public struct PolicyDocument: Sendable, Equatable {
     /// The statements, in order.
     public let statements: [PolicyStatement]
 
+    /// Whether any statement has a condition on `key` (lower-cased name).
+    public func usesConditionKey(_ key: String) -> Bool {
+        statements.contains { $0.conditions.contains { $0.key == key } }
+    }
+
     /// Parses `json` as a document of `kind`.
     public init(json: String, kind: Kind) throws(PolicyError) {
         guard json.utf8.count <= PolicyLimits.documentBytes else {

@@ -15,9 +15,11 @@ import Testing
 
         init(refusing refused: String) { self.refused = refused }
 
-        func authorize(action: String, key: KeyRecord?, context: RequestContext) async throws(KMSError) -> Decision {
-            asked.withLock { $0.append((action, key?.id)) }
-            guard action != refused else { throw KMSError(.accessDenied, "\(context.principal) may not \(action)") }
+        func authorize(_ request: AuthorizationInput) async throws(KMSError) -> Decision {
+            asked.withLock { $0.append((request.action, request.key?.id)) }
+            guard request.action != refused else {
+                throw KMSError(.accessDenied, "\(request.context.principal) may not \(request.action)")
+            }
             return Decision(decidedBy: "test rule")
         }
 

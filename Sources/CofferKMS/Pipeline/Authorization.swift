@@ -1,11 +1,48 @@
 import CofferStore
 
-/// Decides whether a request may do `action` on `key` (nil for operations that name no key). The
-/// access-control issue fills this in with key policies, identity policies and grants; until then
-/// ``AllowAll`` allows every authenticated caller, as Coffer always has.
+/// Decides whether a request may do `action` on `key` (nil for operations that name no key):
+/// ``PolicyAuthorizer`` evaluates key policies, identity policies and grants as AWS KMS does;
+/// ``AllowAll`` allows every authenticated caller (tests, and hosts that opt out of access control).
 public protocol Authorizer: Sendable {
     /// Returns what decided an allowed request; throws AccessDeniedException to refuse.
-    func authorize(action: String, key: KeyRecord?, context: RequestContext) async throws(KMSError) -> Decision
+    func authorize(_ request: AuthorizationInput) async throws(KMSError) -> Decision
+    /// Whether `policy` (a key policy about to be set on the key `keyARN`) still lets the caller of
+    /// `context` call PutKeyPolicy on it: AWS's policy lockout safety check.
+    func keepsPolicyAccess(_ policy: String, keyARN: String, context: RequestContext) async -> Bool
+}
+
+extension Authorizer {
+    public func keepsPolicyAccess(_ policy: String, keyARN: String, context: RequestContext) async -> Bool { true }
+}
+
+/// What an authorization is asked about: the action, the key (resolved), the caller, and the
+/// request's condition keys.
+public struct AuthorizationInput: Sendable {
+    /// The `kms:` action.
+    public var action: String
+    /// The key the request names, resolved; nil for an operation that names none.
+    public var key: KeyRecord?
+    /// The caller and where it asks from.
+    public var context: RequestContext
+    /// The operation's own condition keys (``RequestConditions``).
+    public var conditions: RequestConditions
+    /// The alias the request named the key by (`kms:RequestAlias`), if it did.
+    public var requestAlias: String?
+    /// The key's aliases (`kms:ResourceAliases`), read only when a policy asks for them.
+    public var resourceAliases: @Sendable () async -> [String]
+
+    /// An input.
+    public init(
+        action: String, key: KeyRecord?, context: RequestContext, conditions: RequestConditions = RequestConditions(),
+        requestAlias: String? = nil, resourceAliases: @escaping @Sendable () async -> [String] = { [] }
+    ) {
+        self.action = action
+        self.key = key
+        self.context = context
+        self.conditions = conditions
+        self.requestAlias = requestAlias
+        self.resourceAliases = resourceAliases
+    }
 }
 
 /// What decided a request: recorded by the audit hook.
@@ -22,7 +59,7 @@ public struct AllowAll: Authorizer {
     /// The authorizer.
     public init() {}
 
-    public func authorize(action: String, key: KeyRecord?, context: RequestContext) async throws(KMSError) -> Decision {
+    public func authorize(_ request: AuthorizationInput) async throws(KMSError) -> Decision {
         Decision(decidedBy: "allow-all")
     }
 }

@@ -23,6 +23,8 @@ public protocol KMSOperation: Sendable {
     static func validate(_ input: Input) throws(KMSError)
     /// The key the request names, when ``requirement`` is not `.none`.
     static func key(in input: Input) -> KeyReference?
+    /// The request's own condition keys (its encryption context, algorithm, key spec, …) for policies.
+    static func conditions(_ input: Input) -> RequestConditions
     /// The work, once the key is resolved, checked and the caller authorized.
     static func run(_ input: Input, _ call: OperationCall) async throws(KMSError) -> Output
 }
@@ -31,6 +33,8 @@ extension KMSOperation {
     public static func validate(_ input: Input) throws(KMSError) {}
 
     public static func key(in input: Input) -> KeyReference? { nil }
+
+    public static func conditions(_ input: Input) -> RequestConditions { RequestConditions() }
 }
 
 /// How a request names its key.
@@ -94,9 +98,10 @@ public struct OperationCall: Sendable {
     /// Resolves, authorizes for `action` and checks a second key (ReEncrypt's destination, the key an
     /// alias points at now).
     public func otherKey(
-        _ reference: KeyReference, _ requirement: KeyRequirement, action: String
+        _ reference: KeyReference, _ requirement: KeyRequirement, action: String,
+        conditions: RequestConditions = RequestConditions()
     ) async throws(KMSError) -> KeyRecord {
-        try await kms.otherKey(reference, requirement, action: action, in: context)
+        try await kms.otherKey(reference, requirement, action: action, conditions: conditions, in: context)
     }
 
     /// The ARN of a key of this request's scope.

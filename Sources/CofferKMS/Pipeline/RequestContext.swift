@@ -14,17 +14,20 @@ public struct RequestContext: Sendable {
     public var requestID: String
     /// The client's address, when known.
     public var sourceAddress: String?
+    /// Whether the request came over TLS (`aws:SecureTransport`).
+    public var secureTransport: Bool
 
     /// A context for a caller of `account` whose request was signed for `region`.
     public init(
         account: String, region: String, principal: String, accessKeyID: String, requestID: String,
-        sourceAddress: String? = nil
+        sourceAddress: String? = nil, secureTransport: Bool = false
     ) {
         self.scope = KeyScope(account: account, region: region)
         self.principal = principal
         self.accessKeyID = accessKeyID
         self.requestID = requestID
         self.sourceAddress = sourceAddress
+        self.secureTransport = secureTransport
     }
 
     /// The account.

@@ -115,6 +115,11 @@ struct Dev: AsyncParsableCommand {
         await connection.close()
 
         let (accessKey, secret, callers) = credentials
+        let identityPolicies =
+            try files.map { files in
+                FileManager.default.fileExists(atPath: files.credentialsFile)
+                    ? try HostCommand.loadIdentityPolicies(files.credentialsFile, defaultAccount: accountId) : [:]
+            } ?? [:]
         let region = self.region
         let location = ephemeral ? "in memory only" : "data in \(dataDir)"
         let status = ephemeral ? "ephemeral dev domain" : firstStart ? "new dev domain" : "dev domain restored"
@@ -124,7 +129,7 @@ struct Dev: AsyncParsableCommand {
             : "  DEV MODE: \(dataDir) holds the dev operators' keys and the HSM's identity keys. Not for production."
         try await HostRuntime.serve(
             host: "127.0.0.1", port: port, hsms: [hsmAddress], hostID: "dev-host", hostKey: hostKey, state: state,
-            store: store, credentials: callers, regions: .all, limits: http.limits,
+            store: store, credentials: callers, identityPolicies: identityPolicies, regions: .all, limits: http.limits,
             dev: HostRuntime.DevOptions(seeds: seeds ?? [], allowReset: allowReset), logger: logger
         ) { bound in
             let endpoint = "http://127.0.0.1:\(bound)"
@@ -203,7 +208,7 @@ struct DevFiles {
     let root: String
     var store: String { root + "/coffer.sqlite" }
     var genesis: String { root + "/genesis.digest" }
-    private var credentialsFile: String { root + "/credentials.json" }
+    var credentialsFile: String { root + "/credentials.json" }
 
     /// Creates the data directory, or tightens an existing one, to 0700.
     func prepare() throws {

@@ -4,6 +4,7 @@ import CofferDomain
 import CofferHSMClient
 import CofferJSON
 import CofferKMS
+import CofferPolicy
 import CofferServer
 import CofferStore
 import CofferWire
@@ -95,6 +96,7 @@ struct HostCommand: AsyncParsableCommand {
             throw CLIError("host \(hostID) with this key is not a host of the domain at epoch \(state.epoch)")
         }
         let callers = try Self.loadCredentials(credentials, defaultAccount: accountId)
+        let identityPolicies = try Self.loadIdentityPolicies(credentials, defaultAccount: accountId)
         let tls: TLSConfiguration?
         switch (tlsCert, tlsKey) {
         case (nil, nil): tls = nil
@@ -109,7 +111,8 @@ struct HostCommand: AsyncParsableCommand {
         let scheme = tls == nil ? "http" : "https"
         try await HostRuntime.serve(
             host: host, port: port, tls: tls, hsms: addresses, hostID: hostID, hostKey: signingKey, state: state,
-            store: keyStore, credentials: callers, regions: region.map { .only($0) } ?? .all, limits: http.limits,
+            store: keyStore, credentials: callers, identityPolicies: identityPolicies,
+            regions: region.map { .only($0) } ?? .all, limits: http.limits,
             logger: logger
         ) { bound in
             "coffer host \(hostID) serving the KMS API on \(scheme)://\(host):\(bound) (domain epoch \(state.epoch))"
@@ -178,6 +181,39 @@ struct HostCommand: AsyncParsableCommand {
         }
         return out
     }
+
+    /// The identity policies of the credentials file: each credential's `policy` (an IAM policy object, or
+    /// its JSON text) belongs to its principal (the account root when none is given, which needs none).
+    static func loadIdentityPolicies(
+        _ path: String, defaultAccount: String
+    ) throws -> [String: [PolicyDocument]] {
+        let data = Data(try CLIFiles.read(path))
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let list = object["credentials"] as? [[String: Any]]
+        else { return [:] }
+        var policies: [String: [PolicyDocument]] = [:]
+        for entry in list {
+            guard let policy = entry["policy"] else { continue }
+            let account = entry["accountId"] as? String ?? defaultAccount
+            let principal = entry["principal"] as? String ?? "arn:aws:iam::\(account):root"
+            let text: String
+            if let string = policy as? String {
+                text = string
+            } else if JSONSerialization.isValidJSONObject(policy),
+                let json = try? JSONSerialization.data(withJSONObject: policy)
+            {
+                text = String(decoding: json, as: UTF8.self)
+            } else {
+                throw CLIError("\(path): the policy of \(principal) is not a JSON object")
+            }
+            do {
+                policies[principal, default: []].append(try PolicyDocument(json: text, kind: .identityPolicy))
+            } catch {
+                throw CLIError("\(path): the policy of \(principal) is not valid: \(error.message)")
+            }
+        }
+        return policies
+    }
 }
 
 /// The serving part of a service host, shared by `coffer host` and `coffer dev`.
@@ -193,11 +229,15 @@ enum HostRuntime {
     static func serve(
         host: String, port: Int, tls: TLSConfiguration? = nil, hsms: [HSMAddress], hostID: String,
         hostKey: P384.Signing.PrivateKey, state: DomainState, store: SQLiteKeyStore,
-        credentials: [String: SigV4Verifier.Credentials], regions: KMSEndpoint.Regions, limits: HTTPLimits,
+        credentials: [String: SigV4Verifier.Credentials], identityPolicies: [String: [PolicyDocument]] = [:],
+        regions: KMSEndpoint.Regions, limits: HTTPLimits,
         dev: DevOptions? = nil, logger: Logger, banner: @escaping @Sendable (Int) -> String
     ) async throws {
         let pool = HSMPool(addresses: hsms, hostID: hostID, hostKey: hostKey, domain: state, clock: { Clock.now })
-        let kms = KMSService(store: store, hsm: pool, clock: { Clock.now.secondsSinceEpoch })
+        // Every request is authorized by the key's policy and the caller's identity policies (AWS's rules).
+        let authorizer = PolicyAuthorizer(identityPolicies: identityPolicies, clock: { Clock.now.secondsSinceEpoch })
+        let kms = KMSService(
+            store: store, hsm: pool, clock: { Clock.now.secondsSinceEpoch }, authorizer: authorizer)
         if let seeds = dev?.seeds, !seeds.isEmpty {
             do {
                 let ids = try await kms.seed(seeds)

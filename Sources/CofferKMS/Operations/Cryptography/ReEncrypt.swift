@@ -27,7 +27,9 @@ public enum ReEncrypt: KMSOperation {
         let sourceAlgorithm = try algorithm(
             input.sourceEncryptionAlgorithm, context: input.sourceEncryptionContext, for: source, call)
         let destination = try await call.otherKey(
-            .named(input.destinationKeyId), .usable(.encryptDecrypt, aliases: true), action: "kms:ReEncryptTo")
+            .named(input.destinationKeyId), .usable(.encryptDecrypt, aliases: true), action: "kms:ReEncryptTo",
+            conditions: .encryption(
+                input.destinationEncryptionContext, algorithm: input.destinationEncryptionAlgorithm?.rawValue))
         let destinationAlgorithm = try algorithm(
             input.destinationEncryptionAlgorithm, context: input.destinationEncryptionContext, for: destination, call)
         let blob = input.ciphertextBlob ?? []

@@ -46,6 +46,10 @@ public enum CreateKey: KMSOperation {
         // A multi-Region key's id is `mrk-` and 32 hex digits, the same in every region it is replicated to.
         let multiRegion = input.multiRegion == true
         let id = multiRegion ? KeyIdentifier.newMultiRegionID() : UUID().uuidString.lowercased()
+        if let policy = input.policy {
+            try await OperationRules.checkLockout(
+                policy, keyARN: call.arn(id), bypass: input.bypassPolicyLockoutSafetyCheck, call)
+        }
         if external {
             let record = try await call.kms.createExternalKey(
                 id: id, scope: call.context.scope, spec: spec, usage: usage, description: input.description ?? "",

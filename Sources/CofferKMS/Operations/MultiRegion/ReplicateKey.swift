@@ -18,8 +18,23 @@ public enum ReplicateKey: KMSOperation {
         -> ReplicateKeyResponse
     {
         let primary = try MultiRegionRules.primary(try call.requiredKey(), call)
-        if let policy = input.policy { try OperationRules.checkPolicy(policy) }
+        if let policy = input.policy {
+            try OperationRules.checkPolicy(policy)
+            let replicaARN = KMSService.keyARN(
+                primary.id, in: KeyScope(account: primary.scope.account, region: input.replicaRegion))
+            try await OperationRules.checkLockout(
+                policy, keyARN: replicaARN, bypass: input.bypassPolicyLockoutSafetyCheck, call)
+        }
         let tags = try OperationRules.tags(input.tags)
+        // AWS authorizes kms:CreateKey (and kms:TagResource for tags) in the replica's region too.
+        var replicaContext = call.context
+        replicaContext.scope = KeyScope(account: primary.scope.account, region: input.replicaRegion)
+        _ = try await call.kms.authorizer.authorize(
+            AuthorizationInput(action: "kms:CreateKey", key: nil, context: replicaContext))
+        if !tags.isEmpty {
+            _ = try await call.kms.authorizer.authorize(
+                AuthorizationInput(action: "kms:TagResource", key: nil, context: replicaContext))
+        }
         let related = try await call.kms.related(primary)
         if let existing = related.first(where: { $0.scope.region == input.replicaRegion }) {
             throw KMSError(

@@ -22,7 +22,12 @@ public enum UpdatePrimaryRegion: KMSOperation {
             let missing = KeyScope(account: primary.scope.account, region: input.primaryRegion)
             throw KMSError(.notFound, "Key '\(KMSService.keyARN(primary.id, in: missing))' does not exist")
         }
-        // The new primary must be usable for management as the old one is (not pending deletion).
+        // AWS authorizes the call on both keys, each in its own region, and the new primary must be
+        // changeable as the old one is (not pending deletion).
+        var targetContext = call.context
+        targetContext.scope = target.scope
+        _ = try await call.kms.authorizer.authorize(
+            AuthorizationInput(action: action, key: target, context: targetContext))
         try call.kms.check(target, .changeable, in: target.scope)
         try await call.kms.updatePrimaryRegion(of: primary, to: input.primaryRegion)
         return NoOutput()

@@ -16,6 +16,8 @@ public enum PutKeyPolicy: KMSOperation {
         }
         try OperationRules.checkPolicy(input.policy)
         var key = try call.requiredKey()
+        try await OperationRules.checkLockout(
+            input.policy, keyARN: call.arn(key.id), bypass: input.bypassPolicyLockoutSafetyCheck, call)
         key.policy = input.policy
         try await call.kms.save(key)
         return NoOutput()

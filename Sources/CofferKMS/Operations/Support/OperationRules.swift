@@ -1,4 +1,5 @@
 import CofferJSON
+import CofferPolicy
 import CofferStore
 import CofferWire
 import Foundation
@@ -69,7 +70,20 @@ enum OperationRules {
         guard policy.utf8.count <= KMSService.Limits.policyMaximum else {
             throw KMSError(.limitExceeded, "The key policy is larger than \(KMSService.Limits.policyMaximum) bytes")
         }
-        guard case .object? = try? JSONReader.read(Array(policy.utf8)) else {
+        do {
+            _ = try PolicyDocument(json: policy, kind: .keyPolicy)
+        } catch {
+            throw KMSError(.malformedPolicy, "The key policy is not valid: \(error.message)")
+        }
+    }
+
+    /// AWS's policy lockout safety check: the new policy must let the caller call PutKeyPolicy on the
+    /// key later, unless `BypassPolicyLockoutSafetyCheck` is true.
+    static func checkLockout(
+        _ policy: String, keyARN: String, bypass: Bool?, _ call: OperationCall
+    ) async throws(KMSError) {
+        guard bypass != true else { return }
+        guard await call.kms.authorizer.keepsPolicyAccess(policy, keyARN: keyARN, context: call.context) else {
             throw KMSError(
                 .malformedPolicy, "The new key policy will not allow you to update the key policy in the future.")
         }

@@ -1,0 +1,109 @@
+import CofferPolicy
+import CofferStore
+import Foundation
+import Synchronization
+
+/// Access control as AWS KMS does it (``PolicyEvaluator``): the key's policy, the caller's identity
+/// policies and, later, the key's grants. Key policies are parsed once per distinct text and kept in a
+/// bounded cache, so a request pays only the evaluation. A stored key policy that no longer parses
+/// allows nothing (it was accepted before policies were read strictly).
+public final class PolicyAuthorizer: Authorizer {
+    /// The largest number of distinct key policies kept parsed.
+    public static let cacheLimit = 4_096
+
+    private let identityPolicies: [String: [PolicyDocument]]
+    private let clock: @Sendable () -> Int64
+    private let cache = Mutex<[String: PolicyDocument?]>([:])
+
+    /// An authorizer; `identityPolicies` are each principal ARN's identity policies (the account root
+    /// needs none), `clock` gives seconds since 1970 for `aws:CurrentTime`.
+    public init(identityPolicies: [String: [PolicyDocument]] = [:], clock: @escaping @Sendable () -> Int64) {
+        self.identityPolicies = identityPolicies
+        self.clock = clock
+    }
+
+    public func authorize(_ input: AuthorizationInput) async throws(KMSError) -> Decision {
+        let context = input.context
+        let resource = input.key.map { KMSService.keyARN($0.id, in: $0.scope) } ?? "*"
+        var keyPolicy: PolicyDocument?
+        if let key = input.key {
+            guard let parsed = document(key.policy) else {
+                throw Self.denied(input, resource, "because the key policy cannot be read")
+            }
+            keyPolicy = parsed
+        }
+        let identity = identityPolicies[context.principal] ?? []
+        var keys = input.conditions.keys
+        keys["aws:principalarn"] = [context.principal]
+        keys["kms:calleraccount"] = [context.account]
+        keys["aws:securetransport"] = [context.secureTransport ? "true" : "false"]
+        keys["aws:currenttime"] = [Self.iso8601(clock())]
+        if let address = context.sourceAddress { keys["aws:sourceip"] = [address] }
+        if let alias = input.requestAlias { keys["kms:requestalias"] = [alias] }
+        if let key = input.key {
+            keys["kms:keyspec"] = [key.keySpec]
+            keys["kms:keyusage"] = [key.keyUsage]
+            keys["kms:keyorigin"] = [key.origin]
+            keys["kms:multiregion"] = [key.isMultiRegion ? "true" : "false"]
+            if key.isMultiRegion { keys["kms:multiregionkeytype"] = [key.isReplica ? "REPLICA" : "PRIMARY"] }
+            let documents = (keyPolicy.map { [$0] } ?? []) + identity
+            if documents.contains(where: { $0.usesConditionKey("kms:resourcealiases") }) {
+                keys["kms:resourcealiases"] = await input.resourceAliases()
+            }
+        }
+        let request = AuthorizationRequest(
+            action: input.action, principal: context.principal, account: context.account, resource: resource,
+            conditionKeys: keys, encryptionContext: input.conditions.encryptionContext)
+        let outcome = PolicyEvaluator.evaluate(request, keyPolicy: keyPolicy, identityPolicies: identity)
+        switch outcome {
+        case .allowed(let rule): return Decision(decidedBy: rule)
+        case .explicitDeny(let rule):
+            let kind = rule.hasPrefix("key policy") ? "resource-based policy" : "identity-based policy"
+            throw Self.denied(input, resource, "with an explicit deny in a \(kind)")
+        case .implicitDeny:
+            let reason =
+                input.key == nil
+                ? "because no identity-based policy allows the \(input.action) action"
+                : "because no resource-based policy allows the \(input.action) action"
+            throw Self.denied(input, resource, reason)
+        }
+    }
+
+    public func keepsPolicyAccess(_ policy: String, keyARN: String, context: RequestContext) async -> Bool {
+        guard let document = try? PolicyDocument(json: policy, kind: .keyPolicy) else { return false }
+        let request = AuthorizationRequest(
+            action: "kms:PutKeyPolicy", principal: context.principal, account: context.account, resource: keyARN,
+            conditionKeys: [
+                "aws:principalarn": [context.principal], "kms:calleraccount": [context.account],
+                "aws:securetransport": [context.secureTransport ? "true" : "false"],
+                "aws:currenttime": [Self.iso8601(clock())],
+            ])
+        return PolicyEvaluator.evaluate(
+            request, keyPolicy: document, identityPolicies: identityPolicies[context.principal] ?? []
+        ).isAllowed
+    }
+
+    /// The parsed key policy of `text`, from the cache (nil: the text does not parse).
+    private func document(_ text: String) -> PolicyDocument? {
+        if let cached = cache.withLock({ $0[text] }) { return cached }
+        let parsed = try? PolicyDocument(json: text, kind: .keyPolicy)
+        cache.withLock { cache in
+            if cache.count >= Self.cacheLimit { cache.removeAll(keepingCapacity: true) }
+            cache[text] = .some(parsed)
+        }
+        return parsed
+    }
+
+    /// AWS's AccessDeniedException message.
+    private static func denied(_ input: AuthorizationInput, _ resource: String, _ reason: String) -> KMSError {
+        KMSError(
+            .accessDenied,
+            "User: \(input.context.principal) is not authorized to perform: \(input.action) on resource: \(resource) \(reason)"
+        )
+    }
+
+    private static func iso8601(_ seconds: Int64) -> String {
+        let formatter = ISO8601DateFormatter()
+        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+    }
+}

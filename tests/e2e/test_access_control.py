@@ -1,0 +1,166 @@
+"""Key policies and identity policies, enforced as AWS KMS enforces them, against a real `coffer dev` whose
+credentials file holds several principals of one account (the account root, an admin user, alice, bob and
+carol, each user with an identity policy), driven by boto3 and the AWS Encryption SDK."""
+import json
+import os
+import re
+import shutil
+import tempfile
+
+import aws_encryption_sdk
+import botocore.session
+import pytest
+from aws_encryption_sdk.identifiers import CommitmentPolicy
+
+from conftest import expect_error, start_coffer
+
+ACCOUNT = "111122223333"
+REGION = "us-east-1"
+ALL_KMS = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}
+DECRYPT_ONLY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]}
+
+
+def user(name):
+    return "arn:aws:iam::%s:user/%s" % (ACCOUNT, name)
+
+
+PRINCIPALS = {
+    "root": ("AKIDE2EACROOT", None, None),
+    "admin": ("AKIDE2EACADMIN", user("admin"), ALL_KMS),
+    "alice": ("AKIDE2EACALICE", user("alice"), ALL_KMS),
+    "bob": ("AKIDE2EACBOB", user("bob"), ALL_KMS),
+    "carol": ("AKIDE2EACCAROL", user("carol"), DECRYPT_ONLY),
+}
+
+
+def secret(name):
+    return "e2e-secret-of-%s" % name
+
+
+def tenant_policy(*extra):
+    """Admin manages the key; alice may encrypt, decrypt and make data keys only under tenant = a."""
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Admin", "Effect": "Allow", "Principal": {"AWS": user("admin")}, "Action": "kms:*", "Resource": "*"},
+        {"Sid": "TenantA", "Effect": "Allow", "Principal": {"AWS": user("alice")},
+         "Action": ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
+         "Condition": {"StringEquals": {"kms:EncryptionContext:tenant": "a"}}},
+        *extra]})
+
+
+@pytest.fixture(scope="module")
+def coffer():
+    workdir = tempfile.mkdtemp(prefix="coffer-e2e-")
+    data = os.path.join(workdir, "data")
+    os.makedirs(data, mode=0o700)
+    entries = []
+    for name, (key_id, principal, policy) in PRINCIPALS.items():
+        entry = {"accessKeyId": key_id, "secretAccessKey": secret(name)}
+        if principal:
+            entry["principal"] = principal
+        if policy:
+            entry["policy"] = policy
+        entries.append(entry)
+    path = os.path.join(data, "credentials.json")
+    with open(path, "w") as handle:
+        json.dump({"credentials": entries}, handle)
+    os.chmod(path, 0o600)
+    server = start_coffer("--data-dir", data, "--account-id", ACCOUNT, "--region", REGION, workdir=workdir)
+    yield server
+    server.stop()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def kms(coffer):
+    return {name: coffer.client(access_key=key_id, secret_key=secret(name))
+            for name, (key_id, _, _) in PRINCIPALS.items()}
+
+
+@pytest.fixture(scope="module")
+def tenant_key(kms):
+    return kms["admin"].create_key(Policy=tenant_policy())["KeyMetadata"]
+
+
+def denied(call, *args, principal, action, explicit=False, **kwargs):
+    """The AccessDeniedException AWS answers, with its message shape."""
+    reason = (r"with an explicit deny in a (resource|identity)-based policy" if explicit
+              else r"because no (resource|identity)-based policy allows the %s action" % re.escape(action))
+    return expect_error("AccessDeniedException", call, *args,
+                        message=r"User: %s is not authorized to perform: %s on resource: \S+ %s"
+                        % (re.escape(principal), re.escape(action), reason), **kwargs)
+
+
+def test_the_allowed_user_encrypts_only_under_its_tenant(kms, tenant_key):
+    key = tenant_key["KeyId"]
+    blob = kms["alice"].encrypt(KeyId=key, Plaintext=b"tenant a", EncryptionContext={"tenant": "a"})["CiphertextBlob"]
+    assert kms["alice"].decrypt(CiphertextBlob=blob, EncryptionContext={"tenant": "a"})["Plaintext"] == b"tenant a"
+    denied(kms["alice"].encrypt, principal=user("alice"), action="kms:Encrypt", KeyId=key, Plaintext=b"x",
+           EncryptionContext={"tenant": "b"})
+    denied(kms["alice"].encrypt, principal=user("alice"), action="kms:Encrypt", KeyId=key, Plaintext=b"x")
+    # Not in the policy at all: DescribeKey, and every other user, whatever their identity policy allows.
+    denied(kms["alice"].describe_key, principal=user("alice"), action="kms:DescribeKey", KeyId=key)
+    denied(kms["bob"].encrypt, principal=user("bob"), action="kms:Encrypt", KeyId=key, Plaintext=b"x",
+           EncryptionContext={"tenant": "a"})
+    denied(kms["bob"].decrypt, principal=user("bob"), action="kms:Decrypt", CiphertextBlob=blob,
+           EncryptionContext={"tenant": "a"})
+    # The account root is not named either: a key policy can lock it out, as in AWS.
+    denied(kms["root"].describe_key, principal="arn:aws:iam::%s:root" % ACCOUNT, action="kms:DescribeKey",
+           KeyId=key)
+
+
+def test_an_explicit_deny_wins(kms):
+    deny = {"Sid": "NoDecrypt", "Effect": "Deny", "Principal": {"AWS": user("alice")}, "Action": "kms:Decrypt",
+            "Resource": "*"}
+    key = kms["admin"].create_key(Policy=tenant_policy(deny))["KeyMetadata"]["KeyId"]
+    blob = kms["alice"].encrypt(KeyId=key, Plaintext=b"x", EncryptionContext={"tenant": "a"})["CiphertextBlob"]
+    denied(kms["alice"].decrypt, principal=user("alice"), action="kms:Decrypt", explicit=True, CiphertextBlob=blob,
+           EncryptionContext={"tenant": "a"})
+
+
+def test_the_default_policy_delegates_to_identity_policies(kms):
+    key = kms["root"].create_key()["KeyMetadata"]["KeyId"]
+    blob = kms["bob"].encrypt(KeyId=key, Plaintext=b"by bob")["CiphertextBlob"]
+    assert kms["carol"].decrypt(CiphertextBlob=blob)["Plaintext"] == b"by bob"
+    denied(kms["carol"].encrypt, principal=user("carol"), action="kms:Encrypt", KeyId=key, Plaintext=b"x")
+    # An operation that names no key is decided by the identity policy alone.
+    denied(kms["carol"].create_key, principal=user("carol"), action="kms:CreateKey")
+    assert kms["bob"].list_keys()["Keys"]
+
+
+def test_policies_are_checked_when_set(kms, tenant_key):
+    key = tenant_key["KeyId"]
+    expect_error("MalformedPolicyDocumentException", kms["admin"].put_key_policy, KeyId=key, PolicyName="default",
+                 Policy=json.dumps({"Statement": [{"Principal": "*", "Action": "kms:*", "Resource": "*"}]}))
+    expect_error("MalformedPolicyDocumentException", kms["admin"].create_key,
+                 Policy=json.dumps({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "kms:*",
+                                                   "Resource": "*", "Condition": {"StringSortOf": {"a": "b"}}}]}))
+    # The lockout safety check: a policy that does not let the caller change it again is refused, unless the
+    # caller bypasses the check (and then really is locked out).
+    alice_only = json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"AWS": user("alice")},
+                                            "Action": "kms:*", "Resource": "*"}]})
+    expect_error("MalformedPolicyDocumentException", kms["admin"].create_key, Policy=alice_only,
+                 message=re.escape("The new key policy will not allow you to update the key policy in the future."))
+    locked = kms["admin"].create_key(Policy=alice_only, BypassPolicyLockoutSafetyCheck=True)["KeyMetadata"]["KeyId"]
+    denied(kms["admin"].describe_key, principal=user("admin"), action="kms:DescribeKey", KeyId=locked)
+    assert kms["alice"].describe_key(KeyId=locked)["KeyMetadata"]["KeyId"] == locked
+    expect_error("MalformedPolicyDocumentException", kms["alice"].put_key_policy, KeyId=locked, PolicyName="default",
+                 Policy=tenant_policy())
+
+
+def test_the_encryption_sdk_works_for_the_allowed_user_only(coffer, kms, tenant_key, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL_KMS", coffer.endpoint)
+    client = aws_encryption_sdk.EncryptionSDKClient(commitment_policy=CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT)
+
+    def provider(name):
+        session = botocore.session.Session()
+        session.set_credentials(PRINCIPALS[name][0], secret(name))
+        return aws_encryption_sdk.StrictAwsKmsMasterKeyProvider(key_ids=[tenant_key["Arn"]], botocore_session=session)
+
+    message, _ = client.encrypt(source=b"through the SDK", key_provider=provider("alice"),
+                                encryption_context={"tenant": "a"})
+    plaintext, header = client.decrypt(source=message, key_provider=provider("alice"))
+    assert plaintext == b"through the SDK" and header.encryption_context["tenant"] == "a"
+    with pytest.raises(Exception):
+        client.decrypt(source=message, key_provider=provider("bob"))
+    with pytest.raises(Exception):
+        client.encrypt(source=b"x", key_provider=provider("alice"), encryption_context={"tenant": "b"})
