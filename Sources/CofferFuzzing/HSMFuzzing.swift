@@ -24,9 +24,12 @@ public enum HSMFuzzing {
         let state: DomainState
         let hostKey: P384.Signing.PrivateKey
         let session: Session
-        /// A P-256 signing key's and an HMAC_256 key's tokens, made in the session (requests 2 and 3).
+        /// A P-256 signing key's, an HMAC_256 key's, an AES_256 key's and an RSA_2048 key's tokens, made in
+        /// the session (requests 2 to 5).
         let signingToken: ExportedKeyToken
         let macToken: ExportedKeyToken
+        let symmetricToken: ExportedKeyToken
+        let rsaToken: ExportedKeyToken
 
         init() throws {
             var random = SeededRandom(seed: "coffer fuzz hsm")
@@ -87,6 +90,8 @@ public enum HSMFuzzing {
             }
             signingToken = try makeKey("ECC_NIST_P256", requestID: 2)
             macToken = try makeKey("HMAC_256", requestID: 3)
+            symmetricToken = try makeKey("AES_256", requestID: 4)
+            rsaToken = try makeKey("RSA_2048", requestID: 5)
             self.core = core
             state = token.state
             self.hostKey = hostKey
@@ -140,9 +145,15 @@ public enum HSMFuzzing {
             .verifyMac(
                 key: world.macToken, algorithm: "HMAC_SHA_256", message: message,
                 mac: [UInt8](repeating: 1, count: 32)),
+            // Both directions of reEncryptWith, past the token checks into RSA-OAEP and the §8 blob.
             .reEncryptWith(
-                source: world.macToken, sourceAlgorithm: "SYMMETRIC_DEFAULT", ciphertext: signature,
-                sourceContext: .empty, destination: world.signingToken, destinationAlgorithm: "RSAES_OAEP_SHA_256",
+                source: world.rsaToken, sourceAlgorithm: "RSAES_OAEP_SHA_256",
+                ciphertext: [UInt8](repeating: 0x42, count: 256), sourceContext: .empty,
+                destination: world.symmetricToken, destinationAlgorithm: "SYMMETRIC_DEFAULT", destinationContext: .empty
+            ),
+            .reEncryptWith(
+                source: world.symmetricToken, sourceAlgorithm: "SYMMETRIC_DEFAULT", ciphertext: signature,
+                sourceContext: .empty, destination: world.rsaToken, destinationAlgorithm: "RSAES_OAEP_SHA_1",
                 destinationContext: .empty),
         ]
         var envelopes = [

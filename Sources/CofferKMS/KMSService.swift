@@ -159,6 +159,7 @@ public final class KMSService: Sendable {
             switch error.code {
             case .notFound: throw KMSError(.notFound, "\(error)")
             case .alreadyExists: throw KMSError(.alreadyExists, "\(error)")
+            case .conflict: throw KMSError(.invalidState, "The key changed while the request ran; try again.")
             default: throw KMSError(.internal, "the key store failed")
             }
         }

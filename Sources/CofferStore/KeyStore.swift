@@ -13,24 +13,40 @@ public protocol KeyStore: Sendable {
     /// The keys of every scope ordered by (account, region, id), after `cursor`, at most `limit`: for
     /// the scheduled work (deletions, rotations).
     func listAllKeys(after cursor: KeyRecord?, limit: Int) async throws(StoreError) -> [KeyRecord]
-    /// Replaces a key's metadata. For a multi-Region primary key, its rotation settings (a shared
-    /// property) are written to every related key in the same transaction.
+    /// Replaces a key's metadata (not its primary region, which only ``updatePrimaryRegion(account:id:to:)``
+    /// changes). For a multi-Region primary key, its rotation settings (a shared property) are written to
+    /// every related key in the same transaction.
     func updateKey(_ key: KeyRecord) async throws(StoreError)
     /// Deletes a key with its backing keys, aliases and tags.
     func deleteKey(_ scope: KeyScope, id: String) async throws(StoreError)
     /// The key's backing keys, newest (the active one) first.
     func backingKeys(_ scope: KeyScope, of keyID: String) async throws(StoreError) -> [BackingKeyRecord]
     /// Updates the key's metadata, deletes every backing key it has and adds `backing` when given,
-    /// atomically (imported key material: ImportKeyMaterial, DeleteImportedKeyMaterial, expiry).
+    /// atomically (imported key material: ImportKeyMaterial, DeleteImportedKeyMaterial, expiry). For a
+    /// multi-Region key, the material id is the set's: `conflict` when a related key has another, and
+    /// related keys without one take it.
     func replaceBackingKeys(_ key: KeyRecord, with backing: BackingKeyRecord?) async throws(StoreError)
     /// Adds a newer backing key (a rotation) and updates the key's metadata, atomically. For a
     /// multi-Region key, every related key gets the backing key and the rotation settings too.
     func rotate(_ key: KeyRecord, newBackingKey: BackingKeyRecord) async throws(StoreError)
     /// The keys of `account` with the multi-Region id `id`, one per region, ordered by region.
     func relatedKeys(account: String, id: String) async throws(StoreError) -> [KeyRecord]
-    /// Creates a multi-Region replica with copies of its primary's backing keys, atomically;
-    /// `alreadyExists` if its region has a key with that id.
-    func createReplica(_ replica: KeyRecord, backingKeys: [BackingKeyRecord]) async throws(StoreError)
+    /// Creates the replica in `region` of the multi-Region primary `id` of `primary`, atomically from the
+    /// primary as it is in the transaction: its shared properties and copies of its backing keys (none
+    /// for imported material, whose id the replica takes). `alreadyExists` if the region has the key,
+    /// `conflict` if the key is no longer primary or is pending deletion.
+    func createReplica(
+        of primary: KeyScope, id: String, in region: String, description: String, policy: String, createdAt: Int64
+    ) async throws(StoreError) -> KeyRecord
+    /// Schedules a key's deletion in one transaction: a multi-Region primary with replicas waits for them
+    /// (PendingReplicaDeletion, keeping `windowDays`); any other key is PendingDeletion until `now` plus
+    /// the window. Only the state columns change.
+    func scheduleDeletion(
+        _ scope: KeyScope, id: String, windowDays: Int, now: Int64
+    ) async throws(StoreError) -> KeyRecord
+    /// A primary in PendingReplicaDeletion whose replicas are all gone becomes PendingDeletion (its window
+    /// starting `now`), in one conditional update; nil when it is not (replicas remain, or another state).
+    func startDeletionWindow(_ scope: KeyScope, id: String, now: Int64) async throws(StoreError) -> KeyRecord?
     /// Makes `region` the primary region of every key of `account` with the multi-Region id `id`,
     /// atomically; `notFound` unless that region has one.
     func updatePrimaryRegion(account: String, id: String, to region: String) async throws(StoreError)

@@ -9,6 +9,9 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let notFound = Code("notFound")
         /// A record with that identity exists already (key id, alias name, backing key id, token epoch).
         public static let alreadyExists = Code("alreadyExists")
+        /// The record changed so that the change no longer applies (a key no longer primary or now pending
+        /// deletion, material other than a related key's).
+        public static let conflict = Code("conflict")
         /// The database failed (I/O, corruption, a schema newer than this build).
         public static let database = Code("database")
 

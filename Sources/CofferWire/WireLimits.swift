@@ -73,7 +73,8 @@ public enum WireLimits {
     public static let macBytes = 1...64
     /// An RSA-OAEP ciphertext: AWS's `CiphertextBlob` bound (an RSA-4096 ciphertext is 512 bytes).
     public static let asymmetricCiphertextBytes = 1...6144
-    /// reEncryptWith's ciphertext: a §8 blob or an RSA-OAEP ciphertext (the larger of the two bounds).
+    /// reEncryptWith's ciphertext (docs/protocol.md, "Signing and MAC keys", an extension of PROTOCOL §7): a
+    /// §8 blob or an RSA-OAEP ciphertext (the larger of the two bounds).
     public static let reEncryptCiphertextBytes = 1...6144
     /// An ECDH shared secret: the x-coordinate of P-256, P-384 or P-521 (32, 48, 66 bytes).
     public static let sharedSecretBytes = 32...66

@@ -369,9 +369,16 @@ import Testing
             with: try P384.KeyAgreement.PublicKey(derRepresentation: spki))
         #expect(secret == outside.withUnsafeBytes { SecretBytes(copying: $0) })
         #expect(secret.count == 48)
+        // The peer's own P-384 point, its SPKI relabelled secp256k1 (1.3.132.0.34 → 1.3.132.0.10, same
+        // length): swift-crypto alone would read the point; only the algorithm identifier tells.
+        var relabelled = Array(peer.publicKey.derRepresentation)
+        let curveOID: [UInt8] = [0x2b, 0x81, 0x04, 0x00, 0x22]
+        let at = try #require((0...(relabelled.count - 5)).first { Array(relabelled[$0..<$0 + 5]) == curveOID })
+        relabelled[at + 4] = 0x0a
+        #expect((try? P384.KeyAgreement.PublicKey(derRepresentation: relabelled)) != nil)
         for bad in [
             Array(P256.KeyAgreement.PrivateKey().publicKey.derRepresentation), [0x30, 0x00],
-            Array(spki.dropLast()),
+            Array(spki.dropLast()), relabelled,
         ] {
             #expect(
                 Self.failure(try world.run(.deriveSharedSecret(key: token, peer: bad), session: session))

@@ -271,6 +271,7 @@ import Testing
         let store = try await SQLiteKeyStore.open(path: path, legacyScope: Self.scope)
         let key = try #require(try await store.key(Self.scope, id: "k1"))
         #expect(key.description == "old" && key.rotationPeriodDays == 365 && key.scope == Self.scope)
+        #expect(key.primaryRegion == nil && key.pendingWindowDays == nil && key.origin == "AWS_KMS")
         #expect(try await store.backingKeys(Self.scope, of: "k1").map(\.token) == [[0x30, 0x00]])
         #expect(try await store.alias(Self.scope, name: "alias/old")?.lastUpdatedDate == 6)
         #expect(try await store.tags(Self.scope, of: "k1") == [TagRecord(key: "team", value: "payments")])

@@ -162,7 +162,6 @@ def test_replicate_key_refusals(east, west):
     expect_error("ValidationException", east.replicate_key, KeyId=key, ReplicaRegion="mars")
     expect_error("NotFoundException", east.replicate_key, KeyId="mrk-" + "0" * 32, ReplicaRegion=REPLICA)
     expect_error("NotFoundException", east.replicate_key, KeyId="alias/none", ReplicaRegion=REPLICA)
-    east.schedule_key_deletion(KeyId=single, PendingWindowInDays=7)
     deleting = primary_key(east)["KeyId"]
     east.schedule_key_deletion(KeyId=deleting, PendingWindowInDays=7)
     expect_error("KMSInvalidStateException", east.replicate_key, KeyId=deleting, ReplicaRegion=REPLICA)
@@ -192,6 +191,20 @@ def test_update_primary_region_swaps_the_roles(east, west, south):
     # Naming the primary's own region changes nothing.
     west.update_primary_region(KeyId=key, PrimaryRegion=REPLICA)
     assert west.describe_key(KeyId=key)["KeyMetadata"]["MultiRegionConfiguration"]["MultiRegionKeyType"] == "PRIMARY"
+
+
+def test_every_replica_is_listed_from_every_region(east, west, south):
+    key = primary_key(east)["KeyId"]
+    east.replicate_key(KeyId=key, ReplicaRegion=REPLICA)
+    east.replicate_key(KeyId=key, ReplicaRegion=THIRD)
+    replicas = [{"Arn": arn(THIRD, key), "Region": THIRD}, {"Arn": arn(REPLICA, key), "Region": REPLICA}]
+    for client in (east, west, south):
+        configuration = client.describe_key(KeyId=key)["KeyMetadata"]["MultiRegionConfiguration"]
+        assert configuration["PrimaryKey"] == {"Arn": arn(PRIMARY, key), "Region": PRIMARY}
+        assert sorted(configuration["ReplicaKeys"], key=lambda r: r["Region"]) == replicas
+    # A replica pending deletion cannot become the primary.
+    south.schedule_key_deletion(KeyId=key, PendingWindowInDays=7)
+    expect_error("KMSInvalidStateException", east.update_primary_region, KeyId=key, PrimaryRegion=THIRD)
 
 
 def test_a_primary_with_replicas_waits_for_their_deletion(east, west):
@@ -230,6 +243,17 @@ def test_imported_material_must_be_imported_into_each_replica_the_same(east, wes
     assert west.decrypt(CiphertextBlob=blob)["Plaintext"] == b"imported"
     assert east.decrypt(CiphertextBlob=west.encrypt(KeyId=key, Plaintext=b"back")["CiphertextBlob"])[
         "Plaintext"] == b"back"
+
+
+def test_material_imported_into_a_replica_first_binds_the_primary(east, west):
+    key = primary_key(east, Origin="EXTERNAL")["KeyId"]
+    east.replicate_key(KeyId=key, ReplicaRegion=REPLICA)
+    material = os.urandom(32)
+    import_material(west, key, material)
+    expect_error("IncorrectKeyMaterialException", import_material, east, key, os.urandom(32))
+    import_material(east, key, material)
+    blob = west.encrypt(KeyId=key, Plaintext=b"same material")["CiphertextBlob"]
+    assert east.decrypt(CiphertextBlob=blob)["Plaintext"] == b"same material"
 
 
 def test_the_cli_replicates_a_key(coffer):

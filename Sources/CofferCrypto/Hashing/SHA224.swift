@@ -5,11 +5,11 @@ import Crypto
 /// this type conforms to swift-crypto's `HashFunction`, so `HMAC<SHA224>` is swift-crypto's own HMAC
 /// (with its constant-time comparison). No branch or table index depends on the data hashed, so an HMAC
 /// key's timing stays independent of its bytes.
-public struct SHA224: HashFunction {
+package struct SHA224: HashFunction {
     /// SHA-256's block: 64 bytes.
-    public static let blockByteCount = 64
+    package static let blockByteCount = 64
     /// The digest type.
-    public typealias Digest = SHA224Digest
+    package typealias Digest = SHA224Digest
 
     private var state: SIMD8<UInt32> = SHA224.initialValue
     /// The bytes of an unfinished block (fewer than 64).
@@ -18,12 +18,12 @@ public struct SHA224: HashFunction {
     private var length: UInt64 = 0
 
     /// A new hash.
-    public init() {
+    package init() {
         pending.reserveCapacity(Self.blockByteCount)
     }
 
     /// Adds bytes.
-    public mutating func update(bufferPointer: UnsafeRawBufferPointer) {
+    package mutating func update(bufferPointer: UnsafeRawBufferPointer) {
         length &+= UInt64(bufferPointer.count)
         var bytes = bufferPointer[...]
         if !pending.isEmpty {
@@ -43,9 +43,12 @@ public struct SHA224: HashFunction {
     }
 
     /// The digest of everything added (the hash itself is unchanged).
-    public func finalize() -> SHA224Digest {
+    package func finalize() -> SHA224Digest {
         var state = self.state
-        var tail = pending
+        // At most two blocks of padding: reserved up front, so no reallocation leaves a copy behind.
+        var tail = [UInt8]()
+        tail.reserveCapacity(2 * Self.blockByteCount)
+        tail.append(contentsOf: pending)
         tail.append(0x80)
         while tail.count % Self.blockByteCount != 56 { tail.append(0) }
         let bits = length &* 8
@@ -119,9 +122,9 @@ public struct SHA224: HashFunction {
 }
 
 /// A SHA-224 digest: 28 bytes.
-public struct SHA224Digest: Digest {
+package struct SHA224Digest: Digest {
     /// 28 bytes.
-    public static let byteCount = 28
+    package static let byteCount = 28
     private let bytes: [UInt8]
 
     init(bytes: [UInt8]) {
@@ -129,10 +132,10 @@ public struct SHA224Digest: Digest {
     }
 
     /// The digest's bytes.
-    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    package func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try bytes.withUnsafeBytes(body)
     }
 
     /// `SHA224 digest: <hex>`.
-    public var description: String { "SHA224 digest: " + Hex.encode(bytes) }
+    package var description: String { "SHA224 digest: " + Hex.encode(bytes) }
 }

@@ -38,7 +38,7 @@ enum KeyIdentifier: Equatable {
     static func isKeyID(_ text: String) -> Bool {
         if text.hasPrefix("mrk-") {
             let hex = text.dropFirst(4)
-            return hex.count == 32 && hex.allSatisfy(\.isHexDigit)
+            return hex.count == 32 && hex.allSatisfy { $0.isASCII && $0.isHexDigit }
         }
         return UUID(uuidString: text) != nil
     }

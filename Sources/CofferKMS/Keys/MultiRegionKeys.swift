@@ -36,47 +36,61 @@ extension KMSService {
     }
 
     /// A primary key in PendingReplicaDeletion whose replicas are all gone starts its deletion window
-    /// (PendingDeletion); returns the updated key, or nil while replicas remain.
+    /// (PendingDeletion); returns the updated key, or nil while replicas remain. One conditional update,
+    /// so a concurrent CancelKeyDeletion or ReplicateKey is never overwritten.
     func startDeletionWindow(_ record: KeyRecord) async throws(KMSError) -> KeyRecord? {
         guard record.state == .pendingReplicaDeletion else { return nil }
-        let others = try await related(record).filter { $0.scope != record.scope }
-        guard others.isEmpty else { return nil }
-        var updated = record
-        updated.state = .pendingDeletion
-        updated.deletionDate = clock() + Int64(record.pendingWindowDays ?? 30) * 86_400
-        updated.pendingWindowDays = nil
-        try await save(updated)
-        return updated
+        let now = clock()
+        return try await storeCall { () throws(StoreError) in
+            try await store.startDeletionWindow(record.scope, id: record.id, now: now)
+        }
     }
 
-    /// Creates the replica of `primary` in `region`: the primary's shared properties and copies of its
-    /// backing keys (none for imported material, which the replica must import, the same material).
+    /// Creates the replica of `primary` in `region`, from the primary as the store has it in the same
+    /// transaction (see ``KeyStore/createReplica(of:id:in:description:policy:createdAt:)``).
     func createReplica(
         of primary: KeyRecord, in region: String, description: String, policy: String?, tags: [TagRecord]
     ) async throws(KMSError) -> KeyRecord {
         let scope = KeyScope(account: primary.scope.account, region: region)
-        let imported = primary.origin == ImportRules.external
-        let backing =
-            imported
-            ? []
-            : try await backingKeys(of: primary).map {
-                BackingKeyRecord(
-                    scope: scope, keyID: $0.keyID, backingKeyID: $0.backingKeyID, token: $0.token,
-                    createdAt: $0.createdAt, origin: $0.origin)
+        let now = clock()
+        let replica: KeyRecord
+        do {
+            replica = try await store.createReplica(
+                of: primary.scope, id: primary.id, in: region, description: description,
+                policy: policy ?? Self.defaultPolicy(account: scope.account), createdAt: now)
+        } catch {
+            switch error.code {
+            case .alreadyExists:
+                throw KMSError(.alreadyExists, "\(Self.keyARN(primary.id, in: scope)) already exists in \(region).")
+            case .conflict:
+                throw KMSError(
+                    .invalidState,
+                    "\(Self.keyARN(primary.id, in: primary.scope)) is pending deletion or no longer primary.")
+            case .notFound:
+                throw KMSError(.notFound, "Key '\(Self.keyARN(primary.id, in: primary.scope))' does not exist")
+            default: throw KMSError(.internal, "the key store failed")
             }
-        guard imported || !backing.isEmpty else { throw KMSError(.internal, "the primary key has no backing key") }
-        let replica = KeyRecord(
-            scope: scope, id: primary.id, description: description, keyUsage: primary.keyUsage,
-            keySpec: primary.keySpec, state: imported ? .pendingImport : .enabled, creationDate: clock(),
-            policy: policy ?? Self.defaultPolicy(account: scope.account), rotationEnabled: primary.rotationEnabled,
-            rotationPeriodDays: primary.rotationPeriodDays, nextRotationDate: primary.nextRotationDate,
-            origin: primary.origin, keyMaterialID: imported ? primary.keyMaterialID : nil,
-            primaryRegion: primary.primaryRegion)
-        try await storeCall { () throws(StoreError) in try await store.createReplica(replica, backingKeys: backing) }
+        }
         if !tags.isEmpty {
             try await storeCall { () throws(StoreError) in try await store.setTags(tags, on: replica.id, in: scope) }
         }
         return replica
+    }
+
+    /// Sets imported material; material other than a related multi-Region key's is
+    /// IncorrectKeyMaterialException.
+    func replaceImportedMaterial(_ key: KeyRecord, with backing: BackingKeyRecord) async throws(KMSError) {
+        do {
+            try await store.replaceBackingKeys(key, with: backing)
+        } catch  where error.code == .conflict {
+            throw KMSError(
+                .incorrectKeyMaterial,
+                "The key material is not the material of the related multi-Region keys of \(Self.keyARN(key.id, in: key.scope))."
+            )
+        } catch {
+            throw error.code == .notFound
+                ? KMSError(.notFound, "\(error)") : KMSError(.internal, "the key store failed")
+        }
     }
 
     /// Makes `region`'s key of `primary`'s multi-Region set the primary.
@@ -88,9 +102,9 @@ extension KMSService {
 }
 
 /// Region names as AWS writes them (`us-east-1`, `us-gov-west-1`).
-public enum RegionName {
+package enum RegionName {
     /// Whether `region` has the form of an AWS region name: 2 or 3 lower-case words and a number.
-    public static func isValid(_ region: String) -> Bool {
+    package static func isValid(_ region: String) -> Bool {
         let parts = region.split(separator: "-", omittingEmptySubsequences: false)
         guard (3...4).contains(parts.count), let number = parts.last, !number.isEmpty,
             number.allSatisfy({ $0.isASCII && $0.isNumber })

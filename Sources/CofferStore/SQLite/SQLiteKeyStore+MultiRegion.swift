@@ -14,15 +14,104 @@ extension SQLiteKeyStore {
         }
     }
 
-    public func createReplica(_ replica: KeyRecord, backingKeys: [BackingKeyRecord]) async throws(StoreError) {
+    public func createReplica(
+        of primary: KeyScope, id: String, in region: String, description: String, policy: String, createdAt: Int64
+    ) async throws(StoreError) -> KeyRecord {
+        let replicaScope = KeyScope(account: primary.account, region: region)
+        let made = ResultBox()
         try await transaction { c in
-            guard try await Self.keyExists(replica.scope, replica.id, c) == false else {
-                throw StoreError(.alreadyExists, "key \(replica.id) in \(replica.scope)")
+            guard
+                let source = try await c.query(
+                    "SELECT * FROM keys WHERE account = ? AND region = ? AND id = ?", Self.binds(primary) + [.text(id)]
+                ).first.map(Self.key)
+            else { throw StoreError(.notFound, "key \(id) in \(primary)") }
+            guard source.primaryRegion == primary.region,
+                source.state != .pendingDeletion, source.state != .pendingReplicaDeletion
+            else { throw StoreError(.conflict, "key \(id) in \(primary) is no longer a primary that can replicate") }
+            guard try await Self.keyExists(replicaScope, id, c) == false else {
+                throw StoreError(.alreadyExists, "key \(id) in \(replicaScope)")
             }
+            let imported = source.origin == "EXTERNAL"
+            let replica = KeyRecord(
+                scope: replicaScope, id: id, description: description, keyUsage: source.keyUsage,
+                keySpec: source.keySpec, state: imported ? .pendingImport : .enabled, creationDate: createdAt,
+                policy: policy, rotationEnabled: source.rotationEnabled, rotationPeriodDays: source.rotationPeriodDays,
+                nextRotationDate: source.nextRotationDate, origin: source.origin,
+                keyMaterialID: imported ? source.keyMaterialID : nil, primaryRegion: source.primaryRegion)
             try await Self.insert(replica, c)
-            // Oldest first, so the newest stays the active one (highest sequence number).
-            for backing in backingKeys.reversed() { try await Self.insert(backing, c) }
+            if !imported {
+                // Every backing key, oldest first, so the newest stays the active one.
+                _ = try await c.query(
+                    """
+                    INSERT INTO backing_keys (account, region, key_id, backing_key_id, token, created_at, origin)
+                      SELECT account, ?, key_id, backing_key_id, token, created_at, origin FROM backing_keys
+                      WHERE account = ? AND region = ? AND key_id = ? ORDER BY seq
+                    """, [.text(region)] + Self.binds(primary) + [.text(id)])
+            }
+            made.set(replica)
         }
+        guard let replica = made.get() else { throw StoreError(.database, "the replica was not made") }
+        return replica
+    }
+
+    public func scheduleDeletion(
+        _ scope: KeyScope, id: String, windowDays: Int, now: Int64
+    ) async throws(StoreError) -> KeyRecord {
+        let made = ResultBox()
+        try await transaction { c in
+            guard
+                var key = try await c.query(
+                    "SELECT * FROM keys WHERE account = ? AND region = ? AND id = ?", Self.binds(scope) + [.text(id)]
+                ).first.map(Self.key)
+            else { throw StoreError(.notFound, "key \(id) in \(scope)") }
+            let replicas =
+                key.primaryRegion == scope.region
+                ? try await c.query(
+                    "SELECT 1 FROM keys WHERE account = ? AND id = ? AND region <> ? AND primary_region IS NOT NULL",
+                    [.text(scope.account), .text(id), .text(scope.region)]
+                ).count : 0
+            if replicas > 0 {
+                key.state = .pendingReplicaDeletion
+                key.deletionDate = nil
+                key.pendingWindowDays = windowDays
+            } else {
+                key.state = .pendingDeletion
+                key.deletionDate = now + Int64(windowDays) * 86_400
+                key.pendingWindowDays = nil
+            }
+            _ = try await c.query(
+                """
+                UPDATE keys SET state = ?, deletion_date = ?, pending_window_days = ?
+                  WHERE account = ? AND region = ? AND id = ?
+                """,
+                [
+                    .text(key.state.rawValue), key.deletionDate.map { .integer(Int($0)) } ?? .null,
+                    key.pendingWindowDays.map { .integer($0) } ?? .null,
+                ] + Self.binds(scope) + [.text(id)])
+            made.set(key)
+        }
+        guard let key = made.get() else { throw StoreError(.database, "the key was not read") }
+        return key
+    }
+
+    public func startDeletionWindow(_ scope: KeyScope, id: String, now: Int64) async throws(StoreError) -> KeyRecord? {
+        let made = ResultBox()
+        try await transaction { c in
+            _ = try await c.query(
+                """
+                UPDATE keys SET state = 'PendingDeletion',
+                  deletion_date = ? + COALESCE(pending_window_days, 30) * 86400, pending_window_days = NULL
+                  WHERE account = ? AND region = ? AND id = ? AND state = 'PendingReplicaDeletion'
+                  AND NOT EXISTS (SELECT 1 FROM keys AS other WHERE other.account = keys.account
+                    AND other.id = keys.id AND other.region <> keys.region AND other.primary_region IS NOT NULL)
+                """, [.integer(Int(now))] + Self.binds(scope) + [.text(id)])
+            guard try await c.query("SELECT changes() AS n", []).first?.column("n")?.integer == 1 else { return }
+            made.set(
+                try await c.query(
+                    "SELECT * FROM keys WHERE account = ? AND region = ? AND id = ?", Self.binds(scope) + [.text(id)]
+                ).first.map(Self.key))
+        }
+        return made.get()
     }
 
     public func updatePrimaryRegion(account: String, id: String, to region: String) async throws(StoreError) {
@@ -45,7 +134,12 @@ extension SQLiteKeyStore {
     static func shareRotation(
         of key: KeyRecord, newBackingKey: BackingKeyRecord? = nil, _ c: SQLiteConnection
     ) async throws {
-        guard let primary = key.primaryRegion, primary == key.scope.region else { return }
+        // The primary region as the database has it now, not as the caller's copy says.
+        let stored = try await c.query(
+            "SELECT primary_region FROM keys WHERE account = ? AND region = ? AND id = ?",
+            binds(key.scope) + [.text(key.id)]
+        ).first?.column("primary_region")?.string
+        guard let stored, stored == key.scope.region else { return }
         let others = try await c.query(
             "SELECT region FROM keys WHERE account = ? AND id = ? AND region <> ? AND primary_region IS NOT NULL",
             [.text(key.scope.account), .text(key.id), .text(key.scope.region)]
@@ -67,4 +161,38 @@ extension SQLiteKeyStore {
             }
         }
     }
+
+    /// After imported material is set on a multi-Region key: the set has one material id. Another id on a
+    /// related key is a `conflict`; related keys without one take it (so each replica takes only this
+    /// material).
+    static func shareMaterialID(of key: KeyRecord, _ c: SQLiteConnection) async throws {
+        guard let materialID = key.keyMaterialID,
+            try await c.query(
+                "SELECT primary_region FROM keys WHERE account = ? AND region = ? AND id = ?",
+                binds(key.scope) + [.text(key.id)]
+            ).first?.column("primary_region")?.string != nil
+        else { return }
+        let account: [SQLiteData] = [.text(key.scope.account), .text(key.id)]
+        guard
+            try await c.query(
+                """
+                SELECT 1 FROM keys WHERE account = ? AND id = ? AND primary_region IS NOT NULL
+                  AND key_material_id IS NOT NULL AND key_material_id <> ?
+                """, account + [.text(materialID)]
+            ).isEmpty
+        else { throw StoreError(.conflict, "a related key of \(key.id) has other key material") }
+        _ = try await c.query(
+            """
+            UPDATE keys SET key_material_id = ? WHERE account = ? AND id = ? AND primary_region IS NOT NULL
+              AND key_material_id IS NULL
+            """, [.text(materialID)] + account)
+    }
+}
+
+/// Carries a value out of a transaction body (which runs on the store's serial executor).
+final class ResultBox: @unchecked Sendable {
+    // @unchecked: written once inside the transaction, read after it completed (happens-before by the await).
+    private var record: KeyRecord?
+    func set(_ record: KeyRecord?) { self.record = record }
+    func get() -> KeyRecord? { record }
 }

@@ -189,6 +189,7 @@ public final class SQLiteKeyStore: KeyStore {
     public func replaceBackingKeys(_ key: KeyRecord, with backing: BackingKeyRecord?) async throws(StoreError) {
         try await transaction { c in
             try await Self.update(key, c)
+            try await Self.shareMaterialID(of: key, c)
             _ = try await c.query(
                 "DELETE FROM backing_keys WHERE account = ? AND region = ? AND key_id = ?",
                 Self.binds(key.scope) + [.text(key.id)])
@@ -465,9 +466,9 @@ public final class SQLiteKeyStore: KeyStore {
             """
             UPDATE keys SET description = ?, key_usage = ?, key_spec = ?, state = ?, creation_date = ?, deletion_date = ?,
               policy = ?, rotation_enabled = ?, rotation_period_days = ?, next_rotation_date = ?, origin = ?,
-              expiration_model = ?, valid_to = ?, key_material_id = ?, primary_region = ?, pending_window_days = ?
+              expiration_model = ?, valid_to = ?, key_material_id = ?, pending_window_days = ?
               WHERE account = ? AND region = ? AND id = ?
-            """, keyBinds(key))
+            """, keyBinds(key, includingPrimaryRegion: false))
     }
 
     static func insert(_ backing: BackingKeyRecord, _ c: SQLiteConnection) async throws {
@@ -491,17 +492,18 @@ public final class SQLiteKeyStore: KeyStore {
             ])
     }
 
-    /// The key's columns, scope and id last (the order both INSERT and UPDATE bind them in).
-    static func keyBinds(_ key: KeyRecord) -> [SQLiteData] {
+    /// The key's columns, scope and id last (the order both INSERT and UPDATE bind them in); UPDATE leaves
+    /// the primary region alone.
+    static func keyBinds(_ key: KeyRecord, includingPrimaryRegion: Bool = true) -> [SQLiteData] {
         [
             .text(key.description), .text(key.keyUsage), .text(key.keySpec), .text(key.state.rawValue),
             .integer(Int(key.creationDate)), key.deletionDate.map { .integer(Int($0)) } ?? .null, .text(key.policy),
             .integer(key.rotationEnabled ? 1 : 0), key.rotationPeriodDays.map { .integer($0) } ?? .null,
             key.nextRotationDate.map { .integer(Int($0)) } ?? .null, .text(key.origin),
             key.expirationModel.map { .text($0) } ?? .null, key.validTo.map { .integer(Int($0)) } ?? .null,
-            key.keyMaterialID.map { .text($0) } ?? .null, key.primaryRegion.map { .text($0) } ?? .null,
-            key.pendingWindowDays.map { .integer($0) } ?? .null,
-        ] + binds(key.scope) + [.text(key.id)]
+            key.keyMaterialID.map { .text($0) } ?? .null,
+        ] + (includingPrimaryRegion ? [key.primaryRegion.map { .text($0) } ?? .null] : [])
+            + [key.pendingWindowDays.map { .integer($0) } ?? .null] + binds(key.scope) + [.text(key.id)]
     }
 
     static func scope(_ row: SQLiteRow) -> KeyScope {

@@ -66,10 +66,11 @@ public enum ReEncrypt: KMSOperation {
                         .incorrectKey,
                         "The key ID in the request does not identify the key used to encrypt the ciphertext")
                 case .invalidArgument:
+                    // The host checked algorithms and contexts; what the HSM alone can see is the size.
                     throw KMSError(
                         .validation,
-                        "The plaintext is too long for \(call.arn(destination.id)) with \(destinationAlgorithm.rawValue)"
-                    )
+                        "The plaintext does not fit \(call.arn(destination.id)) with \(destinationAlgorithm.rawValue).")
+                case .timeWindow: throw KMSError(.invalidState, "The key material has expired.")
                 default: throw KMSError(.internal, "the HSM refused: \(failure.code)")
                 }
             default: throw KMSError(.internal, "the HSM did not return a ciphertext")

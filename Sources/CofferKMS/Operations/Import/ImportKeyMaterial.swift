@@ -70,7 +70,8 @@ public enum ImportKeyMaterial: KMSOperation {
         key.expirationModel = model.rawValue
         key.validTo = validTo
         if key.state == .pendingImport { key.state = .enabled }
-        try await call.kms.replaceBackingKeys(
+        // A multi-Region key's related keys hold one material: the store refuses other material.
+        try await call.kms.replaceImportedMaterial(
             key,
             with: BackingKeyRecord(
                 scope: key.scope, keyID: key.id, backingKeyID: Hex.encode(Array(imported.header.subject.suffix(16))),

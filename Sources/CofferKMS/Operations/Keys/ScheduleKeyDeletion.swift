@@ -16,20 +16,15 @@ public enum ScheduleKeyDeletion: KMSOperation {
         -> ScheduleKeyDeletionResponse
     {
         let days = input.pendingWindowInDays ?? 30
-        var key = try call.requiredKey()
-        // A multi-Region primary with replicas waits for their deletion; its window starts after (AWS).
-        if !key.isReplica, try await call.kms.related(key).contains(where: { $0.scope != key.scope }) {
-            key.state = .pendingReplicaDeletion
-            key.pendingWindowDays = days
-            try await call.kms.save(key)
-            return ScheduleKeyDeletionResponse(
-                keyId: call.arn(key.id), keyState: .pendingReplicaDeletion, pendingWindowInDays: days)
+        let key = try call.requiredKey()
+        let now = call.kms.clock()
+        // One store transaction decides: a multi-Region primary with replicas waits for their deletion
+        // (its window starts after, as in AWS); any other key starts its window now.
+        let scheduled = try await call.kms.storeCall { () throws(StoreError) in
+            try await call.kms.store.scheduleDeletion(key.scope, id: key.id, windowDays: days, now: now)
         }
-        key.state = .pendingDeletion
-        key.deletionDate = call.kms.clock() + Int64(days) * 86_400
-        try await call.kms.save(key)
         return ScheduleKeyDeletionResponse(
-            keyId: call.arn(key.id), deletionDate: key.deletionDate.map(Double.init), keyState: .pendingDeletion,
-            pendingWindowInDays: days)
+            keyId: call.arn(key.id), deletionDate: scheduled.deletionDate.map(Double.init),
+            keyState: KeyState(rawValue: scheduled.state.rawValue), pendingWindowInDays: days)
     }
 }
