@@ -1,6 +1,7 @@
 import CofferCrypto
 import CofferJSON
 import CofferKMS
+import CofferPolicy
 import CofferServer
 import CofferWire
 import NIOCore
@@ -65,6 +66,18 @@ public enum WireFuzzing {
     private static func json(_ data: [UInt8]) {
         if let value = try? JSONReader.read(data), case .object = value {
             for operation in KMSRegistry.operations { readRequest(operation, data) }
+            // The same object as a key policy and as an identity policy: parsed or refused, never a crash,
+            // and a parsed policy evaluates.
+            let text = String(decoding: data, as: UTF8.self)
+            for kind in [PolicyDocument.Kind.keyPolicy, .identityPolicy] {
+                guard let policy = try? PolicyDocument(json: text, kind: kind) else { continue }
+                _ = PolicyEvaluator.evaluate(
+                    AuthorizationRequest(
+                        action: "kms:Encrypt", principal: "arn:aws:iam::111122223333:user/fuzz",
+                        account: "111122223333", resource: "arn:aws:kms:us-east-1:111122223333:key/fuzz",
+                        conditionKeys: ["kms:encryptioncontext:a": ["b"], "aws:sourceip": ["127.0.0.1"]]),
+                    keyPolicy: kind == .keyPolicy ? policy : nil, identityPolicies: kind == .keyPolicy ? [] : [policy])
+            }
         }
     }
 

@@ -80,3 +80,33 @@ import Testing
         }
     }
 }
+
+/// The parser byte by byte: every truncation of a valid policy is refused, and every single-byte change
+/// either parses or is refused (never a crash).
+@Suite struct PolicyDocumentBytewiseTests {
+    static let policy = #"""
+        {"Version":"2012-10-17","Statement":[{"Sid":"s","Effect":"Allow","Principal":{"AWS":["111122223333"]},
+        "Action":["kms:Encrypt","kms:Decrypt"],"Resource":"*","Condition":{"ForAnyValue:StringLikeIfExists":
+        {"kms:EncryptionContext:tenant":["a*",true,3]},"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]}
+        """#
+
+    @Test func everyTruncationIsRefused() throws {
+        let bytes = Array(Self.policy.utf8)
+        _ = try PolicyDocument(json: Self.policy, kind: .keyPolicy)
+        for length in 0..<bytes.count {
+            let text = String(decoding: bytes.prefix(length), as: UTF8.self)
+            #expect(throws: PolicyError.self) { try PolicyDocument(json: text, kind: .keyPolicy) }
+        }
+    }
+
+    @Test func everySingleByteChangeParsesOrIsRefused() {
+        let bytes = Array(Self.policy.utf8)
+        for index in bytes.indices {
+            for replacement: UInt8 in [0x00, 0x22, 0x2a, 0x5b, 0x7d, 0xff] {
+                var changed = bytes
+                changed[index] = replacement
+                _ = try? PolicyDocument(json: String(decoding: changed, as: UTF8.self), kind: .keyPolicy)
+            }
+        }
+    }
+}
