@@ -126,7 +126,8 @@ let package = Package(
         .target(
             name: "CofferFuzzing",
             dependencies: [
-                "CofferWire", "CofferCrypto", "CofferServer", "CofferKMS", "CofferJSON", "CofferPolicy", "CofferHSM", "CofferDomain",
+                "CofferWire", "CofferCrypto", "CofferServer", "CofferKMS", "CofferJSON", "CofferPolicy", "CofferHSM",
+                "CofferDomain",
                 "CofferHSMClient", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
