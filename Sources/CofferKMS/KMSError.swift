@@ -37,6 +37,7 @@ public struct KMSError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let accessDenied = Code("AccessDeniedException")
         public static let limitExceeded = Code("LimitExceededException")
         public static let invalidGrantToken = Code("InvalidGrantTokenException")
+        public static let invalidGrantID = Code("InvalidGrantIdException")
         public static let serialization = Code("SerializationException")
         public static let unknownOperation = Code("UnknownOperationException")
         public static let `internal` = Code("KMSInternalException", status: 500)

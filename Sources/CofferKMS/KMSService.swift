@@ -95,10 +95,13 @@ public final class KMSService: Sendable {
             }
             // Authorization comes before the key's state and usage, as in AWS: a caller who may not use
             // a key learns nothing of its state.
-            event.decision = try await authorizer.authorize(
-                authorization(
-                    Operation.action, key: key, reference: reference, conditions: Operation.conditions(input),
-                    context: context))
+            event.decision =
+                Operation.authorizedByPolicy
+                ? try await authorizer.authorize(
+                    authorization(
+                        Operation.action, key: key, reference: reference, conditions: Operation.conditions(input),
+                        context: context))
+                : Decision(decidedBy: "\(Operation.name)'s own rule")
             if let key { try check(key, Operation.requirement, in: context.scope) }
             let output = try await Operation.run(
                 input, OperationCall(kms: self, context: context, key: key, dryRun: input.isDryRun))
@@ -147,6 +150,11 @@ public final class KMSService: Sendable {
                 guard let key else { return [] }
                 let aliases = try? await store.listAliases(key.scope, keyID: key.id, after: nil, limit: 1_000)
                 return aliases?.map(\.name) ?? []
+            },
+            grants: {
+                guard let key else { return [] }
+                let grants = try? await store.grants(key.scope, of: key.id, after: nil, limit: GrantRules.perKey)
+                return (grants ?? []).map(GrantRules.rule)
             })
     }
 

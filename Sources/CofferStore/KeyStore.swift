@@ -71,6 +71,20 @@ public protocol KeyStore: Sendable {
     /// Deletes every key, backing key, alias and tag of `account`, in every region (`coffer dev
     /// --allow-reset`); the domain's tokens stay.
     func removeAllKeys(of account: String) async throws(StoreError)
+    /// Creates a grant; `alreadyExists` if its key has the grant id. `notFound` without the key.
+    func createGrant(_ grant: GrantRecord) async throws(StoreError)
+    /// The key's grants ordered by grant id, after `marker`, at most `limit`.
+    func grants(
+        _ scope: KeyScope, of keyID: String, after marker: String?, limit: Int
+    ) async throws(StoreError)
+        -> [GrantRecord]
+    /// The grants of `scope` (every key) that `retiringPrincipal` may retire, ordered by grant id, after
+    /// `marker` (a grant id), at most `limit`.
+    func retirableGrants(
+        _ scope: KeyScope, retiringPrincipal: String, after marker: String?, limit: Int
+    ) async throws(StoreError) -> [GrantRecord]
+    /// Deletes a grant; `notFound` if its key has no such grant.
+    func deleteGrant(_ scope: KeyScope, keyID: String, grantID: String) async throws(StoreError)
     /// Appends the domain token of `epoch` (DER); `alreadyExists` if that epoch is stored.
     func appendDomainToken(epoch: Int64, der: [UInt8]) async throws(StoreError)
     /// Every stored domain token, by epoch.

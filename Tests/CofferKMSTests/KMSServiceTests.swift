@@ -268,12 +268,15 @@ import Testing
                 == "TagException")
         let policy = try await world.call(GetKeyPolicy.self, GetKeyPolicyRequest(keyId: key.keyId)).policy
         #expect(policy?.contains(Self.account) == true)
-        let statementless = #"{"Version":"2012-10-17","Statement":[]}"#
-        _ = try await world.call(PutKeyPolicy.self, PutKeyPolicyRequest(keyId: key.keyId, policy: statementless))
-        #expect(try await world.call(GetKeyPolicy.self, GetKeyPolicyRequest(keyId: key.keyId)).policy == statementless)
-        #expect(
-            await world.failure(PutKeyPolicy.self, PutKeyPolicyRequest(keyId: key.keyId, policy: "[]"))
-                == "MalformedPolicyDocumentException")
+        let rootOnly =
+            #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"\#(Self.account)"},"Action":"kms:*","Resource":"*"}]}"#
+        _ = try await world.call(PutKeyPolicy.self, PutKeyPolicyRequest(keyId: key.keyId, policy: rootOnly))
+        #expect(try await world.call(GetKeyPolicy.self, GetKeyPolicyRequest(keyId: key.keyId)).policy == rootOnly)
+        for malformed in ["[]", #"{"Version":"2012-10-17","Statement":[]}"#] {
+            #expect(
+                await world.failure(PutKeyPolicy.self, PutKeyPolicyRequest(keyId: key.keyId, policy: malformed))
+                    == "MalformedPolicyDocumentException")
+        }
         // The key is looked up before the policy is read, as AWS does.
         #expect(
             await world.failure(PutKeyPolicy.self, PutKeyPolicyRequest(keyId: Self.missing, policy: "[]"))

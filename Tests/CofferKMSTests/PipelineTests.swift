@@ -82,7 +82,7 @@ import Testing
         let listed = try await world.kms.perform(operation: "ListKeys", body: [], context: context)
         #expect(String(decoding: listed, as: UTF8.self) == #"{"Keys":[],"Truncated":false}"#)
         for (name, code) in [
-            ("CreateGrant", "UnsupportedOperationException"), ("Nonsense", "UnknownOperationException"),
+            ("GetKeyLastUsage", "UnsupportedOperationException"), ("Nonsense", "UnknownOperationException"),
         ] {
             do {
                 _ = try await world.kms.perform(operation: name, body: [], context: context)

@@ -164,3 +164,61 @@ def test_the_encryption_sdk_works_for_the_allowed_user_only(coffer, kms, tenant_
         client.decrypt(source=message, key_provider=provider("bob"))
     with pytest.raises(Exception):
         client.encrypt(source=b"x", key_provider=provider("alice"), encryption_context={"tenant": "b"})
+
+
+def test_a_grant_lets_another_user_decrypt_until_it_is_retired(kms, tenant_key):
+    key = tenant_key["KeyId"]
+    blob = kms["alice"].encrypt(KeyId=key, Plaintext=b"shared", EncryptionContext={"tenant": "a"})["CiphertextBlob"]
+    denied(kms["bob"].decrypt, principal=user("bob"), action="kms:Decrypt", CiphertextBlob=blob,
+           EncryptionContext={"tenant": "a"})
+    grant = kms["admin"].create_grant(KeyId=key, GranteePrincipal=user("bob"), Operations=["Decrypt"],
+                                      RetiringPrincipal=user("alice"),
+                                      Constraints={"EncryptionContextEquals": {"tenant": "a"}})
+    assert re.fullmatch(r"[0-9a-f]{64}", grant["GrantId"]) and grant["GrantToken"]
+    # Usable at once, for its operation and under its constraint only.
+    assert kms["bob"].decrypt(CiphertextBlob=blob, EncryptionContext={"tenant": "a"})["Plaintext"] == b"shared"
+    denied(kms["bob"].encrypt, principal=user("bob"), action="kms:Encrypt", KeyId=key, Plaintext=b"x",
+           EncryptionContext={"tenant": "a"})
+    other = kms["alice"].encrypt(KeyId=key, Plaintext=b"x", EncryptionContext={"tenant": "a", "extra": "1"})
+    denied(kms["bob"].decrypt, principal=user("bob"), action="kms:Decrypt", CiphertextBlob=other["CiphertextBlob"],
+           EncryptionContext={"tenant": "a", "extra": "1"})
+    listed = kms["admin"].list_grants(KeyId=key)["Grants"]
+    entry = next(g for g in listed if g["GrantId"] == grant["GrantId"])
+    assert entry["GranteePrincipal"] == user("bob") and entry["RetiringPrincipal"] == user("alice")
+    assert entry["Operations"] == ["Decrypt"] and entry["IssuingAccount"] == "arn:aws:iam::%s:root" % ACCOUNT
+    assert entry["Constraints"] == {"EncryptionContextEquals": {"tenant": "a"}}
+    retirable = kms["alice"].list_retirable_grants(RetiringPrincipal=user("alice"))["Grants"]
+    assert [g["GrantId"] for g in retirable] == [grant["GrantId"]]
+    # Only the retiring principal (or the grantee given RetireGrant, or the account root) retires it.
+    expect_error("AccessDeniedException", kms["bob"].retire_grant, GrantToken=grant["GrantToken"])
+    kms["alice"].retire_grant(GrantToken=grant["GrantToken"])
+    denied(kms["bob"].decrypt, principal=user("bob"), action="kms:Decrypt", CiphertextBlob=blob,
+           EncryptionContext={"tenant": "a"})
+    expect_error("NotFoundException", kms["alice"].retire_grant, GrantToken=grant["GrantToken"])
+
+
+def test_grants_are_revoked_named_and_checked(kms, tenant_key):
+    key = tenant_key["KeyId"]
+    first = kms["admin"].create_grant(KeyId=key, GranteePrincipal=user("carol"), Operations=["Encrypt"], Name="n1")
+    again = kms["admin"].create_grant(KeyId=key, GranteePrincipal=user("carol"), Operations=["Encrypt"], Name="n1")
+    assert again["GrantId"] == first["GrantId"]
+    assert kms["carol"].encrypt(KeyId=key, Plaintext=b"x")["KeyId"].endswith(key)
+    kms["admin"].revoke_grant(KeyId=key, GrantId=first["GrantId"])
+    denied(kms["carol"].encrypt, principal=user("carol"), action="kms:Encrypt", KeyId=key, Plaintext=b"x")
+    expect_error("NotFoundException", kms["admin"].revoke_grant, KeyId=key, GrantId="0" * 64)
+    expect_error("InvalidGrantIdException", kms["admin"].revoke_grant, KeyId=key, GrantId="not-a-grant-id")
+    expect_error("InvalidGrantTokenException", kms["alice"].retire_grant, GrantToken="not a grant token")
+    # Operations must fit the key; constraints only go with operations that take an encryption context.
+    expect_error("ValidationException", kms["admin"].create_grant, KeyId=key, GranteePrincipal=user("bob"),
+                 Operations=["Sign"])
+    expect_error("ValidationException", kms["admin"].create_grant, KeyId=key, GranteePrincipal=user("bob"),
+                 Operations=["DescribeKey"], Constraints={"EncryptionContextSubset": {"tenant": "a"}})
+    # Creating a grant is itself authorized by the key policy.
+    denied(kms["bob"].create_grant, principal=user("bob"), action="kms:CreateGrant", KeyId=key,
+           GranteePrincipal=user("bob"), Operations=["Decrypt"])
+    # The grantee given RetireGrant may retire its own grant; the account root may retire any.
+    own = kms["admin"].create_grant(KeyId=key, GranteePrincipal=user("bob"), Operations=["Decrypt", "RetireGrant"])
+    kms["bob"].retire_grant(KeyId=key, GrantId=own["GrantId"])
+    rooted = kms["admin"].create_grant(KeyId=key, GranteePrincipal=user("bob"), Operations=["Decrypt"])
+    kms["root"].retire_grant(GrantToken=rooted["GrantToken"])
+    assert all(g["GranteePrincipal"] != user("bob") for g in kms["admin"].list_grants(KeyId=key)["Grants"])

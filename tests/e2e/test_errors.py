@@ -137,8 +137,9 @@ TABLE = {
         lambda w: (w.kms.create_key, {"KeySpec": "SYMMETRIC_DEFAULT", "CustomerMasterKeySpec": "RSA_2048"}),
         "ValidationException", 400, ONE_LINE),
     # Real AWS features Coffer does not have yet.
-    "CreateKey Origin EXTERNAL of ML-DSA": (
-        lambda w: (w.kms.create_key, {"Origin": "EXTERNAL", "KeySpec": "ML_DSA_65", "KeyUsage": "SIGN_VERIFY"}),
+    "Sign with ED25519_PH_SHA_512 (no Ed25519ph in swift-crypto)": (
+        lambda w: (w.kms.sign, {"KeyId": w.kms.create_key(KeySpec="ECC_NIST_EDWARDS25519", KeyUsage="SIGN_VERIFY")[
+            "KeyMetadata"]["KeyId"], "Message": b"m", "SigningAlgorithm": "ED25519_PH_SHA_512"}),
         "UnsupportedOperationException", 400, ONE_LINE),
     "CreateKey custom key store": (
         lambda w: (w.kms.create_key, {"CustomKeyStoreId": "cks-1234567890abcdef0"}),
@@ -308,7 +309,7 @@ def test_unknown_targets_are_unknown_operations(coffer, target):
     assert_raw_error(signed_call(coffer, target, {}), "UnknownOperationException", 400, ONE_LINE)
 
 
-@pytest.mark.parametrize("operation", ["CreateGrant", "ListGrants", "GetKeyLastUsage", "CreateCustomKeyStore"])
+@pytest.mark.parametrize("operation", ["GetKeyLastUsage", "CreateCustomKeyStore", "ConnectCustomKeyStore", "DescribeCustomKeyStores"])
 def test_real_aws_operations_not_served_yet_are_unsupported(coffer, operation):
     assert MODEL.operation_model(operation)  # a real AWS KMS operation
     assert_raw_error(raw_kms(coffer, operation, {}), "UnsupportedOperationException", 400, ONE_LINE)

@@ -91,6 +91,14 @@ class Fixture:
         agreement = self.kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="KEY_AGREEMENT")["KeyMetadata"]
         self.agreement, self.agreement_arn = agreement["KeyId"], agreement["Arn"]
         self.peer = self.kms.get_public_key(KeyId=self.signer)["PublicKey"]
+        # Two grants on the key, both retirable by one principal.
+        self.grantee = "arn:aws:iam::000000000000:user/edges"
+        self.grants = [self.kms.create_grant(KeyId=self.key, GranteePrincipal=self.grantee, Operations=[op],
+                                             RetiringPrincipal=self.grantee)["GrantId"]
+                       for op in ("Decrypt", "Encrypt")]
+
+    def fresh_grant(self):
+        return self.kms.create_grant(KeyId=self.key, GranteePrincipal=self.grantee, Operations=["Decrypt"])
 
     def fresh_key(self):
         return self.kms.create_key(Description="edges, fresh")["KeyMetadata"]["KeyId"]
@@ -120,6 +128,17 @@ def list_key_rotations(f, v):
 def list_key_policies(f, v):
     page = f.raw.list_key_policies(KeyId=f.key, Limit=v)
     assert page["PolicyNames"] == ["default"] and not page["Truncated"]
+
+
+def list_grants(f, v):
+    page = f.raw.list_grants(KeyId=f.key, Limit=v, GranteePrincipal=f.grantee)
+    assert 1 <= len(page["Grants"]) <= v
+    assert all(grant["GranteePrincipal"] == f.grantee for grant in page["Grants"])
+
+
+def list_retirable_grants(f, v):
+    page = f.raw.list_retirable_grants(RetiringPrincipal=f.grantee, Limit=v)
+    assert len(page["Grants"]) == min(v, 2) and page["Truncated"] == (v < 2)
 
 
 def generate_data_key_bytes(f, v):
@@ -166,6 +185,19 @@ def dry_run(operation, arn="arn", **fixed):
     return call
 
 
+def dry_run_no_key(operation, **fixed):
+    """DryRun of an operation that answers no KeyId: true is DryRunOperationException, false succeeds."""
+    def call(f, flag):
+        arguments = {name: (value(f) if callable(value) else value) for name, value in fixed.items()}
+        method = getattr(f.raw, botocore.xform_name(operation))
+        if flag:
+            expect_error("DryRunOperationException", method, status=412, message=DRY_RUN_MESSAGE, DryRun=True,
+                         **arguments)
+        else:
+            method(DryRun=False, **arguments)
+    return call
+
+
 def create_key_multi_region(f, flag):
     if flag:
         metadata = f.raw.create_key(MultiRegion=True)["KeyMetadata"]
@@ -205,6 +237,8 @@ EDGES = {
     ("ListResourceTags", "Limit"): (list_resource_tags, None),
     ("ListKeyRotations", "Limit"): (list_key_rotations, None),
     ("ListKeyPolicies", "Limit"): (list_key_policies, None),
+    ("ListGrants", "Limit"): (list_grants, None),
+    ("ListRetirableGrants", "Limit"): (list_retirable_grants, None),
     ("GenerateDataKey", "NumberOfBytes"): (generate_data_key_bytes, None),
     ("GenerateDataKeyWithoutPlaintext", "NumberOfBytes"): (generate_data_key_without_plaintext_bytes, None),
     ("GenerateRandom", "NumberOfBytes"): (generate_random_bytes, None),
@@ -246,6 +280,16 @@ EDGES = {
         dry_run("DeriveSharedSecret", "agreement_arn", KeyId=lambda f: f.agreement, KeyAgreementAlgorithm="ECDH",
                 PublicKey=lambda f: f.peer),
         lambda f: {"KeyId": f.agreement, "KeyAgreementAlgorithm": "ECDH", "PublicKey": b64(f.peer)}),
+    ("CreateGrant", "DryRun"): (
+        dry_run_no_key("CreateGrant", KeyId=lambda f: f.key, GranteePrincipal=lambda f: f.grantee,
+                       Operations=["Decrypt"]),
+        lambda f: {"KeyId": f.key, "GranteePrincipal": f.grantee, "Operations": ["Decrypt"]}),
+    ("RetireGrant", "DryRun"): (
+        dry_run_no_key("RetireGrant", GrantToken=lambda f: f.fresh_grant()["GrantToken"]),
+        lambda f: {"GrantToken": f.fresh_grant()["GrantToken"]}),
+    ("RevokeGrant", "DryRun"): (
+        dry_run_no_key("RevokeGrant", KeyId=lambda f: f.key, GrantId=lambda f: f.fresh_grant()["GrantId"]),
+        lambda f: {"KeyId": f.key, "GrantId": f.fresh_grant()["GrantId"]}),
     ("CreateKey", "MultiRegion"): (create_key_multi_region, lambda f: {}),
     ("CreateKey", "BypassPolicyLockoutSafetyCheck"): (create_key_bypass, lambda f: {"Policy": ROOT_POLICY}),
     ("ReplicateKey", "BypassPolicyLockoutSafetyCheck"): (
@@ -280,7 +324,7 @@ def f(coffer):
 
 def test_every_integer_and_boolean_member_is_covered():
     served = served_operations()
-    assert len(served) == 42 and len(set(served)) == 42, served
+    assert len(served) == 47 and len(set(served)) == 47, served
     for operation in served:
         MODEL.operation_model(operation)  # every served operation is an AWS KMS operation
     assert set(MEMBERS) == set(EDGES), "members without edge tests: %s; stale entries: %s" % (
@@ -290,7 +334,7 @@ def test_every_integer_and_boolean_member_is_covered():
         assert MEMBERS[(operation, "Limit")][0] == "integer"
     for operation in ("Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext"):
         assert MEMBERS[(operation, "DryRun")][0] == "boolean"
-    assert len(list(integer_cases())) >= 10 * 4 and len(list(boolean_cases())) == 16
+    assert len(list(integer_cases())) >= 10 * 4 and len(list(boolean_cases())) == 19
 
 
 @pytest.mark.parametrize("operation,member,value,low,high", list(integer_cases()))

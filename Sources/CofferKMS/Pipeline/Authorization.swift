@@ -1,3 +1,4 @@
+import CofferPolicy
 import CofferStore
 
 /// Decides whether a request may do `action` on `key` (nil for operations that name no key):
@@ -30,11 +31,14 @@ public struct AuthorizationInput: Sendable {
     public var requestAlias: String?
     /// The key's aliases (`kms:ResourceAliases`), read only when a policy asks for them.
     public var resourceAliases: @Sendable () async -> [String]
+    /// The key's grants, read only when no policy allows the request.
+    public var grants: @Sendable () async -> [GrantRule]
 
     /// An input.
     public init(
         action: String, key: KeyRecord?, context: RequestContext, conditions: RequestConditions = RequestConditions(),
-        requestAlias: String? = nil, resourceAliases: @escaping @Sendable () async -> [String] = { [] }
+        requestAlias: String? = nil, resourceAliases: @escaping @Sendable () async -> [String] = { [] },
+        grants: @escaping @Sendable () async -> [GrantRule] = { [] }
     ) {
         self.action = action
         self.key = key
@@ -42,6 +46,7 @@ public struct AuthorizationInput: Sendable {
         self.conditions = conditions
         self.requestAlias = requestAlias
         self.resourceAliases = resourceAliases
+        self.grants = grants
     }
 }
 

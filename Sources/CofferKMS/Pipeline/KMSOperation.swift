@@ -25,6 +25,9 @@ public protocol KMSOperation: Sendable {
     static func key(in input: Input) -> KeyReference?
     /// The request's own condition keys (its encryption context, algorithm, key spec, …) for policies.
     static func conditions(_ input: Input) -> RequestConditions
+    /// Whether policies decide the call (true but for RetireGrant, which AWS lets the grant's retiring
+    /// principal, its grantee and its account do whatever any policy says; the operation checks that).
+    static var authorizedByPolicy: Bool { get }
     /// The work, once the key is resolved, checked and the caller authorized.
     static func run(_ input: Input, _ call: OperationCall) async throws(KMSError) -> Output
 }
@@ -35,6 +38,8 @@ extension KMSOperation {
     public static func key(in input: Input) -> KeyReference? { nil }
 
     public static func conditions(_ input: Input) -> RequestConditions { RequestConditions() }
+
+    public static var authorizedByPolicy: Bool { true }
 }
 
 /// How a request names its key.
@@ -87,6 +92,14 @@ public struct OperationCall: Sendable {
             throw KMSError(.dryRun, "The request would have succeeded, but the DryRun option is set.")
         }
         return try await kms.hsmCall(command, returningFailures: true)
+    }
+
+    /// Where an operation whose work is a store change begins it: on a dry run, stops here
+    /// (DryRunOperationException), after every check.
+    public func proceed() throws(KMSError) {
+        guard !dryRun else {
+            throw KMSError(.dryRun, "The request would have succeeded, but the DryRun option is set.")
+        }
     }
 
     /// The resolved key; only operations whose requirement is not `.none` call this.

@@ -26,6 +26,8 @@ public enum KMSRegistry {
         ListKeyRotations.self,
         // Policies
         GetKeyPolicy.self, PutKeyPolicy.self, ListKeyPolicies.self,
+        // Grants
+        CreateGrant.self, ListGrants.self, ListRetirableGrants.self, RetireGrant.self, RevokeGrant.self,
     ]
 
     private static let byName: [String: any KMSOperation.Type] = Dictionary(

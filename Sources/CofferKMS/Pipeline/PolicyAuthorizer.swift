@@ -54,7 +54,15 @@ public final class PolicyAuthorizer: Authorizer {
         let request = AuthorizationRequest(
             action: input.action, principal: context.principal, account: context.account, resource: resource,
             conditionKeys: keys, encryptionContext: input.conditions.encryptionContext)
-        let outcome = PolicyEvaluator.evaluate(request, keyPolicy: keyPolicy, identityPolicies: identity)
+        var outcome = PolicyEvaluator.evaluate(request, keyPolicy: keyPolicy, identityPolicies: identity)
+        if outcome == .implicitDeny, input.key != nil {
+            // Grants are read only when no policy allows the request (and no Deny refused it).
+            let grants = await input.grants()
+            if !grants.isEmpty {
+                outcome = PolicyEvaluator.evaluate(
+                    request, keyPolicy: keyPolicy, identityPolicies: identity, grants: grants)
+            }
+        }
         switch outcome {
         case .allowed(let rule): return Decision(decidedBy: rule)
         case .explicitDeny(let rule):

@@ -6,7 +6,7 @@ import SQLiteNIO
 /// version, every change in a transaction. SQLite itself comes with sqlite-nio, so nothing is installed.
 public final class SQLiteKeyStore: KeyStore {
     /// The schema version this build writes.
-    public static let schemaVersion = 4
+    public static let schemaVersion = 5
 
     private let connection: SQLiteConnection
     private let jobs = SerialJobs()
@@ -146,6 +146,17 @@ public final class SQLiteKeyStore: KeyStore {
             "ALTER TABLE keys ADD COLUMN pending_window_days INTEGER",
             "CREATE INDEX keys_by_account_id ON keys(account, id)",
         ],
+        // Schema 5: grants (CreateGrant), each of one key; operations and constraints as JSON text.
+        [
+            """
+            CREATE TABLE grants (account TEXT NOT NULL, region TEXT NOT NULL, key_id TEXT NOT NULL,
+              grant_id TEXT NOT NULL, name TEXT, grantee TEXT NOT NULL, retiring_principal TEXT, issuer TEXT NOT NULL,
+              operations TEXT NOT NULL, context_equals TEXT, context_subset TEXT, creation_date INTEGER NOT NULL,
+              PRIMARY KEY (account, region, key_id, grant_id),
+              FOREIGN KEY (account, region, key_id) REFERENCES keys(account, region, id))
+            """,
+            "CREATE INDEX grants_by_retiring ON grants(account, retiring_principal)",
+        ],
     ]
 
     private func migrate(legacyScope: KeyScope) async throws(StoreError) {
@@ -236,7 +247,7 @@ public final class SQLiteKeyStore: KeyStore {
     public func deleteKey(_ scope: KeyScope, id: String) async throws(StoreError) {
         try await transaction { c in
             try await Self.requireKey(scope, id, c)
-            for table in ["backing_keys", "aliases", "tags", "keys"] {
+            for table in ["backing_keys", "aliases", "tags", "grants", "keys"] {
                 let column = table == "keys" ? "id" : "key_id"
                 _ = try await c.query(
                     "DELETE FROM \(table) WHERE account = ? AND region = ? AND \(column) = ?",
@@ -264,7 +275,7 @@ public final class SQLiteKeyStore: KeyStore {
 
     public func removeAllKeys(of account: String) async throws(StoreError) {
         try await transaction { c in
-            for table in ["backing_keys", "aliases", "tags", "keys"] {
+            for table in ["backing_keys", "aliases", "tags", "grants", "keys"] {
                 _ = try await c.query("DELETE FROM \(table) WHERE account = ?", [.text(account)])
             }
         }
