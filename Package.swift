@@ -91,6 +91,7 @@ let package = Package(
             name: "CofferStore",
             dependencies: [
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -103,6 +104,7 @@ let package = Package(
             dependencies: [
                 "CofferHSMClient", "CofferStore", "CofferWire", "CofferCrypto", "CofferDomain", "CofferJSON",
                 "CofferPolicy",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ],

@@ -75,6 +75,31 @@ public struct JSONWriter: Sendable {
         }
     }
 
+    /// Any value the reader read, written back (a number as its literal, which the reader checked).
+    public mutating func value(_ value: JSONValue) {
+        switch value {
+        case .null:
+            separate()
+            bytes.append(contentsOf: "null".utf8)
+        case .bool(let flag): bool(flag)
+        case .number(let literal):
+            separate()
+            bytes.append(contentsOf: literal.utf8)
+        case .string(let text): string(text)
+        case .array(let items):
+            beginArray()
+            for item in items { self.value(item) }
+            endArray()
+        case .object(let object):
+            beginObject()
+            for member in object.members {
+                name(member.name)
+                self.value(member.value)
+            }
+            endObject()
+        }
+    }
+
     /// Raw bytes already in JSON string form (base64 text needs no escaping), quoted.
     public mutating func asciiString(_ value: some Sequence<UInt8>) {
         separate()

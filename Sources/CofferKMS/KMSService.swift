@@ -84,6 +84,7 @@ public final class KMSService: Sendable {
         _ operation: Operation.Type, body: [UInt8], context: RequestContext
     ) async throws(KMSError) -> [UInt8] {
         var event = AuditEvent(operation: Operation.name, context: context)
+        event.requestParameters = AuditRedaction.parameters(body)
         do throws(KMSError) {
             let input = try Operation.Input(json: body)
             try Operation.validate(input)
@@ -95,13 +96,15 @@ public final class KMSService: Sendable {
             }
             // Authorization comes before the key's state and usage, as in AWS: a caller who may not use
             // a key learns nothing of its state.
-            event.decision =
+            let decision =
                 Operation.authorizedByPolicy
                 ? try await authorizer.authorize(
                     authorization(
                         Operation.action, key: key, reference: reference, conditions: Operation.conditions(input),
                         context: context))
                 : Decision(decidedBy: "\(Operation.name)'s own rule")
+            event.decision = decision
+            guard decision.allowed else { throw KMSError(.accessDenied, decision.message) }
             if let key { try check(key, Operation.requirement, in: context.scope) }
             let output = try await Operation.run(
                 input, OperationCall(kms: self, context: context, key: key, dryRun: input.isDryRun))
@@ -111,6 +114,7 @@ public final class KMSService: Sendable {
             return output.json
         } catch {
             event.errorCode = error.code.awsName
+            event.errorMessage = error.message
             await audit.record(event)
             throw error
         }
@@ -123,10 +127,17 @@ public final class KMSService: Sendable {
         conditions: RequestConditions = RequestConditions(), in context: RequestContext
     ) async throws(KMSError) -> KeyRecord {
         let record = try await resolve(reference, requirement, in: context)
-        _ = try await authorizer.authorize(
+        try await require(
             authorization(action, key: record, reference: reference, conditions: conditions, context: context))
         try check(record, requirement, in: context.scope)
         return record
+    }
+
+    /// Authorizes a further step of a request (a second key, another region's key); AccessDeniedException
+    /// when refused.
+    func require(_ input: AuthorizationInput) async throws(KMSError) {
+        let decision = try await authorizer.authorize(input)
+        guard decision.allowed else { throw KMSError(.accessDenied, decision.message) }
     }
 
     /// The authorizer's view of a request: the key, how it was named (`kms:RequestAlias`) and a lazy

@@ -85,6 +85,19 @@ public protocol KeyStore: Sendable {
     ) async throws(StoreError) -> [GrantRecord]
     /// Deletes a grant; `notFound` if its key has no such grant.
     func deleteGrant(_ scope: KeyScope, keyID: String, grantID: String) async throws(StoreError)
+    /// Appends one record to the hash-chained audit log; returns its sequence number.
+    func appendAudit(_ entry: AuditEntry) async throws(StoreError) -> Int64
+    /// Audit records after `sequence` (exclusive), oldest first, at most `limit`.
+    func auditRecords(after sequence: Int64, limit: Int) async throws(StoreError) -> [AuditRow]
+    /// The newest audit record of `keyARN` whose operation is one of `operations`, and the oldest record's
+    /// time (when tracking began); nil values for an empty log or an unused key.
+    func lastUse(
+        of keyARN: String, operations: [String]
+    ) async throws(StoreError) -> (
+        row: AuditRow?, trackingStart: Int64?
+    )
+    /// Checks every record against the chain and the head (the last record's sequence and chain value).
+    func verifyAudit() async throws(StoreError) -> AuditVerification
     /// Appends the domain token of `epoch` (DER); `alreadyExists` if that epoch is stored.
     func appendDomainToken(epoch: Int64, der: [UInt8]) async throws(StoreError)
     /// Every stored domain token, by epoch.

@@ -99,7 +99,7 @@ import Testing
         #expect(request.plaintext == SecretBytes(copying: [1, 2, 3]))
         #expect(request.isDryRun)
         #expect(KMSOperationNames.all.count == 54)
-        #expect(KMSRegistry.operations.count == 47)
+        #expect(KMSRegistry.operations.count == 48)
         for operation in KMSRegistry.operations {
             #expect(KMSRegistry.isAWSOperation(operation.name))
             #expect(operation.action == "kms:\(operation.name)" || operation.name == "ReEncrypt")

@@ -18,7 +18,7 @@ import Testing
         func authorize(_ request: AuthorizationInput) async throws(KMSError) -> Decision {
             asked.withLock { $0.append((request.action, request.key?.id)) }
             guard request.action != refused else {
-                throw KMSError(.accessDenied, "\(request.context.principal) may not \(request.action)")
+                return .deny(by: "test rule", message: "\(request.context.principal) may not \(request.action)")
             }
             return Decision(decidedBy: "test rule")
         }
@@ -82,7 +82,7 @@ import Testing
         let listed = try await world.kms.perform(operation: "ListKeys", body: [], context: context)
         #expect(String(decoding: listed, as: UTF8.self) == #"{"Keys":[],"Truncated":false}"#)
         for (name, code) in [
-            ("GetKeyLastUsage", "UnsupportedOperationException"), ("Nonsense", "UnknownOperationException"),
+            ("CreateCustomKeyStore", "UnsupportedOperationException"), ("Nonsense", "UnknownOperationException"),
         ] {
             do {
                 _ = try await world.kms.perform(operation: name, body: [], context: context)

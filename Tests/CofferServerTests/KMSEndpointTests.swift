@@ -144,7 +144,8 @@ import Testing
         unsigned.headers.removeAll { $0.name == "Authorization" }
         expect(await world.endpoint.handle(unsigned), "MissingAuthenticationTokenException", 403)
         expect(
-            await world.endpoint.handle(Self.request("GetKeyLastUsage", "{}", at: now)), "UnsupportedOperationException"
+            await world.endpoint.handle(Self.request("CreateCustomKeyStore", "{}", at: now)),
+            "UnsupportedOperationException"
         )
         expect(
             await world.endpoint.handle(Self.request("ListKeys", #"{"Limit":0}"#, at: now)), "ValidationException")

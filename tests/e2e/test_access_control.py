@@ -1,10 +1,13 @@
 """Key policies and identity policies, enforced as AWS KMS enforces them, against a real `coffer dev` whose
 credentials file holds several principals of one account (the account root, an admin user, alice, bob and
 carol, each user with an identity policy), driven by boto3 and the AWS Encryption SDK."""
+import base64
 import json
 import os
 import re
 import shutil
+import sqlite3
+import subprocess
 import tempfile
 
 import aws_encryption_sdk
@@ -12,7 +15,7 @@ import botocore.session
 import pytest
 from aws_encryption_sdk.identifiers import CommitmentPolicy
 
-from conftest import expect_error, start_coffer
+from conftest import COFFER_BIN, expect_error, start_coffer
 
 ACCOUNT = "111122223333"
 REGION = "us-east-1"
@@ -222,3 +225,54 @@ def test_grants_are_revoked_named_and_checked(kms, tenant_key):
     rooted = kms["admin"].create_grant(KeyId=key, GranteePrincipal=user("bob"), Operations=["Decrypt"])
     kms["root"].retire_grant(GrantToken=rooted["GrantToken"])
     assert all(g["GranteePrincipal"] != user("bob") for g in kms["admin"].list_grants(KeyId=key)["Grants"])
+
+
+def audit(coffer, *args):
+    done = subprocess.run([COFFER_BIN, "audit", *args, "--data-dir", os.path.join(coffer.workdir, "data")],
+                          capture_output=True, text=True, timeout=60)
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_every_call_is_in_the_audit_log_with_what_decided_it(coffer, kms, tenant_key):
+    key = tenant_key["KeyId"]
+    denied(kms["bob"].encrypt, principal=user("bob"), action="kms:Encrypt", KeyId=key, Plaintext=b"audited",
+           EncryptionContext={"tenant": "a"})
+    plaintext = b"a plaintext no log may hold: 7f1c"
+    blob = kms["alice"].encrypt(KeyId=key, Plaintext=plaintext, EncryptionContext={"tenant": "a"})
+    data_key = kms["alice"].generate_data_key(KeyId=key, KeySpec="AES_256", EncryptionContext={"tenant": "a"})
+    code, out, err = audit(coffer, "verify")
+    assert code == 0 and "audit log intact" in out, err
+    code, out, err = audit(coffer, "export")
+    assert code == 0, err
+    records = [json.loads(line) for line in out.splitlines()]
+    refusal = [r for r in records if r["eventName"] == "Encrypt" and r.get("errorCode") == "AccessDeniedException"
+               and r["userIdentity"]["arn"] == user("bob")][-1]
+    assert refusal["additionalEventData"] == {"authorization": "Deny", "decidedBy": "no statement or grant allows it"}
+    assert refusal["resources"][0]["ARN"] == tenant_key["Arn"] and refusal["eventSource"] == "kms.amazonaws.com"
+    assert refusal["requestParameters"]["EncryptionContext"] == {"tenant": "a"}
+    assert "Plaintext" not in refusal["requestParameters"]
+    allowed = [r for r in records if r["eventName"] == "Encrypt" and r["userIdentity"]["arn"] == user("alice")][-1]
+    assert allowed["additionalEventData"] == {"authorization": "Allow", "decidedBy": 'key policy statement "TenantA"'}
+    assert allowed["requestID"] and allowed["userIdentity"]["type"] == "IAMUser"
+    # GetKeyLastUsage answers from the log.
+    usage = kms["admin"].get_key_last_usage(KeyId=key)
+    assert usage["KeyLastUsage"]["Operation"] == "GenerateDataKey"
+    assert usage["KeyLastUsage"]["KmsRequestId"] == data_key["ResponseMetadata"]["RequestId"]
+    # No plaintext, data key or ciphertext anywhere in the store's files.
+    contents = b""
+    for name in os.listdir(os.path.join(coffer.workdir, "data")):
+        if ".sqlite" in name:
+            with open(os.path.join(coffer.workdir, "data", name), "rb") as handle:
+                contents += handle.read()
+    for secret_bytes in (plaintext, data_key["Plaintext"], blob["CiphertextBlob"]):
+        for form in (secret_bytes, secret_bytes.hex().encode(), base64.b64encode(secret_bytes)):
+            assert form not in contents
+    # An edited record is found and named.
+    database = sqlite3.connect(os.path.join(coffer.workdir, "data", "coffer.sqlite"), timeout=30)
+    database.execute("UPDATE audit_log SET record = replace(record, 'Deny', 'Allow') WHERE event_id = ?",
+                     (refusal["eventID"],))
+    database.commit()
+    sequence = database.execute("SELECT seq FROM audit_log WHERE event_id = ?", (refusal["eventID"],)).fetchone()[0]
+    database.close()
+    code, out, err = audit(coffer, "verify")
+    assert code == 1 and "record %d" % sequence in err, (out, err)

@@ -1,3 +1,4 @@
+import CofferJSON
 import CofferPolicy
 import CofferStore
 
@@ -5,7 +6,8 @@ import CofferStore
 /// ``PolicyAuthorizer`` evaluates key policies, identity policies and grants as AWS KMS does;
 /// ``AllowAll`` allows every authenticated caller (tests, and hosts that opt out of access control).
 public protocol Authorizer: Sendable {
-    /// Returns what decided an allowed request; throws AccessDeniedException to refuse.
+    /// The decision and what made it; a refusal is a ``Decision`` with `allowed` false (the pipeline
+    /// answers AccessDeniedException with its message and audits the deciding rule).
     func authorize(_ request: AuthorizationInput) async throws(KMSError) -> Decision
     /// Whether `policy` (a key policy about to be set on the key `keyARN`) still lets the caller of
     /// `context` call PutKeyPolicy on it: AWS's policy lockout safety check.
@@ -50,13 +52,30 @@ public struct AuthorizationInput: Sendable {
     }
 }
 
-/// What decided a request: recorded by the audit hook.
+/// An authorization decision and what made it: recorded by the audit hook.
 public struct Decision: Sendable, Equatable {
-    /// The policy statement, grant or rule that decided, for the audit record.
+    /// Whether the request may proceed.
+    public var allowed: Bool
+    /// The policy statement, grant or rule that decided, for the audit record ("no statement allows" for
+    /// an implicit denial).
     public var decidedBy: String
+    /// A refusal's AccessDeniedException message (AWS's shape); empty when allowed.
+    public var message: String
 
-    /// A decision.
-    public init(decidedBy: String) { self.decidedBy = decidedBy }
+    /// An allowing decision.
+    public init(decidedBy: String) {
+        self.allowed = true
+        self.decidedBy = decidedBy
+        self.message = ""
+    }
+
+    /// A refusal.
+    public static func deny(by rule: String, message: String) -> Decision {
+        var decision = Decision(decidedBy: rule)
+        decision.allowed = false
+        decision.message = message
+        return decision
+    }
 }
 
 /// The authorizer of a Coffer without access control: every authenticated caller may do everything.
@@ -81,6 +100,11 @@ public struct AuditEvent: Sendable {
     public var decision: Decision?
     /// The AWS error name when the call failed.
     public var errorCode: String?
+    /// The error's message (never a secret: KMS errors carry ids and outcomes).
+    public var errorMessage: String?
+    /// The request's members that are safe to record (``AuditRedaction``): never a plaintext, a
+    /// ciphertext, a message, a MAC, a signature or key material.
+    public var requestParameters: JSONObject?
 }
 
 /// Where audit events go. The access-control issue adds the tamper-evident log; until then

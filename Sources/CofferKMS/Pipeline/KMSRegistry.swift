@@ -5,7 +5,7 @@ public enum KMSRegistry {
     public static let operations: [any KMSOperation.Type] = [
         // Keys
         CreateKey.self, DescribeKey.self, ListKeys.self, EnableKey.self, DisableKey.self,
-        UpdateKeyDescription.self, ScheduleKeyDeletion.self, CancelKeyDeletion.self,
+        UpdateKeyDescription.self, ScheduleKeyDeletion.self, CancelKeyDeletion.self, GetKeyLastUsage.self,
         // Cryptography
         Encrypt.self, Decrypt.self, ReEncrypt.self, GenerateDataKey.self, GenerateDataKeyWithoutPlaintext.self,
         GenerateRandom.self, GenerateDataKeyPair.self, GenerateDataKeyPairWithoutPlaintext.self,

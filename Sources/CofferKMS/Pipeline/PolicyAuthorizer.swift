@@ -28,7 +28,8 @@ public final class PolicyAuthorizer: Authorizer {
         var keyPolicy: PolicyDocument?
         if let key = input.key {
             guard let parsed = document(key.policy) else {
-                throw Self.denied(input, resource, "because the key policy cannot be read")
+                return Self.denied(
+                    input, resource, by: "unreadable key policy", "because the key policy cannot be read")
             }
             keyPolicy = parsed
         }
@@ -67,13 +68,13 @@ public final class PolicyAuthorizer: Authorizer {
         case .allowed(let rule): return Decision(decidedBy: rule)
         case .explicitDeny(let rule):
             let kind = rule.hasPrefix("key policy") ? "resource-based policy" : "identity-based policy"
-            throw Self.denied(input, resource, "with an explicit deny in a \(kind)")
+            return Self.denied(input, resource, by: rule, "with an explicit deny in a \(kind)")
         case .implicitDeny:
             let reason =
                 input.key == nil
                 ? "because no identity-based policy allows the \(input.action) action"
                 : "because no resource-based policy allows the \(input.action) action"
-            throw Self.denied(input, resource, reason)
+            return Self.denied(input, resource, by: "no statement or grant allows it", reason)
         }
     }
 
@@ -102,11 +103,14 @@ public final class PolicyAuthorizer: Authorizer {
         return parsed
     }
 
-    /// AWS's AccessDeniedException message.
-    private static func denied(_ input: AuthorizationInput, _ resource: String, _ reason: String) -> KMSError {
-        KMSError(
-            .accessDenied,
-            "User: \(input.context.principal) is not authorized to perform: \(input.action) on resource: \(resource) \(reason)"
+    /// A refusal with AWS's AccessDeniedException message.
+    private static func denied(
+        _ input: AuthorizationInput, _ resource: String, by rule: String, _ reason: String
+    ) -> Decision {
+        .deny(
+            by: rule,
+            message:
+                "User: \(input.context.principal) is not authorized to perform: \(input.action) on resource: \(resource) \(reason)"
         )
     }
 

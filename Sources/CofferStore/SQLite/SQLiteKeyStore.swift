@@ -6,7 +6,7 @@ import SQLiteNIO
 /// version, every change in a transaction. SQLite itself comes with sqlite-nio, so nothing is installed.
 public final class SQLiteKeyStore: KeyStore {
     /// The schema version this build writes.
-    public static let schemaVersion = 5
+    public static let schemaVersion = 6
 
     private let connection: SQLiteConnection
     private let jobs = SerialJobs()
@@ -156,6 +156,15 @@ public final class SQLiteKeyStore: KeyStore {
               FOREIGN KEY (account, region, key_id) REFERENCES keys(account, region, id))
             """,
             "CREATE INDEX grants_by_retiring ON grants(account, retiring_principal)",
+        ],
+        // Schema 6: the audit log, each row chained to the one before it (AuditChain), and its head.
+        [
+            """
+            CREATE TABLE audit_log (seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, event_id TEXT NOT NULL,
+              key_arn TEXT, operation TEXT NOT NULL, record TEXT NOT NULL, chain BLOB NOT NULL)
+            """,
+            "CREATE INDEX audit_by_key ON audit_log(key_arn, seq)",
+            "CREATE TABLE audit_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, chain BLOB NOT NULL)",
         ],
     ]
 
@@ -555,7 +564,7 @@ public final class SQLiteKeyStore: KeyStore {
             lastUpdatedDate: Int64(row.column("last_updated_date")?.integer ?? 0))
     }
 
-    private static func bytes(_ data: SQLiteData?) -> [UInt8] {
+    static func bytes(_ data: SQLiteData?) -> [UInt8] {
         if case .blob(let buffer)? = data { return Array(buffer.readableBytesView) }
         return []
     }

@@ -236,8 +236,10 @@ enum HostRuntime {
         let pool = HSMPool(addresses: hsms, hostID: hostID, hostKey: hostKey, domain: state, clock: { Clock.now })
         // Every request is authorized by the key's policy and the caller's identity policies (AWS's rules).
         let authorizer = PolicyAuthorizer(identityPolicies: identityPolicies, clock: { Clock.now.secondsSinceEpoch })
+        // Every call is recorded in the store's hash-chained audit log (`coffer audit`).
+        let audit = StoreAudit(store: store, clock: { Clock.now.secondsSinceEpoch }, logger: logger)
         let kms = KMSService(
-            store: store, hsm: pool, clock: { Clock.now.secondsSinceEpoch }, authorizer: authorizer)
+            store: store, hsm: pool, clock: { Clock.now.secondsSinceEpoch }, authorizer: authorizer, audit: audit)
         if let seeds = dev?.seeds, !seeds.isEmpty {
             do {
                 let ids = try await kms.seed(seeds)

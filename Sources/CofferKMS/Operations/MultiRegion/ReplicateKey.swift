@@ -29,10 +29,10 @@ public enum ReplicateKey: KMSOperation {
         // AWS authorizes kms:CreateKey (and kms:TagResource for tags) in the replica's region too.
         var replicaContext = call.context
         replicaContext.scope = KeyScope(account: primary.scope.account, region: input.replicaRegion)
-        _ = try await call.kms.authorizer.authorize(
+        try await call.kms.require(
             AuthorizationInput(action: "kms:CreateKey", key: nil, context: replicaContext))
         if !tags.isEmpty {
-            _ = try await call.kms.authorizer.authorize(
+            try await call.kms.require(
                 AuthorizationInput(action: "kms:TagResource", key: nil, context: replicaContext))
         }
         let related = try await call.kms.related(primary)

@@ -26,7 +26,7 @@ public enum UpdatePrimaryRegion: KMSOperation {
         // changeable as the old one is (not pending deletion).
         var targetContext = call.context
         targetContext.scope = target.scope
-        _ = try await call.kms.authorizer.authorize(
+        try await call.kms.require(
             AuthorizationInput(action: action, key: target, context: targetContext))
         try call.kms.check(target, .changeable, in: target.scope)
         try await call.kms.updatePrimaryRegion(of: primary, to: input.primaryRegion)

@@ -1,0 +1,118 @@
+import CofferJSON
+import CofferStore
+import Foundation
+import Logging
+
+/// The tamper-evident audit log (docs/access-control.md, "The audit log"): one CloudTrail-shaped record
+/// per API call — time, principal, operation, key, the request's safe members, the decision and what
+/// made it, the error, request id and source address — appended to the store's hash-chained table.
+/// A record that cannot be written is logged as an error; the call's answer does not wait on it failing.
+public struct StoreAudit: AuditSink {
+    private let store: any KeyStore
+    private let clock: @Sendable () -> Int64
+    private let logger: Logger
+
+    /// A sink writing to `store`; `clock` gives seconds since 1970.
+    public init(store: any KeyStore, clock: @escaping @Sendable () -> Int64, logger: Logger) {
+        self.store = store
+        self.clock = clock
+        self.logger = logger
+    }
+
+    public func record(_ event: AuditEvent) async {
+        let time = clock()
+        let eventID = UUID().uuidString.lowercased()
+        let entry = AuditEntry(
+            time: time, eventID: eventID, keyARN: event.keyARN, operation: event.operation,
+            record: String(decoding: Self.record(event, time: time, eventID: eventID), as: UTF8.self))
+        do {
+            _ = try await store.appendAudit(entry)
+        } catch {
+            logger.error(
+                "the audit record was not written",
+                metadata: ["operation": "\(event.operation)", "requestId": "\(event.context.requestID)"])
+        }
+    }
+
+    /// The record as CloudTrail shapes a KMS event.
+    static func record(_ event: AuditEvent, time: Int64, eventID: String) -> [UInt8] {
+        let context = event.context
+        var w = JSONWriter()
+        w.beginObject()
+        w.name("eventVersion")
+        w.string("1.08")
+        w.name("userIdentity")
+        w.beginObject()
+        w.name("type")
+        w.string(identityType(context.principal, account: context.account))
+        w.name("arn")
+        w.string(context.principal)
+        w.name("accountId")
+        w.string(context.account)
+        w.name("accessKeyId")
+        w.string(context.accessKeyID)
+        w.endObject()
+        w.name("eventTime")
+        w.string(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(time))))
+        w.name("eventSource")
+        w.string("kms.amazonaws.com")
+        w.name("eventName")
+        w.string(event.operation)
+        w.name("awsRegion")
+        w.string(context.region)
+        w.name("sourceIPAddress")
+        w.string(context.sourceAddress ?? "")
+        w.name("requestParameters")
+        w.value(event.requestParameters.map { .object($0) } ?? .null)
+        if let code = event.errorCode {
+            w.name("errorCode")
+            w.string(code)
+            w.name("errorMessage")
+            w.string(event.errorMessage ?? "")
+        }
+        w.name("requestID")
+        w.string(context.requestID)
+        w.name("eventID")
+        w.string(eventID)
+        w.name("readOnly")
+        w.bool(["Describe", "Get", "List"].contains { event.operation.hasPrefix($0) })
+        if let key = event.keyARN {
+            w.name("resources")
+            w.beginArray()
+            w.beginObject()
+            w.name("accountId")
+            w.string(context.account)
+            w.name("type")
+            w.string("AWS::KMS::Key")
+            w.name("ARN")
+            w.string(key)
+            w.endObject()
+            w.endArray()
+        }
+        w.name("eventType")
+        w.string("AwsApiCall")
+        w.name("managementEvent")
+        w.bool(true)
+        w.name("recipientAccountId")
+        w.string(context.account)
+        if let decision = event.decision {
+            w.name("additionalEventData")
+            w.beginObject()
+            w.name("authorization")
+            w.string(decision.allowed ? "Allow" : "Deny")
+            w.name("decidedBy")
+            w.string(decision.decidedBy)
+            w.endObject()
+        }
+        w.endObject()
+        return w.bytes
+    }
+
+    /// CloudTrail's `userIdentity.type`.
+    static func identityType(_ principal: String, account: String) -> String {
+        if principal == "arn:aws:iam::\(account):root" { return "Root" }
+        if principal.contains(":assumed-role/") { return "AssumedRole" }
+        if principal.contains(":role/") { return "AWSRole" }
+        return "IAMUser"
+    }
+}

@@ -1,0 +1,159 @@
+import Crypto
+import NIOCore
+import SQLiteNIO
+
+/// The audit log: rows numbered 1, 2, 3, … each carrying SHA-256 over the previous row's chain value and
+/// every column of its own (``AuditChain``), and a one-row head holding the last sequence number and chain
+/// value. An edited, inserted, removed or reordered row breaks the chain at that row; removing the newest
+/// rows leaves the head pointing past the end. (Someone who can rewrite the whole table and the head can
+/// forge a consistent log: export it regularly to keep an outside copy of the head.)
+extension SQLiteKeyStore {
+    public func appendAudit(_ entry: AuditEntry) async throws(StoreError) -> Int64 {
+        let box = SequenceBox()
+        try await transaction { c in
+            let head = try await c.query("SELECT seq, chain FROM audit_head WHERE id = 1", []).first
+            let previousSequence = Int64(head?.column("seq")?.integer ?? 0)
+            let previous =
+                Self.bytes(head?.column("chain")).isEmpty ? AuditChain.genesis : Self.bytes(head?.column("chain"))
+            let sequence = previousSequence + 1
+            let chain = AuditChain.link(previous: previous, sequence: sequence, entry: entry)
+            _ = try await c.query(
+                """
+                INSERT INTO audit_log (seq, time, event_id, key_arn, operation, record, chain)
+                  VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+                [
+                    .integer(Int(sequence)), .integer(Int(entry.time)), .text(entry.eventID),
+                    entry.keyARN.map { .text($0) } ?? .null, .text(entry.operation), .text(entry.record),
+                    .blob(ByteBuffer(bytes: chain)),
+                ])
+            _ = try await c.query(
+                "INSERT INTO audit_head (id, seq, chain) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, chain = excluded.chain",
+                [.integer(Int(sequence)), .blob(ByteBuffer(bytes: chain))])
+            box.value = sequence
+        }
+        return box.value
+    }
+
+    public func auditRecords(after sequence: Int64, limit: Int) async throws(StoreError) -> [AuditRow] {
+        try await read { c in
+            try await c.query(
+                "SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?",
+                [.integer(Int(sequence)), .integer(limit)]
+            ).map(Self.auditRow)
+        }
+    }
+
+    public func lastUse(
+        of keyARN: String, operations: [String]
+    ) async throws(StoreError) -> (
+        row: AuditRow?, trackingStart: Int64?
+    ) {
+        let found = try await read { c -> [AuditRow] in
+            let marks = operations.map { _ in "?" }.joined(separator: ", ")
+            return try await c.query(
+                """
+                SELECT * FROM audit_log WHERE key_arn = ? AND operation IN (\(marks))
+                  AND json_extract(record, '$.errorCode') IS NULL ORDER BY seq DESC LIMIT 1
+                """, [.text(keyARN)] + operations.map { .text($0) }
+            ).map(Self.auditRow)
+        }
+        let start = try await read { c in
+            try await c.query("SELECT MIN(time) AS t FROM audit_log", []).first?.column("t")?.integer
+        }
+        return (found.first, start.map(Int64.init))
+    }
+
+    public func verifyAudit() async throws(StoreError) -> AuditVerification {
+        try await read { c in
+            var previous = AuditChain.genesis
+            var expected: Int64 = 1
+            var count: Int64 = 0
+            while true {
+                let rows = try await c.query(
+                    "SELECT * FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT 1000", [.integer(Int(expected))]
+                ).map(Self.auditRow)
+                for row in rows {
+                    guard row.sequence == expected else {
+                        return AuditVerification(
+                            count: count, firstBad: expected, reason: "record \(expected) is missing")
+                    }
+                    guard AuditChain.link(previous: previous, sequence: row.sequence, entry: row.entry) == row.chain
+                    else {
+                        return AuditVerification(
+                            count: count, firstBad: row.sequence,
+                            reason: "record \(row.sequence) does not match the chain (edited, inserted or moved)")
+                    }
+                    previous = row.chain
+                    expected += 1
+                    count += 1
+                }
+                if rows.count < 1000 { break }
+            }
+            // Rows before the first one read (a removed first record) leave `expected` at 1 with rows
+            // after it; a lower sequence than 1 is an inserted row.
+            if try await !c.query("SELECT 1 FROM audit_log WHERE seq < 1", []).isEmpty {
+                return AuditVerification(count: count, firstBad: 0, reason: "a record before the first")
+            }
+            if count == 0, try await !c.query("SELECT 1 FROM audit_log", []).isEmpty {
+                return AuditVerification(count: 0, firstBad: 1, reason: "record 1 is missing")
+            }
+            let head = try await c.query("SELECT seq, chain FROM audit_head WHERE id = 1", []).first
+            let headSequence = Int64(head?.column("seq")?.integer ?? 0)
+            if headSequence != count || (count > 0 && Self.bytes(head?.column("chain")) != previous) {
+                return AuditVerification(
+                    count: count, firstBad: count + 1,
+                    reason: "the log ends at record \(count) but its head names record \(headSequence)")
+            }
+            return AuditVerification(count: count)
+        }
+    }
+
+    static func auditRow(_ row: SQLiteRow) -> AuditRow {
+        AuditRow(
+            sequence: Int64(row.column("seq")?.integer ?? 0),
+            entry: AuditEntry(
+                time: Int64(row.column("time")?.integer ?? 0), eventID: row.column("event_id")?.string ?? "",
+                keyARN: row.column("key_arn")?.string, operation: row.column("operation")?.string ?? "",
+                record: row.column("record")?.string ?? ""),
+            chain: bytes(row.column("chain")))
+    }
+}
+
+/// The audit chain: `chain(n) = SHA-256("coffer audit v1" ‖ 00 ‖ chain(n−1) ‖ uint64be(n) ‖
+/// uint64be(time) ‖ lp(eventID) ‖ lp(keyARN) ‖ lp(operation) ‖ lp(record))`, where `lp` is a 4-byte
+/// big-endian length and the bytes (an absent key ARN is the length 0xFFFFFFFF), and `chain(0)` is 32 zero
+/// bytes. Every column is in the hash, so editing any one of them breaks the chain.
+public enum AuditChain {
+    /// `chain(0)`.
+    public static let genesis = [UInt8](repeating: 0, count: 32)
+
+    /// The chain value of a row.
+    public static func link(previous: [UInt8], sequence: Int64, entry: AuditEntry) -> [UInt8] {
+        var hash = SHA256()
+        hash.update(data: Array("coffer audit v1".utf8) + [0] + previous)
+        hash.update(data: bigEndian(UInt64(bitPattern: sequence)) + bigEndian(UInt64(bitPattern: entry.time)))
+        for field in [entry.eventID, entry.keyARN, entry.operation, entry.record] {
+            if let field {
+                let bytes = Array(field.utf8)
+                hash.update(data: bigEndian32(UInt32(truncatingIfNeeded: bytes.count)) + bytes)
+            } else {
+                hash.update(data: [0xFF, 0xFF, 0xFF, 0xFF])
+            }
+        }
+        return Array(hash.finalize())
+    }
+
+    private static func bigEndian(_ value: UInt64) -> [UInt8] {
+        (0..<8).map { UInt8(truncatingIfNeeded: value >> (56 - 8 * $0)) }
+    }
+    private static func bigEndian32(_ value: UInt32) -> [UInt8] {
+        (0..<4).map { UInt8(truncatingIfNeeded: value >> (24 - 8 * $0)) }
+    }
+}
+
+/// Carries a sequence number out of a transaction body.
+final class SequenceBox: @unchecked Sendable {
+    // @unchecked: written once inside the transaction, read after it completed (happens-before by the await).
+    var value: Int64 = 0
+}
