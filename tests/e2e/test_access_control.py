@@ -20,6 +20,10 @@ from conftest import COFFER_BIN, expect_error, start_coffer
 ACCOUNT = "111122223333"
 REGION = "us-east-1"
 ALL_KMS = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}
+ALIASES_OF_HIS_OWN = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": "kms:*", "Resource": "arn:aws:kms:*:*:key/*"},
+    {"Effect": "Allow", "Action": ["kms:CreateAlias", "kms:DeleteAlias"],
+     "Resource": "arn:aws:kms:us-east-1:111122223333:alias/dave-*"}]}
 DECRYPT_ONLY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]}
 
 
@@ -33,6 +37,7 @@ PRINCIPALS = {
     "alice": ("AKIDE2EACALICE", user("alice"), ALL_KMS),
     "bob": ("AKIDE2EACBOB", user("bob"), ALL_KMS),
     "carol": ("AKIDE2EACCAROL", user("carol"), DECRYPT_ONLY),
+    "dave": ("AKIDE2EACDAVE", user("dave"), ALIASES_OF_HIS_OWN),
 }
 
 
@@ -128,6 +133,17 @@ def test_the_default_policy_delegates_to_identity_policies(kms):
     # An operation that names no key is decided by the identity policy alone.
     denied(kms["carol"].create_key, principal=user("carol"), action="kms:CreateKey")
     assert kms["bob"].list_keys()["Keys"]
+
+
+def test_alias_operations_are_authorized_on_the_alias_and_the_key(kms, tenant_key):
+    key = kms["root"].create_key()["KeyMetadata"]["KeyId"]
+    kms["dave"].create_alias(AliasName="alias/dave-1", TargetKeyId=key)
+    denied(kms["dave"].create_alias, principal=user("dave"), action="kms:CreateAlias", AliasName="alias/other",
+           TargetKeyId=key)
+    # The alias side allows it, the key's policy does not.
+    denied(kms["dave"].create_alias, principal=user("dave"), action="kms:CreateAlias", AliasName="alias/dave-2",
+           TargetKeyId=tenant_key["KeyId"])
+    kms["dave"].delete_alias(AliasName="alias/dave-1")
 
 
 def test_policies_are_checked_when_set(kms, tenant_key):

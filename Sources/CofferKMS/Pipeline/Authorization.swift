@@ -35,12 +35,15 @@ public struct AuthorizationInput: Sendable {
     public var resourceAliases: @Sendable () async -> [String]
     /// The key's grants, read only when no policy allows the request.
     public var grants: @Sendable () async -> [GrantRule]
+    /// The resource when it is not the key (an alias's ARN: alias operations are authorized on the alias
+    /// by identity policies as well as on the key).
+    public var resource: String?
 
     /// An input.
     public init(
         action: String, key: KeyRecord?, context: RequestContext, conditions: RequestConditions = RequestConditions(),
         requestAlias: String? = nil, resourceAliases: @escaping @Sendable () async -> [String] = { [] },
-        grants: @escaping @Sendable () async -> [GrantRule] = { [] }
+        grants: @escaping @Sendable () async -> [GrantRule] = { [] }, resource: String? = nil
     ) {
         self.action = action
         self.key = key
@@ -49,6 +52,7 @@ public struct AuthorizationInput: Sendable {
         self.requestAlias = requestAlias
         self.resourceAliases = resourceAliases
         self.grants = grants
+        self.resource = resource
     }
 }
 

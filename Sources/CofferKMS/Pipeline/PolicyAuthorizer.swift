@@ -24,7 +24,7 @@ public final class PolicyAuthorizer: Authorizer {
 
     public func authorize(_ input: AuthorizationInput) async throws(KMSError) -> Decision {
         let context = input.context
-        let resource = input.key.map { KMSService.keyARN($0.id, in: $0.scope) } ?? "*"
+        let resource = input.resource ?? input.key.map { KMSService.keyARN($0.id, in: $0.scope) } ?? "*"
         var keyPolicy: PolicyDocument?
         if let key = input.key {
             guard let parsed = document(key.policy) else {

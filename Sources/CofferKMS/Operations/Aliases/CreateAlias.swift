@@ -15,6 +15,7 @@ public enum CreateAlias: KMSOperation {
 
     public static func run(_ input: CreateAliasRequest, _ call: OperationCall) async throws(KMSError) -> NoOutput {
         let key = try call.requiredKey()
+        try await OperationRules.authorizeAlias(input.aliasName, action: action, call)
         let now = call.kms.clock()
         let scope = call.context.scope
         let alias = AliasRecord(

@@ -6,6 +6,8 @@ public enum DeleteAlias: KMSOperation {
     public static let name = "DeleteAlias"
     public static let action = "kms:DeleteAlias"
     public static let requirement = KeyRequirement.none
+    /// Authorized in `run`, on the alias and on its key (the pipeline would ask about no resource).
+    public static var authorizedByPolicy: Bool { false }
 
     public static func validate(_ input: DeleteAliasRequest) throws(KMSError) {
         try OperationRules.checkAliasName(input.aliasName)
@@ -18,7 +20,8 @@ public enum DeleteAlias: KMSOperation {
                 try await call.kms.store.alias(scope, name: input.aliasName)
             })
         else { throw KMSError(.notFound, "Alias \(KMSService.aliasARN(input.aliasName, in: scope)) is not found.") }
-        // Authorized on the key the alias names, as AWS authorizes DeleteAlias.
+        // Authorized on the alias and on the key it names, as AWS authorizes DeleteAlias.
+        try await OperationRules.authorizeAlias(input.aliasName, action: action, call)
         _ = try await call.otherKey(.named(alias.keyID), .any(aliases: false), action: action)
         try await call.kms.storeCall { () throws(StoreError) in
             try await call.kms.store.deleteAlias(scope, name: input.aliasName)

@@ -15,6 +15,7 @@ public enum UpdateAlias: KMSOperation {
 
     public static func run(_ input: UpdateAliasRequest, _ call: OperationCall) async throws(KMSError) -> NoOutput {
         let key = try call.requiredKey()
+        try await OperationRules.authorizeAlias(input.aliasName, action: action, call)
         let scope = call.context.scope
         guard
             var alias = try await call.kms.storeCall({ () throws(StoreError) in

@@ -103,6 +103,15 @@ enum OperationRules {
         }
     }
 
+    /// The alias side of an alias operation: AWS authorizes `action` on the alias itself too, by the
+    /// caller's identity policies (the key side goes through the key's policy).
+    static func authorizeAlias(_ name: String, action: String, _ call: OperationCall) async throws(KMSError) {
+        try await call.kms.require(
+            AuthorizationInput(
+                action: action, key: nil, context: call.context,
+                resource: KMSService.aliasARN(name, in: call.context.scope)))
+    }
+
     /// Coffer has no attested enclaves; a request naming a `Recipient` is refused.
     static func refuseRecipient(_ recipient: RecipientInfo?) throws(KMSError) {
         guard recipient == nil else {
