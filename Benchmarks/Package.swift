@@ -21,6 +21,9 @@ let package = Package(
                 .product(name: "CofferDomain", package: "coffer"),
                 .product(name: "CofferWire", package: "coffer"),
                 .product(name: "CofferCrypto", package: "coffer"),
+                .product(name: "CofferKMS", package: "coffer"),
+                .product(name: "CofferPolicy", package: "coffer"),
+                .product(name: "CofferStore", package: "coffer"),
             ],
             path: "Benchmarks/SessionBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

@@ -85,7 +85,7 @@ extension PolicyStatement {
 
     /// Whether Action, Resource and Condition match `request` (the principal is matched apart).
     func matches(_ request: AuthorizationRequest) -> Bool {
-        let actionMatched = actions.contains { Wildcard.matches($0, request.action, caseInsensitive: true) }
+        let actionMatched = lowercasedActions.contains { Wildcard.matches($0, request.lowercasedAction) }
         guard actionMatched != notAction else { return false }
         let resourceMatched = resources.contains { $0 == "*" || Wildcard.matches($0, request.resource) }
         guard resourceMatched != notResource else { return false }

@@ -36,19 +36,8 @@ enum ConditionMatch {
         }
     }
 
-    /// Seconds since 1970 of an ISO 8601 date (`2026-12-03`, `2026-12-03T10:00:00Z`, with fractional
-    /// seconds or an offset) or of a number of seconds (IAM takes epoch time too).
-    static func date(_ text: String) -> Double? {
-        if let seconds = Double(text) { return seconds }
-        let full = ISO8601DateFormatter()
-        if let date = full.date(from: text) { return date.timeIntervalSince1970 }
-        let fractional = ISO8601DateFormatter()
-        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = fractional.date(from: text) { return date.timeIntervalSince1970 }
-        let day = ISO8601DateFormatter()
-        day.formatOptions = [.withFullDate]
-        return day.date(from: text)?.timeIntervalSince1970
-    }
+    /// Seconds since 1970 of a policy or request date (``PolicyTime``).
+    static func date(_ text: String) -> Double? { PolicyTime.seconds(text) }
 }
 
 /// An IPv4 or IPv6 address range in CIDR notation (`203.0.113.0/24`, `2001:db8::/32`; a bare address is

@@ -21,10 +21,11 @@ public struct PolicyDocument: Sendable, Equatable {
     /// The statements, in order.
     public let statements: [PolicyStatement]
 
+    /// The condition keys the statements test (lower-cased names), found once at parse time.
+    public let conditionKeys: Set<String>
+
     /// Whether any statement has a condition on `key` (lower-cased name).
-    public func usesConditionKey(_ key: String) -> Bool {
-        statements.contains { $0.conditions.contains { $0.key == key } }
-    }
+    public func usesConditionKey(_ key: String) -> Bool { conditionKeys.contains(key) }
 
     /// Parses `json` as a document of `kind`.
     public init(json: String, kind: Kind) throws(PolicyError) {
@@ -63,6 +64,7 @@ public struct PolicyDocument: Sendable, Equatable {
             statements.append(try PolicyStatement(statement, index: index, kind: kind))
         }
         self.statements = statements
+        conditionKeys = Set(statements.flatMap { $0.conditions.map(\.key) })
     }
 }
 
@@ -99,6 +101,8 @@ public struct PolicyStatement: Sendable, Equatable {
     public let actions: [String]
     /// Whether `actions` came as `NotAction`.
     public let notAction: Bool
+    /// `actions` lower-cased once (actions match case-insensitively).
+    let lowercasedActions: [String]
     /// `Resource` or `NotResource` patterns.
     public let resources: [String]
     /// Whether `resources` came as `NotResource`.
@@ -152,6 +156,7 @@ public struct PolicyStatement: Sendable, Equatable {
             self.notPrincipal = false
         }
         (actions, notAction) = try PolicyReader.either(object, "Action", "NotAction", place)
+        lowercasedActions = actions.map { $0.lowercased() }
         (resources, notResource) = try PolicyReader.either(object, "Resource", "NotResource", place)
         conditions =
             try object["Condition"].map { value throws(PolicyError) in

@@ -66,7 +66,11 @@ public enum PolicyEvaluator {
 /// What is asked: an action on a resource by a principal, with the request's condition keys.
 public struct AuthorizationRequest: Sendable {
     /// The action, `kms:Encrypt`.
-    public var action: String
+    public var action: String {
+        didSet { lowercasedAction = action.lowercased() }
+    }
+    /// `action` lower-cased (actions match case-insensitively).
+    private(set) var lowercasedAction: String
     /// The caller's principal ARN (`arn:aws:iam::ACCOUNT:root`, `…:user/NAME`, `…:role/NAME`, or an STS
     /// assumed-role session ARN).
     public var principal: String
@@ -86,6 +90,7 @@ public struct AuthorizationRequest: Sendable {
         conditionKeys: [String: [String]] = [:], encryptionContext: [String: String] = [:]
     ) {
         self.action = action
+        self.lowercasedAction = action.lowercased()
         self.principal = principal
         self.account = account
         self.resource = resource

@@ -4,6 +4,16 @@
 enum Wildcard {
     /// Whether `text` matches `pattern`; `caseInsensitive` folds both to lower case first (actions).
     static func matches(_ pattern: String, _ text: String, caseInsensitive: Bool = false) -> Bool {
+        // Fast paths for the forms policies use most: "*", a literal, a literal prefix and "*".
+        if pattern == "*" { return true }
+        if !caseInsensitive {
+            let stars = pattern.utf8.lazy.filter { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") }
+            var iterator = stars.makeIterator()
+            if iterator.next() == nil { return pattern == text }
+            if pattern.utf8.last == UInt8(ascii: "*"), iterator.next() == nil {
+                return text.utf8.starts(with: pattern.utf8.dropLast())
+            }
+        }
         let p = Array((caseInsensitive ? pattern.lowercased() : pattern).unicodeScalars)
         let t = Array((caseInsensitive ? text.lowercased() : text).unicodeScalars)
         var pi = 0

@@ -126,6 +126,8 @@ let benchmarks: @Sendable () -> Void = {
         BenchWorld(extra: "HMAC_256")
     }
 
+    authorizationBenchmarks()
+
     Benchmark("Session handshake: host and HSM (in process)") { benchmark, world in
         for _ in benchmark.scaledIterations {
             blackHole(BenchWorld.handshake(&world.core, hostKey: world.hostKey, state: world.state, now: world.now))

@@ -1,4 +1,5 @@
 import CofferJSON
+import CofferPolicy
 import CofferStore
 import Foundation
 import Logging
@@ -53,7 +54,7 @@ public struct StoreAudit: AuditSink {
         w.string(context.accessKeyID)
         w.endObject()
         w.name("eventTime")
-        w.string(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(time))))
+        w.string(PolicyTime.iso8601(time))
         w.name("eventSource")
         w.string("kms.amazonaws.com")
         w.name("eventName")

@@ -34,22 +34,26 @@ public final class PolicyAuthorizer: Authorizer {
             keyPolicy = parsed
         }
         let identity = identityPolicies[context.principal] ?? []
-        var keys = input.conditions.keys
-        keys["aws:principalarn"] = [context.principal]
-        keys["kms:calleraccount"] = [context.account]
-        keys["aws:securetransport"] = [context.secureTransport ? "true" : "false"]
-        keys["aws:currenttime"] = [Self.iso8601(clock())]
-        if let address = context.sourceAddress { keys["aws:sourceip"] = [address] }
-        if let alias = input.requestAlias { keys["kms:requestalias"] = [alias] }
-        if let key = input.key {
-            keys["kms:keyspec"] = [key.keySpec]
-            keys["kms:keyusage"] = [key.keyUsage]
-            keys["kms:keyorigin"] = [key.origin]
-            keys["kms:multiregion"] = [key.isMultiRegion ? "true" : "false"]
-            if key.isMultiRegion { keys["kms:multiregionkeytype"] = [key.isReplica ? "REPLICA" : "PRIMARY"] }
-            let documents = (keyPolicy.map { [$0] } ?? []) + identity
-            if documents.contains(where: { $0.usesConditionKey("kms:resourcealiases") }) {
-                keys["kms:resourcealiases"] = await input.resourceAliases()
+        // Condition keys are built only when some policy tests one (the default policy tests none).
+        let documents = (keyPolicy.map { [$0] } ?? []) + identity
+        var keys: [String: [String]] = [:]
+        if documents.contains(where: { !$0.conditionKeys.isEmpty }) {
+            keys = input.conditions.keys
+            keys["aws:principalarn"] = [context.principal]
+            keys["kms:calleraccount"] = [context.account]
+            keys["aws:securetransport"] = [context.secureTransport ? "true" : "false"]
+            keys["aws:currenttime"] = [Self.iso8601(clock())]
+            if let address = context.sourceAddress { keys["aws:sourceip"] = [address] }
+            if let alias = input.requestAlias { keys["kms:requestalias"] = [alias] }
+            if let key = input.key {
+                keys["kms:keyspec"] = [key.keySpec]
+                keys["kms:keyusage"] = [key.keyUsage]
+                keys["kms:keyorigin"] = [key.origin]
+                keys["kms:multiregion"] = [key.isMultiRegion ? "true" : "false"]
+                if key.isMultiRegion { keys["kms:multiregionkeytype"] = [key.isReplica ? "REPLICA" : "PRIMARY"] }
+                if documents.contains(where: { $0.usesConditionKey("kms:resourcealiases") }) {
+                    keys["kms:resourcealiases"] = await input.resourceAliases()
+                }
             }
         }
         let request = AuthorizationRequest(
@@ -114,8 +118,5 @@ public final class PolicyAuthorizer: Authorizer {
         )
     }
 
-    private static func iso8601(_ seconds: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
-    }
+    private static func iso8601(_ seconds: Int64) -> String { PolicyTime.iso8601(seconds) }
 }
