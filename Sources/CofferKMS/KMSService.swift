@@ -106,8 +106,9 @@ public final class KMSService: Sendable {
             event.decision = decision
             guard decision.allowed else { throw KMSError(.accessDenied, decision.message) }
             if let key { try check(key, Operation.requirement, in: context.scope) }
-            let output = try await Operation.run(
-                input, OperationCall(kms: self, context: context, key: key, dryRun: input.isDryRun))
+            var call = OperationCall(kms: self, context: context, key: key, dryRun: input.isDryRun)
+            call.decision = decision
+            let output = try await Operation.run(input, call)
             // Every operation with a DryRun member stops in OperationCall.hsm; one that returned did not.
             guard !input.isDryRun else { throw KMSError(.internal, "\(Operation.name) did not honour DryRun") }
             await audit.record(event)
@@ -160,7 +161,7 @@ public final class KMSService: Sendable {
             resourceAliases: {
                 guard let key else { return [] }
                 let aliases = try? await store.listAliases(key.scope, keyID: key.id, after: nil, limit: 1_000)
-                return aliases?.map(\.name) ?? []
+                return aliases?.map(\.name)
             },
             grants: {
                 guard let key else { return [] }

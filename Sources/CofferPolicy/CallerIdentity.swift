@@ -92,3 +92,12 @@ extension PolicyStatement {
         return conditions.allSatisfy { $0.holds(request.conditionKeys) }
     }
 }
+
+/// How policies name a caller.
+public enum PolicyPrincipal {
+    /// The ARN `aws:PrincipalArn` holds: an assumed-role session's role, any other principal itself.
+    public static func policyARN(of principal: String) -> String {
+        let parts = principal.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+        return CallerIdentity(principal, account: parts.count == 6 ? String(parts[4]) : "").roleARN ?? principal
+    }
+}

@@ -84,9 +84,11 @@ public struct PolicyCondition: Sendable, Equatable {
         for block in operators.members {
             var name = Substring(block.name)
             var qualifier: SetQualifier?
+            // At most one qualifier: a second is left in the name, which is then no operator.
             for candidate in [SetQualifier.forAnyValue, .forAllValues] where name.hasPrefix(candidate.rawValue + ":") {
                 qualifier = candidate
                 name = name.dropFirst(candidate.rawValue.count + 1)
+                break
             }
             let ifExists = name.hasSuffix("IfExists")
             if ifExists { name = name.dropLast("IfExists".count) }
@@ -98,12 +100,36 @@ public struct PolicyCondition: Sendable, Equatable {
             }
             for entry in keys.members {
                 let values = try Self.values(entry.value, "\(place) condition \(block.name) \(entry.name)")
+                // A value the operator cannot read would match nothing: a Deny with it would never apply.
+                if let bad = values.first(where: { !Self.readable($0, by: op) }) {
+                    throw PolicyError(
+                        .invalid,
+                        "\(place) condition \(block.name) \(entry.name): \(bad) is not a value \(op.rawValue) reads")
+                }
                 conditions.append(
                     PolicyCondition(
                         op: op, qualifier: qualifier, ifExists: ifExists, key: entry.name.lowercased(), values: values))
             }
         }
         return conditions
+    }
+
+    /// Whether `value` parses for `op` (numbers, dates, booleans, addresses, ARN patterns).
+    private static func readable(_ value: String, by op: Operator) -> Bool {
+        switch op {
+        case .numericEquals, .numericNotEquals, .numericLessThan, .numericLessThanEquals, .numericGreaterThan,
+            .numericGreaterThanEquals:
+            return Double(value) != nil
+        case .dateEquals, .dateNotEquals, .dateLessThan, .dateLessThanEquals, .dateGreaterThan, .dateGreaterThanEquals:
+            return PolicyTime.seconds(value) != nil
+        case .bool, .null: return ["true", "false"].contains(value.lowercased())
+        case .ipAddress, .notIpAddress: return IPRange(value) != nil
+        case .arnEquals, .arnLike, .arnNotEquals, .arnNotLike:
+            return value.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false).count == 6
+        case .stringEquals, .stringNotEquals, .stringEqualsIgnoreCase, .stringNotEqualsIgnoreCase, .stringLike,
+            .stringNotLike, .binaryEquals:
+            return true
+        }
     }
 
     private static func values(_ value: JSONValue, _ place: String) throws(PolicyError) -> [String] {

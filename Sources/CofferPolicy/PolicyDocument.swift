@@ -48,7 +48,7 @@ public struct PolicyDocument: Sendable, Equatable {
         let list: [JSONValue]
         switch object["Statement"] {
         case .array(let values)?: list = values
-        case .object?: list = [object["Statement"]!]
+        case .object(let single)?: list = [.object(single)]
         case nil: throw PolicyError(.invalid, "the policy has no Statement")
         default: throw PolicyError(.invalid, "Statement is not an object or a list of objects")
         }
@@ -150,6 +150,9 @@ public struct PolicyStatement: Sendable, Equatable {
                 throw PolicyError(.invalid, "\(place): NotPrincipal is allowed with Deny only")
             }
             principals = try PolicyReader.principals(value, place)
+            guard principals != .anyone else {
+                throw PolicyError(.invalid, "\(place): NotPrincipal \"*\" names no one")
+            }
             self.notPrincipal = true
         case (.identityPolicy, nil, nil):
             principals = nil

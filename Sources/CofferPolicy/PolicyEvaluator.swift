@@ -144,6 +144,9 @@ public struct GrantRule: Sendable, Equatable {
         guard caller.isNamed(by: grantee), request.action.lowercased().hasPrefix("kms:") else { return false }
         let operation = String(request.action.dropFirst(4))
         guard operations.contains(where: { $0.lowercased() == operation.lowercased() }) else { return false }
+        // CreateGrant and RetireGrant carry no encryption context: the constraints bind the grants made
+        // under this one instead (checked by CreateGrant).
+        if ["creategrant", "retiregrant"].contains(operation.lowercased()) { return true }
         if let contextEquals, request.encryptionContext != contextEquals { return false }
         if let contextSubset, !contextSubset.allSatisfy({ request.encryptionContext[$0.key] == $0.value }) {
             return false

@@ -75,8 +75,8 @@ extension PolicyEvaluationTests {
             "NumericNotEquals", operators, keyPolicy: cond(#"{"NumericNotEquals":{"kms:requestcount":"10"}}"#),
             keys: ["kms:requestcount": ["10"]], .implicitDeny),
         C(
-            "a number that does not parse matches nothing", operators,
-            keyPolicy: cond(#"{"NumericEquals":{"kms:requestcount":"ten"}}"#), keys: ["kms:requestcount": ["10"]],
+            "a request number that does not parse matches nothing", operators,
+            keyPolicy: cond(#"{"NumericEquals":{"kms:requestcount":"10"}}"#), keys: ["kms:requestcount": ["ten"]],
             .implicitDeny),
         C(
             "DateLessThan with aws:CurrentTime", globalKey("aws:CurrentTime"),
@@ -141,7 +141,8 @@ extension PolicyEvaluationTests {
         C(
             "ArnLike does not cross ARN parts", operators,
             keyPolicy: F.policy(
-                F.statement(principal: #""*""#, condition: #"{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*"}}"#)),
+                F.statement(principal: #""*""#, condition: #"{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/*"}}"#)
+            ),
             keys: ["aws:principalarn": [F.alice]], .implicitDeny),
         C(
             "ArnEquals", operators,

@@ -1,4 +1,5 @@
 import CofferPolicy
+import Foundation
 import Testing
 
 /// The policy grammar, strictly: what AWS refuses as MalformedPolicyDocumentException is a PolicyError.
@@ -58,6 +59,30 @@ import Testing
             "a condition value that is an object",
             #"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"a":{}}}}]}"#
         ),
+        (
+            "a number that does not parse",
+            #"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"NumericEquals":{"k":"ten"}}}]}"#
+        ),
+        (
+            "a date that does not parse",
+            #"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"DateLessThan":{"aws:CurrentTime":"soon"}}}]}"#
+        ),
+        (
+            "an address that does not parse",
+            #"{"Statement":[{"Effect":"Deny","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/33"}}}]}"#
+        ),
+        (
+            "an ARN pattern of five parts",
+            #"{"Statement":[{"Effect":"Deny","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*"}}}]}"#
+        ),
+        (
+            "two set qualifiers",
+            #"{"Statement":[{"Effect":"Deny","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"ForAnyValue:ForAllValues:StringLike":{"k":"a"}}}]}"#
+        ),
+        (
+            "NotPrincipal \"*\"",
+            #"{"Statement":[{"Effect":"Deny","NotPrincipal":"*","Action":"kms:*","Resource":"*"}]}"#
+        ),
         ("an empty Action list", #"{"Statement":[{"Effect":"Allow","Principal":"*","Action":[],"Resource":"*"}]}"#),
         ("a duplicate element", #"{"Statement":[\#(statement)],"Statement":[\#(statement)]}"#),
     ])
@@ -73,10 +98,27 @@ import Testing
         }
     }
 
-    @Test func aPolicyOverThirtyTwoKiBIsRefused() {
-        let padding = String(repeating: "x", count: PolicyLimits.documentBytes)
+    /// Each limit: at the limit accepted, one over refused.
+    @Test func theLimitsHoldExactly() throws {
+        let frame = #"{"Id":"","Statement":[\#(Self.statement)]}"#
+        let fill = PolicyLimits.documentBytes - frame.utf8.count
+        let atLimit = #"{"Id":"\#(String(repeating: "x", count: fill))","Statement":[\#(Self.statement)]}"#
+        #expect(atLimit.utf8.count == PolicyLimits.documentBytes)
+        _ = try PolicyDocument(json: atLimit, kind: .keyPolicy)
         #expect(throws: PolicyError.self) {
-            try PolicyDocument(json: #"{"Id":"\#(padding)","Statement":[\#(Self.statement)]}"#, kind: .keyPolicy)
+            try PolicyDocument(
+                json: atLimit.replacingOccurrences(of: "\"Id\":\"", with: "\"Id\":\"x"), kind: .keyPolicy)
+        }
+        let small = #"{"Effect":"Allow","Principal":"*","Action":"a","Resource":"*"}"#
+        for (count, ok) in [(PolicyLimits.statements, true), (PolicyLimits.statements + 1, false)] {
+            let json = #"{"Statement":["# + Array(repeating: small, count: count).joined(separator: ",") + "]}"
+            #expect(((try? PolicyDocument(json: json, kind: .keyPolicy)) != nil) == ok, "\(count) statements")
+        }
+        for (count, ok) in [(PolicyLimits.listValues, true), (PolicyLimits.listValues + 1, false)] {
+            let actions = Array(repeating: #""kms:Encrypt""#, count: count).joined(separator: ",")
+            let json =
+                #"{"Statement":[{"Effect":"Allow","Principal":"*","Action":["# + actions + #"],"Resource":"*"}]}"#
+            #expect(((try? PolicyDocument(json: json, kind: .keyPolicy)) != nil) == ok, "\(count) actions")
         }
     }
 }

@@ -45,14 +45,14 @@ import Testing
         ("a deleted first record", ["DELETE FROM audit_log WHERE seq = 1"], Int64(1)),
         ("a deleted last record", ["DELETE FROM audit_log WHERE seq = 5"], Int64(5)),
         (
-            "an inserted record",
+            "an inserted record with a copied chain",
             [
-                "UPDATE audit_log SET seq = seq + 1 WHERE seq >= 3 AND seq = (SELECT MAX(seq) FROM audit_log)",
-                "UPDATE audit_log SET seq = 7 WHERE seq = 6", "UPDATE audit_log SET seq = 6 WHERE seq = 5",
-                "UPDATE audit_log SET seq = 5 WHERE seq = 4", "UPDATE audit_log SET seq = 4 WHERE seq = 3",
+                "UPDATE audit_log SET seq = seq + 10 WHERE seq >= 3",
+                "UPDATE audit_log SET seq = seq - 9 WHERE seq >= 13",
                 "INSERT INTO audit_log SELECT 3, time, 'forged', key_arn, operation, record, chain FROM audit_log WHERE seq = 2",
             ], Int64(3)
         ),
+        ("the head removed", ["DELETE FROM audit_head"], Int64(6)),
         (
             "a record appended without the head",
             [
@@ -76,6 +76,33 @@ import Testing
     func aChangedLogNamesTheFirstBadRecord(_ name: String, _ tamper: [String], _ firstBad: Int64) async throws {
         let result = try await Self.verify(after: tamper)
         #expect(result.firstBad == firstBad, "\(name): \(result)")
+    }
+
+    /// A record inserted with a correct chain of its own (its forger computed it from the record before)
+    /// passes itself, but the record after it no longer follows it: that one is named.
+    @Test func aWellForgedInsertedRecordBreaksTheNextOne() async throws {
+        let path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("coffer-audit-\(UUID().uuidString).sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var store = try await SQLiteKeyStore.open(path: path, legacyScope: KeyScope(account: "1", region: "r"))
+        for n in 1...5 { _ = try await store.appendAudit(Self.entry(n)) }
+        let second = try #require(try await store.auditRecords(after: 1, limit: 1).first)
+        await store.close()
+        let forged = AuditEntry(
+            time: 1_800_000_002, eventID: "forged", keyARN: nil, operation: "ListKeys", record: "{}")
+        let chain = AuditChain.link(previous: second.chain, sequence: 3, entry: forged)
+        let hex = chain.map { String(format: "%02x", $0) }.joined()
+        let connection = try await SQLiteConnection.open(storage: .file(path: path))
+        for statement in [
+            "UPDATE audit_log SET seq = seq + 10 WHERE seq >= 3", "UPDATE audit_log SET seq = seq - 9 WHERE seq >= 13",
+            "INSERT INTO audit_log VALUES (3, 1800000002, 'forged', NULL, 'ListKeys', '{}', x'\(hex)')",
+        ] {
+            _ = try await connection.query(statement, [])
+        }
+        try await connection.close()
+        store = try await SQLiteKeyStore.open(path: path, legacyScope: KeyScope(account: "1", region: "r"))
+        #expect(try await store.verifyAudit().firstBad == 4)
+        await store.close()
     }
 
     @Test func lastUseIsTheNewestSuccessfulRecordOfTheKey() async throws {

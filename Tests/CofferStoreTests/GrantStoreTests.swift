@@ -24,13 +24,13 @@ import Testing
             state: .enabled, creationDate: 1, policy: "{}")
         try await store.createKey(key, firstBackingKey: nil)
         #expect(
-            await MultiRegionStoreTests.code { try await store.createGrant(Self.grant("g0", key: "missing")) }
+            await storeErrorCode { try await store.createGrant(Self.grant("g0", key: "missing")) }
                 == .notFound)
         for id in ["g3", "g1", "g2"] {
             try await store.createGrant(
                 Self.grant(id, retiring: id == "g2" ? "arn:aws:iam::111122223333:user/al" : nil))
         }
-        #expect(await MultiRegionStoreTests.code { try await store.createGrant(Self.grant("g1")) } == .alreadyExists)
+        #expect(await storeErrorCode { try await store.createGrant(Self.grant("g1")) } == .alreadyExists)
         #expect(try await store.grants(Self.scope, of: "k1", after: nil, limit: 2).map(\.grantID) == ["g1", "g2"])
         #expect(try await store.grants(Self.scope, of: "k1", after: "g2", limit: 2) == [Self.grant("g3")])
         #expect(
@@ -44,7 +44,7 @@ import Testing
             ).isEmpty)
         try await store.deleteGrant(Self.scope, keyID: "k1", grantID: "g1")
         #expect(
-            await MultiRegionStoreTests.code { try await store.deleteGrant(Self.scope, keyID: "k1", grantID: "g1") }
+            await storeErrorCode { try await store.deleteGrant(Self.scope, keyID: "k1", grantID: "g1") }
                 == .notFound)
         try await store.deleteKey(Self.scope, id: "k1")
         #expect(try await store.grants(Self.scope, of: "k1", after: nil, limit: 10).isEmpty)

@@ -34,17 +34,6 @@ import Testing
             origin: origin)
     }
 
-    static func code(_ body: () async throws -> Void) async -> StoreError.Code? {
-        do {
-            try await body()
-            return nil
-        } catch let error as StoreError {
-            return error.code
-        } catch {
-            return nil
-        }
-    }
-
     @Test func aReplicaTakesThePrimarysPropertiesAndEveryBackingKey() async throws {
         let (store, path) = try await Self.store()
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -58,13 +47,13 @@ import Testing
         #expect(
             try await store.relatedKeys(account: Self.east.account, id: Self.id).map(\.scope) == [Self.west, Self.east])
         #expect(
-            await Self.code {
+            await storeErrorCode {
                 _ = try await store.createReplica(
                     of: Self.east, id: Self.id, in: Self.west.region, description: "", policy: "{}", createdAt: 5)
             } == .alreadyExists)
         // Only the primary replicates, and not while pending deletion.
         #expect(
-            await Self.code {
+            await storeErrorCode {
                 _ = try await store.createReplica(
                     of: Self.west, id: Self.id, in: "ap-south-1", description: "", policy: "{}", createdAt: 5)
             } == .conflict)
@@ -130,7 +119,7 @@ import Testing
         var other = Self.primary(origin: "EXTERNAL")
         other.keyMaterialID = "bb"
         #expect(
-            await Self.code {
+            await storeErrorCode {
                 try await store.replaceBackingKeys(other, with: Self.backing("m-bb", origin: .imported))
             } == .conflict)
         #expect(try await store.backingKeys(Self.east, of: Self.id).isEmpty)

@@ -29,17 +29,6 @@ import Testing
             origin: origin)
     }
 
-    private func code(_ body: () async throws -> Void) async -> StoreError.Code? {
-        do {
-            try await body()
-            return nil
-        } catch let error as StoreError {
-            return error.code
-        } catch {
-            return nil
-        }
-    }
-
     @Test func importedMaterialIsReplacedAtomicallyAndItsFieldsSurviveReopening() async throws {
         let path = Self.path()
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -65,7 +54,8 @@ import Testing
         var missing = key
         missing.id = "nope"
         #expect(
-            await code { try await store.replaceBackingKeys(missing, with: Self.backing("nope", "m2")) } == .notFound)
+            await storeErrorCode { try await store.replaceBackingKeys(missing, with: Self.backing("nope", "m2")) }
+                == .notFound)
         await store.close()
     }
 
@@ -101,17 +91,22 @@ import Testing
         try await store.createKey(Self.key("k1"), firstBackingKey: Self.backing("k1", "b1"))
         // The second key's backing key id collides: the key must not exist afterwards.
         #expect(
-            await code { try await store.createKey(Self.key("k2"), firstBackingKey: Self.backing("k2", "b1")) }
+            await storeErrorCode {
+                try await store.createKey(Self.key("k2"), firstBackingKey: Self.backing("k2", "b1"))
+            }
                 == .alreadyExists)
         #expect(try await store.key(Self.scope, id: "k2") == nil)
         // A rotation whose backing key collides leaves the key's metadata unchanged.
         var changed = Self.key("k1")
         changed.description = "changed"
         #expect(
-            await code { try await store.rotate(changed, newBackingKey: Self.backing("k1", "b1")) } == .alreadyExists)
+            await storeErrorCode { try await store.rotate(changed, newBackingKey: Self.backing("k1", "b1")) }
+                == .alreadyExists)
         #expect(try await store.key(Self.scope, id: "k1")?.description == "key k1")
         #expect(
-            await code { try await store.createKey(Self.key("k1"), firstBackingKey: Self.backing("k1", "b9")) }
+            await storeErrorCode {
+                try await store.createKey(Self.key("k1"), firstBackingKey: Self.backing("k1", "b9"))
+            }
                 == .alreadyExists)
         await store.close()
     }
@@ -124,9 +119,9 @@ import Testing
         try await store.createKey(Self.key("k2"), firstBackingKey: Self.backing("k2", "b2"))
         let alias = AliasRecord(scope: Self.scope, name: "alias/a", keyID: "k1", creationDate: 1, lastUpdatedDate: 1)
         try await store.createAlias(alias)
-        #expect(await code { try await store.createAlias(alias) } == .alreadyExists)
+        #expect(await storeErrorCode { try await store.createAlias(alias) } == .alreadyExists)
         #expect(
-            await code {
+            await storeErrorCode {
                 try await store.createAlias(
                     AliasRecord(scope: Self.scope, name: "alias/b", keyID: "nope", creationDate: 1, lastUpdatedDate: 1))
             } == .notFound)
@@ -134,7 +129,7 @@ import Testing
             AliasRecord(scope: Self.scope, name: "alias/a", keyID: "k2", creationDate: 1, lastUpdatedDate: 2))
         #expect(try await store.alias(Self.scope, name: "alias/a")?.keyID == "k2")
         #expect(try await store.listAliases(Self.scope, keyID: "k1", after: nil, limit: 10).isEmpty)
-        #expect(await code { try await store.deleteAlias(Self.scope, name: "alias/zzz") } == .notFound)
+        #expect(await storeErrorCode { try await store.deleteAlias(Self.scope, name: "alias/zzz") } == .notFound)
         try await store.setTags(
             [TagRecord(key: "a", value: "1"), TagRecord(key: "b", value: "2")], on: "k2", in: Self.scope)
         try await store.setTags([TagRecord(key: "a", value: "3")], on: "k2", in: Self.scope)
@@ -145,9 +140,9 @@ import Testing
         #expect(try await store.alias(Self.scope, name: "alias/a") == nil)
         #expect(try await store.tags(Self.scope, of: "k2").isEmpty)
         #expect(try await store.backingKeys(Self.scope, of: "k2").isEmpty)
-        #expect(await code { try await store.deleteKey(Self.scope, id: "k2") } == .notFound)
-        #expect(await code { try await store.appendDomainToken(epoch: 3, der: [1]) } == nil)
-        #expect(await code { try await store.appendDomainToken(epoch: 3, der: [1]) } == .alreadyExists)
+        #expect(await storeErrorCode { try await store.deleteKey(Self.scope, id: "k2") } == .notFound)
+        #expect(await storeErrorCode { try await store.appendDomainToken(epoch: 3, der: [1]) } == nil)
+        #expect(await storeErrorCode { try await store.appendDomainToken(epoch: 3, der: [1]) } == .alreadyExists)
         await store.close()
     }
 
@@ -215,7 +210,7 @@ import Testing
         #expect(try await store.tags(other, of: "k1").isEmpty)
         // An alias cannot point at a key of another scope.
         #expect(
-            await code {
+            await storeErrorCode {
                 try await store.createAlias(
                     AliasRecord(scope: stranger, name: "alias/b", keyID: "k1", creationDate: 1, lastUpdatedDate: 1))
             } == .notFound)

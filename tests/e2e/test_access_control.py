@@ -292,3 +292,35 @@ def test_every_call_is_in_the_audit_log_with_what_decided_it(coffer, kms, tenant
     database.close()
     code, out, err = audit(coffer, "verify")
     assert code == 1 and "record %d" % sequence in err, (out, err)
+
+
+def test_a_grant_allows_only_grants_within_its_own_terms(kms, tenant_key):
+    key = tenant_key["KeyId"]
+    kms["admin"].create_grant(KeyId=key, GranteePrincipal=user("bob"), Operations=["CreateGrant", "Decrypt"],
+                              Constraints={"EncryptionContextSubset": {"tenant": "a"}})
+    # bob, allowed CreateGrant by that grant only, cannot give carol more than it holds.
+    expect_error("AccessDeniedException", kms["bob"].create_grant, KeyId=key, GranteePrincipal=user("carol"),
+                 Operations=["Encrypt"], Constraints={"EncryptionContextSubset": {"tenant": "a"}})
+    expect_error("AccessDeniedException", kms["bob"].create_grant, KeyId=key, GranteePrincipal=user("carol"),
+                 Operations=["Decrypt"])
+    kms["bob"].create_grant(KeyId=key, GranteePrincipal=user("carol"), Operations=["Decrypt"],
+                            Constraints={"EncryptionContextEquals": {"tenant": "a", "x": "y"}})
+
+
+def test_source_address_and_unsupplied_keys(kms):
+    def only_from(cidr):
+        return json.dumps({"Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": user("admin")}, "Action": "kms:*", "Resource": "*"},
+            {"Effect": "Allow", "Principal": {"AWS": user("alice")}, "Action": "kms:Encrypt", "Resource": "*",
+             "Condition": {"IpAddress": {"aws:SourceIp": cidr}}}]})
+    local = kms["admin"].create_key(Policy=only_from("127.0.0.0/8"))["KeyMetadata"]["KeyId"]
+    assert kms["alice"].encrypt(KeyId=local, Plaintext=b"x")["KeyId"].endswith(local)
+    remote = kms["admin"].create_key(Policy=only_from("10.0.0.0/8"))["KeyMetadata"]["KeyId"]
+    denied(kms["alice"].encrypt, principal=user("alice"), action="kms:Encrypt", KeyId=remote, Plaintext=b"x")
+    # A condition key Coffer never supplies would make a Deny silently never apply: refused when set.
+    tagged = json.dumps({"Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": user("admin")}, "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:ResourceTag/env": "prod"}}}]})
+    expect_error("MalformedPolicyDocumentException", kms["admin"].put_key_policy, KeyId=local, PolicyName="default",
+                 Policy=tagged, message=r".*aws:resourcetag/env.*")

@@ -89,13 +89,25 @@ def test_no_private_key_is_in_the_data_directory(server):
     """Every key spec created and used, every pair made: none of the pairs' private keys is on disk, raw,
     hex or base64, in any file of the data directory (SQLite's database, WAL and the dev files)."""
     kms = server.client()
+    peer = ec.generate_private_key(ec.SECP384R1()).public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     for spec, usage in [("SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT"), ("RSA_2048", "SIGN_VERIFY"),
-                        ("RSA_2048", "ENCRYPT_DECRYPT"), ("ECC_NIST_P256", "SIGN_VERIFY"),
-                        ("ECC_NIST_P384", "KEY_AGREEMENT"), ("ECC_NIST_EDWARDS25519", "SIGN_VERIFY"),
-                        ("ECC_NIST_P521", "SIGN_VERIFY"), ("ML_DSA_65", "SIGN_VERIFY"),
+                        ("RSA_3072", "ENCRYPT_DECRYPT"), ("RSA_4096", "SIGN_VERIFY"), ("ECC_NIST_P256", "SIGN_VERIFY"),
+                        ("ECC_NIST_P384", "SIGN_VERIFY"), ("ECC_NIST_P384", "KEY_AGREEMENT"),
+                        ("ECC_NIST_EDWARDS25519", "SIGN_VERIFY"), ("ECC_NIST_P521", "SIGN_VERIFY"),
+                        ("ML_DSA_65", "SIGN_VERIFY"), ("ML_DSA_87", "SIGN_VERIFY"),
                         ("HMAC_224", "GENERATE_VERIFY_MAC"), ("HMAC_256", "GENERATE_VERIFY_MAC"),
-                        ("HMAC_512", "GENERATE_VERIFY_MAC")]:
-        kms.create_key(KeySpec=spec, KeyUsage=usage, MultiRegion=spec.startswith("HMAC"))
+                        ("HMAC_384", "GENERATE_VERIFY_MAC"), ("HMAC_512", "GENERATE_VERIFY_MAC")]:
+        key = kms.create_key(KeySpec=spec, KeyUsage=usage, MultiRegion=spec.startswith("HMAC"))["KeyMetadata"]
+        # Every key is used once, so whatever its use writes is on disk too.
+        if usage == "SIGN_VERIFY":
+            kms.sign(KeyId=key["KeyId"], Message=b"used", SigningAlgorithm=key["SigningAlgorithms"][0])
+        elif usage == "GENERATE_VERIFY_MAC":
+            kms.generate_mac(KeyId=key["KeyId"], Message=b"used", MacAlgorithm=key["MacAlgorithms"][0])
+        elif usage == "KEY_AGREEMENT":
+            kms.derive_shared_secret(KeyId=key["KeyId"], KeyAgreementAlgorithm="ECDH", PublicKey=peer)
+        else:
+            kms.encrypt(KeyId=key["KeyId"], Plaintext=b"used", EncryptionAlgorithm=key["EncryptionAlgorithms"][-1])
     private_keys = getattr(server, "private_keys", None)
     assert private_keys, "the pairs test ran first in this module"
     files = []

@@ -31,8 +31,9 @@ public struct AuthorizationInput: Sendable {
     public var conditions: RequestConditions
     /// The alias the request named the key by (`kms:RequestAlias`), if it did.
     public var requestAlias: String?
-    /// The key's aliases (`kms:ResourceAliases`), read only when a policy asks for them.
-    public var resourceAliases: @Sendable () async -> [String]
+    /// The key's aliases (`kms:ResourceAliases`), read only when a policy asks for them; nil when they
+    /// cannot be read (the request is then refused, never decided without them).
+    public var resourceAliases: @Sendable () async -> [String]?
     /// The key's grants, read only when no policy allows the request.
     public var grants: @Sendable () async -> [GrantRule]
     /// The resource when it is not the key (an alias's ARN: alias operations are authorized on the alias
@@ -42,7 +43,7 @@ public struct AuthorizationInput: Sendable {
     /// An input.
     public init(
         action: String, key: KeyRecord?, context: RequestContext, conditions: RequestConditions = RequestConditions(),
-        requestAlias: String? = nil, resourceAliases: @escaping @Sendable () async -> [String] = { [] },
+        requestAlias: String? = nil, resourceAliases: @escaping @Sendable () async -> [String]? = { [] },
         grants: @escaping @Sendable () async -> [GrantRule] = { [] }, resource: String? = nil
     ) {
         self.action = action
@@ -65,6 +66,8 @@ public struct Decision: Sendable, Equatable {
     public var decidedBy: String
     /// A refusal's AccessDeniedException message (AWS's shape); empty when allowed.
     public var message: String
+    /// The grant that allowed the request, when a grant did (CreateGrant then stays within its terms).
+    public var grantID: String?
 
     /// An allowing decision.
     public init(decidedBy: String) {

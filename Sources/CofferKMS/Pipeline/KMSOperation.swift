@@ -74,6 +74,8 @@ public struct OperationCall: Sendable {
     public let context: RequestContext
     /// The key the request named, resolved and checked (nil for operations that name none).
     public let key: KeyRecord?
+    /// The authorization decision of the request's key (nil for operations not authorized by policy).
+    public var decision: Decision? = nil
     /// Whether the request asked for a dry run: ``hsm(_:)`` then stops the operation with
     /// DryRunOperationException where its cryptographic work would begin, after every check.
     public let dryRun: Bool

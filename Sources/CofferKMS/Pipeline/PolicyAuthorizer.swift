@@ -37,9 +37,17 @@ public final class PolicyAuthorizer: Authorizer {
         // Condition keys are built only when some policy tests one (the default policy tests none).
         let documents = (keyPolicy.map { [$0] } ?? []) + identity
         var keys: [String: [String]] = [:]
+        if let ambiguous = input.conditions.ambiguousKeys.first(where: { name in
+            documents.contains { $0.usesConditionKey(name) }
+        }) {
+            return Self.denied(
+                input, resource, by: "ambiguous \(ambiguous)",
+                "because its encryption context has keys that differ only in case, which \(ambiguous) cannot tell apart"
+            )
+        }
         if documents.contains(where: { !$0.conditionKeys.isEmpty }) {
             keys = input.conditions.keys
-            keys["aws:principalarn"] = [context.principal]
+            keys["aws:principalarn"] = [PolicyPrincipal.policyARN(of: context.principal)]
             keys["kms:calleraccount"] = [context.account]
             keys["aws:securetransport"] = [context.secureTransport ? "true" : "false"]
             keys["aws:currenttime"] = [Self.iso8601(clock())]
@@ -52,7 +60,11 @@ public final class PolicyAuthorizer: Authorizer {
                 keys["kms:multiregion"] = [key.isMultiRegion ? "true" : "false"]
                 if key.isMultiRegion { keys["kms:multiregionkeytype"] = [key.isReplica ? "REPLICA" : "PRIMARY"] }
                 if documents.contains(where: { $0.usesConditionKey("kms:resourcealiases") }) {
-                    keys["kms:resourcealiases"] = await input.resourceAliases()
+                    guard let aliases = await input.resourceAliases() else {
+                        return Self.denied(
+                            input, resource, by: "unreadable aliases", "because its aliases cannot be read")
+                    }
+                    keys["kms:resourcealiases"] = aliases
                 }
             }
         }
@@ -69,7 +81,10 @@ public final class PolicyAuthorizer: Authorizer {
             }
         }
         switch outcome {
-        case .allowed(let rule): return Decision(decidedBy: rule)
+        case .allowed(let rule):
+            var decision = Decision(decidedBy: rule)
+            if rule.hasPrefix("grant ") { decision.grantID = String(rule.dropFirst("grant ".count)) }
+            return decision
         case .explicitDeny(let rule):
             let kind = rule.hasPrefix("key policy") ? "resource-based policy" : "identity-based policy"
             return Self.denied(input, resource, by: rule, "with an explicit deny in a \(kind)")
@@ -87,7 +102,8 @@ public final class PolicyAuthorizer: Authorizer {
         let request = AuthorizationRequest(
             action: "kms:PutKeyPolicy", principal: context.principal, account: context.account, resource: keyARN,
             conditionKeys: [
-                "aws:principalarn": [context.principal], "kms:calleraccount": [context.account],
+                "aws:principalarn": [PolicyPrincipal.policyARN(of: context.principal)],
+                "kms:calleraccount": [context.account],
                 "aws:securetransport": [context.secureTransport ? "true" : "false"],
                 "aws:currenttime": [Self.iso8601(clock())],
             ])

@@ -14,11 +14,17 @@ public struct RequestConditions: Sendable, Equatable {
         self.encryptionContext = encryptionContext
     }
 
+    /// Condition keys two or more request values gave one name to (encryption context keys that differ
+    /// only in case): a policy testing one cannot decide the request (``PolicyAuthorizer`` refuses it).
+    public var ambiguousKeys: Set<String> = []
+
     /// Adds `kms:EncryptionContext:<key>` for each pair and `kms:EncryptionContextKeys`.
     mutating func add(context: StringPairs?) {
         guard let pairs = context?.pairs, !pairs.isEmpty else { return }
         for pair in pairs {
-            keys["kms:encryptioncontext:" + pair.key.lowercased()] = [pair.value]
+            let name = "kms:encryptioncontext:" + pair.key.lowercased()
+            if keys[name] != nil { ambiguousKeys.insert(name) }
+            keys[name] = [pair.value]
             encryptionContext[pair.key] = pair.value
         }
         keys["kms:encryptioncontextkeys"] = pairs.map(\.key)
@@ -29,11 +35,12 @@ public struct RequestConditions: Sendable, Equatable {
         if let value { keys[name.lowercased()] = [value] }
     }
 
-    /// Conditions of an encryption context and an algorithm (Encrypt, Decrypt, GenerateDataKey…).
+    /// Conditions of an encryption context and an algorithm (Encrypt, Decrypt, GenerateDataKey…); an
+    /// omitted algorithm is SYMMETRIC_DEFAULT, as AWS supplies it.
     static func encryption(_ context: StringPairs?, algorithm: String? = nil) -> RequestConditions {
         var conditions = RequestConditions()
         conditions.add(context: context)
-        conditions.set("kms:EncryptionAlgorithm", algorithm)
+        conditions.set("kms:EncryptionAlgorithm", algorithm ?? "SYMMETRIC_DEFAULT")
         return conditions
     }
 }

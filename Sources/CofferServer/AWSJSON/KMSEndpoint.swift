@@ -36,6 +36,7 @@ public struct KMSEndpoint: Sendable {
     private let reset: (@Sendable ([UInt8], RequestContext) async throws(KMSError) -> Void)?
     private let logger: Logger
     private let clock: @Sendable () -> Int64
+    private let secureTransport: Bool
 
     /// An endpoint in front of `kms` for `regions`, authenticating callers with `verifier`. With `reset`,
     /// a signed `CofferDev.Reset` call runs it with the request body and the caller's context (dev mode
@@ -43,8 +44,9 @@ public struct KMSEndpoint: Sendable {
     public init(
         kms: KMSService, verifier: SigV4Verifier, regions: Regions = .all,
         reset: (@Sendable ([UInt8], RequestContext) async throws(KMSError) -> Void)? = nil, logger: Logger,
-        clock: @escaping @Sendable () -> Int64
+        clock: @escaping @Sendable () -> Int64, secureTransport: Bool = false
     ) {
+        self.secureTransport = secureTransport
         self.kms = kms
         self.verifier = verifier
         self.regions = regions
@@ -93,7 +95,8 @@ public struct KMSEndpoint: Sendable {
             }
             let context = RequestContext(
                 account: identity.account, region: identity.region, principal: identity.principal,
-                accessKeyID: identity.accessKeyID, requestID: requestID, sourceAddress: sourceAddress)
+                accessKeyID: identity.accessKeyID, requestID: requestID, sourceAddress: sourceAddress,
+                secureTransport: secureTransport)
             let body: [UInt8]
             if target == Self.resetTarget, let reset {
                 try await reset(request.body, context)

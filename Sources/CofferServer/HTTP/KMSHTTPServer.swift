@@ -14,8 +14,8 @@ public enum KMSHTTPServer {
         endpoint: KMSEndpoint, host: String, port: Int, tls: TLSConfiguration? = nil, limits: HTTPLimits = HTTPLimits(),
         logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
-        let router = Router()
-        router.post("/") { request, _ -> Response in
+        let router = Router(context: KMSRequestContext.self)
+        router.post("/") { request, context -> Response in
             var request = request
             let body = try await request.collectBody(upTo: KMSEndpoint.maximumBody)
             // swift-http-types carries Host as the request's authority, not as a header field; SigV4 signs it.
@@ -26,7 +26,8 @@ public enum KMSHTTPServer {
             let signed = SigV4Request(
                 method: "POST", path: request.uri.path, query: request.uri.query ?? "", headers: headers,
                 body: Array(body.readableBytesView))
-            let reply = await endpoint.handle(signed)
+            // The peer's address is `aws:SourceIp` and the audit record's source address.
+            let reply = await endpoint.handle(signed, sourceAddress: context.remoteAddress?.ipAddress)
             var fields = HTTPFields()
             for (name, value) in reply.headers {
                 if let field = HTTPField.Name(name) { fields[field] = value }
@@ -44,6 +45,18 @@ public enum KMSHTTPServer {
                 address: .hostname(host, port: port), serverName: "Coffer",
                 availableConnectionsDelegate: MaximumAvailableConnections(limits.maximumConnections)),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
+    }
+}
+
+/// Hummingbird's request context with the connection's remote address.
+struct KMSRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    /// The client's address.
+    let remoteAddress: SocketAddress?
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
     }
 }
 

@@ -11,10 +11,10 @@ extension SQLiteKeyStore {
     public func appendAudit(_ entry: AuditEntry) async throws(StoreError) -> Int64 {
         let box = SequenceBox()
         try await transaction { c in
-            let head = try await c.query("SELECT seq, chain FROM audit_head WHERE id = 1", []).first
-            let previousSequence = Int64(head?.column("seq")?.integer ?? 0)
-            let previous =
-                Self.bytes(head?.column("chain")).isEmpty ? AuditChain.genesis : Self.bytes(head?.column("chain"))
+            // The last row, not the head: a removed head row must not stop the log (verify reports it).
+            let last = try await c.query("SELECT seq, chain FROM audit_log ORDER BY seq DESC LIMIT 1", []).first
+            let previousSequence = Int64(last?.column("seq")?.integer ?? 0)
+            let previous = last.map { Self.bytes($0.column("chain")) } ?? AuditChain.genesis
             let sequence = previousSequence + 1
             let chain = AuditChain.link(previous: previous, sequence: sequence, entry: entry)
             _ = try await c.query(
@@ -66,6 +66,30 @@ extension SQLiteKeyStore {
 
     public func verifyAudit() async throws(StoreError) -> AuditVerification {
         try await read { c in
+            // One read transaction: records appended meanwhile are not half seen.
+            _ = try await c.query("BEGIN", [])
+            do {
+                let result = try await Self.verifyChain(c)
+                _ = try await c.query("COMMIT", [])
+                return result
+            } catch {
+                _ = try? await c.query("ROLLBACK", [])
+                throw error
+            }
+        }
+    }
+
+    /// The head row's sequence number and chain value (for keeping outside the store).
+    public func auditHead() async throws(StoreError) -> (sequence: Int64, chain: [UInt8])? {
+        try await read { c in
+            try await c.query("SELECT seq, chain FROM audit_head WHERE id = 1", []).first.map {
+                (Int64($0.column("seq")?.integer ?? 0), Self.bytes($0.column("chain")))
+            }
+        }
+    }
+
+    private static func verifyChain(_ c: SQLiteConnection) async throws -> AuditVerification {
+        do {
             var previous = AuditChain.genesis
             var expected: Int64 = 1
             var count: Int64 = 0

@@ -73,12 +73,18 @@ extension SQLiteKeyStore {
         text.flatMap { try? JSONDecoder().decode(type, from: Data($0.utf8)) }
     }
 
+    /// A stored grant; one whose constraints do not read allows no operation (never one without them).
     private static func grant(_ row: SQLiteRow) -> GrantRecord {
-        GrantRecord(
+        let equals = row.column("context_equals")?.string
+        let subset = row.column("context_subset")?.string
+        let unreadable =
+            (equals != nil && decode([[String]].self, equals) == nil)
+            || (subset != nil && decode([[String]].self, subset) == nil)
+        return GrantRecord(
             scope: scope(row), keyID: row.column("key_id")?.string ?? "", grantID: row.column("grant_id")?.string ?? "",
             name: row.column("name")?.string, grantee: row.column("grantee")?.string ?? "",
             retiringPrincipal: row.column("retiring_principal")?.string, issuer: row.column("issuer")?.string ?? "",
-            operations: decode([String].self, row.column("operations")?.string) ?? [],
+            operations: unreadable ? [] : decode([String].self, row.column("operations")?.string) ?? [],
             contextEquals: decode([[String]].self, row.column("context_equals")?.string),
             contextSubset: decode([[String]].self, row.column("context_subset")?.string),
             creationDate: Int64(row.column("creation_date")?.integer ?? 0))

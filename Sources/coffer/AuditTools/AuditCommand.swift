@@ -1,4 +1,5 @@
 import ArgumentParser
+import CofferCrypto
 import CofferStore
 import Foundation
 
@@ -54,12 +55,15 @@ struct AuditCommand: AsyncParsableCommand {
         func run() async throws {
             let store = try await location.open()
             let result = try await store.verifyAudit()
+            let head = try await store.auditHead()
             await store.close()
             if let bad = result.firstBad {
                 FileHandleOutput.standardError("audit log NOT intact: record \(bad): \(result.reason ?? "")")
                 throw ExitCode(1)
             }
             print("audit log intact: \(result.count) records")
+            // Kept outside the store, the head's chain value shows later whether the newest records were cut.
+            if let head { print("head: record \(head.sequence), chain \(Hex.encode(head.chain))") }
         }
     }
 

@@ -88,6 +88,12 @@ struct Dev: AsyncParsableCommand {
             credentials.all[credentials.accessKey] = SigV4Verifier.Credentials(
                 secret: SecretBytes(copying: Array(credentials.secret.utf8)), account: accountId)
         }
+        // Read before anything is opened, so a bad policy stops the start cleanly.
+        let identityPolicies =
+            try files.map { files in
+                FileManager.default.fileExists(atPath: files.credentialsFile)
+                    ? try HostCommand.loadIdentityPolicies(files.credentialsFile, defaultAccount: accountId) : [:]
+            } ?? [:]
         _ = MemoryHygiene.apply()
 
         let server = HSMServer(core: HSMCore(keys: hsmKeys), logger: logger)
@@ -115,11 +121,6 @@ struct Dev: AsyncParsableCommand {
         await connection.close()
 
         let (accessKey, secret, callers) = credentials
-        let identityPolicies =
-            try files.map { files in
-                FileManager.default.fileExists(atPath: files.credentialsFile)
-                    ? try HostCommand.loadIdentityPolicies(files.credentialsFile, defaultAccount: accountId) : [:]
-            } ?? [:]
         let region = self.region
         let location = ephemeral ? "in memory only" : "data in \(dataDir)"
         let status = ephemeral ? "ephemeral dev domain" : firstStart ? "new dev domain" : "dev domain restored"

@@ -87,6 +87,9 @@ struct HostCommand: AsyncParsableCommand {
             throw ValidationError("--genesis is the 48-byte genesis state digest in hex")
         }
         guard Self.isAccountID(accountId) else { throw ValidationError("--account-id is 12 digits") }
+        // Read before the store is opened, so a bad file stops the start cleanly.
+        let callers = try Self.loadCredentials(credentials, defaultAccount: accountId)
+        let identityPolicies = try Self.loadIdentityPolicies(credentials, defaultAccount: accountId)
         let keyStore = try await SQLiteKeyStore.open(
             path: store, legacyScope: KeyScope(account: accountId, region: region ?? "us-east-1"), logger: logger)
         let state = try await Self.verifiedState(store: keyStore, genesis: genesisDigest, files: token)
@@ -95,8 +98,6 @@ struct HostCommand: AsyncParsableCommand {
         else {
             throw CLIError("host \(hostID) with this key is not a host of the domain at epoch \(state.epoch)")
         }
-        let callers = try Self.loadCredentials(credentials, defaultAccount: accountId)
-        let identityPolicies = try Self.loadIdentityPolicies(credentials, defaultAccount: accountId)
         let tls: TLSConfiguration?
         switch (tlsCert, tlsKey) {
         case (nil, nil): tls = nil
@@ -206,11 +207,20 @@ struct HostCommand: AsyncParsableCommand {
             } else {
                 throw CLIError("\(path): the policy of \(principal) is not a JSON object")
             }
+            let document: PolicyDocument
             do {
-                policies[principal, default: []].append(try PolicyDocument(json: text, kind: .identityPolicy))
+                document = try PolicyDocument(json: text, kind: .identityPolicy)
             } catch {
                 throw CLIError("\(path): the policy of \(principal) is not valid: \(error.message)")
             }
+            if let problem = SupportedConditionKeys.problem(in: document) {
+                throw CLIError("\(path): the policy of \(principal) is not valid: \(problem)")
+            }
+            let parts = principal.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 6, parts[4] == account else {
+                throw CLIError("\(path): the principal \(principal) is not of the account \(account)")
+            }
+            policies[principal, default: []].append(document)
         }
         return policies
     }
@@ -256,6 +266,14 @@ enum HostRuntime {
             let seeds = dev.seeds
             // A reset empties the caller's own account only; a reseed brings back that account's seeds.
             reset = { (body: [UInt8], context: CofferKMS.RequestContext) async throws(KMSError) in
+                // Only the account root may wipe its account: no key policy stands between a reset and
+                // every key.
+                guard context.principal == "arn:aws:iam::\(context.account):root" else {
+                    throw KMSError(
+                        .accessDenied,
+                        "User: \(context.principal) is not authorized to perform: CofferDev.Reset (the account root only)"
+                    )
+                }
                 try await kms.removeAllKeys(of: context.account)
                 var reseeded = 0
                 if case .object(let object)? = try? JSONReader.read(body), case .bool(true)? = object["Reseed"] {
@@ -267,7 +285,7 @@ enum HostRuntime {
         }
         let endpoint = KMSEndpoint(
             kms: kms, verifier: verifier, regions: regions, reset: reset, logger: logger,
-            clock: { Clock.now.secondsSinceEpoch })
+            clock: { Clock.now.secondsSinceEpoch }, secureTransport: tls != nil)
         let scheduler = Task {
             while !Task.isCancelled {
                 _ = await pool.healthCheck()

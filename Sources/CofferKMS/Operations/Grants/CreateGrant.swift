@@ -46,6 +46,23 @@ public enum CreateGrant: KMSOperation {
             throw KMSError(
                 .validation, "Grant constraints are valid only for operations that take an encryption context.")
         }
+        let existing = try await call.kms.storeCall { () throws(StoreError) in
+            try await call.kms.store.grants(key.scope, of: key.id, after: nil, limit: GrantRules.perKey + 1)
+        }
+        if let parentID = call.decision?.grantID {
+            // Allowed by a grant that allows CreateGrant: the new grant stays within that grant's terms.
+            guard let parent = existing.first(where: { $0.grantID == parentID }),
+                GrantRules.within(parent, operations: input.operations, constraints: input.constraints)
+            else {
+                throw KMSError(
+                    .accessDenied,
+                    "User: \(call.context.principal) is not authorized to perform: kms:CreateGrant on resource: "
+                        + "\(call.arn(key.id)) beyond the operations and constraints of grant \(parentID)")
+            }
+        }
+        guard existing.count < GrantRules.perKey else {
+            throw KMSError(.limitExceeded, "\(call.arn(key.id)) has \(GrantRules.perKey) grants, the most it may hold.")
+        }
         let grant = GrantRecord(
             scope: key.scope, keyID: key.id, grantID: GrantRules.newID(), name: input.name,
             grantee: input.granteePrincipal, retiringPrincipal: input.retiringPrincipal,
@@ -54,9 +71,6 @@ public enum CreateGrant: KMSOperation {
             contextSubset: GrantRules.stored(input.constraints?.encryptionContextSubset),
             creationDate: call.kms.clock())
         if let name = input.name {
-            let existing = try await call.kms.storeCall { () throws(StoreError) in
-                try await call.kms.store.grants(key.scope, of: key.id, after: nil, limit: GrantRules.perKey)
-            }
             if let same = existing.first(where: {
                 $0.name == name && $0.grantee == grant.grantee && $0.retiringPrincipal == grant.retiringPrincipal
                     && Set($0.operations) == Set(grant.operations) && $0.contextEquals == grant.contextEquals

@@ -10,9 +10,7 @@ public enum ListGrants: KMSOperation {
     public static func key(in input: ListGrantsRequest) -> KeyReference? { .named(input.keyId) }
 
     public static func validate(_ input: ListGrantsRequest) throws(KMSError) {
-        if let marker = input.marker, !GrantRules.isGrantID(marker) {
-            throw KMSError(.invalidMarker, "Invalid marker: \(marker)")
-        }
+        try GrantRules.checkMarker(input.marker)
         if let grantID = input.grantId, !GrantRules.isGrantID(grantID) {
             throw KMSError(.invalidGrantID, "Invalid grant id: \(grantID)")
         }

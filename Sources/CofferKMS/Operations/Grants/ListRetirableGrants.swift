@@ -8,9 +8,7 @@ public enum ListRetirableGrants: KMSOperation {
     public static let requirement = KeyRequirement.none
 
     public static func validate(_ input: ListRetirableGrantsRequest) throws(KMSError) {
-        if let marker = input.marker, !GrantRules.isGrantID(marker) {
-            throw KMSError(.invalidMarker, "Invalid marker: \(marker)")
-        }
+        try GrantRules.checkMarker(input.marker)
     }
 
     public static func run(

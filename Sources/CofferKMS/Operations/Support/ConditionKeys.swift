@@ -16,12 +16,9 @@ extension Decrypt {
 
 extension ReEncrypt {
     /// kms:ReEncryptFrom sees the source's context and algorithm; kms:ReEncryptTo the destination's.
+    /// (`kms:ReEncryptOnSameKey` is not supplied: policies that test it are refused.)
     public static func conditions(_ input: ReEncryptRequest) -> RequestConditions {
-        var conditions = RequestConditions.encryption(
-            input.sourceEncryptionContext, algorithm: input.sourceEncryptionAlgorithm?.rawValue)
-        conditions.set(
-            "kms:ReEncryptOnSameKey", input.sourceKeyId.map { $0 == input.destinationKeyId ? "true" : "false" })
-        return conditions
+        .encryption(input.sourceEncryptionContext, algorithm: input.sourceEncryptionAlgorithm?.rawValue)
     }
 }
 
@@ -39,52 +36,36 @@ extension GenerateDataKeyWithoutPlaintext {
 
 extension GenerateDataKeyPair {
     public static func conditions(_ input: GenerateDataKeyPairRequest) -> RequestConditions {
-        var conditions = RequestConditions.encryption(input.encryptionContext)
-        conditions.set("kms:DataKeyPairSpec", input.keyPairSpec.rawValue)
-        return conditions
+        .dataKeyPair(input.encryptionContext, spec: input.keyPairSpec.rawValue)
     }
 }
 
 extension GenerateDataKeyPairWithoutPlaintext {
     public static func conditions(_ input: GenerateDataKeyPairWithoutPlaintextRequest) -> RequestConditions {
-        var conditions = RequestConditions.encryption(input.encryptionContext)
-        conditions.set("kms:DataKeyPairSpec", input.keyPairSpec.rawValue)
-        return conditions
+        .dataKeyPair(input.encryptionContext, spec: input.keyPairSpec.rawValue)
     }
 }
 
 extension Sign {
     public static func conditions(_ input: SignRequest) -> RequestConditions {
-        var conditions = RequestConditions()
-        conditions.set("kms:SigningAlgorithm", input.signingAlgorithm.rawValue)
-        conditions.set("kms:MessageType", (input.messageType ?? .raw).rawValue)
-        return conditions
+        .signing(input.signingAlgorithm.rawValue, messageType: (input.messageType ?? .raw).rawValue)
     }
 }
 
 extension Verify {
     public static func conditions(_ input: VerifyRequest) -> RequestConditions {
-        var conditions = RequestConditions()
-        conditions.set("kms:SigningAlgorithm", input.signingAlgorithm.rawValue)
-        conditions.set("kms:MessageType", (input.messageType ?? .raw).rawValue)
-        return conditions
+        .signing(input.signingAlgorithm.rawValue, messageType: (input.messageType ?? .raw).rawValue)
     }
 }
 
 extension GenerateMac {
     public static func conditions(_ input: GenerateMacRequest) -> RequestConditions {
-        var conditions = RequestConditions()
-        conditions.set("kms:MacAlgorithm", input.macAlgorithm.rawValue)
-        return conditions
+        .mac(input.macAlgorithm.rawValue)
     }
 }
 
 extension VerifyMac {
-    public static func conditions(_ input: VerifyMacRequest) -> RequestConditions {
-        var conditions = RequestConditions()
-        conditions.set("kms:MacAlgorithm", input.macAlgorithm.rawValue)
-        return conditions
-    }
+    public static func conditions(_ input: VerifyMacRequest) -> RequestConditions { .mac(input.macAlgorithm.rawValue) }
 }
 
 extension DeriveSharedSecret {
@@ -105,6 +86,39 @@ extension CreateKey {
             "kms:KeyUsage", input.keyUsage?.rawValue ?? (spec == "SYMMETRIC_DEFAULT" ? "ENCRYPT_DECRYPT" : nil))
         conditions.set("kms:KeyOrigin", (input.origin ?? .awsKms).rawValue)
         conditions.set("kms:MultiRegion", input.multiRegion == true ? "true" : "false")
+        conditions.set(
+            "kms:BypassPolicyLockoutSafetyCheck", input.bypassPolicyLockoutSafetyCheck == true ? "true" : "false")
+        return conditions
+    }
+}
+
+extension RequestConditions {
+    /// A data key pair's: its encryption context and `kms:DataKeyPairSpec`.
+    static func dataKeyPair(_ context: StringPairs?, spec: String) -> RequestConditions {
+        var conditions = RequestConditions.encryption(context)
+        conditions.set("kms:DataKeyPairSpec", spec)
+        return conditions
+    }
+
+    /// Sign's and Verify's: `kms:SigningAlgorithm` and `kms:MessageType`.
+    static func signing(_ algorithm: String, messageType: String) -> RequestConditions {
+        var conditions = RequestConditions()
+        conditions.set("kms:SigningAlgorithm", algorithm)
+        conditions.set("kms:MessageType", messageType)
+        return conditions
+    }
+
+    /// GenerateMac's and VerifyMac's: `kms:MacAlgorithm`.
+    static func mac(_ algorithm: String) -> RequestConditions {
+        var conditions = RequestConditions()
+        conditions.set("kms:MacAlgorithm", algorithm)
+        return conditions
+    }
+}
+
+extension PutKeyPolicy {
+    public static func conditions(_ input: PutKeyPolicyRequest) -> RequestConditions {
+        var conditions = RequestConditions()
         conditions.set(
             "kms:BypassPolicyLockoutSafetyCheck", input.bypassPolicyLockoutSafetyCheck == true ? "true" : "false")
         return conditions

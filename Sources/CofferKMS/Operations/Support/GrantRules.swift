@@ -44,6 +44,27 @@ enum GrantRules {
         text.count == 64 && text.allSatisfy { $0.isASCII && $0.isHexDigit }
     }
 
+    /// Whether a grant of `operations` under `constraints` stays within `parent`'s terms: no operation it
+    /// lacks, and a context constraint at least as strict.
+    static func within(_ parent: GrantRecord, operations: [GrantOperation], constraints: GrantConstraints?) -> Bool {
+        guard Set(operations.map(\.rawValue)).isSubset(of: Set(parent.operations)) else { return false }
+        let equals = stored(constraints?.encryptionContextEquals)
+        let subset = stored(constraints?.encryptionContextSubset)
+        if let required = parent.contextEquals {
+            return equals.map { Set($0) == Set(required) } ?? false
+        }
+        if let required = parent.contextSubset {
+            let given = Set(equals ?? subset ?? [])
+            return Set(required).isSubset(of: given)
+        }
+        return true
+    }
+
+    /// A page marker of the grant listings is the last grant id shown (InvalidMarkerException otherwise).
+    static func checkMarker(_ marker: String?) throws(KMSError) {
+        if let marker, !isGrantID(marker) { throw KMSError(.invalidMarker, "Invalid marker: \(marker)") }
+    }
+
     /// A grant token: it names the grant (tokens are references, not secrets; Coffer's grants take
     /// effect at once, so a token is never needed to use one).
     static func token(_ grant: GrantRecord) -> String {

@@ -70,10 +70,14 @@ enum OperationRules {
         guard policy.utf8.count <= KMSService.Limits.policyMaximum else {
             throw KMSError(.limitExceeded, "The key policy is larger than \(KMSService.Limits.policyMaximum) bytes")
         }
+        let document: PolicyDocument
         do {
-            _ = try PolicyDocument(json: policy, kind: .keyPolicy)
+            document = try PolicyDocument(json: policy, kind: .keyPolicy)
         } catch {
             throw KMSError(.malformedPolicy, "The key policy is not valid: \(error.message)")
+        }
+        if let problem = SupportedConditionKeys.problem(in: document) {
+            throw KMSError(.malformedPolicy, "The key policy is not valid: \(problem)")
         }
     }
 
