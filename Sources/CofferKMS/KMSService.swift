@@ -187,7 +187,11 @@ public final class KMSService: Sendable {
 
     /// Runs `command` on an HSM; a failure the HSM answers is mapped to AWS's error here unless
     /// `returningFailures`, when the caller maps it (ImportKeyMaterial's several exceptions).
-    func hsmCall(_ command: SessionCommand, returningFailures: Bool = false) async throws(KMSError) -> SessionResult {
+    /// `invalidArgument`, when given, is what an HSM `invalidArgument` means for this command (otherwise a
+    /// host-side check missed something: an internal error).
+    func hsmCall(
+        _ command: SessionCommand, returningFailures: Bool = false, invalidArgument: KMSError? = nil
+    ) async throws(KMSError) -> SessionResult {
         let result: SessionResult
         do {
             result = try await hsm.execute(command)
@@ -208,6 +212,8 @@ public final class KMSService: Sendable {
                 // A backing-key token past its notAfter: imported material past its ValidTo, which the
                 // HSM's clock saw before the host's.
                 throw KMSError(.invalidState, "The key material has expired.")
+            case .invalidArgument where invalidArgument != nil:
+                throw invalidArgument ?? KMSError(.internal, "")
             default: throw KMSError(.internal, "the HSM refused: \(failure.code)")
             }
         }

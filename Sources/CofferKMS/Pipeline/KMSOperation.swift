@@ -81,18 +81,16 @@ public struct OperationCall: Sendable {
     public let dryRun: Bool
 
     /// Runs `command` on an HSM, or, on a dry run, stops here: the request would have succeeded.
-    public func hsm(_ command: SessionCommand) async throws(KMSError) -> SessionResult {
-        guard !dryRun else {
-            throw KMSError(.dryRun, "The request would have succeeded, but the DryRun option is set.")
-        }
-        return try await kms.hsmCall(command)
+    /// `invalidArgument` is what the HSM's `invalidArgument` means for this command, when it can happen.
+    public func hsm(_ command: SessionCommand, invalidArgument: KMSError? = nil) async throws(KMSError) -> SessionResult
+    {
+        try proceed()
+        return try await kms.hsmCall(command, invalidArgument: invalidArgument)
     }
 
     /// As ``hsm(_:)``, but a failure the HSM answers is returned as `.failure` for the operation to map.
     public func hsmReturningFailures(_ command: SessionCommand) async throws(KMSError) -> SessionResult {
-        guard !dryRun else {
-            throw KMSError(.dryRun, "The request would have succeeded, but the DryRun option is set.")
-        }
+        try proceed()
         return try await kms.hsmCall(command, returningFailures: true)
     }
 

@@ -51,30 +51,19 @@ public enum ReEncrypt: KMSOperation {
             moved = ciphertext
         } else {
             // An RSA side: the HSM decrypts and encrypts with either kind of key, the plaintext inside it.
-            switch try await call.hsmReturningFailures(
-                .reEncryptWith(
-                    source: sourceToken, sourceAlgorithm: sourceAlgorithm.rawValue, ciphertext: blob,
-                    sourceContext: sourceContext, destination: destinationToken,
-                    destinationAlgorithm: destinationAlgorithm.rawValue, destinationContext: destinationContext))
-            {
-            case .ciphertext(let ciphertext): moved = ciphertext
-            case .failure(let failure):
-                switch failure.code {
-                case .invalidCiphertext, .authenticationFailed: throw KMSError(.invalidCiphertext, "")
-                case .incorrectKey:
-                    throw KMSError(
-                        .incorrectKey,
-                        "The key ID in the request does not identify the key used to encrypt the ciphertext")
-                case .invalidArgument:
-                    // The host checked algorithms and contexts; what the HSM alone can see is the size.
-                    throw KMSError(
+            // The host checked algorithms and contexts; what the HSM alone can see is the size.
+            guard
+                case .ciphertext(let ciphertext) = try await call.hsm(
+                    .reEncryptWith(
+                        source: sourceToken, sourceAlgorithm: sourceAlgorithm.rawValue, ciphertext: blob,
+                        sourceContext: sourceContext, destination: destinationToken,
+                        destinationAlgorithm: destinationAlgorithm.rawValue, destinationContext: destinationContext),
+                    invalidArgument: KMSError(
                         .validation,
                         "The plaintext does not fit \(call.arn(destination.id)) with \(destinationAlgorithm.rawValue).")
-                case .timeWindow: throw KMSError(.invalidState, "The key material has expired.")
-                default: throw KMSError(.internal, "the HSM refused: \(failure.code)")
-                }
-            default: throw KMSError(.internal, "the HSM did not return a ciphertext")
-            }
+                )
+            else { throw KMSError(.internal, "the HSM did not return a ciphertext") }
+            moved = ciphertext
         }
         return ReEncryptResponse(
             ciphertextBlob: moved, sourceKeyId: call.arn(source.id), keyId: call.arn(destination.id),
