@@ -101,7 +101,7 @@ public final class KMSService: Sendable {
                 ? try await authorizer.authorize(
                     authorization(
                         Operation.action, key: key, reference: reference, conditions: Operation.conditions(input),
-                        context: context))
+                        context: context, resource: Operation.resource(in: input, scope: context.scope)))
                 : Decision(decidedBy: "\(Operation.name)'s own rule")
             event.decision = decision
             guard decision.allowed else { throw KMSError(.accessDenied, decision.message) }
@@ -145,7 +145,7 @@ public final class KMSService: Sendable {
     /// reader of its aliases (`kms:ResourceAliases`).
     func authorization(
         _ action: String, key: KeyRecord?, reference: KeyReference?, conditions: RequestConditions,
-        context: RequestContext
+        context: RequestContext, resource: String? = nil
     ) -> AuthorizationInput {
         var alias: String?
         if case .named(let text)? = reference {
@@ -167,7 +167,7 @@ public final class KMSService: Sendable {
                 guard let key else { return [] }
                 let grants = try? await store.grants(key.scope, of: key.id, after: nil, limit: GrantRules.perKey)
                 return (grants ?? []).map(GrantRules.rule)
-            })
+            }, resource: resource)
     }
 
     // MARK: Store and HSM access

@@ -28,6 +28,8 @@ public protocol KMSOperation: Sendable {
     /// Whether policies decide the call (true but for RetireGrant, which AWS lets the grant's retiring
     /// principal, its grantee and its account do whatever any policy says; the operation checks that).
     static var authorizedByPolicy: Bool { get }
+    /// The resource an operation that names no key is authorized on (an alias's ARN); nil for `*`.
+    static func resource(in input: Input, scope: KeyScope) -> String?
     /// The work, once the key is resolved, checked and the caller authorized.
     static func run(_ input: Input, _ call: OperationCall) async throws(KMSError) -> Output
 }
@@ -40,6 +42,8 @@ extension KMSOperation {
     public static func conditions(_ input: Input) -> RequestConditions { RequestConditions() }
 
     public static var authorizedByPolicy: Bool { true }
+
+    public static func resource(in input: Input, scope: KeyScope) -> String? { nil }
 }
 
 /// How a request names its key.

@@ -6,8 +6,11 @@ public enum DeleteAlias: KMSOperation {
     public static let name = "DeleteAlias"
     public static let action = "kms:DeleteAlias"
     public static let requirement = KeyRequirement.none
-    /// Authorized in `run`, on the alias and on its key (the pipeline would ask about no resource).
-    public static var authorizedByPolicy: Bool { false }
+
+    /// The pipeline authorizes the alias side (identity policies, the alias's ARN); `run` the key side.
+    public static func resource(in input: DeleteAliasRequest, scope: KeyScope) -> String? {
+        KMSService.aliasARN(input.aliasName, in: scope)
+    }
 
     public static func validate(_ input: DeleteAliasRequest) throws(KMSError) {
         try OperationRules.checkAliasName(input.aliasName)
@@ -20,8 +23,7 @@ public enum DeleteAlias: KMSOperation {
                 try await call.kms.store.alias(scope, name: input.aliasName)
             })
         else { throw KMSError(.notFound, "Alias \(KMSService.aliasARN(input.aliasName, in: scope)) is not found.") }
-        // Authorized on the alias and on the key it names, as AWS authorizes DeleteAlias.
-        try await OperationRules.authorizeAlias(input.aliasName, action: action, call)
+        // Authorized on the key the alias names too, as AWS authorizes DeleteAlias.
         _ = try await call.otherKey(.named(alias.keyID), .any(aliases: false), action: action)
         try await call.kms.storeCall { () throws(StoreError) in
             try await call.kms.store.deleteAlias(scope, name: input.aliasName)
