@@ -9,8 +9,7 @@ import SQLiteNIO
 /// forge a consistent log: export it regularly to keep an outside copy of the head.)
 extension SQLiteKeyStore {
     public func appendAudit(_ entry: AuditEntry) async throws(StoreError) -> Int64 {
-        let box = SequenceBox()
-        try await transaction { c in
+        return try await transaction { c in
             // The last row, not the head: a removed head row must not stop the log (verify reports it).
             let last = try await c.query("SELECT seq, chain FROM audit_log ORDER BY seq DESC LIMIT 1", []).first
             let previousSequence = Int64(last?.column("seq")?.integer ?? 0)
@@ -30,9 +29,8 @@ extension SQLiteKeyStore {
             _ = try await c.query(
                 "INSERT INTO audit_head (id, seq, chain) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, chain = excluded.chain",
                 [.integer(Int(sequence)), .blob(ByteBuffer(bytes: chain))])
-            box.value = sequence
+            return sequence
         }
-        return box.value
     }
 
     public func auditRecords(after sequence: Int64, limit: Int) async throws(StoreError) -> [AuditRow] {
@@ -174,10 +172,4 @@ public enum AuditChain {
     private static func bigEndian32(_ value: UInt32) -> [UInt8] {
         (0..<4).map { UInt8(truncatingIfNeeded: value >> (24 - 8 * $0)) }
     }
-}
-
-/// Carries a sequence number out of a transaction body.
-final class SequenceBox: @unchecked Sendable {
-    // @unchecked: written once inside the transaction, read after it completed (happens-before by the await).
-    var value: Int64 = 0
 }

@@ -18,8 +18,7 @@ extension SQLiteKeyStore {
         of primary: KeyScope, id: String, in region: String, description: String, policy: String, createdAt: Int64
     ) async throws(StoreError) -> KeyRecord {
         let replicaScope = KeyScope(account: primary.account, region: region)
-        let made = ResultBox()
-        try await transaction { c in
+        return try await transaction { c in
             guard
                 let source = try await c.query(
                     "SELECT * FROM keys WHERE account = ? AND region = ? AND id = ?", Self.binds(primary) + [.text(id)]
@@ -48,17 +47,14 @@ extension SQLiteKeyStore {
                       WHERE account = ? AND region = ? AND key_id = ? ORDER BY seq
                     """, [.text(region)] + Self.binds(primary) + [.text(id)])
             }
-            made.set(replica)
+            return replica
         }
-        guard let replica = made.get() else { throw StoreError(.database, "the replica was not made") }
-        return replica
     }
 
     public func scheduleDeletion(
         _ scope: KeyScope, id: String, windowDays: Int, now: Int64
     ) async throws(StoreError) -> KeyRecord {
-        let made = ResultBox()
-        try await transaction { c in
+        return try await transaction { c in
             guard
                 var key = try await c.query(
                     "SELECT * FROM keys WHERE account = ? AND region = ? AND id = ?", Self.binds(scope) + [.text(id)]
@@ -88,15 +84,12 @@ extension SQLiteKeyStore {
                     .text(key.state.rawValue), key.deletionDate.map { .integer(Int($0)) } ?? .null,
                     key.pendingWindowDays.map { .integer($0) } ?? .null,
                 ] + Self.binds(scope) + [.text(id)])
-            made.set(key)
+            return key
         }
-        guard let key = made.get() else { throw StoreError(.database, "the key was not read") }
-        return key
     }
 
     public func startDeletionWindow(_ scope: KeyScope, id: String, now: Int64) async throws(StoreError) -> KeyRecord? {
-        let made = ResultBox()
-        try await transaction { c in
+        return try await transaction { c in
             _ = try await c.query(
                 """
                 UPDATE keys SET state = 'PendingDeletion',
@@ -105,13 +98,11 @@ extension SQLiteKeyStore {
                   AND NOT EXISTS (SELECT 1 FROM keys AS other WHERE other.account = keys.account
                     AND other.id = keys.id AND other.region <> keys.region AND other.primary_region IS NOT NULL)
                 """, [.integer(Int(now))] + Self.binds(scope) + [.text(id)])
-            guard try await c.query("SELECT changes() AS n", []).first?.column("n")?.integer == 1 else { return }
-            made.set(
-                try await c.query(
-                    "SELECT * FROM keys WHERE account = ? AND region = ? AND id = ?", Self.binds(scope) + [.text(id)]
-                ).first.map(Self.key))
+            guard try await c.query("SELECT changes() AS n", []).first?.column("n")?.integer == 1 else { return nil }
+            return try await c.query(
+                "SELECT * FROM keys WHERE account = ? AND region = ? AND id = ?", Self.binds(scope) + [.text(id)]
+            ).first.map(Self.key)
         }
-        return made.get()
     }
 
     public func updatePrimaryRegion(account: String, id: String, to region: String) async throws(StoreError) {
@@ -187,12 +178,4 @@ extension SQLiteKeyStore {
               AND key_material_id IS NULL
             """, [.text(materialID)] + account)
     }
-}
-
-/// Carries a value out of a transaction body (which runs on the store's serial executor).
-final class ResultBox: @unchecked Sendable {
-    // @unchecked: written once inside the transaction, read after it completed (happens-before by the await).
-    private var record: KeyRecord?
-    func set(_ record: KeyRecord?) { self.record = record }
-    func get() -> KeyRecord? { record }
 }

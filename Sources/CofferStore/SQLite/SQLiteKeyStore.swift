@@ -437,14 +437,16 @@ public final class SQLiteKeyStore: KeyStore {
     }
 
     /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`; any error rolls everything back.
-    func transaction(
-        transactional: Bool = true, _ body: @escaping @Sendable (SQLiteConnection) async throws -> Void
-    ) async throws(StoreError) {
+    @discardableResult
+    func transaction<T: Sendable>(
+        transactional: Bool = true, _ body: @escaping @Sendable (SQLiteConnection) async throws -> T
+    ) async throws(StoreError) -> T {
         try await read { c in
             if transactional { _ = try await c.query("BEGIN IMMEDIATE", []) }
             do {
-                try await body(c)
+                let result = try await body(c)
                 if transactional { _ = try await c.query("COMMIT", []) }
+                return result
             } catch {
                 if transactional { _ = try? await c.query("ROLLBACK", []) }
                 throw error
