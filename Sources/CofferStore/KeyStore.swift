@@ -73,6 +73,8 @@ public protocol KeyStore: Sendable {
     func removeAllKeys(of account: String) async throws(StoreError)
     /// Creates a grant; `alreadyExists` if its key has the grant id. `notFound` without the key.
     func createGrant(_ grant: GrantRecord) async throws(StoreError)
+    /// One grant of a key, or nil.
+    func grant(_ scope: KeyScope, keyID: String, grantID: String) async throws(StoreError) -> GrantRecord?
     /// The key's grants ordered by grant id, after `marker`, at most `limit`.
     func grants(
         _ scope: KeyScope, of keyID: String, after marker: String?, limit: Int

@@ -39,6 +39,15 @@ extension SQLiteKeyStore {
         }
     }
 
+    public func grant(_ scope: KeyScope, keyID: String, grantID: String) async throws(StoreError) -> GrantRecord? {
+        try await read { c in
+            try await c.query(
+                "SELECT * FROM grants WHERE account = ? AND region = ? AND key_id = ? AND grant_id = ?",
+                Self.binds(scope) + [.text(keyID), .text(grantID)]
+            ).first.map(Self.grant)
+        }
+    }
+
     public func retirableGrants(
         _ scope: KeyScope, retiringPrincipal: String, after marker: String?, limit: Int
     ) async throws(StoreError) -> [GrantRecord] {

@@ -32,10 +32,10 @@ public enum RetireGrant: KMSOperation {
             let key = try await call.kms.find(input.keyId ?? "", aliases: false, in: call.context.scope)
             (scope, keyID, grantID) = (key.scope, key.id, input.grantId ?? "")
         }
-        let grants = try await call.kms.storeCall { () throws(StoreError) in
-            try await call.kms.store.grants(scope, of: keyID, after: nil, limit: GrantRules.perKey)
+        let found = try await call.kms.storeCall { () throws(StoreError) in
+            try await call.kms.store.grant(scope, keyID: keyID, grantID: grantID)
         }
-        guard let grant = grants.first(where: { $0.grantID == grantID }) else {
+        guard let grant = found else {
             throw KMSError(.notFound, "Grant \(grantID) of \(KMSService.keyARN(keyID, in: scope)) is not found.")
         }
         let principal = call.context.principal

@@ -17,10 +17,10 @@ public enum RevokeGrant: KMSOperation {
 
     public static func run(_ input: RevokeGrantRequest, _ call: OperationCall) async throws(KMSError) -> NoOutput {
         let key = try call.requiredKey()
-        let grants = try await call.kms.storeCall { () throws(StoreError) in
-            try await call.kms.store.grants(key.scope, of: key.id, after: nil, limit: GrantRules.perKey)
+        let found = try await call.kms.storeCall { () throws(StoreError) in
+            try await call.kms.store.grant(key.scope, keyID: key.id, grantID: input.grantId)
         }
-        guard grants.contains(where: { $0.grantID == input.grantId }) else {
+        guard found != nil else {
             throw KMSError(.notFound, "Grant \(input.grantId) of \(call.arn(key.id)) is not found.")
         }
         try call.proceed()
