@@ -35,17 +35,12 @@ public enum ReplicateKey: KMSOperation {
             try await call.kms.require(
                 AuthorizationInput(action: "kms:TagResource", key: nil, context: replicaContext))
         }
-        let related = try await call.kms.related(primary)
-        if let existing = related.first(where: { $0.scope.region == input.replicaRegion }) {
-            throw KMSError(
-                .alreadyExists,
-                "\(KMSService.keyARN(existing.id, in: existing.scope)) already exists in \(input.replicaRegion).")
-        }
+        // The store refuses a region that has the key already (AlreadyExistsException), in its transaction.
         let replica = try await call.kms.createReplica(
             of: primary, in: input.replicaRegion, description: input.description ?? "", policy: input.policy,
             tags: tags)
         return ReplicateKeyResponse(
-            replicaKeyMetadata: KMSService.metadata(replica, related: related + [replica]),
+            replicaKeyMetadata: try await call.kms.metadata(of: replica),
             replicaPolicy: replica.policy,
             replicaTags: tags.map { Tag(tagKey: $0.key, tagValue: $0.value) })
     }
