@@ -37,7 +37,7 @@ struct AuditCommand: AsyncParsableCommand {
     struct Tail: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print the newest records, oldest first.")
         @OptionGroup var location: Location
-        @Option(name: .shortAndLong, help: "How many records.") var lines: Int = 20
+        @Option(name: [.customShort("n"), .long], help: "How many records.") var lines: Int = 20
 
         func run() async throws {
             let store = try await location.open()
