@@ -258,6 +258,8 @@ def test_every_call_is_in_the_audit_log_with_what_decided_it(coffer, kms, tenant
     data_key = kms["alice"].generate_data_key(KeyId=key, KeySpec="AES_256", EncryptionContext={"tenant": "a"})
     code, out, err = audit(coffer, "verify")
     assert code == 0 and "audit log intact" in out, err
+    code, out, err = audit(coffer, "tail", "-n", "2")
+    assert code == 0 and len(out.splitlines()) == 2, err
     code, out, err = audit(coffer, "export")
     assert code == 0, err
     records = [json.loads(line) for line in out.splitlines()]
