@@ -113,7 +113,7 @@ let package = Package(
         .target(
             name: "CofferServer",
             dependencies: [
-                "CofferCrypto", "CofferWire", "CofferKMS", "CofferJSON",
+                "CofferCrypto", "CofferWire", "CofferKMS", "CofferJSON", "CofferPolicy",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -100,6 +100,22 @@ public protocol KeyStore: Sendable {
     )
     /// Checks every record against the chain and the head (the last record's sequence and chain value).
     func verifyAudit() async throws(StoreError) -> AuditVerification
+    /// Adds a principal with its first access key, atomically; `alreadyExists` if the ARN or the access
+    /// key id is taken.
+    func addPrincipal(_ principal: PrincipalRecord, key: AccessKeyRecord) async throws(StoreError)
+    /// Every principal, ordered by ARN.
+    func principals() async throws(StoreError) -> [PrincipalRecord]
+    /// The principal's access keys, oldest first.
+    func accessKeys(of principalARN: String) async throws(StoreError) -> [AccessKeyRecord]
+    /// An access key and its principal, or nil.
+    func accessKey(_ accessKeyID: String) async throws(StoreError) -> (key: AccessKeyRecord, principal: PrincipalRecord)?
+    /// Gives a principal a new access key and removes those named in `removing`, atomically; `notFound`
+    /// without the principal, `alreadyExists` if the new id is taken.
+    func replaceAccessKeys(
+        of principalARN: String, adding key: AccessKeyRecord, removing: [String]
+    ) async throws(StoreError)
+    /// Removes a principal and its access keys; `notFound` without it.
+    func removePrincipal(_ arn: String) async throws(StoreError)
     /// Appends the domain token of `epoch` (DER); `alreadyExists` if that epoch is stored.
     func appendDomainToken(epoch: Int64, der: [UInt8]) async throws(StoreError)
     /// Every stored domain token, by epoch.

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 
-/// The one Coffer executable (DESIGN.md): `dev`, `hsm`, `host`, `operator`, `command`, `domain` and `audit`; later
+/// The one Coffer executable (DESIGN.md): `dev`, `hsm`, `host`, `operator`, `command`, `domain`, `audit` and `principals`; later
 /// `recovery` and `bench`.
 @main
 struct Coffer: AsyncParsableCommand {
@@ -19,7 +19,7 @@ struct Coffer: AsyncParsableCommand {
         version: version,
         subcommands: [
             Dev.self, HSMCommandGroup.self, HostCommand.self, OperatorCommand.self, CommandCommand.self,
-            DomainCommandGroup.self, AuditCommand.self,
+            DomainCommandGroup.self, AuditCommand.self, PrincipalsCommand.self,
         ]
     )
 }

@@ -15,10 +15,10 @@ let authorizationBenchmarks: @Sendable () -> Void = {
         #"{"Version":"2012-10-17","Statement":[{"Sid":"Admin","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/admin"},"Action":"kms:*","Resource":"*"},{"Sid":"TenantA","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/alice"},"Action":["kms:Encrypt","kms:Decrypt","kms:GenerateDataKey*"],"Resource":"*","Condition":{"StringEquals":{"kms:EncryptionContext:tenant":"a"}}}]}"#
     let identity = try! PolicyDocument(
         json: #"{"Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}"#, kind: .identityPolicy)
-    let authorizer = PolicyAuthorizer(identityPolicies: [alice: [identity]], clock: { 1_800_000_000 })
+    let authorizer = PolicyAuthorizer(clock: { 1_800_000_000 })
     let context = RequestContext(
         account: account, region: "us-east-1", principal: alice, accessKeyID: "AKIDBENCH", requestID: "bench",
-        sourceAddress: "127.0.0.1")
+        sourceAddress: "127.0.0.1", identityPolicies: [identity])
     var conditions = RequestConditions()
     conditions.keys = ["kms:encryptioncontext:tenant": ["a"], "kms:encryptioncontextkeys": ["tenant"]]
     conditions.encryptionContext = ["tenant": "a"]

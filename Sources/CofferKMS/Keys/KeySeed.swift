@@ -168,25 +168,7 @@ extension KMSService {
         guard let keyBytes = KeyIdentifier.bytes(ofKeyID: key.id), let spec = KeySpec(rawValue: key.keySpec) else {
             throw KMSError(.internal, "bad seed key")
         }
-        guard
-            case .importParameters(let token, let spki) = try await hsmCall(
-                .createImportWrapping(
-                    keyID: keyBytes, importID: SecretBytes.random(count: 16).withUnsafeBytes { [UInt8]($0) },
-                    wrapping: "RSA_2048/RSA_AES_KEY_WRAP_SHA_256", notAfter: WireTime(secondsSinceEpoch: now + 600)))
-        else { throw KMSError(.internal, "the HSM did not return import parameters") }
-        let encrypted: [UInt8]
-        do {
-            let wrappingKey = try _RSA.Encryption.PublicKey(derRepresentation: spki)
-            let aes = SymmetricKey(size: .bits256)
-            encrypted =
-                Array(try aes.withUnsafeBytes { try wrappingKey.encrypt(Data($0), padding: .PKCS1_OAEP_SHA256) })
-                + (try KeyWrapWithPadding.wrap(material, kek: aes))
-        } catch {
-            throw KMSError(.internal, "wrapping the seed material failed")
-        }
-        let result = try await hsmCall(
-            .importKeyMaterial(wrapping: token, encrypted: encrypted, spec: spec.backingKeySpec),
-            returningFailures: true)
+        let result = try await importMaterial(material, keyID: keyBytes, spec: spec.backingKeySpec)
         guard case .importedKey(let backing, let id) = result else {
             if case .failure(let failure) = result, failure.code == .invalidArgument {
                 throw KMSError(
@@ -204,5 +186,28 @@ extension KMSService {
                 scope: key.scope, keyID: key.id, backingKeyID: Hex.encode(Array(backing.header.subject.suffix(16))),
                 token: backing.derBytes, createdAt: now, origin: .imported))
         return imported
+    }
+
+    /// Seals `material` of the backing spec `spec` for the key id `keyID` (16 bytes) through the HSM's
+    /// import path; the HSM's answer (`importedKey`, or its failure).
+    func importMaterial(_ material: SecretBytes, keyID: [UInt8], spec: String) async throws(KMSError) -> SessionResult {
+        guard
+            case .importParameters(let token, let spki) = try await hsmCall(
+                .createImportWrapping(
+                    keyID: keyID, importID: SecretBytes.random(count: 16).withUnsafeBytes { [UInt8]($0) },
+                    wrapping: "RSA_2048/RSA_AES_KEY_WRAP_SHA_256", notAfter: WireTime(secondsSinceEpoch: now + 600)))
+        else { throw KMSError(.internal, "the HSM did not return import parameters") }
+        let encrypted: [UInt8]
+        do {
+            let wrappingKey = try _RSA.Encryption.PublicKey(derRepresentation: spki)
+            let aes = SymmetricKey(size: .bits256)
+            encrypted =
+                Array(try aes.withUnsafeBytes { try wrappingKey.encrypt(Data($0), padding: .PKCS1_OAEP_SHA256) })
+                + (try KeyWrapWithPadding.wrap(material, kek: aes))
+        } catch {
+            throw KMSError(.internal, "wrapping the material for the HSM failed")
+        }
+        return try await hsmCall(
+            .importKeyMaterial(wrapping: token, encrypted: encrypted, spec: spec), returningFailures: true)
     }
 }

@@ -11,14 +11,12 @@ public final class PolicyAuthorizer: Authorizer {
     /// The largest number of distinct key policies kept parsed.
     public static let cacheLimit = 4_096
 
-    private let identityPolicies: [String: [PolicyDocument]]
     private let clock: @Sendable () -> Int64
     private let cache = Mutex<[String: PolicyDocument?]>([:])
 
-    /// An authorizer; `identityPolicies` are each principal ARN's identity policies (the account root
-    /// needs none), `clock` gives seconds since 1970 for `aws:CurrentTime`.
-    public init(identityPolicies: [String: [PolicyDocument]] = [:], clock: @escaping @Sendable () -> Int64) {
-        self.identityPolicies = identityPolicies
+    /// An authorizer; `clock` gives seconds since 1970 for `aws:CurrentTime`. The caller's identity
+    /// policies come with each request (``RequestContext/identityPolicies``).
+    public init(clock: @escaping @Sendable () -> Int64) {
         self.clock = clock
     }
 
@@ -33,7 +31,7 @@ public final class PolicyAuthorizer: Authorizer {
             }
             keyPolicy = parsed
         }
-        let identity = identityPolicies[context.principal] ?? []
+        let identity = context.identityPolicies
         // Condition keys are built only when some policy tests one (the default policy tests none).
         let documents = (keyPolicy.map { [$0] } ?? []) + identity
         var keys: [String: [String]] = [:]
@@ -108,7 +106,7 @@ public final class PolicyAuthorizer: Authorizer {
                 "aws:currenttime": [Self.iso8601(clock())],
             ])
         return PolicyEvaluator.evaluate(
-            request, keyPolicy: document, identityPolicies: identityPolicies[context.principal] ?? []
+            request, keyPolicy: document, identityPolicies: context.identityPolicies
         ).isAllowed
     }
 

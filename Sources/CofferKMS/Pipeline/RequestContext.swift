@@ -1,3 +1,4 @@
+import CofferPolicy
 import CofferStore
 
 /// Who is asking, where, and under which request id: built by the HTTP layer from the verified SigV4
@@ -16,12 +17,15 @@ public struct RequestContext: Sendable {
     public var sourceAddress: String?
     /// Whether the request came over TLS (`aws:SecureTransport`).
     public var secureTransport: Bool
+    /// The caller's identity policies (those of its principal; the account root needs none).
+    public var identityPolicies: [PolicyDocument]
 
     /// A context for a caller of `account` whose request was signed for `region`.
     public init(
         account: String, region: String, principal: String, accessKeyID: String, requestID: String,
-        sourceAddress: String? = nil, secureTransport: Bool = false
+        sourceAddress: String? = nil, secureTransport: Bool = false, identityPolicies: [PolicyDocument] = []
     ) {
+        self.identityPolicies = identityPolicies
         self.scope = KeyScope(account: account, region: region)
         self.principal = principal
         self.accessKeyID = accessKeyID

@@ -68,7 +68,7 @@ public struct KMSEndpoint: Sendable {
             }
             let identity: SigV4Verifier.Identity
             do {
-                identity = try verifier.verify(request, now: clock())
+                identity = try await verifier.authenticate(request, now: clock())
             } catch {
                 logger.notice(
                     "refused a signature", metadata: ["requestID": "\(requestID)", "reason": "\(error.code)"])
@@ -96,7 +96,7 @@ public struct KMSEndpoint: Sendable {
             let context = RequestContext(
                 account: identity.account, region: identity.region, principal: identity.principal,
                 accessKeyID: identity.accessKeyID, requestID: requestID, sourceAddress: sourceAddress,
-                secureTransport: secureTransport)
+                secureTransport: secureTransport, identityPolicies: identity.identityPolicies)
             let body: [UInt8]
             if target == Self.resetTarget, let reset {
                 try await reset(request.body, context)

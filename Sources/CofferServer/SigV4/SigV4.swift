@@ -59,11 +59,22 @@ public enum SigV4 {
 
     /// `kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, day), region), service), "aws4_request")`.
     public static func signingKey(secret: SecretBytes, day: String, region: String, service: String) -> SymmetricKey {
+        signingKey(dateKey: dateKey(secret: secret, day: day), region: region, service: service)
+    }
+
+    /// `kDate = HMAC("AWS4" + secret, day)`: the day's key, which is all a verifier needs of the secret.
+    public static func dateKey(secret: SecretBytes, day: String) -> SecretBytes {
         var seed = Array("AWS4".utf8)
         secret.withUnsafeBytes { seed.append(contentsOf: $0) }
         defer { seed.withUnsafeMutableBytes { SecretBytes.zeroize($0) } }
-        var key = SymmetricKey(data: seed)
-        for part in [day, region, service, "aws4_request"] {
+        let mac = HMAC<SHA256>.authenticationCode(for: Array(day.utf8), using: SymmetricKey(data: seed))
+        return mac.withUnsafeBytes { SecretBytes(copying: $0) }
+    }
+
+    /// `kSigning` from the day's key `kDate`.
+    public static func signingKey(dateKey: SecretBytes, region: String, service: String) -> SymmetricKey {
+        var key = dateKey.withUnsafeBytes { SymmetricKey(data: $0) }
+        for part in [region, service, "aws4_request"] {
             key = SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key))
         }
         return key

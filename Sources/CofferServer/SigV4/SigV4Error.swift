@@ -15,6 +15,9 @@ public struct SigV4Error: Error, Hashable, Sendable, CustomStringConvertible {
         /// The signature does not match, the scope is wrong, the date is outside ±15 minutes, or the body
         /// does not match its declared hash (AWS: InvalidSignatureException).
         public static let invalidSignature = Code("invalidSignature")
+        /// The caller's credentials could not be looked up (the store or the HSM failed; AWS:
+        /// KMSInternalException, 500): nothing about the caller is known, so nothing is refused as theirs.
+        public static let unavailable = Code("unavailable")
 
         public var description: String { name }
     }
@@ -24,7 +27,7 @@ public struct SigV4Error: Error, Hashable, Sendable, CustomStringConvertible {
     /// A message safe to return to the client (never the expected signature or a secret).
     public let message: String
 
-    init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
@@ -35,13 +38,20 @@ public struct SigV4Error: Error, Hashable, Sendable, CustomStringConvertible {
         case .incompleteSignature: "IncompleteSignatureException"
         case .missingAuthenticationToken: "MissingAuthenticationTokenException"
         case .unrecognizedClient: "UnrecognizedClientException"
+        case .unavailable: "KMSInternalException"
         default: "InvalidSignatureException"
         }
     }
 
     /// The HTTP status AWS answers it with: 403 for a missing authentication token (AWS's common errors),
     /// 400 for the rest.
-    public var httpStatus: Int { code == .missingAuthenticationToken ? 403 : 400 }
+    public var httpStatus: Int {
+        switch code {
+        case .missingAuthenticationToken: 403
+        case .unavailable: 500
+        default: 400
+        }
+    }
 
     public var description: String { "SigV4Error.\(code): \(message)" }
 }

@@ -1,33 +1,61 @@
 import CofferCrypto
+import CofferPolicy
+import Crypto
 import Foundation
 
 /// Verifies AWS Signature Version 4 on incoming requests (header form and query-string form), as the
 /// KMS endpoint of AWS does: the credential scope names this service, the date is within 15 minutes,
 /// the body matches its hash, and the signature matches the one computed with the caller's secret.
 public struct SigV4Verifier: Sendable {
-    /// A caller's secret, who the caller is, and, for temporary credentials, the session token it must
+    /// A caller's key, who the caller is, and, for temporary credentials, the session token it must
     /// send.
     public struct Credentials: Sendable {
-        /// The secret access key.
-        public let secret: SecretBytes
+        /// What the signature is checked with.
+        public enum Key: Sendable {
+            /// The secret access key itself (a credentials file).
+            case secret(SecretBytes)
+            /// The day's key `kDate = HMAC("AWS4" + secret, day)` for the day the lookup was asked for:
+            /// a principal of the store, whose secret only an HSM holds.
+            case dateKey(SecretBytes)
+        }
+
+        /// What the signature is checked with.
+        public let key: Key
         /// The session token, if these are temporary credentials.
         public let sessionToken: String?
         /// The 12-digit account the caller belongs to: the only account whose keys it sees.
         public let account: String
         /// The caller's principal ARN.
         public let principal: String
+        /// The caller's identity policies (IAM policies attached to its principal).
+        public let identityPolicies: [PolicyDocument]
 
-        /// Builds credentials of `account`; the principal defaults to the account's root.
-        public init(secret: SecretBytes, sessionToken: String? = nil, account: String, principal: String? = nil) {
-            self.secret = secret
+        /// Builds credentials of `account` from the secret access key; the principal defaults to the
+        /// account's root.
+        public init(
+            secret: SecretBytes, sessionToken: String? = nil, account: String, principal: String? = nil,
+            identityPolicies: [PolicyDocument] = []
+        ) {
+            self.init(
+                key: .secret(secret), sessionToken: sessionToken, account: account, principal: principal,
+                identityPolicies: identityPolicies)
+        }
+
+        /// Builds credentials from a key.
+        public init(
+            key: Key, sessionToken: String? = nil, account: String, principal: String? = nil,
+            identityPolicies: [PolicyDocument] = []
+        ) {
+            self.key = key
             self.sessionToken = sessionToken
             self.account = account
             self.principal = principal ?? "arn:aws:iam::\(account):root"
+            self.identityPolicies = identityPolicies
         }
     }
 
     /// Who signed a verified request.
-    public struct Identity: Sendable, Equatable {
+    public struct Identity: Sendable {
         /// The access key id.
         public let accessKeyID: String
         /// The caller's account.
@@ -38,7 +66,13 @@ public struct SigV4Verifier: Sendable {
         public let region: String
         /// The signed header names.
         public let signedHeaders: [String]
+        /// The caller's identity policies.
+        public let identityPolicies: [PolicyDocument]
     }
+
+    /// Finds the credentials of an access key id for a day (`yyyyMMdd`, the credential scope's):
+    /// nil for an unknown key; `unavailable` when the lookup itself failed.
+    public typealias Lookup = @Sendable (_ accessKeyID: String, _ day: String) async throws(SigV4Error) -> Credentials?
 
     /// The most a request's date may differ from the server's clock, in seconds (AWS: 15 minutes).
     public static let maximumSkew: Int64 = 900
@@ -46,16 +80,48 @@ public struct SigV4Verifier: Sendable {
     public static let maximumExpiry: Int64 = 604_800
 
     private let service: String
-    private let credentials: @Sendable (String) -> Credentials?
+    private let lookup: Lookup
+    private let fixed: (@Sendable (String) -> Credentials?)?
 
-    /// A verifier for `service` (`kms`) looking callers up with `credentials`.
-    public init(service: String, credentials: @escaping @Sendable (String) -> Credentials?) {
+    /// A verifier for `service` (`kms`) looking callers up with `lookup` (a store, an HSM).
+    public init(service: String, lookup: @escaping Lookup) {
         self.service = service
-        self.credentials = credentials
+        self.lookup = lookup
+        self.fixed = nil
     }
 
-    /// Verifies `request` at `now` (seconds since 1970).
+    /// A verifier for `service` (`kms`) of fixed credentials, looked up with `credentials`.
+    public init(service: String, credentials: @escaping @Sendable (String) -> Credentials?) {
+        self.service = service
+        self.lookup = { id, _ in credentials(id) }
+        self.fixed = credentials
+    }
+
+    /// Verifies `request` at `now` (seconds since 1970), looking its caller up.
+    public func authenticate(_ request: SigV4Request, now: Int64) async throws(SigV4Error) -> Identity {
+        let signed = try parse(request, now: now)
+        let caller = try await lookup(signed.accessKeyID, signed.day)
+        return try check(signed, request, caller)
+    }
+
+    /// Verifies `request` at `now` (seconds since 1970) against fixed credentials
+    /// (``init(service:credentials:)``); a verifier with a ``Lookup`` knows no caller here.
     public func verify(_ request: SigV4Request, now: Int64) throws(SigV4Error) -> Identity {
+        let signed = try parse(request, now: now)
+        return try check(signed, request, fixed?(signed.accessKeyID))
+    }
+
+    /// What a request claims, checked for form, scope and time before any caller is looked up.
+    private struct Signed {
+        let parameters: Parameters
+        let scope: [String]
+        var accessKeyID: String { scope[0] }
+        var day: String { scope[1] }
+        var region: String { scope[2] }
+        var service: String { scope[3] }
+    }
+
+    private func parse(_ request: SigV4Request, now: Int64) throws(SigV4Error) -> Signed {
         let parameters = try Self.parameters(request)
         guard parameters.algorithm == SigV4.algorithm else {
             throw SigV4Error(.incompleteSignature, "Unsupported signing algorithm; expected \(SigV4.algorithm)")
@@ -64,7 +130,7 @@ public struct SigV4Verifier: Sendable {
         guard scope.count == 5, scope[4] == "aws4_request", !scope[0].isEmpty else {
             throw SigV4Error(.incompleteSignature, "Credential must be AccessKeyId/date/region/service/aws4_request")
         }
-        let (accessKeyID, day, region, scopeService) = (scope[0], scope[1], scope[2], scope[3])
+        let (day, region, scopeService) = (scope[1], scope[2], scope[3])
         guard let date = Self.parseDate(parameters.date) else {
             throw SigV4Error(.incompleteSignature, "X-Amz-Date must be yyyyMMdd'T'HHmmss'Z'")
         }
@@ -90,7 +156,14 @@ public struct SigV4Verifier: Sendable {
                 throw SigV4Error(.invalidSignature, "Signature expired (X-Amz-Expires)")
             }
         }
-        guard let caller = credentials(accessKeyID) else {
+        return Signed(parameters: parameters, scope: scope)
+    }
+
+    private func check(
+        _ signed: Signed, _ request: SigV4Request, _ caller: Credentials?
+    ) throws(SigV4Error) -> Identity {
+        let parameters = signed.parameters
+        guard let caller else {
             throw SigV4Error(.unrecognizedClient, "The security token included in the request is invalid.")
         }
         let tokens = request.values("x-amz-security-token") + Self.queryValues(request.query, "X-Amz-Security-Token")
@@ -112,10 +185,15 @@ public struct SigV4Verifier: Sendable {
             request, signedHeaders: parameters.signedHeaders, payloadHash: bodyHash,
             excludingQueryKey: parameters.isQuery ? "X-Amz-Signature" : nil)
         let stringToSign = SigV4.stringToSign(
-            canonicalRequest: canonical, date: parameters.date, scope: scope.dropFirst().joined(separator: "/"))
-        let expected = SigV4.signature(
-            stringToSign: stringToSign,
-            key: SigV4.signingKey(secret: caller.secret, day: day, region: region, service: scopeService))
+            canonicalRequest: canonical, date: parameters.date, scope: signed.scope.dropFirst().joined(separator: "/"))
+        let key: SymmetricKey
+        switch caller.key {
+        case .secret(let secret):
+            key = SigV4.signingKey(secret: secret, day: signed.day, region: signed.region, service: signed.service)
+        case .dateKey(let dateKey):
+            key = SigV4.signingKey(dateKey: dateKey, region: signed.region, service: signed.service)
+        }
+        let expected = SigV4.signature(stringToSign: stringToSign, key: key)
         guard ConstantTime.equals(Array(expected.utf8), Array(parameters.signature.lowercased().utf8)) else {
             throw SigV4Error(
                 .invalidSignature,
@@ -123,8 +201,8 @@ public struct SigV4Verifier: Sendable {
             )
         }
         return Identity(
-            accessKeyID: accessKeyID, account: caller.account, principal: caller.principal, region: region,
-            signedHeaders: parameters.signedHeaders)
+            accessKeyID: signed.accessKeyID, account: caller.account, principal: caller.principal,
+            region: signed.region, signedHeaders: parameters.signedHeaders, identityPolicies: caller.identityPolicies)
     }
 
     // MARK: Parsing

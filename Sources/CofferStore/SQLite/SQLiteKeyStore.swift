@@ -6,7 +6,10 @@ import SQLiteNIO
 /// version, every change in a transaction. SQLite itself comes with sqlite-nio, so nothing is installed.
 public final class SQLiteKeyStore: KeyStore {
     /// The schema version this build writes.
-    public static let schemaVersion = 6
+    public static let schemaVersion = 7
+
+    /// How long a statement waits for another process's write lock before failing, in milliseconds.
+    public static let busyTimeoutMilliseconds = 5_000
 
     private let connection: SQLiteConnection
     private let jobs = SerialJobs()
@@ -166,6 +169,19 @@ public final class SQLiteKeyStore: KeyStore {
             "CREATE INDEX audit_by_key ON audit_log(key_arn, seq)",
             "CREATE TABLE audit_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, chain BLOB NOT NULL)",
         ],
+        // Schema 7: principals and their access keys, each key's secret sealed by an HSM (a token).
+        [
+            """
+            CREATE TABLE principals (arn TEXT PRIMARY KEY, account TEXT NOT NULL, name TEXT NOT NULL,
+              kind TEXT NOT NULL, policy TEXT, creation_date INTEGER NOT NULL)
+            """,
+            """
+            CREATE TABLE access_keys (access_key_id TEXT PRIMARY KEY,
+              principal_arn TEXT NOT NULL REFERENCES principals(arn), token BLOB NOT NULL,
+              creation_date INTEGER NOT NULL)
+            """,
+            "CREATE INDEX access_keys_by_principal ON access_keys(principal_arn)",
+        ],
     ]
 
     private func migrate(legacyScope: KeyScope) async throws(StoreError) {
@@ -174,6 +190,8 @@ public final class SQLiteKeyStore: KeyStore {
             _ = try await c.query("PRAGMA journal_mode=WAL", [])
             _ = try await c.query("PRAGMA synchronous=FULL", [])
             _ = try await c.query("PRAGMA foreign_keys=ON", [])
+            // Another process (`coffer principals`, `coffer audit`) may hold the write lock for a moment.
+            _ = try await c.query("PRAGMA busy_timeout=\(Self.busyTimeoutMilliseconds)", [])
         }
         try await transaction { c in
             _ = try await c.query("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)", [])

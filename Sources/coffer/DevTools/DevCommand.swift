@@ -3,6 +3,7 @@ import CofferCrypto
 import CofferDomain
 import CofferHSM
 import CofferHSMClient
+import CofferKMS
 import CofferServer
 import CofferStore
 import CofferWire
@@ -18,7 +19,8 @@ struct Dev: AsyncParsableCommand {
         abstract: "Run an HSM and a KMS API host on this machine (http://127.0.0.1:4599).",
         discussion: """
             The first start creates a dev domain in --data-dir: three generated operator keys (any two approve a \
-            change), a host key, credentials, and an HSM that the three operators make the domain's member. Later \
+            change), a host key, an HSM that the three operators make the domain's member, and an admin \
+            principal (identity policy kms:*) whose secret access key only the HSM keeps. Later \
             starts bring the same domain back: the HSM re-joins it with a domain.join that two of the dev \
             operators sign, so every key created before still works.
 
@@ -32,7 +34,7 @@ struct Dev: AsyncParsableCommand {
             """)
 
     @Option(help: "The port of the KMS API endpoint on 127.0.0.1.") var port: Int = 4599
-    @Option(help: "Where dev mode keeps its database, keys and credentials.") var dataDir: String = "./.coffer"
+    @Option(help: "Where dev mode keeps its database and keys.") var dataDir: String = "./.coffer"
     @Option(help: "The region the printed exports name; every region is served, each its own namespace.")
     var region: String = "us-east-1"
     @Option(help: "The AWS account id of the dev credentials (ARNs, key namespaces).")
@@ -45,7 +47,7 @@ struct Dev: AsyncParsableCommand {
         help: "Serve the signed CofferDev.Reset call, deleting the caller account's keys (docs/testing-with-coffer.md)."
     )
     var allowReset = false
-    @Option(help: "Use this access key id (with --secret-access-key) instead of a generated one.")
+    @Option(help: "Give the admin principal this access key id (with --secret-access-key) besides its own.")
     var accessKeyId: String?
     @Option(help: "The secret access key for --access-key-id.") var secretAccessKey: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "notice"
@@ -73,27 +75,28 @@ struct Dev: AsyncParsableCommand {
         let hsmKeys = try files?.hsmKeys() ?? HSMKeys(signing: P384.Signing.PrivateKey(), agreement: .init())
         let operators = try files?.operatorKeys() ?? DevFiles.operatorNames.map { ($0, P384.Signing.PrivateKey()) }
         let hostKey = try files?.hostKey() ?? P384.Signing.PrivateKey()
-        var credentials: (accessKey: String, secret: String, all: [String: SigV4Verifier.Credentials])
-        if let files {
-            credentials = try files.credentials(defaultAccount: accountId)
-        } else {
-            let (id, secret) = DevFiles.newCredentials()
-            credentials = (id, secret, [:])
-        }
+        // The admin principal's access key: the one given, or one derived from the dev operators' keys
+        // (the same on every start, and written nowhere), or a new one each ephemeral start.
+        let admin: (id: String, secret: SecretBytes)
         if let accessKeyId, let secretAccessKey {
-            (credentials.accessKey, credentials.secret) = (accessKeyId, secretAccessKey)
-            credentials.all[accessKeyId] = nil
+            admin = (accessKeyId, SecretBytes(copying: Array(secretAccessKey.utf8)))
+        } else if files != nil, let first = operators.first {
+            admin = DevFiles.adminKey(from: first.1)
+        } else {
+            admin = AccessKeySecrets.generate()
         }
-        if credentials.all[credentials.accessKey] == nil {
-            credentials.all[credentials.accessKey] = SigV4Verifier.Credentials(
-                secret: SecretBytes(copying: Array(credentials.secret.utf8)), account: accountId)
+        // A credentials.json (written by hand, or by an older Coffer) is imported into the store and
+        // removed: secrets are kept by the HSM only. Read before anything is opened, so a bad file stops
+        // the start cleanly.
+        let imported = try files.flatMap { files in
+            FileManager.default.fileExists(atPath: files.credentialsFile)
+                ? try CredentialsFile(files.credentialsFile, defaultAccount: accountId) : nil
         }
-        // Read before anything is opened, so a bad policy stops the start cleanly.
-        let identityPolicies =
-            try files.map { files in
-                FileManager.default.fileExists(atPath: files.credentialsFile)
-                    ? try HostCommand.loadIdentityPolicies(files.credentialsFile, defaultAccount: accountId) : [:]
-            } ?? [:]
+        if let imported, let temporary = imported.entries.first(where: { $0.sessionToken != nil }) {
+            throw CLIError(
+                "credentials.json: \(temporary.accessKeyID) has a sessionToken; temporary credentials are served by "
+                    + "`coffer host --credentials` only")
+        }
         _ = MemoryHygiene.apply()
 
         let server = HSMServer(core: HSMCore(keys: hsmKeys), logger: logger)
@@ -120,8 +123,24 @@ struct Dev: AsyncParsableCommand {
         }
         await connection.close()
 
-        let (accessKey, secret, callers) = credentials
         let region = self.region
+        let account = self.accountId
+        let adminGiven = accessKeyId != nil
+        let credentialsFile = files?.credentialsFile
+        let hint =
+            ephemeral
+            ? "" : "\nAdd a principal: coffer principals add NAME --data-dir \(dataDir) [--policy FILE] --json"
+        let prepare: @Sendable (KMSService) async throws -> String = { kms in
+            if let imported, let credentialsFile {
+                try await DevPrincipals.importFile(imported, into: kms)
+                try FileManager.default.removeItem(atPath: credentialsFile)
+                FileHandleOutput.standardError(
+                    "coffer dev: imported \(imported.entries.count) credentials of \(credentialsFile) into the store "
+                        + "(secrets sealed by the HSM) and removed the file")
+            }
+            return try await DevPrincipals.ensureAdmin(
+                admin, addIfMissing: adminGiven, account: account, in: kms)
+        }
         let location = ephemeral ? "in memory only" : "data in \(dataDir)"
         let status = ephemeral ? "ephemeral dev domain" : firstStart ? "new dev domain" : "dev domain restored"
         let warning =
@@ -130,15 +149,15 @@ struct Dev: AsyncParsableCommand {
             : "  DEV MODE: \(dataDir) holds the dev operators' keys and the HSM's identity keys. Not for production."
         try await HostRuntime.serve(
             host: "127.0.0.1", port: port, hsms: [hsmAddress], hostID: "dev-host", hostKey: hostKey, state: state,
-            store: store, credentials: callers, identityPolicies: identityPolicies, regions: .all, limits: http.limits,
-            dev: HostRuntime.DevOptions(seeds: seeds ?? [], allowReset: allowReset), logger: logger
-        ) { bound in
+            store: store, credentials: [:], regions: .all, limits: http.limits,
+            dev: HostRuntime.DevOptions(seeds: seeds ?? [], allowReset: allowReset, prepare: prepare), logger: logger
+        ) { bound, credentials in
             let endpoint = "http://127.0.0.1:\(bound)"
             return """
                 Coffer dev: the AWS KMS API on \(endpoint) (\(status) at epoch \(state.epoch), \(location))
                 \(warning)
                 Paste into your shell:
-                export AWS_ACCESS_KEY_ID=\(accessKey) AWS_SECRET_ACCESS_KEY=\(secret) AWS_DEFAULT_REGION=\(region) AWS_REGION=\(region) AWS_ENDPOINT_URL_KMS=\(endpoint)
+                export \(credentials)AWS_DEFAULT_REGION=\(region) AWS_REGION=\(region) AWS_ENDPOINT_URL_KMS=\(endpoint)\(hint)
                 """
         }
         server.wipe()
@@ -204,11 +223,12 @@ struct Dev: AsyncParsableCommand {
     }
 }
 
-/// The dev data directory: keys (mode 0600), credentials, the pinned genesis digest, the SQLite store.
+/// The dev data directory: keys (mode 0600), the pinned genesis digest, the SQLite store.
 struct DevFiles {
     let root: String
     var store: String { root + "/coffer.sqlite" }
     var genesis: String { root + "/genesis.digest" }
+    /// Imported into the store and removed on start, when present.
     var credentialsFile: String { root + "/credentials.json" }
 
     /// Creates the data directory, or tightens an existing one, to 0700.
@@ -244,39 +264,13 @@ struct DevFiles {
             signing: try signingKey("dev-hsm-signing"), agreement: try KeyFile.readAgreementKey(from: agreement))
     }
 
-    /// The printed credentials (the file's first) and every credential of the file: more callers, of
-    /// other accounts too, can be added to `credentials.json` (`accountId`, default --account-id).
-    func credentials(
-        defaultAccount: String
-    ) throws -> (
-        accessKey: String, secret: String, all: [String: SigV4Verifier.Credentials]
-    ) {
-        if FileManager.default.fileExists(atPath: credentialsFile),
-            let data = FileManager.default.contents(atPath: credentialsFile),
-            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let list = object["credentials"] as? [[String: Any]], let first = list.first,
-            let id = first["accessKeyId"] as? String, let secret = first["secretAccessKey"] as? String
-        {
-            let all = try HostCommand.loadCredentials(credentialsFile, defaultAccount: defaultAccount)
-            return (id, secret, all)
-        }
-        let (id, secret) = Self.newCredentials()
-        let json = #"{"credentials": [{"accessKeyId": "\#(id)", "secretAccessKey": "\#(secret)"}]}"#
-        guard
-            FileManager.default.createFile(
-                atPath: credentialsFile, contents: Data(json.utf8), attributes: [.posixPermissions: 0o600])
-        else { throw CLIError("cannot write \(credentialsFile)") }
-        let caller = SigV4Verifier.Credentials(
-            secret: SecretBytes(copying: Array(secret.utf8)), account: defaultAccount)
-        return (id, secret, [id: caller])
-    }
-
-    /// A new access key id (AKIA and 16 characters of base32) and secret.
-    static func newCredentials() -> (accessKey: String, secret: String) {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
-        let random = SecretBytes.random(count: 46).withUnsafeBytes { Array($0) }
-        let id = "AKIA" + String(random.prefix(16).map { alphabet[Int($0) % alphabet.count] })
-        let secret = Data(random.suffix(30)).base64EncodedString()
-        return (id, secret)
+    /// The dev admin's access key, derived from the first dev operator's private key (HKDF-SHA-256): the
+    /// same on every start and never written down; whoever can read the operator key controls the
+    /// domain anyway.
+    static func adminKey(from operatorKey: P384.Signing.PrivateKey) -> (id: String, secret: SecretBytes) {
+        let derived = HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: SymmetricKey(data: operatorKey.rawRepresentation),
+            info: Array("coffer dev admin access key".utf8), outputByteCount: 46)
+        return AccessKeySecrets.make(from: SecretBytes(derived))
     }
 }

@@ -22,7 +22,8 @@ struct HostCommand: AsyncParsableCommand {
         discussion: """
             The host verifies the domain's history from the pinned genesis digest (the tokens given with --token \
             and those already in its store), keeps key metadata and backing-key tokens (ciphertext only) in its \
-            SQLite store, authenticates callers with SigV4 against --credentials, and does every cryptographic \
+            SQLite store, authenticates callers with SigV4 (the store's principals, `coffer principals`, and any \
+            --credentials file), and does every cryptographic \
             operation on an HSM over a mutually authenticated session. Keys, aliases and tags live in the \
             caller's account (its credential's accountId, else --account-id) and the region its request was \
             signed for. Its id and key must be in the domain \
@@ -37,8 +38,12 @@ struct HostCommand: AsyncParsableCommand {
     @Option(help: "Domain tokens in epoch order (repeat); those already stored need not be given again.") var token:
         [String] = []
     @Option(help: "The SQLite store file.") var store: String = "coffer.sqlite"
-    @Option(help: "Credentials file: {\"credentials\":[{\"accessKeyId\":…,\"secretAccessKey\":…}]}.") var credentials:
-        String
+    @Option(
+        help: """
+            A credentials file of fixed callers besides the store's principals (`coffer principals`): \
+            {"credentials":[{"accessKeyId":…,"secretAccessKey":…}]}.
+            """)
+    var credentials: String?
     @Option(help: "The AWS account id of callers whose credentials name none (ARNs, key namespaces).")
     var accountId: String = "000000000000"
     @Option(
@@ -88,8 +93,8 @@ struct HostCommand: AsyncParsableCommand {
         }
         guard Self.isAccountID(accountId) else { throw ValidationError("--account-id is 12 digits") }
         // Read before the store is opened, so a bad file stops the start cleanly.
-        let callers = try Self.loadCredentials(credentials, defaultAccount: accountId)
-        let identityPolicies = try Self.loadIdentityPolicies(credentials, defaultAccount: accountId)
+        let callers =
+            try credentials.map { try CredentialsFile($0, defaultAccount: accountId).verifierCredentials } ?? [:]
         let keyStore = try await SQLiteKeyStore.open(
             path: store, legacyScope: KeyScope(account: accountId, region: region ?? "us-east-1"), logger: logger)
         let state = try await Self.verifiedState(store: keyStore, genesis: genesisDigest, files: token)
@@ -112,10 +117,10 @@ struct HostCommand: AsyncParsableCommand {
         let scheme = tls == nil ? "http" : "https"
         try await HostRuntime.serve(
             host: host, port: port, tls: tls, hsms: addresses, hostID: hostID, hostKey: signingKey, state: state,
-            store: keyStore, credentials: callers, identityPolicies: identityPolicies,
+            store: keyStore, credentials: callers,
             regions: region.map { .only($0) } ?? .all, limits: http.limits,
             logger: logger
-        ) { bound in
+        ) { bound, _ in
             "coffer host \(hostID) serving the KMS API on \(scheme)://\(host):\(bound) (domain epoch \(state.epoch))"
         }
     }
@@ -153,165 +158,5 @@ struct HostCommand: AsyncParsableCommand {
 
     static func isAccountID(_ text: String) -> Bool {
         text.count == 12 && text.allSatisfy(\.isASCII) && text.allSatisfy(\.isNumber)
-    }
-
-    /// The credentials file: `{"credentials": [{"accessKeyId", "secretAccessKey", "accountId"?, "principal"?,
-    /// "sessionToken"?}]}`; a credential without an account belongs to `defaultAccount`.
-    static func loadCredentials(
-        _ path: String, defaultAccount: String
-    ) throws -> [String: SigV4Verifier.Credentials] {
-        var info = stat()
-        if stat(path, &info) == 0, info.st_mode & 0o077 != 0 {
-            FileHandleOutput.standardError(
-                "warning: \(path) is readable by group or others; it holds secret access keys")
-        }
-        let data = Data(try CLIFiles.read(path))
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let list = object["credentials"] as? [[String: Any]]
-        else { throw CLIError("\(path): expected {\"credentials\": [{\"accessKeyId\": …, \"secretAccessKey\": …}]}") }
-        var out: [String: SigV4Verifier.Credentials] = [:]
-        for entry in list {
-            guard let id = entry["accessKeyId"] as? String, let secret = entry["secretAccessKey"] as? String else {
-                throw CLIError("\(path): every credential has accessKeyId and secretAccessKey")
-            }
-            let account = entry["accountId"] as? String ?? defaultAccount
-            guard isAccountID(account) else { throw CLIError("\(path): accountId of \(id) is not 12 digits") }
-            out[id] = .init(
-                secret: SecretBytes(copying: Array(secret.utf8)), sessionToken: entry["sessionToken"] as? String,
-                account: account, principal: entry["principal"] as? String)
-        }
-        return out
-    }
-
-    /// The identity policies of the credentials file: each credential's `policy` (an IAM policy object, or
-    /// its JSON text) belongs to its principal (the account root when none is given, which needs none).
-    static func loadIdentityPolicies(
-        _ path: String, defaultAccount: String
-    ) throws -> [String: [PolicyDocument]] {
-        let data = Data(try CLIFiles.read(path))
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let list = object["credentials"] as? [[String: Any]]
-        else { return [:] }
-        var policies: [String: [PolicyDocument]] = [:]
-        for entry in list {
-            guard let policy = entry["policy"] else { continue }
-            let account = entry["accountId"] as? String ?? defaultAccount
-            let principal = entry["principal"] as? String ?? "arn:aws:iam::\(account):root"
-            let text: String
-            if let string = policy as? String {
-                text = string
-            } else if JSONSerialization.isValidJSONObject(policy),
-                let json = try? JSONSerialization.data(withJSONObject: policy)
-            {
-                text = String(decoding: json, as: UTF8.self)
-            } else {
-                throw CLIError("\(path): the policy of \(principal) is not a JSON object")
-            }
-            let document: PolicyDocument
-            do {
-                document = try PolicyDocument(json: text, kind: .identityPolicy)
-            } catch {
-                throw CLIError("\(path): the policy of \(principal) is not valid: \(error.message)")
-            }
-            if let problem = SupportedConditionKeys.problem(in: document) {
-                throw CLIError("\(path): the policy of \(principal) is not valid: \(problem)")
-            }
-            let parts = principal.split(separator: ":", omittingEmptySubsequences: false)
-            guard parts.count == 6, parts[4] == account else {
-                throw CLIError("\(path): the principal \(principal) is not of the account \(account)")
-            }
-            policies[principal, default: []].append(document)
-        }
-        return policies
-    }
-}
-
-/// The serving part of a service host, shared by `coffer host` and `coffer dev`.
-enum HostRuntime {
-    /// What `coffer dev` adds: keys to seed before serving, and the reset call.
-    struct DevOptions {
-        /// Seeded before the endpoint opens.
-        var seeds: [KeySeed] = []
-        /// Whether the signed `CofferDev.Reset` call is served.
-        var allowReset = false
-    }
-
-    static func serve(
-        host: String, port: Int, tls: TLSConfiguration? = nil, hsms: [HSMAddress], hostID: String,
-        hostKey: P384.Signing.PrivateKey, state: DomainState, store: SQLiteKeyStore,
-        credentials: [String: SigV4Verifier.Credentials], identityPolicies: [String: [PolicyDocument]] = [:],
-        regions: KMSEndpoint.Regions, limits: HTTPLimits,
-        dev: DevOptions? = nil, logger: Logger, banner: @escaping @Sendable (Int) -> String
-    ) async throws {
-        let pool = HSMPool(addresses: hsms, hostID: hostID, hostKey: hostKey, domain: state, clock: { Clock.now })
-        // Every request is authorized by the key's policy and the caller's identity policies (AWS's rules).
-        let authorizer = PolicyAuthorizer(identityPolicies: identityPolicies, clock: { Clock.now.secondsSinceEpoch })
-        // Every call is recorded in the store's hash-chained audit log (`coffer audit`).
-        let audit = StoreAudit(store: store, clock: { Clock.now.secondsSinceEpoch }, logger: logger)
-        let kms = KMSService(
-            store: store, hsm: pool, clock: { Clock.now.secondsSinceEpoch }, authorizer: authorizer, audit: audit)
-        if let seeds = dev?.seeds, !seeds.isEmpty {
-            do {
-                let ids = try await kms.seed(seeds)
-                logger.notice("seeded", metadata: ["keys": "\(ids.count)"])
-            } catch {
-                await pool.close()
-                await store.close()
-                throw CLIError("cannot seed: \(error.message)")
-            }
-        }
-        let verifier = SigV4Verifier(service: "kms") { credentials[$0] }
-        var reset: (@Sendable ([UInt8], CofferKMS.RequestContext) async throws(KMSError) -> Void)?
-        if let dev, dev.allowReset {
-            let seeds = dev.seeds
-            // A reset empties the caller's own account only; a reseed brings back that account's seeds.
-            reset = { (body: [UInt8], context: CofferKMS.RequestContext) async throws(KMSError) in
-                // Only the account root may wipe its account: no key policy stands between a reset and
-                // every key.
-                guard context.principal == "arn:aws:iam::\(context.account):root" else {
-                    throw KMSError(
-                        .accessDenied,
-                        "User: \(context.principal) is not authorized to perform: CofferDev.Reset (the account root only)"
-                    )
-                }
-                try await kms.removeAllKeys(of: context.account)
-                var reseeded = 0
-                if case .object(let object)? = try? JSONReader.read(body), case .bool(true)? = object["Reseed"] {
-                    reseeded = try await kms.seed(seeds.filter { $0.scope.account == context.account }).count
-                }
-                logger.notice(
-                    "reset", metadata: ["account": "\(context.account)", "reseeded": "\(reseeded)"])
-            }
-        }
-        let endpoint = KMSEndpoint(
-            kms: kms, verifier: verifier, regions: regions, reset: reset, logger: logger,
-            clock: { Clock.now.secondsSinceEpoch }, secureTransport: tls != nil)
-        let scheduler = Task {
-            while !Task.isCancelled {
-                _ = await pool.healthCheck()
-                if let work = try? await kms.runScheduledWork(), !(work.deleted.isEmpty && work.rotated.isEmpty) {
-                    logger.notice(
-                        "scheduled work",
-                        metadata: ["deleted": "\(work.deleted.count)", "rotated": "\(work.rotated.count)"])
-                }
-                try? await Task.sleep(for: .seconds(30))
-            }
-        }
-        let app = try KMSHTTPServer.application(
-            endpoint: endpoint, host: host, port: port, tls: tls, limits: limits, logger: logger
-        ) {
-            bound in
-            FileHandle.standardOutput.write(Data((banner(bound) + "\n").utf8))
-        }
-        defer { scheduler.cancel() }
-        do {
-            try await app.runService()
-        } catch {
-            await pool.close()
-            await store.close()
-            throw error
-        }
-        await pool.close()
-        await store.close()
     }
 }

@@ -1,0 +1,78 @@
+import CofferCrypto
+import CofferKMS
+import CofferStore
+import Foundation
+
+/// `coffer dev`'s principals: its admin, and the credentials of a `credentials.json` it imports.
+enum DevPrincipals {
+    /// The admin's identity policy: every KMS action on every resource.
+    static let adminPolicy = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}"#
+
+    /// Makes sure `user/admin` of `account` exists with `key` (added to it when `addIfMissing`, the
+    /// `--access-key-id` case); the banner's credentials part (`AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=… `),
+    /// or nothing (and a note) when the derived key was rotated away: dev mode cannot know the new secret.
+    static func ensureAdmin(
+        _ key: (id: String, secret: SecretBytes), addIfMissing: Bool, account: String, in kms: KMSService
+    ) async throws -> String {
+        let arn = KMSService.principalARN(.user, name: "admin", account: account)
+        let secret = key.secret.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+        let exports = "AWS_ACCESS_KEY_ID=\(key.id) AWS_SECRET_ACCESS_KEY=\(secret) "
+        do throws(KMSError) {
+            guard let listing = try await kms.listPrincipals().first(where: { $0.principal.arn == arn }) else {
+                _ = try await kms.addPrincipal(
+                    name: "admin", kind: .user, account: account, policy: adminPolicy, accessKey: key)
+                return exports
+            }
+            if listing.accessKeyIDs.contains(key.id) { return exports }
+            if addIfMissing {
+                _ = try await kms.rotateAccessKey(of: arn, keepingOld: true, accessKey: key)
+                return exports
+            }
+            FileHandleOutput.standardError(
+                "coffer dev: the admin's access key was rotated (coffer principals rotate-key admin): use the key "
+                    + "that command printed (\(listing.accessKeyIDs.joined(separator: ", ")))")
+            return ""
+        } catch {
+            throw CLIError("cannot set up the admin principal: \(error.message)")
+        }
+    }
+
+    /// Adds every credential of `file` to the store: its principal (with its policy) when new, else the
+    /// access key to the existing principal.
+    static func importFile(_ file: CredentialsFile, into kms: KMSService) async throws {
+        for entry in file.entries {
+            guard let (kind, name) = parse(entry.principal) else {
+                throw CLIError(
+                    "credentials.json: \(entry.principal) is not the account root, a user or a role without a path")
+            }
+            do throws(KMSError) {
+                let existing = try await kms.listPrincipals().first { $0.principal.arn == entry.principal }
+                let key = (entry.accessKeyID, entry.secret)
+                if let existing {
+                    if !existing.accessKeyIDs.contains(entry.accessKeyID) {
+                        _ = try await kms.rotateAccessKey(of: entry.principal, keepingOld: true, accessKey: key)
+                    }
+                } else {
+                    _ = try await kms.addPrincipal(
+                        name: name, kind: kind, account: entry.account, policy: kind == .root ? nil : entry.policyText,
+                        accessKey: key)
+                }
+            } catch {
+                throw CLIError("credentials.json: \(entry.accessKeyID): \(error.message)")
+            }
+        }
+    }
+
+    /// `arn:aws:iam::ACCOUNT:root`, `…:user/NAME`, `…:role/NAME` as a kind and a name.
+    static func parse(_ arn: String) -> (PrincipalKind, String)? {
+        let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 6, parts[0] == "arn", parts[2] == "iam" else { return nil }
+        let resource = parts[5].split(separator: "/", omittingEmptySubsequences: false)
+        switch (resource.first, resource.count) {
+        case ("root"?, 1): return (.root, "root")
+        case ("user"?, 2): return (.user, String(resource[1]))
+        case ("role"?, 2): return (.role, String(resource[1]))
+        default: return nil
+        }
+    }
+}

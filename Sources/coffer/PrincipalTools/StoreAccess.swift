@@ -1,0 +1,131 @@
+import ArgumentParser
+import CofferCrypto
+import CofferDomain
+import CofferHSM
+import CofferHSMClient
+import CofferKMS
+import CofferStore
+import CofferWire
+import Crypto
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+
+/// Where `coffer principals` works: coffer dev's data directory, or a host's store and its HSMs.
+struct StoreAccess: ParsableArguments {
+    @Option(help: "A coffer dev data directory.") var dataDir: String = "./.coffer"
+    @Option(help: "A host's SQLite store (coffer host --store); with --hsm, --host-id, --host-key, --genesis.")
+    var store: String?
+    @Option(help: "An HSM of the domain (repeat).") var hsm: [String] = []
+    @Option(help: "The host id to open HSM sessions as.") var hostID: String?
+    @Option(help: "That host's private key file.") var hostKey: String?
+    @Option(help: "The domain's genesis state digest (hex).") var genesis: String?
+
+    private var storePath: String { store ?? dataDir + "/coffer.sqlite" }
+
+    /// Runs `body` over the store alone (no secret is sealed or opened).
+    func withStore(_ body: (KMSService) async throws -> Void) async throws {
+        let keyStore = try await open()
+        do {
+            try await run(body, KMSService(store: keyStore, hsm: NoHSM(), clock: { Clock.now.secondsSinceEpoch }))
+        } catch {
+            await keyStore.close()
+            throw error
+        }
+        await keyStore.close()
+    }
+
+    /// Runs `body` over the store and an HSM session of the domain, to seal new secrets.
+    func withService(_ body: (KMSService) async throws -> Void) async throws {
+        umask(0o077)
+        let keyStore = try await open()
+        do {
+            try await withSession(keyStore, body)
+        } catch {
+            await keyStore.close()
+            throw error
+        }
+        await keyStore.close()
+    }
+
+    private func withSession(_ keyStore: SQLiteKeyStore, _ body: (KMSService) async throws -> Void) async throws {
+        if store != nil {
+            guard !hsm.isEmpty, let hostID, let hostKey, let genesis else {
+                throw ValidationError("with --store, give --hsm, --host-id, --host-key and --genesis as for coffer host")
+            }
+            let addresses = try hsm.map { text in
+                guard let address = HSMAddress(text) else { throw ValidationError("--hsm \(text): expected HOST:PORT") }
+                return address
+            }
+            guard let digest = Hex.decode(genesis), digest.count == 48 else {
+                throw ValidationError("--genesis is the 48-byte genesis state digest in hex")
+            }
+            let state = try await HostCommand.verifiedState(store: keyStore, genesis: digest, files: [])
+            let pool = HSMPool(
+                addresses: addresses, hostID: hostID, hostKey: try CLIFiles.signingKey(hostKey), domain: state,
+                clock: { Clock.now })
+            do {
+                try await run(body, KMSService(store: keyStore, hsm: pool, clock: { Clock.now.secondsSinceEpoch }))
+            } catch {
+                await pool.close()
+                throw error
+            }
+            await pool.close()
+            return
+        }
+        // Dev mode: the dev HSM's identity, re-joined to the dev domain by two dev operators, in this process.
+        let files = DevFiles(root: dataDir)
+        var logger = Logger(label: "coffer.principals")
+        logger.logLevel = .warning
+        let server = HSMServer(core: HSMCore(keys: try files.hsmKeys()), logger: logger)
+        let channel = try await server.bind(
+            .tcp(host: "127.0.0.1", port: 0), group: MultiThreadedEventLoopGroup.singleton)
+        defer {
+            server.wipe()
+            channel.close(promise: nil)
+        }
+        guard let port = channel.localAddress?.port else { throw CLIError("the HSM did not bind") }
+        let address = HSMAddress.tcp(host: "127.0.0.1", port: port)
+        let connection = try await HSMConnection.connect(to: address)
+        let state = try await Dev.rejoin(connection, operators: try files.operatorKeys(), store: keyStore, files: files)
+        await connection.close()
+        let pool = HSMPool(
+            addresses: [address], hostID: "dev-host", hostKey: try files.hostKey(), domain: state, clock: { Clock.now })
+        do {
+            try await run(body, KMSService(store: keyStore, hsm: pool, clock: { Clock.now.secondsSinceEpoch }))
+        } catch {
+            await pool.close()
+            throw error
+        }
+        await pool.close()
+    }
+
+    private func run(_ body: (KMSService) async throws -> Void, _ kms: KMSService) async throws {
+        do {
+            try await body(kms)
+        } catch let error as KMSError {
+            throw CLIError(error.message)
+        }
+    }
+
+    private func open() async throws -> SQLiteKeyStore {
+        if store == nil, !FileManager.default.fileExists(atPath: DevFiles(root: dataDir).genesis) {
+            throw CLIError("no coffer dev data directory at \(dataDir): start coffer dev first, or give --store")
+        }
+        guard FileManager.default.fileExists(atPath: storePath) else { throw CLIError("no store at \(storePath)") }
+        do {
+            return try await SQLiteKeyStore.open(
+                path: storePath, legacyScope: KeyScope(account: "000000000000", region: "us-east-1"))
+        } catch {
+            throw CLIError("cannot open \(storePath): \(error)")
+        }
+    }
+}
+
+/// No HSM: for the commands that only read or delete (`list`, `remove`).
+private struct NoHSM: CryptoBackend {
+    func execute(_ command: SessionCommand) async throws(HSMClientError) -> SessionResult {
+        throw HSMClientError(.unavailable, "no HSM is open for this command")
+    }
+}
