@@ -209,7 +209,7 @@ let package = Package(
             name: "CofferKMSTests",
             dependencies: [
                 "CofferKMS", "CofferStore", "CofferJSON", "CofferHSM", "CofferHSMClient", "CofferDomain", "CofferWire",
-                "CofferCrypto",
+                "CofferCrypto", "CofferServer",
                 "CofferTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -227,7 +227,7 @@ let package = Package(
         .testTarget(
             name: "CofferServerTests",
             dependencies: [
-                "CofferServer", "CofferCrypto", "CofferTestSupport",
+                "CofferServer", "CofferCrypto", "CofferTestSupport", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             resources: [.copy("Vectors")],

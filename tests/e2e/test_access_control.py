@@ -1,6 +1,7 @@
 """Key policies and identity policies, enforced as AWS KMS enforces them, against a real `coffer dev` whose
-credentials file holds several principals of one account (the account root, an admin user, alice, bob and
-carol, each user with an identity policy), driven by boto3 and the AWS Encryption SDK."""
+principals of one account (the account root, dev's admin user, alice, bob, carol and dave, each user with an
+identity policy) are added with `coffer principals add` while it runs, driven by boto3 and the AWS Encryption
+SDK."""
 import base64
 import json
 import os
@@ -31,18 +32,29 @@ def user(name):
     return "arn:aws:iam::%s:user/%s" % (ACCOUNT, name)
 
 
+#: Each principal: its ARN and identity policy ("admin" is dev's own admin, user/admin with kms:*).
 PRINCIPALS = {
-    "root": ("AKIDE2EACROOT", None, None),
-    "admin": ("AKIDE2EACADMIN", user("admin"), ALL_KMS),
-    "alice": ("AKIDE2EACALICE", user("alice"), ALL_KMS),
-    "bob": ("AKIDE2EACBOB", user("bob"), ALL_KMS),
-    "carol": ("AKIDE2EACCAROL", user("carol"), DECRYPT_ONLY),
-    "dave": ("AKIDE2EACDAVE", user("dave"), ALIASES_OF_HIS_OWN),
+    "root": (None, None),
+    "admin": (user("admin"), ALL_KMS),
+    "alice": (user("alice"), ALL_KMS),
+    "bob": (user("bob"), ALL_KMS),
+    "carol": (user("carol"), DECRYPT_ONLY),
+    "dave": (user("dave"), ALIASES_OF_HIS_OWN),
 }
 
 
-def secret(name):
-    return "e2e-secret-of-%s" % name
+def add_principal(data, name, policy=None, *flags):
+    """`coffer principals add NAME --json` against the running dev server's data directory: (id, secret)."""
+    args = [COFFER_BIN, "principals", "add", name, "--data-dir", data, "--account-id", ACCOUNT, "--json", *flags]
+    if policy is not None:
+        path = os.path.join(data, "..", "%s-policy.json" % name)
+        with open(path, "w") as handle:
+            json.dump(policy, handle)
+        args += ["--policy", path]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    printed = json.loads(done.stdout)
+    return printed["AccessKeyId"], printed["SecretAccessKey"]
 
 
 def tenant_policy(*extra):
@@ -59,20 +71,13 @@ def tenant_policy(*extra):
 def coffer():
     workdir = tempfile.mkdtemp(prefix="coffer-e2e-")
     data = os.path.join(workdir, "data")
-    os.makedirs(data, mode=0o700)
-    entries = []
-    for name, (key_id, principal, policy) in PRINCIPALS.items():
-        entry = {"accessKeyId": key_id, "secretAccessKey": secret(name)}
-        if principal:
-            entry["principal"] = principal
-        if policy:
-            entry["policy"] = policy
-        entries.append(entry)
-    path = os.path.join(data, "credentials.json")
-    with open(path, "w") as handle:
-        json.dump({"credentials": entries}, handle)
-    os.chmod(path, 0o600)
     server = start_coffer("--data-dir", data, "--account-id", ACCOUNT, "--region", REGION, workdir=workdir)
+    server.keys = {"admin": (server.access_key, server.secret_key)}
+    for name, (_, policy) in PRINCIPALS.items():
+        if name == "root":
+            server.keys[name] = add_principal(data, "root", None, "--root")
+        elif name != "admin":
+            server.keys[name] = add_principal(data, name, policy)
     yield server
     server.stop()
     shutil.rmtree(workdir, ignore_errors=True)
@@ -80,8 +85,7 @@ def coffer():
 
 @pytest.fixture(scope="module")
 def kms(coffer):
-    return {name: coffer.client(access_key=key_id, secret_key=secret(name))
-            for name, (key_id, _, _) in PRINCIPALS.items()}
+    return {name: coffer.client(access_key=key_id, secret_key=secret) for name, (key_id, secret) in coffer.keys.items()}
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +176,7 @@ def test_the_encryption_sdk_works_for_the_allowed_user_only(coffer, kms, tenant_
 
     def provider(name):
         session = botocore.session.Session()
-        session.set_credentials(PRINCIPALS[name][0], secret(name))
+        session.set_credentials(*coffer.keys[name])
         return aws_encryption_sdk.StrictAwsKmsMasterKeyProvider(key_ids=[tenant_key["Arn"]], botocore_session=session)
 
     message, _ = client.encrypt(source=b"through the SDK", key_provider=provider("alice"),
@@ -276,13 +280,16 @@ def test_every_call_is_in_the_audit_log_with_what_decided_it(coffer, kms, tenant
     usage = kms["admin"].get_key_last_usage(KeyId=key)
     assert usage["KeyLastUsage"]["Operation"] == "GenerateDataKey"
     assert usage["KeyLastUsage"]["KmsRequestId"] == data_key["ResponseMetadata"]["RequestId"]
-    # No plaintext, data key or ciphertext anywhere in the store's files.
+    # No plaintext, data key, ciphertext or secret access key anywhere in the data directory (the store, its
+    # WAL, the keys folder): the principals' secrets are sealed by the HSM.
     contents = b""
-    for name in os.listdir(os.path.join(coffer.workdir, "data")):
-        if ".sqlite" in name:
-            with open(os.path.join(coffer.workdir, "data", name), "rb") as handle:
+    for root, _, files in os.walk(os.path.join(coffer.workdir, "data")):
+        for name in files:
+            with open(os.path.join(root, name), "rb") as handle:
                 contents += handle.read()
-    for secret_bytes in (plaintext, data_key["Plaintext"], blob["CiphertextBlob"]):
+    assert len(contents) > 10000
+    secrets = [secret.encode() for _, secret in coffer.keys.values()]
+    for secret_bytes in (plaintext, data_key["Plaintext"], blob["CiphertextBlob"], *secrets):
         for form in (secret_bytes, secret_bytes.hex().encode(), base64.b64encode(secret_bytes)):
             assert form not in contents
     # An edited record is found and named.

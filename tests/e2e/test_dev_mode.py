@@ -275,8 +275,9 @@ def test_bad_seed_file_is_refused_with_a_message(problem):
 
 
 def test_the_data_directory_is_for_its_user_only():
-    # Keys, credentials and the SQLite file (with its WAL) are 0600 from the moment they exist, folders
-    # 0700; an existing data directory that was more open is tightened.
+    # Keys and the SQLite file (with its WAL) are 0600 from the moment they exist, folders 0700; an
+    # existing data directory that was more open is tightened. No credentials file is written: the admin's
+    # secret is sealed by the HSM in the store.
     workdir = tempfile.mkdtemp(prefix="coffer-e2e-")
     data = os.path.join(workdir, "data")
     os.makedirs(data, mode=0o755)
@@ -292,7 +293,8 @@ def test_the_data_directory_is_for_its_user_only():
                     mode = os.stat(os.path.join(root, name)).st_mode & 0o777
                     assert mode & 0o077 == 0, "%s is %o" % (name, mode)
                     seen.append(name)
-            assert {"credentials.json", "coffer.sqlite", "coffer.sqlite-wal"} <= set(seen), seen
+            assert {"coffer.sqlite", "coffer.sqlite-wal"} <= set(seen), seen
+            assert "credentials.json" not in seen, seen
         finally:
             server.stop()
     finally:

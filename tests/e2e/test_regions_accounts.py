@@ -1,5 +1,5 @@
 """Keys, aliases and tags live in the caller's (account, region): a real `coffer dev` with a persistent data
-directory whose credentials.json holds two credentials of two accounts, driven by boto3 clients of both
+directory whose credentials.json (imported at start) holds two credentials of two accounts, driven by boto3 clients of both
 accounts and several regions."""
 import json
 import os
@@ -30,7 +30,8 @@ def coffer():
         json.dump(CREDENTIALS, handle)
     os.chmod(path, 0o600)
     server = start_coffer("--data-dir", data, "--account-id", ACCOUNT_A, workdir=workdir)
-    assert server.access_key == "AKIDE2EACCOUNTA"  # the file's first credential is the one printed
+    # Imported into the store (secrets sealed by the HSM) and removed; the printed key is dev's admin.
+    assert not os.path.exists(path)
     yield server
     server.stop()
     shutil.rmtree(workdir, ignore_errors=True)
@@ -39,10 +40,11 @@ def coffer():
 @pytest.fixture(scope="module")
 def clients(coffer):
     """Clients by (account, region)."""
+    own = {"access_key": "AKIDE2EACCOUNTA", "secret_key": "e2e-secret-of-account-a"}
     other = {"access_key": "AKIDE2EACCOUNTB", "secret_key": "e2e-secret-of-account-b"}
     return {
-        (ACCOUNT_A, "us-east-1"): coffer.client(region="us-east-1"),
-        (ACCOUNT_A, "eu-west-1"): coffer.client(region="eu-west-1"),
+        (ACCOUNT_A, "us-east-1"): coffer.client(region="us-east-1", **own),
+        (ACCOUNT_A, "eu-west-1"): coffer.client(region="eu-west-1", **own),
         (ACCOUNT_B, "us-east-1"): coffer.client(region="us-east-1", **other),
         (ACCOUNT_B, "eu-west-1"): coffer.client(region="eu-west-1", **other),
     }

@@ -125,7 +125,6 @@ struct Dev: AsyncParsableCommand {
 
         let region = self.region
         let account = self.accountId
-        let adminGiven = accessKeyId != nil
         let credentialsFile = files?.credentialsFile
         let hint =
             ephemeral
@@ -138,8 +137,7 @@ struct Dev: AsyncParsableCommand {
                     "coffer dev: imported \(imported.entries.count) credentials of \(credentialsFile) into the store "
                         + "(secrets sealed by the HSM) and removed the file")
             }
-            return try await DevPrincipals.ensureAdmin(
-                admin, addIfMissing: adminGiven, account: account, in: kms)
+            return try await DevPrincipals.ensureAdmin(admin, account: account, in: kms)
         }
         let location = ephemeral ? "in memory only" : "data in \(dataDir)"
         let status = ephemeral ? "ephemeral dev domain" : firstStart ? "new dev domain" : "dev domain restored"

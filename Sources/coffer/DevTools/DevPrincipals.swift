@@ -8,33 +8,27 @@ enum DevPrincipals {
     /// The admin's identity policy: every KMS action on every resource.
     static let adminPolicy = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}"#
 
-    /// Makes sure `user/admin` of `account` exists with `key` (added to it when `addIfMissing`, the
-    /// `--access-key-id` case); the banner's credentials part (`AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=… `),
-    /// or nothing (and a note) when the derived key was rotated away: dev mode cannot know the new secret.
+    /// Makes sure `user/admin` of `account` exists and has `key` (added beside its other keys when
+    /// missing: dev mode's admin key comes back on every start, even after a `rotate-key admin`); the
+    /// banner's credentials part, `AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=… `.
     static func ensureAdmin(
-        _ key: (id: String, secret: SecretBytes), addIfMissing: Bool, account: String, in kms: KMSService
+        _ key: (id: String, secret: SecretBytes), account: String, in kms: KMSService
     ) async throws -> String {
         let arn = KMSService.principalARN(.user, name: "admin", account: account)
         let secret = key.secret.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
-        let exports = "AWS_ACCESS_KEY_ID=\(key.id) AWS_SECRET_ACCESS_KEY=\(secret) "
         do throws(KMSError) {
-            guard let listing = try await kms.listPrincipals().first(where: { $0.principal.arn == arn }) else {
+            if let listing = try await kms.listPrincipals().first(where: { $0.principal.arn == arn }) {
+                if !listing.accessKeyIDs.contains(key.id) {
+                    _ = try await kms.rotateAccessKey(of: arn, keepingOld: true, accessKey: key)
+                }
+            } else {
                 _ = try await kms.addPrincipal(
                     name: "admin", kind: .user, account: account, policy: adminPolicy, accessKey: key)
-                return exports
             }
-            if listing.accessKeyIDs.contains(key.id) { return exports }
-            if addIfMissing {
-                _ = try await kms.rotateAccessKey(of: arn, keepingOld: true, accessKey: key)
-                return exports
-            }
-            FileHandleOutput.standardError(
-                "coffer dev: the admin's access key was rotated (coffer principals rotate-key admin): use the key "
-                    + "that command printed (\(listing.accessKeyIDs.joined(separator: ", ")))")
-            return ""
         } catch {
             throw CLIError("cannot set up the admin principal: \(error.message)")
         }
+        return "AWS_ACCESS_KEY_ID=\(key.id) AWS_SECRET_ACCESS_KEY=\(secret) "
     }
 
     /// Adds every credential of `file` to the store: its principal (with its policy) when new, else the

@@ -105,7 +105,7 @@ struct StoreAccess: ParsableArguments {
         do {
             try await body(kms)
         } catch let error as KMSError {
-            throw CLIError(error.message)
+            throw CLIError("\(error.code.awsName): \(error.message)")
         }
     }
 

@@ -1,0 +1,58 @@
+import CofferStore
+import Foundation
+import Testing
+
+/// Principals and access keys in the SQLite store: uniqueness by the tables' keys, lookups by access key
+/// id, key replacement and removal in one transaction each.
+@Suite struct PrincipalStoreTests {
+    static let alice = PrincipalRecord(
+        arn: "arn:aws:iam::111122223333:user/alice", account: "111122223333", name: "alice", kind: "user",
+        policy: #"{"Statement":[]}"#, creationDate: 5)
+
+    static func key(_ id: String, of arn: String = alice.arn) -> AccessKeyRecord {
+        AccessKeyRecord(accessKeyID: id, principalARN: arn, token: [1, 2, 3], creationDate: 6)
+    }
+
+    @Test func principalsAndTheirKeysAreKeptFoundReplacedAndRemoved() async throws {
+        let path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("coffer-principals-\(UUID().uuidString).sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try await SQLiteKeyStore.open(
+            path: path, legacyScope: KeyScope(account: "111122223333", region: "us-east-1"))
+        try await store.addPrincipal(Self.alice, key: Self.key("AKIAALICE1"))
+        // The same ARN, or an access key id that is taken, fails on the constraint and adds nothing.
+        #expect(await storeErrorCode { try await store.addPrincipal(Self.alice, key: Self.key("AKIAALICE9")) } == .alreadyExists)
+        var bob = Self.alice
+        bob.arn = "arn:aws:iam::111122223333:user/bob"
+        bob.name = "bob"
+        #expect(
+            await storeErrorCode { try await store.addPrincipal(bob, key: Self.key("AKIAALICE1", of: bob.arn)) }
+                == .alreadyExists)
+        #expect(try await store.principals() == [Self.alice])
+        #expect(try await store.accessKey("AKIAALICE9") == nil)
+
+        let found = try #require(try await store.accessKey("AKIAALICE1"))
+        #expect(found.principal == Self.alice)
+        #expect(found.key == Self.key("AKIAALICE1"))
+
+        // Rotation adds the new key and removes the old in one transaction; a taken id changes nothing.
+        try await store.replaceAccessKeys(of: Self.alice.arn, adding: Self.key("AKIAALICE2"), removing: ["AKIAALICE1"])
+        #expect(try await store.accessKeys(of: Self.alice.arn).map(\.accessKeyID) == ["AKIAALICE2"])
+        try await store.addPrincipal(bob, key: Self.key("AKIABOB1", of: bob.arn))
+        #expect(
+            await storeErrorCode {
+                try await store.replaceAccessKeys(of: Self.alice.arn, adding: Self.key("AKIABOB1"), removing: ["AKIAALICE2"])
+            } == .alreadyExists)
+        #expect(try await store.accessKeys(of: Self.alice.arn).map(\.accessKeyID) == ["AKIAALICE2"])
+        #expect(
+            await storeErrorCode {
+                try await store.replaceAccessKeys(of: "arn:aws:iam::111122223333:user/nobody", adding: Self.key("X"), removing: [])
+            } == .notFound)
+
+        try await store.removePrincipal(Self.alice.arn)
+        #expect(try await store.accessKey("AKIAALICE2") == nil)
+        #expect(try await store.principals().map(\.name) == ["bob"])
+        #expect(await storeErrorCode { try await store.removePrincipal(Self.alice.arn) } == .notFound)
+        await store.close()
+    }
+}
