@@ -364,6 +364,7 @@ class External:
                  "--add-host", "host-1=host-1.pub.pem", "--rule", "*=admin:2", "--out", "create.cmd")
         self.approve_and_submit("create.cmd", None, "epoch0.token")
         genesis = json.loads(self.run("domain", "show", "epoch0.token", "--json"))["state"]["digest"]
+        self.genesis = genesis
         credentials = os.path.join(self.dir, "credentials.json")
         with open(credentials, "w") as handle:
             json.dump({"credentials": [{"accessKeyId": "AKIDE2EHOST", "secretAccessKey": "e2e-host-secret"}]}, handle)
@@ -436,6 +437,30 @@ def external():
     setup.close()
 
 
+def test_principals_of_a_host_store_are_sealed_through_the_domains_hsm(external):
+    # `coffer principals --store` works as the host does (its id, key and the pinned genesis), while it runs.
+    printed = json.loads(external.run(
+        "principals", "add", "ops", "--store", "coffer.sqlite", "--hsm", external.hsm_address, "--host-id", "host-1",
+        "--host-key", "host-1.pem", "--genesis", external.genesis, "--account-id", "000000000000", "--json",
+        "--root"))
+    import boto3
+    ops = boto3.client("kms", endpoint_url=external.endpoint, region_name="us-east-1",
+                       aws_access_key_id=printed["AccessKeyId"], aws_secret_access_key=printed["SecretAccessKey"])
+    assert ops.generate_random(NumberOfBytes=8)["Plaintext"]
+    listing = external.run("principals", "list", "--store", "coffer.sqlite")
+    assert printed["AccessKeyId"] in listing and printed["SecretAccessKey"] not in listing
+    with open(os.path.join(external.dir, "coffer.sqlite"), "rb") as handle:
+        assert printed["SecretAccessKey"].encode() not in handle.read()
+    # Without the HSM options the command says what it needs.
+    done = subprocess.run([COFFER_BIN, "principals", "add", "x", "--store", "coffer.sqlite"], cwd=external.dir,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "--hsm, --host-id, --host-key and --genesis" in done.stderr
+    # One more that signs nothing until the HSM is gone (test_internal_and_dependency_errors_are_500s).
+    external.unused_key = json.loads(external.run(
+        "principals", "add", "spare", "--store", "coffer.sqlite", "--hsm", external.hsm_address, "--host-id",
+        "host-1", "--host-key", "host-1.pem", "--genesis", external.genesis, "--json"))
+
+
 def test_internal_and_dependency_errors_are_500s(external):
     kms = external.client()
     key = kms.create_key(Description="before")["KeyMetadata"]["KeyId"]
@@ -461,6 +486,14 @@ def test_internal_and_dependency_errors_are_500s(external):
                          (kms.create_key, {})):
         expect_error("DependencyTimeoutException", call, status=500, message=ONE_LINE, **kwargs)
     assert kms.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "Enabled"
+    # A principal of the store that never signed before needs an HSM to derive its day key: with none, the
+    # service failed (500, KMSInternalException), not the caller (not UnrecognizedClientException).
+    import boto3
+    spare = external.unused_key
+    client = boto3.client("kms", endpoint_url=external.endpoint, region_name="us-east-1",
+                          aws_access_key_id=spare["AccessKeyId"], aws_secret_access_key=spare["SecretAccessKey"],
+                          config=botocore.config.Config(retries={"mode": "standard", "total_max_attempts": 1}))
+    expect_error("KMSInternalException", client.list_keys, status=500)
 
 
 # MARK: Every error the operations throw is asserted somewhere
