@@ -108,10 +108,20 @@ public final class KMSService: Sendable {
             if let key { try check(key, Operation.requirement, in: context.scope) }
             var call = OperationCall(kms: self, context: context, key: key, dryRun: input.isDryRun)
             call.decision = decision
-            let output = try await Operation.run(input, call)
+            // The record of a call that changes the store is written in the transaction of its (first)
+            // change; one that changes nothing is appended on its own below.
+            let pending = audit.prepare(event)
+            let result: Result<Operation.Output, KMSError> = await PendingAudit.$current.withValue(pending) {
+                do throws(KMSError) {
+                    return .success(try await Operation.run(input, call))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            let output = try result.get()
             // Every operation with a DryRun member stops in OperationCall.hsm; one that returned did not.
             guard !input.isDryRun else { throw KMSError(.internal, "\(Operation.name) did not honour DryRun") }
-            await audit.record(event)
+            if pending?.isWritten != true { await audit.record(event) }
             return output.json
         } catch {
             event.errorCode = error.code.awsName

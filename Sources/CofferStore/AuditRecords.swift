@@ -1,3 +1,5 @@
+import Synchronization
+
 /// One audit record to append: a call as the service saw it, its CloudTrail-shaped JSON, and the fields
 /// the store indexes (the key and the operation, for GetKeyLastUsage).
 public struct AuditEntry: Sendable, Equatable {
@@ -58,4 +60,37 @@ public struct AuditVerification: Sendable, Equatable {
 
     /// Whether the log is intact.
     public var isIntact: Bool { firstBad == nil }
+}
+
+/// An audit record that belongs to a change: the store writes it in the same transaction as the first
+/// change made while it is ``current`` (a request's), so the change and its record are durable together
+/// or not at all. A request that changes nothing leaves it unwritten, and its record is appended alone.
+public final class PendingAudit: Sendable {
+    /// The record of the request this task is serving, if any.
+    @TaskLocal public static var current: PendingAudit?
+
+    private let state: Mutex<(entry: AuditEntry, written: Bool)>
+
+    /// A pending record.
+    public init(_ entry: AuditEntry) {
+        state = Mutex((entry, false))
+    }
+
+    /// Whether a transaction has committed it.
+    public var isWritten: Bool { state.withLock { $0.written } }
+
+    /// The entry, once: the transaction that takes it writes it (``release()`` gives it back if that
+    /// transaction rolls back).
+    func take() -> AuditEntry? {
+        state.withLock { state in
+            guard !state.written else { return nil }
+            state.written = true
+            return state.entry
+        }
+    }
+
+    /// Gives back an entry whose transaction rolled back.
+    func release() {
+        state.withLock { $0.written = false }
+    }
 }

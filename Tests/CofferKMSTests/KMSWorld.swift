@@ -5,6 +5,7 @@ import CofferStore
 import CofferTestSupport
 import CofferWire
 import Foundation
+import Logging
 
 /// A KMS service over a real in-process HSM (over loopback), a real HSM pool and a real SQLite file,
 /// called the way the endpoint calls it: typed requests through ``KMSService/perform(_:body:context:)``.
@@ -21,7 +22,10 @@ struct KMSWorld {
         account: account, region: region, principal: "arn:aws:iam::\(account):root", accessKeyID: "AKIDTEST",
         requestID: "request-1")
 
-    init(authorizer: any Authorizer = AllowAll(), audit: any AuditSink = NoAudit()) async throws {
+    /// A world whose calls are audited into its own store (``StoreAudit``) when `auditOwnStore`.
+    init(
+        authorizer: any Authorizer = AllowAll(), audit: any AuditSink = NoAudit(), auditOwnStore: Bool = false
+    ) async throws {
         hsm = try await InProcessHSM.start(clock: clock)
         let clock = self.clock
         pool = HSMPool(
@@ -30,8 +34,10 @@ struct KMSWorld {
             FileManager.default.temporaryDirectory.appendingPathComponent("coffer-kms-\(UUID().uuidString).sqlite").path
         store = try await SQLiteKeyStore.open(
             path: path, legacyScope: KeyScope(account: Self.account, region: Self.region))
+        let sink: any AuditSink =
+            auditOwnStore ? StoreAudit(store: store, clock: { clock.seconds }, logger: Logger(label: "test")) : audit
         kms = KMSService(
-            store: store, hsm: pool, clock: { clock.seconds }, authorizer: authorizer, audit: audit)
+            store: store, hsm: pool, clock: { clock.seconds }, authorizer: authorizer, audit: sink)
     }
 
     func stop() async {

@@ -45,6 +45,22 @@ import Testing
         await world.stop()
     }
 
+    @Test func everyCallHasOneRecordAndAChangeHasItsRecordInItsTransaction() async throws {
+        // The store audit writes a changing call's record in the change's transaction, the others alone.
+        let real = try await KMSWorld(auditOwnStore: true)
+        let key = try await real.newKey()
+        _ = try await real.encrypt(key.keyId, [1])
+        _ = try await real.call(CreateAlias.self, CreateAliasRequest(aliasName: "alias/once", targetKeyId: key.keyId))
+        #expect(
+            await real.failure(CreateAlias.self, CreateAliasRequest(aliasName: "alias/once", targetKeyId: key.keyId))
+                == "AlreadyExistsException")
+        let rows = try await real.store.auditRecords(after: 0, limit: 100)
+        #expect(rows.map(\.entry.operation) == ["CreateKey", "Encrypt", "CreateAlias", "CreateAlias"])
+        #expect(rows.last?.entry.record.contains("AlreadyExistsException") == true)
+        #expect(try await real.store.verifyAudit().isIntact)
+        await real.stop()
+    }
+
     @Test func aDryRunIsAuthorizedButChangesNothing() async throws {
         let world = try await KMSWorld()
         let key = try await world.newKey()

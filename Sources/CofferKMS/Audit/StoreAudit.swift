@@ -21,11 +21,7 @@ public struct StoreAudit: AuditSink {
     }
 
     public func record(_ event: AuditEvent) async {
-        let time = clock()
-        let eventID = UUID().uuidString.lowercased()
-        let entry = AuditEntry(
-            time: time, eventID: eventID, keyARN: event.keyARN, operation: event.operation,
-            record: String(decoding: Self.record(event, time: time, eventID: eventID), as: UTF8.self))
+        let entry = entry(event)
         do {
             _ = try await store.appendAudit(entry)
         } catch {
@@ -33,6 +29,18 @@ public struct StoreAudit: AuditSink {
                 "the audit record was not written",
                 metadata: ["operation": "\(event.operation)", "requestId": "\(event.context.requestID)"])
         }
+    }
+
+    public func prepare(_ event: AuditEvent) -> PendingAudit? {
+        PendingAudit(entry(event))
+    }
+
+    private func entry(_ event: AuditEvent) -> AuditEntry {
+        let time = clock()
+        let eventID = UUID().uuidString.lowercased()
+        return AuditEntry(
+            time: time, eventID: eventID, keyARN: event.keyARN, operation: event.operation,
+            record: String(decoding: Self.record(event, time: time, eventID: eventID), as: UTF8.self))
     }
 
     /// The record as CloudTrail shapes a KMS event.

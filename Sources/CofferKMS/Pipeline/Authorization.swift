@@ -119,6 +119,13 @@ public struct AuditEvent: Sendable {
 public protocol AuditSink: Sendable {
     /// Records one call.
     func record(_ event: AuditEvent) async
+    /// The record of a call that is about to succeed, for the store to write in the same transaction as
+    /// the call's change (``PendingAudit``); nil when this sink keeps no records in the store.
+    func prepare(_ event: AuditEvent) -> PendingAudit?
+}
+
+extension AuditSink {
+    public func prepare(_ event: AuditEvent) -> PendingAudit? { nil }
 }
 
 /// The audit sink that keeps nothing.

@@ -9,28 +9,31 @@ import SQLiteNIO
 /// forge a consistent log: export it regularly to keep an outside copy of the head.)
 extension SQLiteKeyStore {
     public func appendAudit(_ entry: AuditEntry) async throws(StoreError) -> Int64 {
-        return try await transaction { c in
-            // The last row, not the head: a removed head row must not stop the log (verify reports it).
-            let last = try await c.query("SELECT seq, chain FROM audit_log ORDER BY seq DESC LIMIT 1", []).first
-            let previousSequence = Int64(last?.column("seq")?.integer ?? 0)
-            let previous = last.map { Self.bytes($0.column("chain")) } ?? AuditChain.genesis
-            let sequence = previousSequence + 1
-            let chain = AuditChain.link(previous: previous, sequence: sequence, entry: entry)
-            _ = try await c.query(
-                """
-                INSERT INTO audit_log (seq, time, event_id, key_arn, operation, record, chain)
-                  VALUES (?, ?, ?, ?, ?, ?, ?)
-                """,
-                [
-                    .integer(Int(sequence)), .integer(Int(entry.time)), .text(entry.eventID),
-                    entry.keyARN.map { .text($0) } ?? .null, .text(entry.operation), .text(entry.record),
-                    .blob(ByteBuffer(bytes: chain)),
-                ])
-            _ = try await c.query(
-                "INSERT INTO audit_head (id, seq, chain) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, chain = excluded.chain",
-                [.integer(Int(sequence)), .blob(ByteBuffer(bytes: chain))])
-            return sequence
-        }
+        try await transaction(attachingAudit: false) { c in try await Self.appendAudit(entry, c) }
+    }
+
+    /// Appends `entry` after the last row and moves the head, inside the caller's transaction.
+    static func appendAudit(_ entry: AuditEntry, _ c: SQLiteConnection) async throws -> Int64 {
+        // The last row, not the head: a removed head row must not stop the log (verify reports it).
+        let last = try await c.query("SELECT seq, chain FROM audit_log ORDER BY seq DESC LIMIT 1", []).first
+        let previousSequence = Int64(last?.column("seq")?.integer ?? 0)
+        let previous = last.map { Self.bytes($0.column("chain")) } ?? AuditChain.genesis
+        let sequence = previousSequence + 1
+        let chain = AuditChain.link(previous: previous, sequence: sequence, entry: entry)
+        _ = try await c.query(
+            """
+            INSERT INTO audit_log (seq, time, event_id, key_arn, operation, record, chain)
+              VALUES (?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                .integer(Int(sequence)), .integer(Int(entry.time)), .text(entry.eventID),
+                entry.keyARN.map { .text($0) } ?? .null, .text(entry.operation), .text(entry.record),
+                .blob(ByteBuffer(bytes: chain)),
+            ])
+        _ = try await c.query(
+            "INSERT INTO audit_head (id, seq, chain) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, chain = excluded.chain",
+            [.integer(Int(sequence)), .blob(ByteBuffer(bytes: chain))])
+        return sequence
     }
 
     public func auditRecords(after sequence: Int64, limit: Int) async throws(StoreError) -> [AuditRow] {

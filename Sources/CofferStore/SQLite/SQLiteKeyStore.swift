@@ -454,18 +454,28 @@ public final class SQLiteKeyStore: KeyStore {
         }
     }
 
-    /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`; any error rolls everything back.
+    /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`; any error rolls everything back. The request's
+    /// pending audit record (``PendingAudit/current``), when it has not been written yet, is appended in
+    /// the same transaction, unless `attachingAudit` is false (the audit log's own appends).
     @discardableResult
     func transaction<T: Sendable>(
-        transactional: Bool = true, _ body: @escaping @Sendable (SQLiteConnection) async throws -> T
+        transactional: Bool = true, attachingAudit: Bool = true,
+        _ body: @escaping @Sendable (SQLiteConnection) async throws -> T
     ) async throws(StoreError) -> T {
-        try await read { c in
+        let pending = transactional && attachingAudit ? PendingAudit.current : nil
+        return try await read { c in
             if transactional { _ = try await c.query("BEGIN IMMEDIATE", []) }
+            var took = false
             do {
                 let result = try await body(c)
+                if let pending, let entry = pending.take() {
+                    took = true
+                    _ = try await Self.appendAudit(entry, c)
+                }
                 if transactional { _ = try await c.query("COMMIT", []) }
                 return result
             } catch {
+                if took { pending?.release() }
                 if transactional { _ = try? await c.query("ROLLBACK", []) }
                 throw error
             }
