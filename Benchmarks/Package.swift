@@ -9,6 +9,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     dependencies: [
         .package(name: "coffer", path: ".."),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.0", traits: ["MallocInterposer"]),
     ],
     targets: [
@@ -24,6 +25,7 @@ let package = Package(
                 .product(name: "CofferKMS", package: "coffer"),
                 .product(name: "CofferPolicy", package: "coffer"),
                 .product(name: "CofferStore", package: "coffer"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/SessionBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

@@ -7,10 +7,18 @@ struct CallerIdentity {
     let account: String
     /// The role ARN of an assumed-role session.
     let roleARN: String?
+    /// `arn:aws:iam::ACCOUNT:root`.
+    let rootARN: String
 
     init(_ arn: String, account: String) {
         self.arn = arn
         self.account = account
+        rootARN = "arn:aws:iam::\(account):root"
+        // Only an STS ARN can be a session; every other principal is itself.
+        guard Self.isSTS(arn) else {
+            roleARN = nil
+            return
+        }
         let parts = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
         if parts.count == 6, parts[2] == "sts", parts[5].hasPrefix("assumed-role/") {
             let role = parts[5].dropFirst("assumed-role/".count).split(separator: "/").first.map(String.init)
@@ -20,22 +28,39 @@ struct CallerIdentity {
         }
     }
 
+    /// Whether the ARN's service (its third part) is `sts`, read byte by byte: this runs on every
+    /// decision, and a string search costs more than the rest of one.
+    static func isSTS(_ arn: String) -> Bool {
+        let bytes = arn.utf8
+        var colons = 0
+        var start = bytes.startIndex
+        for index in bytes.indices where bytes[index] == UInt8(ascii: ":") {
+            colons += 1
+            if colons == 2 {
+                start = bytes.index(after: index)
+            } else if colons == 3 {
+                return bytes[start..<index].elementsEqual("sts".utf8)
+            }
+        }
+        return false
+    }
+
     /// Whether the caller is its account's root.
-    var isRoot: Bool { arn == "arn:aws:iam::\(account):root" }
+    var isRoot: Bool { arn == rootARN }
 
     /// Whether `name` (a principal in a policy or grant) is the caller itself.
     func isNamed(by name: String) -> Bool {
         if name == arn || name == roleARN { return true }
-        return isRoot && (name == account || name == "arn:aws:iam::\(account):root")
+        return isRoot && (name == account || name == rootARN)
     }
 
     /// Whether `name` is the caller's account (its id or its root ARN).
-    func isAccount(_ name: String) -> Bool { name == account || name == "arn:aws:iam::\(account):root" }
+    func isAccount(_ name: String) -> Bool { name == account || name == rootARN }
 
     /// The names of each level of the caller that AWS checks against a NotPrincipal: the account; then
     /// the user, or the role and the session.
     var levels: [Set<String>] {
-        var levels: [Set<String>] = [[account, "arn:aws:iam::\(account):root"]]
+        var levels: [Set<String>] = [[account, rootARN]]
         if let roleARN {
             levels.append([roleARN])
             levels.append([arn])

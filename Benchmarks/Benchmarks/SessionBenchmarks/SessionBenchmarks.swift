@@ -127,6 +127,7 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     authorizationBenchmarks()
+    generateDataKeyBenchmarks()
 
     Benchmark("Session handshake: host and HSM (in process)") { benchmark, world in
         for _ in benchmark.scaledIterations {

@@ -32,37 +32,30 @@ public final class PolicyAuthorizer: Authorizer {
             keyPolicy = parsed
         }
         let identity = context.identityPolicies
-        // Condition keys are built only when some policy tests one (the default policy tests none).
-        let documents = (keyPolicy.map { [$0] } ?? []) + identity
+        // Only the condition keys some policy tests are built (the default policy tests none).
         var keys: [String: [String]] = [:]
-        if let ambiguous = input.conditions.ambiguousKeys.first(where: { name in
-            documents.contains { $0.usesConditionKey(name) }
-        }) {
-            return Self.denied(
-                input, resource, by: "ambiguous \(ambiguous)",
-                "because its encryption context has keys that differ only in case, which \(ambiguous) cannot tell apart"
-            )
-        }
-        if documents.contains(where: { !$0.conditionKeys.isEmpty }) {
-            keys = input.conditions.keys
-            keys["aws:principalarn"] = [PolicyPrincipal.policyARN(of: context.principal)]
-            keys["kms:calleraccount"] = [context.account]
-            keys["aws:securetransport"] = [context.secureTransport ? "true" : "false"]
-            keys["aws:currenttime"] = [Self.iso8601(clock())]
-            if let address = context.sourceAddress { keys["aws:sourceip"] = [address] }
-            if let alias = input.requestAlias { keys["kms:requestalias"] = [alias] }
-            if let key = input.key {
-                keys["kms:keyspec"] = [key.keySpec]
-                keys["kms:keyusage"] = [key.keyUsage]
-                keys["kms:keyorigin"] = [key.origin]
-                keys["kms:multiregion"] = [key.isMultiRegion ? "true" : "false"]
-                if key.isMultiRegion { keys["kms:multiregionkeytype"] = [key.isReplica ? "REPLICA" : "PRIMARY"] }
-                if documents.contains(where: { $0.usesConditionKey("kms:resourcealiases") }) {
+        for index in -1..<identity.count {
+            guard let document = index < 0 ? keyPolicy : identity[index], !document.conditionKeys.isEmpty else {
+                continue
+            }
+            if let ambiguous = input.conditions.ambiguousKeys.first(where: document.usesConditionKey) {
+                return Self.denied(
+                    input, resource, by: "ambiguous \(ambiguous)",
+                    "because its encryption context has keys that differ only in case, which \(ambiguous) cannot tell apart"
+                )
+            }
+            for name in document.conditionKeys where keys[name] == nil {
+                if let value = input.conditions.keys[name] {
+                    keys[name] = value
+                } else if name == "kms:resourcealiases" {
+                    guard input.key != nil else { continue }
                     guard let aliases = await input.resourceAliases() else {
                         return Self.denied(
                             input, resource, by: "unreadable aliases", "because its aliases cannot be read")
                     }
-                    keys["kms:resourcealiases"] = aliases
+                    keys[name] = aliases
+                } else if let value = conditionValue(name, input) {
+                    keys[name] = [value]
                 }
             }
         }
@@ -119,6 +112,30 @@ public final class PolicyAuthorizer: Authorizer {
             cache[text] = .some(parsed)
         }
         return parsed
+    }
+
+    /// The value of a condition key the request itself carries: the caller, the transport, the time,
+    /// the alias named and the key's properties; nil when the request has none.
+    private func conditionValue(_ name: String, _ input: AuthorizationInput) -> String? {
+        let context = input.context
+        switch name {
+        case "aws:principalarn": return PolicyPrincipal.policyARN(of: context.principal)
+        case "kms:calleraccount": return context.account
+        case "aws:securetransport": return context.secureTransport ? "true" : "false"
+        case "aws:currenttime": return Self.iso8601(clock())
+        case "aws:sourceip": return context.sourceAddress
+        case "kms:requestalias": return input.requestAlias
+        default: break
+        }
+        guard let key = input.key else { return nil }
+        switch name {
+        case "kms:keyspec": return key.keySpec
+        case "kms:keyusage": return key.keyUsage
+        case "kms:keyorigin": return key.origin
+        case "kms:multiregion": return key.isMultiRegion ? "true" : "false"
+        case "kms:multiregionkeytype": return key.isMultiRegion ? (key.isReplica ? "REPLICA" : "PRIMARY") : nil
+        default: return nil
+        }
     }
 
     /// A refusal with AWS's AccessDeniedException message.
