@@ -216,3 +216,33 @@ def test_given_dev_credentials_join_the_admin_and_a_credentials_file_is_imported
             server.stop()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def test_changes_to_principals_are_audit_records(coffer):
+    printed = add(coffer, "audited")
+    code, out, err = principals(coffer, "rotate-key", "audited", "--json")
+    assert code == 0, err
+    rotated = json.loads(out)
+    code, _, err = principals(coffer, "remove", "audited")
+    assert code == 0, err
+    done = subprocess.run([COFFER_BIN, "audit", "export", "--data-dir", coffer.data], capture_output=True, text=True,
+                          timeout=60)
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    mine = [r for r in records if r.get("requestParameters", {}).get("principal") == printed["Arn"]]
+    assert [r["eventName"] for r in mine] == ["AddPrincipal", "RotateAccessKey", "RemovePrincipal"], mine
+    assert mine[0]["requestParameters"]["accessKeyId"] == printed["AccessKeyId"]
+    assert mine[1]["requestParameters"]["accessKeyId"] == rotated["AccessKeyId"]
+    assert mine[0]["userIdentity"]["type"] == "LocalAdministrator"
+    assert printed["SecretAccessKey"] not in done.stdout and rotated["SecretAccessKey"] not in done.stdout
+    # A refused change (a duplicate) leaves no record of a change that did not happen.
+    twice = add(coffer, "twice")
+    code, _, _ = principals(coffer, "add", "twice")
+    assert code != 0
+    done = subprocess.run([COFFER_BIN, "audit", "export", "--data-dir", coffer.data], capture_output=True, text=True,
+                          timeout=60)
+    adds = [r for r in map(json.loads, done.stdout.splitlines())
+            if r["eventName"] == "AddPrincipal" and r["requestParameters"]["principal"] == twice["Arn"]]
+    assert len(adds) == 1, adds
+    done = subprocess.run([COFFER_BIN, "audit", "verify", "--data-dir", coffer.data], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0 and "intact" in done.stdout, done.stderr

@@ -2,6 +2,7 @@ import ArgumentParser
 import CofferCrypto
 import CofferKMS
 import CofferStore
+import CofferWire
 import Foundation
 
 /// `coffer principals`: the principals and access keys of a store (docs/access-control.md, "Principals").
@@ -45,8 +46,14 @@ struct PrincipalsCommand: AsyncParsableCommand {
             try await access.withService { kms in
                 var account = accountId
                 if account == nil { account = try await PrincipalsCommand.defaultAccount(kms) }
-                let issued = try await kms.addPrincipal(
-                    name: name, kind: kind, account: account ?? "", policy: text)
+                let key = AccessKeySecrets.generate()
+                let arn = KMSService.principalARN(kind, name: name, account: account ?? "")
+                let issued = try await PrincipalsCommand.audited(
+                    "AddPrincipal", ["principal": arn, "accessKeyId": key.id, "identityPolicy": text != nil]
+                ) {
+                    try await kms.addPrincipal(
+                        name: name, kind: kind, account: account ?? "", policy: text, accessKey: key)
+                }
                 try PrincipalsCommand.print(issued, json: json)
             }
         }
@@ -90,7 +97,9 @@ struct PrincipalsCommand: AsyncParsableCommand {
         func run() async throws {
             try await access.withStore { kms in
                 let arn = try await PrincipalsCommand.resolve(principal, kms)
-                try await kms.removePrincipal(arn)
+                try await PrincipalsCommand.audited("RemovePrincipal", ["principal": arn]) {
+                    try await kms.removePrincipal(arn)
+                }
                 Swift.print("removed \(arn)")
             }
         }
@@ -108,10 +117,39 @@ struct PrincipalsCommand: AsyncParsableCommand {
         func run() async throws {
             try await access.withService { kms in
                 let arn = try await PrincipalsCommand.resolve(principal, kms)
-                let issued = try await kms.rotateAccessKey(of: arn, keepingOld: keepOld)
+                let key = AccessKeySecrets.generate()
+                let issued = try await PrincipalsCommand.audited(
+                    "RotateAccessKey", ["principal": arn, "accessKeyId": key.id, "keepOld": keepOld]
+                ) {
+                    try await kms.rotateAccessKey(of: arn, keepingOld: keepOld, accessKey: key)
+                }
                 try PrincipalsCommand.print(issued, json: json)
             }
         }
+    }
+
+    /// Runs `change` with its audit record pending, so the store writes the record in the change's own
+    /// transaction (docs/access-control.md, "The audit log"): who ran the command (the local user), what
+    /// it changed, never a secret.
+    static func audited<T: Sendable>(
+        _ event: String, _ parameters: [String: any Sendable], _ change: () async throws -> T
+    ) async throws -> T {
+        let time = Clock.now.secondsSinceEpoch
+        let eventID = UUID().uuidString.lowercased()
+        let user = ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+        let record: [String: Any] = [
+            "eventVersion": "1.08", "eventSource": "coffer.principals", "eventName": event,
+            "eventTime": ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(time))),
+            "eventID": eventID, "eventType": "CofferAdministrativeEvent", "readOnly": false,
+            "userIdentity": ["type": "LocalAdministrator", "userName": user],
+            "requestParameters": parameters,
+        ]
+        let text = String(
+            decoding: try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys, .withoutEscapingSlashes]),
+            as: UTF8.self)
+        let pending = PendingAudit(
+            AuditEntry(time: time, eventID: eventID, keyARN: nil, operation: event, record: text))
+        return try await PendingAudit.$current.withValue(pending) { try await change() }
     }
 
     static func print(_ issued: IssuedAccessKey, json: Bool) throws {
