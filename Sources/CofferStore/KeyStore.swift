@@ -108,7 +108,9 @@ public protocol KeyStore: Sendable {
     /// The principal's access keys, oldest first.
     func accessKeys(of principalARN: String) async throws(StoreError) -> [AccessKeyRecord]
     /// An access key and its principal, or nil.
-    func accessKey(_ accessKeyID: String) async throws(StoreError) -> (key: AccessKeyRecord, principal: PrincipalRecord)?
+    func accessKey(
+        _ accessKeyID: String
+    ) async throws(StoreError) -> (key: AccessKeyRecord, principal: PrincipalRecord)?
     /// Gives a principal a new access key and removes those named in `removing`, atomically; `notFound`
     /// without the principal, `alreadyExists` if the new id is taken.
     func replaceAccessKeys(

@@ -15,7 +15,10 @@ import Testing
 @Suite struct PrincipalTests {
     static let day = "20261203"
 
-    @Test(arguments: ["a", "test", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", String(repeating: "s", count: 61), String(repeating: "x", count: 128)])
+    @Test(arguments: [
+        "a", "test", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", String(repeating: "s", count: 61),
+        String(repeating: "x", count: 128),
+    ])
     func theSealedKeyGivesTheSigV4DayKeyOfAnySecret(secret: String) async throws {
         let world = try await KMSWorld()
         let bytes = SecretBytes(copying: Array(secret.utf8))
@@ -88,15 +91,39 @@ import Testing
             }
         }
         let account = KMSWorld.account
-        #expect(await code { _ = try await world.kms.addPrincipal(name: "a/b", kind: .user, account: account, policy: nil) } == "ValidationException")
-        #expect(await code { _ = try await world.kms.addPrincipal(name: String(repeating: "a", count: 65), kind: .user, account: account, policy: nil) } == "ValidationException")
-        #expect(await code { _ = try await world.kms.addPrincipal(name: "a", kind: .user, account: "12", policy: nil) } == "ValidationException")
-        #expect(await code { _ = try await world.kms.addPrincipal(name: "root", kind: .root, account: account, policy: "{}") } == "ValidationException")
-        #expect(await code { _ = try await world.kms.addPrincipal(name: "a", kind: .user, account: account, policy: "{") } == "MalformedPolicyDocumentException")
-        #expect(await code { _ = try await world.kms.addPrincipal(name: "a", kind: .user, account: account, policy: nil, accessKey: ("AKID A", SecretBytes(copying: [0x41]))) } == "ValidationException")
-        #expect(await code { _ = try await world.kms.addPrincipal(name: "a", kind: .user, account: account, policy: nil) } == nil)
-        #expect(await code { _ = try await world.kms.addPrincipal(name: "a", kind: .user, account: account, policy: nil) } == "AlreadyExistsException")
-        #expect(await code { _ = try await world.kms.rotateAccessKey(of: "arn:aws:iam::111122223333:user/none") } == "NotFoundException")
+        #expect(
+            await code { _ = try await world.kms.addPrincipal(name: "a/b", kind: .user, account: account, policy: nil) }
+                == "ValidationException")
+        #expect(
+            await code {
+                _ = try await world.kms.addPrincipal(
+                    name: String(repeating: "a", count: 65), kind: .user, account: account, policy: nil)
+            } == "ValidationException")
+        #expect(
+            await code { _ = try await world.kms.addPrincipal(name: "a", kind: .user, account: "12", policy: nil) }
+                == "ValidationException")
+        #expect(
+            await code {
+                _ = try await world.kms.addPrincipal(name: "root", kind: .root, account: account, policy: "{}")
+            } == "ValidationException")
+        #expect(
+            await code { _ = try await world.kms.addPrincipal(name: "a", kind: .user, account: account, policy: "{") }
+                == "MalformedPolicyDocumentException")
+        #expect(
+            await code {
+                _ = try await world.kms.addPrincipal(
+                    name: "a", kind: .user, account: account, policy: nil,
+                    accessKey: ("AKID A", SecretBytes(copying: [0x41])))
+            } == "ValidationException")
+        #expect(
+            await code { _ = try await world.kms.addPrincipal(name: "a", kind: .user, account: account, policy: nil) }
+                == nil)
+        #expect(
+            await code { _ = try await world.kms.addPrincipal(name: "a", kind: .user, account: account, policy: nil) }
+                == "AlreadyExistsException")
+        #expect(
+            await code { _ = try await world.kms.rotateAccessKey(of: "arn:aws:iam::111122223333:user/none") }
+                == "NotFoundException")
         let root = try await world.kms.addPrincipal(name: "ignored", kind: .root, account: account, policy: nil)
         #expect(root.arn == "arn:aws:iam::111122223333:root")
         // Listed by ARN (`…:root` before `…:user/a`), never with a secret.

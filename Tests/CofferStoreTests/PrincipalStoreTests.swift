@@ -21,7 +21,9 @@ import Testing
             path: path, legacyScope: KeyScope(account: "111122223333", region: "us-east-1"))
         try await store.addPrincipal(Self.alice, key: Self.key("AKIAALICE1"))
         // The same ARN, or an access key id that is taken, fails on the constraint and adds nothing.
-        #expect(await storeErrorCode { try await store.addPrincipal(Self.alice, key: Self.key("AKIAALICE9")) } == .alreadyExists)
+        #expect(
+            await storeErrorCode { try await store.addPrincipal(Self.alice, key: Self.key("AKIAALICE9")) }
+                == .alreadyExists)
         var bob = Self.alice
         bob.arn = "arn:aws:iam::111122223333:user/bob"
         bob.name = "bob"
@@ -41,12 +43,14 @@ import Testing
         try await store.addPrincipal(bob, key: Self.key("AKIABOB1", of: bob.arn))
         #expect(
             await storeErrorCode {
-                try await store.replaceAccessKeys(of: Self.alice.arn, adding: Self.key("AKIABOB1"), removing: ["AKIAALICE2"])
+                try await store.replaceAccessKeys(
+                    of: Self.alice.arn, adding: Self.key("AKIABOB1"), removing: ["AKIAALICE2"])
             } == .alreadyExists)
         #expect(try await store.accessKeys(of: Self.alice.arn).map(\.accessKeyID) == ["AKIAALICE2"])
         #expect(
             await storeErrorCode {
-                try await store.replaceAccessKeys(of: "arn:aws:iam::111122223333:user/nobody", adding: Self.key("X"), removing: [])
+                try await store.replaceAccessKeys(
+                    of: "arn:aws:iam::111122223333:user/nobody", adding: Self.key("X"), removing: [])
             } == .notFound)
 
         try await store.removePrincipal(Self.alice.arn)

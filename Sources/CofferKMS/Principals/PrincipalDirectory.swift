@@ -71,20 +71,24 @@ public final class PrincipalDirectory: Sendable {
             dateKey = known
         } else {
             guard let token = AccessKeySecrets.token(entry.key.token, of: accessKeyID) else {
-                logger.error("a stored access key's token does not belong to it", metadata: ["accessKeyId": "\(accessKeyID)"])
+                logger.error(
+                    "a stored access key's token does not belong to it", metadata: ["accessKeyId": "\(accessKeyID)"])
                 return nil
             }
             guard
                 case .mac(var mac) = try await kms.hsmCall(
                     .generateMac(
-                        key: token, algorithm: AccessKeySecrets.algorithm, message: SecretBytes(copying: Array(day.utf8))))
+                        key: token, algorithm: AccessKeySecrets.algorithm,
+                        message: SecretBytes(copying: Array(day.utf8))))
             else { throw KMSError(.internal, "the HSM did not derive the day key") }
             dateKey = SecretBytes(consuming: &mac)
             if entry.dayKeys.count >= Self.dayKeysPerAccessKey { entry.dayKeys.removeAll() }
             entry.dayKeys[day] = dateKey
         }
         entries.withLock { entries in
-            if entries.count >= Self.cacheLimit, entries[accessKeyID] == nil { entries.removeAll(keepingCapacity: true) }
+            if entries.count >= Self.cacheLimit, entries[accessKeyID] == nil {
+                entries.removeAll(keepingCapacity: true)
+            }
             entries[accessKeyID] = entry
         }
         return AuthenticatedCaller(

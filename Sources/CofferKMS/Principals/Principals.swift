@@ -52,14 +52,20 @@ extension KMSService {
         }
         if kind == .root {
             guard policy == nil else {
-                throw KMSError(.validation, "the account root has no identity policy: it may do what key policies allow")
+                throw KMSError(
+                    .validation, "the account root has no identity policy: it may do what key policies allow")
             }
         } else {
             // IAM's user and role names: [\w+=,.@-]{1,64}.
             guard (1...Self.maximumPrincipalName).contains(name.utf8.count),
-                name.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "_+=,.@-".unicodeScalars.contains($0)) })
+                name.unicodeScalars.allSatisfy({
+                    $0.isASCII
+                        && ($0.properties.isAlphabetic || ("0"..."9").contains($0)
+                            || "_+=,.@-".unicodeScalars.contains($0))
+                })
             else {
-                throw KMSError(.validation, "a \(kind.rawValue) name is 1 to 64 characters of letters, digits and _+=,.@-")
+                throw KMSError(
+                    .validation, "a \(kind.rawValue) name is 1 to 64 characters of letters, digits and _+=,.@-")
             }
         }
         if let policy { try Self.checkIdentityPolicy(policy) }

@@ -42,8 +42,9 @@ extension SQLiteKeyStore {
         _ accessKeyID: String
     ) async throws(StoreError) -> (key: AccessKeyRecord, principal: PrincipalRecord)? {
         try await read { c in
-            guard let row = try await c.query("SELECT * FROM access_keys WHERE access_key_id = ?", [.text(accessKeyID)])
-                .first
+            guard
+                let row = try await c.query("SELECT * FROM access_keys WHERE access_key_id = ?", [.text(accessKeyID)])
+                    .first
             else { return nil }
             let key = Self.accessKey(row)
             guard

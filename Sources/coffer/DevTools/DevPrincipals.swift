@@ -6,7 +6,8 @@ import Foundation
 /// `coffer dev`'s principals: its admin, and the credentials of a `credentials.json` it imports.
 enum DevPrincipals {
     /// The admin's identity policy: every KMS action on every resource.
-    static let adminPolicy = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}"#
+    static let adminPolicy =
+        #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}"#
 
     /// Makes sure `user/admin` of `account` exists and has `key` (added beside its other keys when
     /// missing: dev mode's admin key comes back on every start, even after a `rotate-key admin`); the

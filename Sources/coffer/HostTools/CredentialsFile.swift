@@ -38,7 +38,9 @@ struct CredentialsFile {
                 throw CLIError("\(path): every credential has accessKeyId and secretAccessKey")
             }
             let account = entry["accountId"] as? String ?? defaultAccount
-            guard HostCommand.isAccountID(account) else { throw CLIError("\(path): accountId of \(id) is not 12 digits") }
+            guard HostCommand.isAccountID(account) else {
+                throw CLIError("\(path): accountId of \(id) is not 12 digits")
+            }
             let principal = entry["principal"] as? String ?? "arn:aws:iam::\(account):root"
             let parts = principal.split(separator: ":", omittingEmptySubsequences: false)
             guard parts.count == 6, parts[4] == account else {

@@ -145,7 +145,8 @@ struct PrincipalsCommand: AsyncParsableCommand {
             "requestParameters": parameters,
         ]
         let text = String(
-            decoding: try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys, .withoutEscapingSlashes]),
+            decoding: try JSONSerialization.data(
+                withJSONObject: record, options: [.sortedKeys, .withoutEscapingSlashes]),
             as: UTF8.self)
         let pending = PendingAudit(
             AuditEntry(time: time, eventID: eventID, keyARN: nil, operation: event, record: text))

@@ -52,7 +52,8 @@ struct StoreAccess: ParsableArguments {
     private func withSession(_ keyStore: SQLiteKeyStore, _ body: (KMSService) async throws -> Void) async throws {
         if store != nil {
             guard !hsm.isEmpty, let hostID, let hostKey, let genesis else {
-                throw ValidationError("with --store, give --hsm, --host-id, --host-key and --genesis as for coffer host")
+                throw ValidationError(
+                    "with --store, give --hsm, --host-id, --host-key and --genesis as for coffer host")
             }
             let addresses = try hsm.map { text in
                 guard let address = HSMAddress(text) else { throw ValidationError("--hsm \(text): expected HOST:PORT") }

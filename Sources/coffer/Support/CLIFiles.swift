@@ -72,7 +72,8 @@ enum Clock {
 /// JSON output for `--json`.
 enum JSONOutput {
     static func print(_ value: Any) throws {
-        let data = try JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        let data = try JSONSerialization.data(
+            withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         Swift.print(String(decoding: data, as: UTF8.self))
     }
 }
