@@ -93,12 +93,16 @@ class Fixture:
         self.peer = self.kms.get_public_key(KeyId=self.signer)["PublicKey"]
         # Two grants on the key, both retirable by one principal.
         self.grantee = "arn:aws:iam::000000000000:user/edges"
+        self.admin = "arn:aws:iam::000000000000:user/admin"
         self.grants = [self.kms.create_grant(KeyId=self.key, GranteePrincipal=self.grantee, Operations=[op],
                                              RetiringPrincipal=self.grantee)["GrantId"]
                        for op in ("Decrypt", "Encrypt")]
 
     def fresh_grant(self):
-        return self.kms.create_grant(KeyId=self.key, GranteePrincipal=self.grantee, Operations=["Decrypt"])
+        # The caller (dev's admin user) retires it: only the account root, the retiring principal or a grantee
+        # with RetireGrant may, as in AWS.
+        return self.kms.create_grant(KeyId=self.key, GranteePrincipal=self.grantee, Operations=["Decrypt"],
+                                     RetiringPrincipal=self.admin)
 
     def fresh_key(self):
         return self.kms.create_key(Description="edges, fresh")["KeyMetadata"]["KeyId"]
