@@ -210,7 +210,7 @@ let package = Package(
             dependencies: [
                 "CofferKMS", "CofferStore", "CofferJSON", "CofferHSM", "CofferHSMClient", "CofferDomain", "CofferWire",
                 "CofferCrypto", "CofferServer",
-                "CofferTestSupport",
+                "CofferTestSupport", .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

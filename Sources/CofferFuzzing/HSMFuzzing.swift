@@ -145,6 +145,9 @@ public enum HSMFuzzing {
             .verifyMac(
                 key: world.macToken, algorithm: "HMAC_SHA_256", message: message,
                 mac: [UInt8](repeating: 1, count: 32)),
+            // A sealed access key, and a day key asked of a token of another spec (refused after parsing).
+            .sealAccessKey(binding: keyID, secret: message),
+            .deriveSigV4DateKey(key: world.macToken, day: "20260101"),
             // Both directions of reEncryptWith, past the token checks into RSA-OAEP and the §8 blob.
             .reEncryptWith(
                 source: world.rsaToken, sourceAlgorithm: "RSAES_OAEP_SHA_256",

@@ -292,7 +292,7 @@ public final class KMSService: Sendable {
             throw KMSError(.notFound, "Key '\(Self.keyARN(id, in: scope))' does not exist")
         }
         if record.state == .pendingDeletion, let date = record.deletionDate, clock() >= date {
-            try await storeCall { () throws(StoreError) in try await store.deleteKey(scope, id: record.id) }
+            try await housekeeping { () throws(StoreError) in try await store.deleteKey(scope, id: record.id) }
             throw KMSError(.notFound, "Key '\(Self.keyARN(id, in: scope))' does not exist")
         }
         if record.state == .pendingReplicaDeletion, let started = try await startDeletionWindow(record) {
@@ -306,10 +306,23 @@ public final class KMSService: Sendable {
             expired.state = .pendingImport
             expired.validTo = nil
             expired.expirationModel = nil
-            try await storeCall { () throws(StoreError) in try await store.replaceBackingKeys(expired, with: nil) }
+            try await housekeeping { () throws(StoreError) in try await store.replaceBackingKeys(expired, with: nil) }
             return expired
         }
         return record
+    }
+
+    /// A store change a request runs into rather than makes (a key past its deletion date deleted, expired
+    /// material removed): it must not carry the request's own audit record (``PendingAudit``).
+    func housekeeping<T: Sendable>(_ body: () async throws(StoreError) -> T) async throws(KMSError) -> T {
+        let result: Result<T, StoreError> = await PendingAudit.$current.withValue(nil) {
+            do throws(StoreError) {
+                return .success(try await body())
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try await storeCall { () throws(StoreError) in try result.get() }
     }
 
     /// AWS's key-state and key-usage rules for `requirement`.
@@ -378,10 +391,7 @@ public final class KMSService: Sendable {
                 record,
                 firstBackingKey: BackingKeyRecord(
                     scope: scope, keyID: id, backingKeyID: backing.id, token: backing.token, createdAt: now,
-                    origin: .creation))
-        }
-        if !tags.isEmpty {
-            try await storeCall { () throws(StoreError) in try await store.setTags(tags, on: id, in: scope) }
+                    origin: .creation), tags: tags)
         }
         return record
     }
@@ -403,9 +413,8 @@ public final class KMSService: Sendable {
             scope: scope, id: id, description: description, keyUsage: usage.rawValue, keySpec: spec.rawValue,
             state: .pendingImport, creationDate: clock(), policy: policy ?? Self.defaultPolicy(account: scope.account),
             origin: "EXTERNAL", primaryRegion: multiRegion ? scope.region : nil)
-        try await storeCall { () throws(StoreError) in try await store.createKey(record, firstBackingKey: nil) }
-        if !tags.isEmpty {
-            try await storeCall { () throws(StoreError) in try await store.setTags(tags, on: id, in: scope) }
+        try await storeCall { () throws(StoreError) in
+            try await store.createKey(record, firstBackingKey: nil, tags: tags)
         }
         return record
     }

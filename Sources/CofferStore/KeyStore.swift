@@ -3,9 +3,9 @@
 /// ``KeyScope`` (an account in a region) and are found only within it. Every method that returns has
 /// made its change durable; a method that throws changed nothing.
 public protocol KeyStore: Sendable {
-    /// Creates a key with its first backing key (none for a key awaiting imported material),
+    /// Creates a key with its first backing key (none for a key awaiting imported material) and its tags,
     /// atomically; `alreadyExists` if its scope has the id.
-    func createKey(_ key: KeyRecord, firstBackingKey: BackingKeyRecord?) async throws(StoreError)
+    func createKey(_ key: KeyRecord, firstBackingKey: BackingKeyRecord?, tags: [TagRecord]) async throws(StoreError)
     /// The key of `scope`, or nil.
     func key(_ scope: KeyScope, id: String) async throws(StoreError) -> KeyRecord?
     /// The keys of `scope` ordered by id, after `marker` (exclusive), at most `limit`.
@@ -111,10 +111,11 @@ public protocol KeyStore: Sendable {
     func accessKey(
         _ accessKeyID: String
     ) async throws(StoreError) -> (key: AccessKeyRecord, principal: PrincipalRecord)?
-    /// Gives a principal a new access key and removes those named in `removing`, atomically; `notFound`
-    /// without the principal, `alreadyExists` if the new id is taken.
+    /// Gives a principal a new access key and removes those named in `removing` (nil: every other key of
+    /// the principal, as it is in the transaction), atomically; `notFound` without the principal,
+    /// `alreadyExists` if the new id is taken.
     func replaceAccessKeys(
-        of principalARN: String, adding key: AccessKeyRecord, removing: [String]
+        of principalARN: String, adding key: AccessKeyRecord, removing: [String]?
     ) async throws(StoreError)
     /// Removes a principal and its access keys; `notFound` without it.
     func removePrincipal(_ arn: String) async throws(StoreError)
@@ -122,4 +123,11 @@ public protocol KeyStore: Sendable {
     func appendDomainToken(epoch: Int64, der: [UInt8]) async throws(StoreError)
     /// Every stored domain token, by epoch.
     func domainTokens() async throws(StoreError) -> [(epoch: Int64, der: [UInt8])]
+}
+
+extension KeyStore {
+    /// Creates a key without tags.
+    public func createKey(_ key: KeyRecord, firstBackingKey: BackingKeyRecord?) async throws(StoreError) {
+        try await createKey(key, firstBackingKey: firstBackingKey, tags: [])
+    }
 }

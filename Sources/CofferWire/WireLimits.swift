@@ -85,4 +85,10 @@ public enum WireLimits {
     public static let keyMaterialIDLength = 32
     /// A public key's SubjectPublicKeyInfo: AWS's `PublicKey` member.
     public static let publicKeyBytes = 1...8192
+    /// A secret access key sealed by `sealAccessKey` (docs/protocol.md, "Access keys").
+    public static let accessKeySecretBytes = 1...128
+    /// The binding of a sealed access key (the first half of its token's subject).
+    public static let accessKeyBindingLength = 16
+    /// A SigV4 credential scope's day, `yyyyMMdd`.
+    public static let sigV4DayLength = 8
 }

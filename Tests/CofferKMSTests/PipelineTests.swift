@@ -1,6 +1,7 @@
 import CofferCrypto
 import CofferKMS
 import CofferStore
+import SQLiteNIO
 import Synchronization
 import Testing
 
@@ -59,6 +60,21 @@ import Testing
         #expect(rows.last?.entry.record.contains("AlreadyExistsException") == true)
         #expect(try await real.store.verifyAudit().isIntact)
         await real.stop()
+    }
+
+    @Test func aChangeWhoseRecordCannotBeWrittenIsNotMade() async throws {
+        let world = try await KMSWorld(auditOwnStore: true)
+        let key = try await world.newKey()
+        // Behind the store's back the audit head goes: no record can be appended from now on.
+        let connection = try await SQLiteConnection.open(storage: .file(path: world.path))
+        _ = try await connection.query("DROP TABLE audit_head", [])
+        try await connection.close()
+        #expect(
+            await world.failure(
+                CreateAlias.self, CreateAliasRequest(aliasName: "alias/unrecorded", targetKeyId: key.keyId))
+                == "KMSInternalException")
+        #expect(try await world.store.alias(KMSWorld.context.scope, name: "alias/unrecorded") == nil)
+        await world.stop()
     }
 
     @Test func aDryRunIsAuthorizedButChangesNothing() async throws {

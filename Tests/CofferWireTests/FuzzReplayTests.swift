@@ -46,7 +46,7 @@ import Testing
             default: kinds.append("other: \(answer.body)")
             }
         }
-        #expect(kinds == ["identity", "accept", "token"] + Array(repeating: "sessionResponse", count: 10))
+        #expect(kinds == ["identity", "accept", "token"] + Array(repeating: "sessionResponse", count: 12))
         let folder = try #require(Bundle.module.url(forResource: "FuzzCorpus", withExtension: nil))
         let committed = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix("hsm-") }
         #expect(committed.count == frames.count + 1, "one seed per frame and one with all of them")

@@ -172,6 +172,17 @@ import Testing
         for (length, ok) in [(1, true), (8192, true), (0, false), (8193, false)] {
             check(.deriveSharedSecret(key: ekt, peer: g.bytes(length)), ok, "peer key \(length)")
         }
+        for (length, ok) in [(1, true), (128, true), (0, false), (129, false)] {
+            check(
+                .sealAccessKey(binding: g.bytes(16), secret: SecretBytes(copying: g.bytes(length))), ok,
+                "access key secret \(length)")
+        }
+        for (length, ok) in [(16, true), (15, false), (17, false)] {
+            check(.sealAccessKey(binding: g.bytes(length), secret: one), ok, "access key binding \(length)")
+        }
+        for (day, ok) in [("20261203", true), ("2026120", false), ("202612030", false), ("", false)] {
+            check(.deriveSigV4DateKey(key: ekt, day: day), ok, "SigV4 day \(day)")
+        }
         for (length, ok) in [(32, true), (66, true), (31, false), (67, false)] {
             let result = SessionResult.sharedSecret(SecretBytes(copying: g.bytes(length)))
             #expect(((try? SessionResult(secretDER: result.secretDER)) != nil) == ok, "shared secret \(length)")

@@ -133,8 +133,10 @@ struct MessageGenerator {
     }
 
     mutating func sessionCommand() -> SessionCommand {
-        switch int(0...18) {
+        switch int(0...20) {
         case 0: return .generateRandom(length: int(1...1024))
+        case 19: return .sealAccessKey(binding: bytes(16), secret: SecretBytes(copying: bytes(int(1...128))))
+        case 20: return .deriveSigV4DateKey(key: ekt(), day: "2026120\(int(1...9))")
         case 1: return .createBackingKey(keyID: bytes(16), backingKeyID: bytes(16), spec: name())
         case 2: return .encrypt(key: ekt(), plaintext: SecretBytes(copying: bytes(int(1...300))), context: context())
         case 3: return .decrypt(key: ekt(), ciphertext: bytes(int(78...300)), context: context())

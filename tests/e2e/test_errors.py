@@ -374,6 +374,10 @@ class External:
                                 "--host-key", "host-1.pem", "--genesis", genesis, "--token", "epoch0.token",
                                 "--store", "coffer.sqlite", "--credentials", "credentials.json"], host_log)
         self.endpoint = self.wait_for(host_log, r"serving the KMS API on (http://127\.0\.0\.1:\d+)", self.host).group(1)
+        # A principal that signs nothing until the HSM is gone (test_internal_and_dependency_errors_are_500s).
+        self.unused_key = json.loads(self.run(
+            "principals", "add", "spare", "--store", "coffer.sqlite", "--hsm", self.hsm_address, "--host-id",
+            "host-1", "--host-key", "host-1.pem", "--genesis", genesis, "--json"))
 
     def spawn(self, args, log):
         with open(log, "w") as handle:
@@ -455,10 +459,6 @@ def test_principals_of_a_host_store_are_sealed_through_the_domains_hsm(external)
     done = subprocess.run([COFFER_BIN, "principals", "add", "x", "--store", "coffer.sqlite"], cwd=external.dir,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode != 0 and "--hsm, --host-id, --host-key and --genesis" in done.stderr
-    # One more that signs nothing until the HSM is gone (test_internal_and_dependency_errors_are_500s).
-    external.unused_key = json.loads(external.run(
-        "principals", "add", "spare", "--store", "coffer.sqlite", "--hsm", external.hsm_address, "--host-id",
-        "host-1", "--host-key", "host-1.pem", "--genesis", external.genesis, "--json"))
 
 
 def test_internal_and_dependency_errors_are_500s(external):

@@ -153,6 +153,13 @@ enum SessionCommands {
                     material, kind: .backingKey, subject: keyID + materialID.prefix(16), spec: spec,
                     membership: membership, now: now, notAfter: validTo, usage: &usage),
                 keyMaterialID: materialID)
+        case .sealAccessKey(let binding, let secret):
+            return .token(
+                try seal(
+                    secret, kind: .backingKey, subject: binding + random.bytes(count: 16), spec: AccessKeys.spec,
+                    membership: membership, now: now, usage: &usage))
+        case .deriveSigV4DateKey(let key, let day):
+            return .sharedSecret(try AccessKeys.dateKey(key, day: day, membership: membership, now: now))
         case .deriveSharedSecret(let key, let peer):
             return .sharedSecret(
                 try signingKey(key, algorithm: nil, membership: membership, now: now).sharedSecret(with: peer))
@@ -178,7 +185,7 @@ enum SessionCommands {
     }
 
     /// A new token under the active domain key.
-    private static func seal(
+    static func seal(
         _ material: SecretBytes, kind: ExportedKeyToken.Kind, subject: [UInt8], spec: String,
         membership: DomainMembership, now: WireTime, notAfter: WireTime? = nil, usage: inout DomainKeyUsage
     ) throws(Failure) -> ExportedKeyToken {

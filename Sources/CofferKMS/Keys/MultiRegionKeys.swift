@@ -41,7 +41,7 @@ extension KMSService {
     func startDeletionWindow(_ record: KeyRecord) async throws(KMSError) -> KeyRecord? {
         guard record.state == .pendingReplicaDeletion else { return nil }
         let now = clock()
-        return try await storeCall { () throws(StoreError) in
+        return try await housekeeping { () throws(StoreError) in
             try await store.startDeletionWindow(record.scope, id: record.id, now: now)
         }
     }

@@ -44,18 +44,18 @@ public final class PolicyAuthorizer: Authorizer {
                     "because its encryption context has keys that differ only in case, which \(ambiguous) cannot tell apart"
                 )
             }
+            // The service's own values first: a request can never supply a key the service sets.
             for name in document.conditionKeys where keys[name] == nil {
-                if let value = input.conditions.keys[name] {
-                    keys[name] = value
-                } else if name == "kms:resourcealiases" {
-                    guard input.key != nil else { continue }
+                if let value = conditionValue(name, input) {
+                    keys[name] = [value]
+                } else if name == "kms:resourcealiases", input.key != nil {
                     guard let aliases = await input.resourceAliases() else {
                         return Self.denied(
                             input, resource, by: "unreadable aliases", "because its aliases cannot be read")
                     }
                     keys[name] = aliases
-                } else if let value = conditionValue(name, input) {
-                    keys[name] = [value]
+                } else if let value = input.conditions.keys[name] {
+                    keys[name] = value
                 }
             }
         }

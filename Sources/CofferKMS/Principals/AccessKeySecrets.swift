@@ -1,17 +1,16 @@
 import CofferCrypto
+import CofferJSON
 import CofferWire
 import Crypto
-import Foundation
 
 /// Access keys as Coffer keeps them (docs/access-control.md, "Principals"): the secret access key is
-/// printed once and otherwise exists only inside HSMs, as the HMAC-SHA-256 key `"AWS4" + secret` sealed
-/// in a backing-key token. A host asks an HSM for the day's key `kDate = HMAC("AWS4" + secret, day)` and
+/// printed once and otherwise exists only inside HSMs, sealed by `sealAccessKey` as a `SIGV4_SECRET`
+/// token bound to its access key id and principal. A host asks an HSM for the day's key
+/// `kDate = HMAC("AWS4" + secret, day)` (`deriveSigV4DateKey`, for days around the HSM's clock only) and
 /// derives the rest of the SigV4 signing key itself, so no host ever holds a secret access key.
 public enum AccessKeySecrets {
-    /// The key spec of a sealed secret: an HMAC-SHA-256 key.
-    static let spec = "HMAC_256"
-    /// The MAC algorithm that derives `kDate`.
-    static let algorithm = "HMAC_SHA_256"
+    /// The token spec of a sealed secret access key.
+    static let spec = "SIGV4_SECRET"
     /// The length of a generated secret access key, in characters (as AWS's).
     public static let secretLength = 40
     /// The longest secret access key accepted from outside (`coffer dev --secret-access-key`, a
@@ -33,7 +32,8 @@ public enum AccessKeySecrets {
             // 256 is a multiple of 32: every character is equally likely.
             "AKIA" + String(decoding: bytes.prefix(16).map { alphabet[Int($0) % alphabet.count] }, as: UTF8.self)
         }
-        var text = random.withUnsafeBytes { Array(Data($0.suffix(30)).base64EncodedData()) }
+        // Base64 straight from the secret's buffer into an array the SecretBytes takes over (no copy left).
+        var text = random.withUnsafeBytes { Base64.encode(UnsafeRawBufferPointer(rebasing: $0.suffix(30))) }
         return (id, SecretBytes(consuming: &text))
     }
 
@@ -52,32 +52,20 @@ public enum AccessKeySecrets {
             && secret.withUnsafeBytes { $0.allSatisfy { (0x21...0x7e).contains($0) } }
     }
 
-    /// The key id a sealed secret's token is bound to: the first 16 bytes of
-    /// `SHA-256("coffer sigv4 access key" ‖ 0x00 ‖ accessKeyID)`. A token moved to another access key's
-    /// row does not match it.
-    public static func tokenKeyID(of accessKeyID: String) -> [UInt8] {
-        Array(SHA256.hash(data: Array("coffer sigv4 access key".utf8) + [0] + Array(accessKeyID.utf8)).prefix(16))
+    /// What a sealed secret's token is bound to: the first 16 bytes of `SHA-256("coffer sigv4 access key" ‖
+    /// 0x00 ‖ accessKeyID ‖ 0x00 ‖ principalARN)`, the first half of its subject. A token moved to another
+    /// access key's row, or a row pointed at another principal, does not match it.
+    public static func binding(accessKeyID: String, principal: String) -> [UInt8] {
+        let input = Array("coffer sigv4 access key".utf8) + [0] + Array(accessKeyID.utf8) + [0] + Array(principal.utf8)
+        return Array(SHA256.hash(data: input).prefix(16))
     }
 
-    /// The HMAC key `"AWS4" + secret` in the length an HSM imports for HMAC_256 (32 to 64 bytes) with the
-    /// same HMAC: a shorter key is zero-padded to 32 bytes and a longer one replaced by its SHA-256,
-    /// which is what HMAC does with any key (RFC 2104, section 2), so every `kDate` is unchanged.
-    static func hmacKey(of secret: SecretBytes) -> SecretBytes {
-        var key = Array("AWS4".utf8)
-        secret.withUnsafeBytes { key.append(contentsOf: $0) }
-        if key.count > 64 {
-            var digest = Array(SHA256.hash(data: key))
-            key.withUnsafeMutableBytes { SecretBytes.zeroize($0) }
-            return SecretBytes(consuming: &digest)
-        }
-        if key.count < 32 { key += [UInt8](repeating: 0, count: 32 - key.count) }
-        return SecretBytes(consuming: &key)
-    }
-
-    /// Checks that `token` (DER) is a sealed secret of `accessKeyID`; the parsed token, or nil.
-    static func token(_ der: [UInt8], of accessKeyID: String) -> ExportedKeyToken? {
+    /// Checks that `token` (DER) is the sealed secret of `accessKeyID` for `principal`; the parsed token,
+    /// or nil.
+    static func token(_ der: [UInt8], of accessKeyID: String, principal: String) -> ExportedKeyToken? {
         guard let token = try? ExportedKeyToken(derEncoded: der), token.header.kind == .backingKey,
-            token.header.spec == spec, Array(token.header.subject.prefix(16)) == tokenKeyID(of: accessKeyID)
+            token.header.spec == spec,
+            Array(token.header.subject.prefix(16)) == binding(accessKeyID: accessKeyID, principal: principal)
         else { return nil }
         return token
     }

@@ -39,7 +39,18 @@ public final class PrincipalDirectory: Sendable {
         var dayKeys: [String: SecretBytes]
     }
 
+    /// What an unreadable identity policy is replaced with: a Deny of every action.
+    static let denyAll: [PolicyDocument] =
+        (try? PolicyDocument(
+            json:
+                #"{"Version":"2012-10-17","Statement":[{"Sid":"UnreadableIdentityPolicy","Effect":"Deny","Action":"*","Resource":"*"}]}"#,
+            kind: .identityPolicy)).map { [$0] } ?? []
+    /// How long an unknown access key id is remembered as unknown, in seconds: requests with made-up ids
+    /// cost one store read a second each, not one per request.
+    public static let unknownInterval: Int64 = 1
+
     private let kms: KMSService
+    private let unknown = Mutex<[String: Int64]>([:])
     private let logger: Logger
     private let entries = Mutex<[String: Entry]>([:])
 
@@ -54,6 +65,9 @@ public final class PrincipalDirectory: Sendable {
     public func caller(accessKeyID: String, day: String) async throws(KMSError) -> AuthenticatedCaller? {
         guard AccessKeySecrets.isAccessKeyID(accessKeyID), day.utf8.count == 8 else { return nil }
         let now = kms.now
+        if let missed = unknown.withLock({ $0[accessKeyID] }), now >= missed, now - missed < Self.unknownInterval {
+            return nil
+        }
         var entry: Entry
         if let cached = entries.withLock({ $0[accessKeyID] }), now - cached.checkedAt < Self.refreshInterval,
             now >= cached.checkedAt
@@ -62,6 +76,10 @@ public final class PrincipalDirectory: Sendable {
         } else {
             guard let fresh = try await load(accessKeyID, now: now) else {
                 entries.withLock { _ = $0.removeValue(forKey: accessKeyID) }
+                unknown.withLock { unknown in
+                    if unknown.count >= Self.cacheLimit { unknown.removeAll(keepingCapacity: true) }
+                    unknown[accessKeyID] = now
+                }
                 return nil
             }
             entry = fresh
@@ -70,18 +88,18 @@ public final class PrincipalDirectory: Sendable {
         if let known = entry.dayKeys[day] {
             dateKey = known
         } else {
-            guard let token = AccessKeySecrets.token(entry.key.token, of: accessKeyID) else {
+            guard let token = AccessKeySecrets.token(entry.key.token, of: accessKeyID, principal: entry.principal.arn),
+                Self.account(of: entry.principal.arn).map(String.init) == entry.principal.account
+            else {
                 logger.error(
-                    "a stored access key's token does not belong to it", metadata: ["accessKeyId": "\(accessKeyID)"])
+                    "a stored access key's token or principal does not belong to it",
+                    metadata: ["accessKeyId": "\(accessKeyID)"])
                 return nil
             }
             guard
-                case .mac(var mac) = try await kms.hsmCall(
-                    .generateMac(
-                        key: token, algorithm: AccessKeySecrets.algorithm,
-                        message: SecretBytes(copying: Array(day.utf8))))
+                case .sharedSecret(let derived) = try await kms.hsmCall(.deriveSigV4DateKey(key: token, day: day))
             else { throw KMSError(.internal, "the HSM did not derive the day key") }
-            dateKey = SecretBytes(consuming: &mac)
+            dateKey = derived
             if entry.dayKeys.count >= Self.dayKeysPerAccessKey { entry.dayKeys.removeAll() }
             entry.dayKeys[day] = dateKey
         }
@@ -96,6 +114,12 @@ public final class PrincipalDirectory: Sendable {
             identityPolicies: entry.policies)
     }
 
+    /// The account field of an IAM ARN (`arn:aws:iam::ACCOUNT:…`).
+    static func account(of arn: String) -> Substring? {
+        let parts = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+        return parts.count == 6 ? parts[4] : nil
+    }
+
     /// The access key's record from the store, keeping the cached day keys and parsed policies when
     /// nothing they depend on changed.
     private func load(_ accessKeyID: String, now: Int64) async throws(KMSError) -> Entry? {
@@ -108,8 +132,16 @@ public final class PrincipalDirectory: Sendable {
         if let cached, cached.principal.policy == found.principal.policy {
             policies = cached.policies
         } else if let text = found.principal.policy {
-            // Checked when it was set; one that no longer parses (edited in the database) grants nothing.
-            policies = (try? PolicyDocument(json: text, kind: .identityPolicy)).map { [$0] } ?? []
+            // Checked when it was set; one that no longer parses (edited in the database, or written by a
+            // newer Coffer) denies everything: dropping it would drop its Deny statements too.
+            if let parsed = try? PolicyDocument(json: text, kind: .identityPolicy) {
+                policies = [parsed]
+            } else {
+                logger.error(
+                    "a principal's identity policy does not parse: it denies everything",
+                    metadata: ["principal": "\(found.principal.arn)"])
+                policies = Self.denyAll
+            }
         } else {
             policies = []
         }

@@ -94,15 +94,15 @@ extension KMSService {
         try await storeCall { () throws(StoreError) in try await store.removePrincipal(arn) }
     }
 
-    /// Gives a principal a new access key; the ones it had are removed unless `keepingOld`.
+    /// Gives a principal a new access key (generated, or the given one); the ones it had are removed
+    /// unless `keepingOld` (a kept key with the given id is replaced: its secret is the given one now).
     public func rotateAccessKey(
         of arn: String, keepingOld: Bool = false, accessKey: (id: String, secret: SecretBytes)? = nil
     ) async throws(KMSError) -> IssuedAccessKey {
-        let old = try await storeCall { () throws(StoreError) in try await store.accessKeys(of: arn) }
         let issued = try await issue(accessKey, for: arn)
-        let removing = keepingOld ? [] : old.map(\.accessKeyID)
+        let id = issued.key.accessKeyID
         try await storeCall { () throws(StoreError) in
-            try await store.replaceAccessKeys(of: arn, adding: issued.record, removing: removing)
+            try await store.replaceAccessKeys(of: arn, adding: issued.record, removing: keepingOld ? [id] : nil)
         }
         return issued.key
     }
@@ -129,12 +129,10 @@ extension KMSService {
         guard AccessKeySecrets.isSecret(secret) else {
             throw KMSError(.validation, "a secret access key is 1 to 128 printable ASCII characters without spaces")
         }
-        let result = try await importMaterial(
-            AccessKeySecrets.hmacKey(of: secret), keyID: AccessKeySecrets.tokenKeyID(of: id),
-            spec: AccessKeySecrets.spec)
-        guard case .importedKey(let token, _) = result else {
-            throw KMSError(.internal, "the HSM did not seal the secret access key")
-        }
+        guard
+            case .token(let token) = try await hsmCall(
+                .sealAccessKey(binding: AccessKeySecrets.binding(accessKeyID: id, principal: arn), secret: secret))
+        else { throw KMSError(.internal, "the HSM did not seal the secret access key") }
         return (
             IssuedAccessKey(arn: arn, accessKeyID: id, secret: secret),
             AccessKeyRecord(accessKeyID: id, principalARN: arn, token: token.derBytes, creationDate: now)

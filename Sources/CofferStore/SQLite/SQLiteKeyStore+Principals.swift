@@ -56,16 +56,20 @@ extension SQLiteKeyStore {
     }
 
     public func replaceAccessKeys(
-        of principalARN: String, adding key: AccessKeyRecord, removing: [String]
+        of principalARN: String, adding key: AccessKeyRecord, removing: [String]?
     ) async throws(StoreError) {
         try await transaction { c in
             guard !(try await c.query("SELECT 1 FROM principals WHERE arn = ?", [.text(principalARN)]).isEmpty) else {
                 throw StoreError(.notFound, "principal \(principalARN)")
             }
-            for id in removing {
-                _ = try await c.query(
-                    "DELETE FROM access_keys WHERE access_key_id = ? AND principal_arn = ?",
-                    [.text(id), .text(principalARN)])
+            if let removing {
+                for id in removing {
+                    _ = try await c.query(
+                        "DELETE FROM access_keys WHERE access_key_id = ? AND principal_arn = ?",
+                        [.text(id), .text(principalARN)])
+                }
+            } else {
+                _ = try await c.query("DELETE FROM access_keys WHERE principal_arn = ?", [.text(principalARN)])
             }
             do {
                 try await Self.insert(key, c)

@@ -2,7 +2,7 @@ import CofferCrypto
 import SwiftASN1
 
 /// `SessionCommand` (PROTOCOL §7): what a host asks an HSM to do inside a session. A CHOICE with
-/// EXPLICIT alternatives `[0]` … `[18]` (`[7]` and up: docs/protocol.md, "Signing and MAC keys"). Its DER
+/// EXPLICIT alternatives `[0]` … `[20]` (`[7]` and up: docs/protocol.md, "Signing and MAC keys"). Its DER
 /// holds plaintexts, so it is encoded and decoded
 /// through ``SecretBytes`` (``secretDER`` / ``init(secretDER:)``).
 public enum SessionCommand: Sendable, Equatable {
@@ -56,6 +56,12 @@ public enum SessionCommand: Sendable, Equatable {
     case reEncryptWith(
         source: ExportedKeyToken, sourceAlgorithm: String, ciphertext: [UInt8], sourceContext: EncryptionContext,
         destination: ExportedKeyToken, destinationAlgorithm: String, destinationContext: EncryptionContext)
+    /// `[19]`: seal a secret access key as a `SIGV4_SECRET` backing-key token whose subject is `binding ‖
+    /// 16 random bytes` (docs/protocol.md, "Access keys"); only `deriveSigV4DateKey` opens it.
+    case sealAccessKey(binding: [UInt8], secret: SecretBytes)
+    /// `[20]`: SigV4's day key `kDate = HMAC-SHA-256("AWS4" ‖ secret, day)` of a `SIGV4_SECRET` token, for a
+    /// `day` (`yyyyMMdd`) within one day of the HSM's clock; answered with `sharedSecret`.
+    case deriveSigV4DateKey(key: ExportedKeyToken, day: String)
     /// `[15]`: a fresh key pair of `pairSpec`, its private key (PKCS#8) sealed as a §8 blob under a
     /// symmetric key, and returned when asked for.
     case generateDataKeyPair(
@@ -91,6 +97,8 @@ public enum SessionCommand: Sendable, Equatable {
         case .createImportWrapping: 16
         case .importKeyMaterial: 17
         case .reEncryptWith: 18
+        case .sealAccessKey: 19
+        case .deriveSigV4DateKey: 20
         }
     }
 
@@ -184,6 +192,12 @@ public enum SessionCommand: Sendable, Equatable {
                     c.append(destination)
                     c.appendUTF8(destinationAlgorithm)
                     c.append(destinationContext)
+                case .sealAccessKey(let binding, let secret):
+                    c.appendOctets(binding)
+                    secret.withUnsafeBytes { c.appendOctets($0) }
+                case .deriveSigV4DateKey(let key, let day):
+                    c.append(key)
+                    c.appendUTF8(day)
                 }
             }
         }
@@ -207,7 +221,7 @@ public enum SessionCommand: Sendable, Equatable {
 
     /// Strictly parses a command.
     public init(node: ASN1Node) throws(WireError) {
-        guard node.identifier.tagClass == .contextSpecific, node.identifier.tagNumber <= 18 else {
+        guard node.identifier.tagClass == .contextSpecific, node.identifier.tagNumber <= 20 else {
             throw WireError(.unknownCommand, "SessionCommand alternative \(node.identifier)")
         }
         let tag = node.identifier.tagNumber
@@ -299,6 +313,15 @@ public enum SessionCommand: Sendable, Equatable {
                 destination: try ExportedKeyToken(node: try r.node("destination")),
                 destinationAlgorithm: try r.name("destinationAlgorithm"),
                 destinationContext: try EncryptionContext(node: try r.node("destinationContext")))
+        case 19:
+            self = .sealAccessKey(
+                binding: try r.octets("binding", count: WireLimits.accessKeyBindingLength),
+                secret: try DERReader.secretOctets(
+                    try r.node("secret"), "sealAccessKey.secret", WireLimits.accessKeySecretBytes))
+        case 20:
+            self = .deriveSigV4DateKey(
+                key: try ExportedKeyToken(node: try r.node("key")),
+                day: try r.utf8("day", WireLimits.sigV4DayLength...WireLimits.sigV4DayLength))
         case 15:
             self = .generateDataKeyPair(
                 key: try ExportedKeyToken(node: try r.node("key")), pairSpec: try r.name("pairSpec"),

@@ -47,7 +47,7 @@ struct Dev: AsyncParsableCommand {
         help: "Serve the signed CofferDev.Reset call, deleting the caller account's keys (docs/testing-with-coffer.md)."
     )
     var allowReset = false
-    @Option(help: "Give the admin principal this access key id (with --secret-access-key) besides its own.")
+    @Option(help: "Give the admin principal this access key id (with --secret-access-key) instead of the derived one.")
     var accessKeyId: String?
     @Option(help: "The secret access key for --access-key-id.") var secretAccessKey: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "notice"

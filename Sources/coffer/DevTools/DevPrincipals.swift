@@ -18,10 +18,10 @@ enum DevPrincipals {
         let arn = KMSService.principalARN(.user, name: "admin", account: account)
         let secret = key.secret.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
         do throws(KMSError) {
-            if let listing = try await kms.listPrincipals().first(where: { $0.principal.arn == arn }) {
-                if !listing.accessKeyIDs.contains(key.id) {
-                    _ = try await kms.rotateAccessKey(of: arn, keepingOld: true, accessKey: key)
-                }
+            if try await kms.listPrincipals().contains(where: { $0.principal.arn == arn }) {
+                // Sealed again on every start (replacing a key of the same id), so the printed secret is the
+                // one that works even if the id was given before with another secret.
+                _ = try await kms.rotateAccessKey(of: arn, keepingOld: true, accessKey: key)
             } else {
                 _ = try await kms.addPrincipal(
                     name: "admin", kind: .user, account: account, policy: adminPolicy, accessKey: key)
@@ -33,24 +33,39 @@ enum DevPrincipals {
     }
 
     /// Adds every credential of `file` to the store: its principal (with its policy) when new, else the
-    /// access key to the existing principal.
+    /// access key to the existing principal (replacing a key of the same id: the file's secret is the one
+    /// that works). A principal given several different policies, a policy for the account root, or a
+    /// policy other than an existing principal's is refused: importing must not change what anyone may do.
     static func importFile(_ file: CredentialsFile, into kms: KMSService) async throws {
+        var policies: [String: String?] = [:]
         for entry in file.entries {
-            guard let (kind, name) = parse(entry.principal) else {
+            guard let (kind, _) = parse(entry.principal) else {
                 throw CLIError(
                     "credentials.json: \(entry.principal) is not the account root, a user or a role without a path")
             }
+            if kind == .root, entry.policyText != nil {
+                throw CLIError("credentials.json: the account root \(entry.principal) has no identity policy")
+            }
+            if let seen = policies[entry.principal], seen != entry.policyText {
+                throw CLIError(
+                    "credentials.json: \(entry.principal) is given several different policies; give it one")
+            }
+            policies[entry.principal] = entry.policyText
+        }
+        for entry in file.entries {
+            guard let (kind, name) = parse(entry.principal) else { continue }
             do throws(KMSError) {
                 let existing = try await kms.listPrincipals().first { $0.principal.arn == entry.principal }
                 let key = (entry.accessKeyID, entry.secret)
                 if let existing {
-                    if !existing.accessKeyIDs.contains(entry.accessKeyID) {
-                        _ = try await kms.rotateAccessKey(of: entry.principal, keepingOld: true, accessKey: key)
+                    guard existing.principal.policy == entry.policyText else {
+                        throw KMSError(
+                            .validation, "\(entry.principal) exists with another identity policy; it is left as it is")
                     }
+                    _ = try await kms.rotateAccessKey(of: entry.principal, keepingOld: true, accessKey: key)
                 } else {
                     _ = try await kms.addPrincipal(
-                        name: name, kind: kind, account: entry.account, policy: kind == .root ? nil : entry.policyText,
-                        accessKey: key)
+                        name: name, kind: kind, account: entry.account, policy: entry.policyText, accessKey: key)
                 }
             } catch {
                 throw CLIError("credentials.json: \(entry.accessKeyID): \(error.message)")
