@@ -1,5 +1,6 @@
 import CofferStore
 import Foundation
+import SQLiteNIO
 import Testing
 
 /// Principals and access keys in the SQLite store: uniqueness by the tables' keys, lookups by access key
@@ -58,5 +59,26 @@ import Testing
         #expect(try await store.principals().map(\.name) == ["bob"])
         #expect(await storeErrorCode { try await store.removePrincipal(Self.alice.arn) } == .notFound)
         await store.close()
+    }
+
+    @Test func theToolsBesideAHostOpenOnlyAStoreOfThisSchema() async throws {
+        let path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("coffer-existing-\(UUID().uuidString).sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        // A store of schema 6 (before principals): a tool does not migrate it (only its owner knows the
+        // scope an older store's keys move into).
+        let scope = KeyScope(account: "111122223333", region: "us-east-1")
+        await (try await SQLiteKeyStore.open(path: path, legacyScope: scope)).close()
+        let connection = try await SQLiteConnection.open(storage: .file(path: path))
+        for statement in ["DROP TABLE access_keys", "DROP TABLE principals", "UPDATE schema_version SET version = 6"] {
+            _ = try await connection.query(statement, [])
+        }
+        try await connection.close()
+        #expect(await storeErrorCode { _ = try await SQLiteKeyStore.openExisting(path: path) } == .conflict)
+        let migrated = try await SQLiteKeyStore.open(path: path, legacyScope: scope)
+        await migrated.close()
+        let existing = try await SQLiteKeyStore.openExisting(path: path)
+        #expect(try await existing.principals().isEmpty)
+        await existing.close()
     }
 }

@@ -26,6 +26,15 @@ public final class SQLiteKeyStore: KeyStore {
         try await open(storage: .file(path: path), name: path, legacyScope: legacyScope, logger: logger)
     }
 
+    /// Opens the existing database at `path` as it is, for the tools beside a host (`coffer audit`,
+    /// `coffer principals`): `conflict` when its schema is not this build's, since only the host that
+    /// owns it knows the scope an old database's keys move into. Nothing is created or migrated.
+    public static func openExisting(
+        path: String, logger: Logger = Logger(label: "coffer.store")
+    ) async throws(StoreError) -> SQLiteKeyStore {
+        try await open(storage: .file(path: path), name: path, legacyScope: nil, logger: logger)
+    }
+
     /// A database in memory only (`coffer dev --ephemeral`): nothing is written to disk, and everything
     /// is gone when the store is closed.
     public static func openInMemory(
@@ -38,7 +47,7 @@ public final class SQLiteKeyStore: KeyStore {
     }
 
     private static func open(
-        storage: SQLiteConnection.Storage, name: String, legacyScope: KeyScope, logger: Logger
+        storage: SQLiteConnection.Storage, name: String, legacyScope: KeyScope?, logger: Logger
     ) async throws(StoreError) -> SQLiteKeyStore {
         let connection: SQLiteConnection
         do {
@@ -47,7 +56,12 @@ public final class SQLiteKeyStore: KeyStore {
             throw StoreError(.database, "cannot open \(name): \(error)")
         }
         let store = SQLiteKeyStore(connection: connection)
-        try await store.migrate(legacyScope: legacyScope)
+        do {
+            try await store.migrate(legacyScope: legacyScope)
+        } catch {
+            await store.close()
+            throw error
+        }
         return store
     }
 
@@ -58,7 +72,8 @@ public final class SQLiteKeyStore: KeyStore {
 
     // MARK: Schema
 
-    private func migrate(legacyScope: KeyScope) async throws(StoreError) {
+    /// Migrates to ``schemaVersion``; without a legacy scope, only checks that the database has it.
+    private func migrate(legacyScope: KeyScope?) async throws(StoreError) {
         // Pragmas cannot run inside a transaction.
         try await transaction(transactional: false) { c in
             _ = try await c.query("PRAGMA journal_mode=WAL", [])
@@ -74,6 +89,15 @@ public final class SQLiteKeyStore: KeyStore {
             guard current <= Self.schemaVersion else {
                 throw StoreError(
                     .database, "the database has schema \(current); this build knows up to \(Self.schemaVersion)")
+            }
+            guard let legacyScope else {
+                guard current == Self.schemaVersion else {
+                    throw StoreError(
+                        .conflict,
+                        "the database has schema \(current), not \(Self.schemaVersion): start its host (or coffer dev) once to migrate it"
+                    )
+                }
+                return
             }
             let scope: [SQLiteData] = [.text(legacyScope.account), .text(legacyScope.region)]
             for version in current..<Self.schemaVersion {

@@ -26,8 +26,7 @@ struct AuditCommand: AsyncParsableCommand {
         func open() async throws -> SQLiteKeyStore {
             guard FileManager.default.fileExists(atPath: path) else { throw CLIError("no store at \(path)") }
             do {
-                return try await SQLiteKeyStore.open(
-                    path: path, legacyScope: KeyScope(account: "000000000000", region: "us-east-1"))
+                return try await SQLiteKeyStore.openExisting(path: path)
             } catch {
                 throw CLIError("cannot open \(path): \(error)")
             }

@@ -116,8 +116,7 @@ struct StoreAccess: ParsableArguments {
         }
         guard FileManager.default.fileExists(atPath: storePath) else { throw CLIError("no store at \(storePath)") }
         do {
-            return try await SQLiteKeyStore.open(
-                path: storePath, legacyScope: KeyScope(account: "000000000000", region: "us-east-1"))
+            return try await SQLiteKeyStore.openExisting(path: storePath)
         } catch {
             throw CLIError("cannot open \(storePath): \(error)")
         }
