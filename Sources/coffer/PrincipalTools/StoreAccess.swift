@@ -66,14 +66,7 @@ struct StoreAccess: ParsableArguments {
             let pool = HSMPool(
                 addresses: addresses, hostID: hostID, hostKey: try CLIFiles.signingKey(hostKey), domain: state,
                 clock: { Clock.now })
-            do {
-                try await run(body, KMSService(store: keyStore, hsm: pool, clock: { Clock.now.secondsSinceEpoch }))
-            } catch {
-                await pool.close()
-                throw error
-            }
-            await pool.close()
-            return
+            return try await run(body, keyStore, pool)
         }
         // Dev mode: the dev HSM's identity, re-joined to the dev domain by two dev operators, in this process.
         let files = DevFiles(root: dataDir)
@@ -93,6 +86,13 @@ struct StoreAccess: ParsableArguments {
         await connection.close()
         let pool = HSMPool(
             addresses: [address], hostID: "dev-host", hostKey: try files.hostKey(), domain: state, clock: { Clock.now })
+        try await run(body, keyStore, pool)
+    }
+
+    /// Runs `body` over the store and `pool`, closing the pool however it ends.
+    private func run(
+        _ body: (KMSService) async throws -> Void, _ keyStore: SQLiteKeyStore, _ pool: HSMPool
+    ) async throws {
         do {
             try await run(body, KMSService(store: keyStore, hsm: pool, clock: { Clock.now.secondsSinceEpoch }))
         } catch {
