@@ -121,7 +121,11 @@ public final class KMSService: Sendable {
             let output = try result.get()
             // Every operation with a DryRun member stops in OperationCall.hsm; one that returned did not.
             guard !input.isDryRun else { throw KMSError(.internal, "\(Operation.name) did not honour DryRun") }
-            if pending?.isWritten != true { await audit.record(event) }
+            if let pending {
+                await audit.append(pending)
+            } else {
+                await audit.record(event)
+            }
             return output.json
         } catch {
             event.errorCode = error.code.awsName
@@ -355,9 +359,42 @@ public final class KMSService: Sendable {
         }
     }
 
-    /// Writes a key's changed metadata.
-    func save(_ key: KeyRecord) async throws(KMSError) {
-        try await storeCall { () throws(StoreError) in try await store.updateKey(key) }
+    /// How often a change is applied again to a key that changed meanwhile before the request fails.
+    static let conflictRetries = 8
+
+    /// Applies `change` to `key` and writes it, if the key's row is still the one read; when another
+    /// change came first, reads the key again, checks `requirement` and applies `change` to it again, so
+    /// no acknowledged change is undone (a version per row, ``KeyStore/updateKey(_:)``). Returns the key
+    /// as written.
+    @discardableResult
+    func modify(
+        _ key: KeyRecord, _ requirement: KeyRequirement,
+        _ change: (inout KeyRecord) async throws(KMSError) -> Void
+    ) async throws(KMSError) -> KeyRecord {
+        var current = key
+        for _ in 0..<Self.conflictRetries {
+            var updated = current
+            try await change(&updated)
+            let record = updated
+            do throws(StoreError) {
+                try await store.updateKey(record)
+                updated.version += 1
+                return updated
+            } catch  where error.code == .conflict {
+                current = try await reread(current, requirement)
+            } catch {
+                _ = try await storeCall { () throws(StoreError) in throw error }
+            }
+        }
+        throw KMSError(.internal, "The key kept changing while the request ran; try again.")
+    }
+
+    /// The key as the store has it now, checked for `requirement` again.
+    func reread(_ key: KeyRecord, _ requirement: KeyRequirement) async throws(KMSError) -> KeyRecord {
+        guard let fresh = try await storeCall({ () throws(StoreError) in try await store.key(key.scope, id: key.id) })
+        else { throw KMSError(.notFound, "Key '\(Self.keyARN(key.id, in: key.scope))' does not exist") }
+        try check(fresh, requirement, in: key.scope)
+        return fresh
     }
 
     /// A new backing key for `keyID`, made on an HSM and returned only as its token.
@@ -447,22 +484,37 @@ public final class KMSService: Sendable {
         return token
     }
 
-    /// A new backing key that encrypts from now on; older ones still decrypt.
+    /// A new backing key that encrypts from now on; older ones still decrypt. A change to the key that
+    /// lands meanwhile is kept: the rotation is applied to the key as it is then (the new backing key,
+    /// made for this key id, is the same).
     func rotate(_ key: KeyRecord, origin: BackingKeyRecord.Origin) async throws(KMSError) {
         let backing = try await newBackingKey(for: key.id)
-        var updated = key
-        if origin == .automatic, let days = key.rotationPeriodDays {
-            updated.nextRotationDate = clock() + Int64(days) * 86_400
-        }
-        let record = updated
         let now = clock()
-        try await storeCall { () throws(StoreError) in
-            try await store.rotate(
-                record,
-                newBackingKey: BackingKeyRecord(
-                    scope: key.scope, keyID: key.id, backingKeyID: backing.id, token: backing.token, createdAt: now,
-                    origin: origin))
+        let newBackingKey = BackingKeyRecord(
+            scope: key.scope, keyID: key.id, backingKeyID: backing.id, token: backing.token, createdAt: now,
+            origin: origin)
+        var current = key
+        for _ in 0..<Self.conflictRetries {
+            var updated = current
+            if origin == .automatic, let days = current.rotationPeriodDays {
+                updated.nextRotationDate = now + Int64(days) * 86_400
+            }
+            let record = updated
+            do throws(StoreError) {
+                try await store.rotate(record, newBackingKey: newBackingKey)
+                return
+            } catch  where error.code == .conflict {
+                current = try await reread(
+                    current, origin == .automatic ? .any(aliases: false) : .usable(nil, aliases: false))
+                // Automatic rotation that was switched off (or already done) meanwhile is not done.
+                if origin == .automatic, !current.rotationEnabled || (current.nextRotationDate ?? .max) > now {
+                    return
+                }
+            } catch {
+                _ = try await storeCall { () throws(StoreError) in throw error }
+            }
         }
+        throw KMSError(.internal, "The key kept changing while the request ran; try again.")
     }
 
     // MARK: Scheduled work

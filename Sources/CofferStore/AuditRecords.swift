@@ -79,6 +79,9 @@ public final class PendingAudit: Sendable {
     /// Whether a transaction has committed it.
     public var isWritten: Bool { state.withLock { $0.written } }
 
+    /// The record.
+    public var entry: AuditEntry { state.withLock { $0.entry } }
+
     /// The entry, once: the transaction that takes it writes it (``release()`` gives it back if that
     /// transaction rolls back).
     func take() -> AuditEntry? {

@@ -66,6 +66,9 @@ public struct KeyRecord: Hashable, Sendable {
     public var primaryRegion: String?
     /// PendingReplicaDeletion: the deletion window (days) that starts when the last replica is gone.
     public var pendingWindowDays: Int?
+    /// The row's version: every change to the key's row makes it one more, and an update applies only to
+    /// the version it was read at (``KeyStore/updateKey(_:)``), so no change is silently undone.
+    public var version: Int64
 
     /// Whether the key is a multi-Region key.
     public var isMultiRegion: Bool { primaryRegion != nil }
@@ -78,8 +81,9 @@ public struct KeyRecord: Hashable, Sendable {
         creationDate: Int64, deletionDate: Int64? = nil, policy: String, rotationEnabled: Bool = false,
         rotationPeriodDays: Int? = nil, nextRotationDate: Int64? = nil, origin: String = "AWS_KMS",
         expirationModel: String? = nil, validTo: Int64? = nil, keyMaterialID: String? = nil,
-        primaryRegion: String? = nil, pendingWindowDays: Int? = nil
+        primaryRegion: String? = nil, pendingWindowDays: Int? = nil, version: Int64 = 0
     ) {
+        self.version = version
         self.scope = scope
         self.id = id
         self.description = description

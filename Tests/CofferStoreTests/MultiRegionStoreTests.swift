@@ -71,15 +71,21 @@ import Testing
         try await store.rotate(rotated, newBackingKey: Self.backing("b2"))
         #expect(try await store.backingKeys(Self.west, of: Self.id).map(\.backingKeyID) == ["b2", "b1"])
         #expect(try await store.key(Self.west, id: Self.id)?.nextRotationDate == 1_900_000_000)
-        // UpdatePrimaryRegion, then a write from a copy read before it: the region stays the new one.
+        // UpdatePrimaryRegion, then a write from a copy read before it: refused (the row moved on), and a
+        // write from a fresh copy keeps the new region (updateKey never writes it).
         try await store.updatePrimaryRegion(account: Self.east.account, id: Self.id, to: Self.west.region)
-        var stale = Self.primary()
+        var stale = try #require(try await store.key(Self.east, id: Self.id))
+        stale.version -= 1
         stale.state = .disabled
-        try await store.updateKey(stale)
+        #expect(await storeErrorCode { try await store.updateKey(stale) } == .conflict)
+        var fresh = try #require(try await store.key(Self.east, id: Self.id))
+        fresh.state = .disabled
+        fresh.primaryRegion = Self.east.region
+        try await store.updateKey(fresh)
         #expect(try await store.key(Self.east, id: Self.id)?.primaryRegion == Self.west.region)
         #expect(try await store.key(Self.east, id: Self.id)?.state == .disabled)
         // The old primary's stale rotation no longer reaches the new primary.
-        try await store.rotate(stale, newBackingKey: Self.backing("b3"))
+        #expect(await storeErrorCode { try await store.rotate(stale, newBackingKey: Self.backing("b3")) } == .conflict)
         #expect(try await store.backingKeys(Self.west, of: Self.id).map(\.backingKeyID) == ["b2", "b1"])
         _ = replica
         await store.close()
@@ -116,7 +122,7 @@ import Testing
         replica.state = .enabled
         try await store.replaceBackingKeys(replica, with: Self.backing("m-aa", Self.west, origin: .imported))
         #expect(try await store.key(Self.east, id: Self.id)?.keyMaterialID == "aa")
-        var other = Self.primary(origin: "EXTERNAL")
+        var other = try #require(try await store.key(Self.east, id: Self.id))
         other.keyMaterialID = "bb"
         #expect(
             await storeErrorCode {

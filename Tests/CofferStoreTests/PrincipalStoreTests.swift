@@ -65,12 +65,12 @@ import Testing
         let path = FileManager.default.temporaryDirectory
             .appendingPathComponent("coffer-existing-\(UUID().uuidString).sqlite").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        // A store of schema 6 (before principals): a tool does not migrate it (only its owner knows the
+        // A store of the schema before this one: a tool does not migrate it (only its owner knows the
         // scope an older store's keys move into).
         let scope = KeyScope(account: "111122223333", region: "us-east-1")
         await (try await SQLiteKeyStore.open(path: path, legacyScope: scope)).close()
         let connection = try await SQLiteConnection.open(storage: .file(path: path))
-        for statement in ["DROP TABLE access_keys", "DROP TABLE principals", "UPDATE schema_version SET version = 6"] {
+        for statement in ["ALTER TABLE keys DROP COLUMN version", "UPDATE schema_version SET version = 7"] {
             _ = try await connection.query(statement, [])
         }
         try await connection.close()

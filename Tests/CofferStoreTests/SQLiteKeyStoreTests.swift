@@ -42,6 +42,7 @@ import Testing
         key.validTo = 1_900_000_000
         key.keyMaterialID = String(repeating: "ab", count: 32)
         try await store.replaceBackingKeys(key, with: Self.backing("x1", "m1", origin: .imported))
+        key.version += 1
         await store.close()
         store = try await SQLiteKeyStore.open(path: path, legacyScope: Self.scope)
         #expect(try await store.key(Self.scope, id: "x1") == key)
@@ -68,6 +69,7 @@ import Testing
         rotated.rotationEnabled = true
         rotated.rotationPeriodDays = 365
         try await store.rotate(rotated, newBackingKey: Self.backing("k1", "b2", origin: .onDemand))
+        rotated.version += 1
         try await store.createAlias(
             AliasRecord(scope: Self.scope, name: "alias/app", keyID: "k1", creationDate: 1, lastUpdatedDate: 1))
         try await store.setTags([TagRecord(key: "team", value: "payments")], on: "k1", in: Self.scope)

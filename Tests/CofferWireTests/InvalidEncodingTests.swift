@@ -18,8 +18,9 @@ import Testing
 
     @Test func theFirstUnassignedCommandIsUnknown() throws {
         do {
-            _ = try SessionCommand(secretDER: SecretBytes(copying: [0xb3, 0x02, 0x30, 0x00]))
-            Issue.record("SessionCommand [19] was accepted")
+            // [21]: the first alternative no command has (docs/protocol.md: [7] … [20] are assigned).
+            _ = try SessionCommand(secretDER: SecretBytes(copying: [0xb5, 0x02, 0x30, 0x00]))
+            Issue.record("SessionCommand [21] was accepted")
         } catch {
             #expect(error.reason == .unknownCommand)
             #expect(error.code == .malformed)

@@ -35,6 +35,16 @@ public struct StoreAudit: AuditSink {
         PendingAudit(entry(event))
     }
 
+    public func append(_ pending: PendingAudit) async {
+        guard !pending.isWritten else { return }
+        let entry = pending.entry
+        do {
+            _ = try await store.appendAudit(entry)
+        } catch {
+            logger.error("the audit record was not written", metadata: ["operation": "\(entry.operation)"])
+        }
+    }
+
     private func entry(_ event: AuditEvent) -> AuditEntry {
         let time = clock()
         let eventID = UUID().uuidString.lowercased()

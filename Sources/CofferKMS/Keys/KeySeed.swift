@@ -119,25 +119,28 @@ extension KMSService {
             if existing == nil {
                 let spec = KeySpec(rawValue: seed.keySpec) ?? .symmetricDefault
                 let usage = seed.keyUsage.flatMap(KeyUsageType.init(rawValue:)) ?? spec.supportedUsages[0]
-                var record: KeyRecord
+                let record: KeyRecord
                 if let material = seed.keyMaterial {
-                    record = try await createExternalKey(
-                        id: id, scope: scope, spec: spec, usage: usage, description: seed.description, policy: nil,
-                        tags: seed.tags)
-                    record = try await importSeedMaterial(material, into: record)
+                    record = try await importSeedMaterial(
+                        material,
+                        into: try await createExternalKey(
+                            id: id, scope: scope, spec: spec, usage: usage, description: seed.description,
+                            policy: nil, tags: seed.tags))
                 } else {
                     record = try await createKey(
                         id: id, scope: scope, spec: spec, usage: usage, description: seed.description, policy: nil,
                         tags: seed.tags)
                 }
                 if !seed.enabled || seed.rotationPeriodInDays != nil {
-                    record.state = seed.enabled ? .enabled : .disabled
-                    if let days = seed.rotationPeriodInDays {
-                        record.rotationEnabled = true
-                        record.rotationPeriodDays = days
-                        record.nextRotationDate = clock() + Int64(days) * 86_400
+                    let next = seed.rotationPeriodInDays.map { clock() + Int64($0) * 86_400 }
+                    try await modify(record, .any(aliases: false)) { (record: inout KeyRecord) throws(KMSError) in
+                        record.state = seed.enabled ? .enabled : .disabled
+                        if let days = seed.rotationPeriodInDays {
+                            record.rotationEnabled = true
+                            record.rotationPeriodDays = days
+                            record.nextRotationDate = next
+                        }
                     }
-                    try await save(record)
                 }
             }
             for name in seed.aliases {
@@ -185,6 +188,7 @@ extension KMSService {
             with: BackingKeyRecord(
                 scope: key.scope, keyID: key.id, backingKeyID: Hex.encode(Array(backing.header.subject.suffix(16))),
                 token: backing.derBytes, createdAt: now, origin: .imported))
+        imported.version += 1
         return imported
     }
 

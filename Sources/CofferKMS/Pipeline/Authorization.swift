@@ -122,10 +122,14 @@ public protocol AuditSink: Sendable {
     /// The record of a call that is about to succeed, for the store to write in the same transaction as
     /// the call's change (``PendingAudit``); nil when this sink keeps no records in the store.
     func prepare(_ event: AuditEvent) -> PendingAudit?
+    /// Appends a prepared record that no change took (the call changed nothing): the same record, not a
+    /// second one built again.
+    func append(_ pending: PendingAudit) async
 }
 
 extension AuditSink {
     public func prepare(_ event: AuditEvent) -> PendingAudit? { nil }
+    public func append(_ pending: PendingAudit) async {}
 }
 
 /// The audit sink that keeps nothing.

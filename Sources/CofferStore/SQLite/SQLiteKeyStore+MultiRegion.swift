@@ -77,13 +77,14 @@ extension SQLiteKeyStore {
             }
             _ = try await c.query(
                 """
-                UPDATE keys SET state = ?, deletion_date = ?, pending_window_days = ?
+                UPDATE keys SET state = ?, deletion_date = ?, pending_window_days = ?, version = version + 1
                   WHERE account = ? AND region = ? AND id = ?
                 """,
                 [
                     .text(key.state.rawValue), key.deletionDate.map { .integer(Int($0)) } ?? .null,
                     key.pendingWindowDays.map { .integer($0) } ?? .null,
                 ] + Self.binds(scope) + [.text(id)])
+            key.version += 1
             return key
         }
     }
@@ -93,7 +94,8 @@ extension SQLiteKeyStore {
             _ = try await c.query(
                 """
                 UPDATE keys SET state = 'PendingDeletion',
-                  deletion_date = ? + COALESCE(pending_window_days, 30) * 86400, pending_window_days = NULL
+                  deletion_date = ? + COALESCE(pending_window_days, 30) * 86400, pending_window_days = NULL,
+                  version = version + 1
                   WHERE account = ? AND region = ? AND id = ? AND state = 'PendingReplicaDeletion'
                   AND NOT EXISTS (SELECT 1 FROM keys AS other WHERE other.account = keys.account
                     AND other.id = keys.id AND other.region <> keys.region AND other.primary_region IS NOT NULL)
@@ -115,7 +117,10 @@ extension SQLiteKeyStore {
                 ).isEmpty
             else { throw StoreError(.notFound, "key \(id) in \(target)") }
             _ = try await c.query(
-                "UPDATE keys SET primary_region = ? WHERE account = ? AND id = ? AND primary_region IS NOT NULL",
+                """
+                UPDATE keys SET primary_region = ?, version = version + 1
+                  WHERE account = ? AND id = ? AND primary_region IS NOT NULL
+                """,
                 [.text(region), .text(account), .text(id)])
         }
     }
@@ -139,8 +144,8 @@ extension SQLiteKeyStore {
             let scope = KeyScope(account: key.scope.account, region: region)
             _ = try await c.query(
                 """
-                UPDATE keys SET rotation_enabled = ?, rotation_period_days = ?, next_rotation_date = ?
-                  WHERE account = ? AND region = ? AND id = ?
+                UPDATE keys SET rotation_enabled = ?, rotation_period_days = ?, next_rotation_date = ?,
+                  version = version + 1 WHERE account = ? AND region = ? AND id = ?
                 """,
                 [
                     .integer(key.rotationEnabled ? 1 : 0), key.rotationPeriodDays.map { .integer($0) } ?? .null,
@@ -174,8 +179,8 @@ extension SQLiteKeyStore {
         else { throw StoreError(.conflict, "a related key of \(key.id) has other key material") }
         _ = try await c.query(
             """
-            UPDATE keys SET key_material_id = ? WHERE account = ? AND id = ? AND primary_region IS NOT NULL
-              AND key_material_id IS NULL
+            UPDATE keys SET key_material_id = ?, version = version + 1 WHERE account = ? AND id = ?
+              AND primary_region IS NOT NULL AND key_material_id IS NULL
             """, [.text(materialID)] + account)
     }
 }

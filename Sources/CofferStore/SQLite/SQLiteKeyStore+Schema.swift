@@ -125,5 +125,7 @@ extension SQLiteKeyStore {
             """,
             "CREATE INDEX access_keys_by_principal ON access_keys(principal_arn)",
         ],
+        // Schema 8: a version per key row, so that a change applies only to the row it was read from.
+        ["ALTER TABLE keys ADD COLUMN version INTEGER NOT NULL DEFAULT 0"],
     ]
 }

@@ -6,7 +6,7 @@ import SQLiteNIO
 /// version, every change in a transaction. SQLite itself comes with sqlite-nio, so nothing is installed.
 public final class SQLiteKeyStore: KeyStore {
     /// The schema version this build writes.
-    public static let schemaVersion = 7
+    public static let schemaVersion = 8
 
     /// How long a statement waits for another process's write lock before failing, in milliseconds.
     public static let busyTimeoutMilliseconds = 5_000
@@ -416,15 +416,25 @@ public final class SQLiteKeyStore: KeyStore {
             """, keyBinds(key))
     }
 
+    /// Writes `key` over its row if the row is still at `key.version` (and moves it to the next one);
+    /// `conflict` when another change came first, `notFound` without the row.
     static func update(_ key: KeyRecord, _ c: SQLiteConnection) async throws {
         try await requireKey(key.scope, key.id, c)
         _ = try await c.query(
             """
             UPDATE keys SET description = ?, key_usage = ?, key_spec = ?, state = ?, creation_date = ?, deletion_date = ?,
               policy = ?, rotation_enabled = ?, rotation_period_days = ?, next_rotation_date = ?, origin = ?,
-              expiration_model = ?, valid_to = ?, key_material_id = ?, pending_window_days = ?
-              WHERE account = ? AND region = ? AND id = ?
-            """, keyBinds(key, includingPrimaryRegion: false))
+              expiration_model = ?, valid_to = ?, key_material_id = ?, pending_window_days = ?, version = version + 1
+              WHERE account = ? AND region = ? AND id = ? AND version = ?
+            """, keyBinds(key, includingPrimaryRegion: false) + [.integer(Int(key.version))])
+        guard try await changes(c) == 1 else {
+            throw StoreError(.conflict, "key \(key.id) changed after version \(key.version)")
+        }
+    }
+
+    /// How many rows the last statement changed.
+    static func changes(_ c: SQLiteConnection) async throws -> Int {
+        try await c.query("SELECT changes() AS n", []).first?.column("n")?.integer ?? 0
     }
 
     static func insert(_ backing: BackingKeyRecord, _ c: SQLiteConnection) async throws {
@@ -482,7 +492,8 @@ public final class SQLiteKeyStore: KeyStore {
             validTo: row.column("valid_to")?.integer.map(Int64.init),
             keyMaterialID: row.column("key_material_id")?.string,
             primaryRegion: row.column("primary_region")?.string,
-            pendingWindowDays: row.column("pending_window_days")?.integer)
+            pendingWindowDays: row.column("pending_window_days")?.integer,
+            version: Int64(row.column("version")?.integer ?? 0))
     }
 
     static func backingKey(_ row: SQLiteRow) -> BackingKeyRecord {

@@ -14,13 +14,14 @@ public enum CancelKeyDeletion: KMSOperation {
     ) async throws(KMSError)
         -> CancelKeyDeletionResponse
     {
-        var key = try call.requiredKey()
-        // A key of imported material whose material is gone awaits an import again (AWS's table).
-        let hasMaterial = try await !call.kms.backingKeys(of: key).isEmpty
-        key.state = hasMaterial ? .disabled : .pendingImport
-        key.deletionDate = nil
-        key.pendingWindowDays = nil
-        try await call.kms.save(key)
+        let key = try await call.kms.modify(try call.requiredKey(), requirement) {
+            (key: inout KeyRecord) async throws(KMSError) in
+            // A key of imported material whose material is gone awaits an import again (AWS's table).
+            let hasMaterial = try await !call.kms.backingKeys(of: key).isEmpty
+            key.state = hasMaterial ? .disabled : .pendingImport
+            key.deletionDate = nil
+            key.pendingWindowDays = nil
+        }
         return CancelKeyDeletionResponse(keyId: call.arn(key.id))
     }
 }

@@ -10,12 +10,12 @@ public enum EnableKey: KMSOperation {
     public static func key(in input: EnableKeyRequest) -> KeyReference? { .named(input.keyId) }
 
     public static func run(_ input: EnableKeyRequest, _ call: OperationCall) async throws(KMSError) -> NoOutput {
-        var key = try call.requiredKey()
-        guard key.state != .pendingImport else {
-            throw KMSError(.invalidState, "\(call.arn(key.id)) is pending import.")
+        try await call.kms.modify(try call.requiredKey(), requirement) { (key: inout KeyRecord) throws(KMSError) in
+            guard key.state != .pendingImport else {
+                throw KMSError(.invalidState, "\(call.arn(key.id)) is pending import.")
+            }
+            key.state = .enabled
         }
-        key.state = .enabled
-        try await call.kms.save(key)
         return NoOutput()
     }
 }

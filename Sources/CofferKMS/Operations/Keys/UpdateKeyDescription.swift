@@ -14,9 +14,9 @@ public enum UpdateKeyDescription: KMSOperation {
     ) async throws(KMSError)
         -> NoOutput
     {
-        var key = try call.requiredKey()
-        key.description = input.description
-        try await call.kms.save(key)
+        try await call.kms.modify(try call.requiredKey(), requirement) { (key: inout KeyRecord) throws(KMSError) in
+            key.description = input.description
+        }
         return NoOutput()
     }
 }

@@ -15,11 +15,12 @@ public enum PutKeyPolicy: KMSOperation {
             throw KMSError(.validation, "The policy name must be default")
         }
         try OperationRules.checkPolicy(input.policy)
-        var key = try call.requiredKey()
+        let key = try call.requiredKey()
         try await OperationRules.checkLockout(
             input.policy, keyARN: call.arn(key.id), bypass: input.bypassPolicyLockoutSafetyCheck, call)
-        key.policy = input.policy
-        try await call.kms.save(key)
+        try await call.kms.modify(key, requirement) { (key: inout KeyRecord) throws(KMSError) in
+            key.policy = input.policy
+        }
         return NoOutput()
     }
 }

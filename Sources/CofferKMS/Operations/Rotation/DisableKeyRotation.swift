@@ -11,10 +11,11 @@ public enum DisableKeyRotation: KMSOperation {
 
     public static func run(_ input: DisableKeyRotationRequest, _ call: OperationCall) async throws(KMSError) -> NoOutput
     {
-        var key = try Rotation.rotatable(try call.requiredKey(), call)
-        key.rotationEnabled = false
-        key.nextRotationDate = nil
-        try await call.kms.save(key)
+        try await call.kms.modify(try call.requiredKey(), requirement) { (key: inout KeyRecord) throws(KMSError) in
+            key = try Rotation.rotatable(key, call)
+            key.rotationEnabled = false
+            key.nextRotationDate = nil
+        }
         return NoOutput()
     }
 }

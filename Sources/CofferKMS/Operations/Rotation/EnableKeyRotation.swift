@@ -11,12 +11,14 @@ public enum EnableKeyRotation: KMSOperation {
 
     public static func run(_ input: EnableKeyRotationRequest, _ call: OperationCall) async throws(KMSError) -> NoOutput
     {
-        var key = try Rotation.rotatable(try call.requiredKey(), call)
         let days = input.rotationPeriodInDays ?? 365
-        key.rotationEnabled = true
-        key.rotationPeriodDays = days
-        key.nextRotationDate = call.kms.clock() + Int64(days) * 86_400
-        try await call.kms.save(key)
+        let next = call.kms.clock() + Int64(days) * 86_400
+        try await call.kms.modify(try call.requiredKey(), requirement) { (key: inout KeyRecord) throws(KMSError) in
+            key = try Rotation.rotatable(key, call)
+            key.rotationEnabled = true
+            key.rotationPeriodDays = days
+            key.nextRotationDate = next
+        }
         return NoOutput()
     }
 }

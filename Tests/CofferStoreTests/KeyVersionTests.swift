@@ -1,0 +1,49 @@
+import CofferStore
+import Foundation
+import Testing
+
+/// A key row's version: a change applies only to the version it was read at, so a DisableKey, a
+/// ScheduleKeyDeletion or a rotation that lands between another change's read and write is never undone.
+@Suite struct KeyVersionTests {
+    static let scope = KeyScope(account: "111122223333", region: "us-east-1")
+
+    static func backing(_ id: String) -> BackingKeyRecord {
+        BackingKeyRecord(scope: scope, keyID: "k1", backingKeyID: id, token: [1], createdAt: 1, origin: .onDemand)
+    }
+
+    @Test func aStaleWriteIsAConflictAndChangesNothing() async throws {
+        let path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("coffer-versions-\(UUID().uuidString).sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try await SQLiteKeyStore.open(path: path, legacyScope: Self.scope)
+        let key = KeyRecord(
+            scope: Self.scope, id: "k1", description: "", keyUsage: "ENCRYPT_DECRYPT", keySpec: "SYMMETRIC_DEFAULT",
+            state: .enabled, creationDate: 1, policy: "{}")
+        try await store.createKey(key, firstBackingKey: Self.backing("b0"))
+        let first = try #require(try await store.key(Self.scope, id: "k1"))
+        let second = first
+        #expect(first.version == 0)
+
+        var described = first
+        described.description = "first"
+        try await store.updateKey(described)
+        var disabled = second
+        disabled.state = .disabled
+        #expect(await storeErrorCode { try await store.updateKey(disabled) } == .conflict)
+        #expect(await storeErrorCode { try await store.rotate(second, newBackingKey: Self.backing("b1")) } == .conflict)
+        #expect(await storeErrorCode { try await store.replaceBackingKeys(second, with: nil) } == .conflict)
+        var now = try #require(try await store.key(Self.scope, id: "k1"))
+        #expect(now.description == "first" && now.state == .enabled && now.version == 1)
+        #expect(try await store.backingKeys(Self.scope, of: "k1").map(\.backingKeyID) == ["b0"])
+
+        // A deletion scheduled meanwhile moves the version too: the stale EnableKey cannot undo it.
+        let scheduled = try await store.scheduleDeletion(Self.scope, id: "k1", windowDays: 7, now: 100)
+        #expect(scheduled.version == 2)
+        var enabled = now
+        enabled.state = .enabled
+        #expect(await storeErrorCode { try await store.updateKey(enabled) } == .conflict)
+        now = try #require(try await store.key(Self.scope, id: "k1"))
+        #expect(now.state == .pendingDeletion && now.version == scheduled.version)
+        await store.close()
+    }
+}
