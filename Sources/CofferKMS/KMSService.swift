@@ -190,12 +190,17 @@ public final class KMSService: Sendable {
         do {
             return try await body()
         } catch {
-            switch error.code {
-            case .notFound: throw KMSError(.notFound, "\(error)")
-            case .alreadyExists: throw KMSError(.alreadyExists, "\(error)")
-            case .conflict: throw KMSError(.invalidState, "The key changed while the request ran; try again.")
-            default: throw KMSError(.internal, "the key store failed")
-            }
+            throw Self.storeFailure(error)
+        }
+    }
+
+    /// The AWS error of a store failure.
+    static func storeFailure(_ error: StoreError) -> KMSError {
+        switch error.code {
+        case .notFound: KMSError(.notFound, "\(error)")
+        case .alreadyExists: KMSError(.alreadyExists, "\(error)")
+        case .conflict, .stale: KMSError(.invalidState, "The key changed while the request ran; try again.")
+        default: KMSError(.internal, "the key store failed")
         }
     }
 
@@ -310,7 +315,18 @@ public final class KMSService: Sendable {
             expired.state = .pendingImport
             expired.validTo = nil
             expired.expirationModel = nil
-            try await housekeeping { () throws(StoreError) in try await store.replaceBackingKeys(expired, with: nil) }
+            do throws(KMSError) {
+                try await housekeeping { () throws(StoreError) in
+                    try await store.replaceBackingKeys(expired, with: nil)
+                }
+            } catch  where error.code == .invalidState {
+                // Another request changed the key first (it may have expired it, or imported again): the
+                // key as it is now.
+                guard let fresh = try await storeCall({ () throws(StoreError) in try await store.key(scope, id: id) })
+                else { throw KMSError(.notFound, "Key '\(Self.keyARN(id, in: scope))' does not exist") }
+                return fresh
+            }
+            expired.version += 1
             return expired
         }
         return record
@@ -362,13 +378,22 @@ public final class KMSService: Sendable {
     /// How often a change is applied again to a key that changed meanwhile before the request fails.
     static let conflictRetries = 8
 
+    /// How ``modify(_:_:writing:_:)`` writes a changed key.
+    enum KeyWrite: Sendable {
+        /// Its metadata (``KeyStore/updateKey(_:)``).
+        case metadata
+        /// Its metadata and its backing keys: imported material set (a backing key) or deleted (nil).
+        /// Material other than a related multi-Region key's is IncorrectKeyMaterialException.
+        case material(BackingKeyRecord?)
+    }
+
     /// Applies `change` to `key` and writes it, if the key's row is still the one read; when another
     /// change came first, reads the key again, checks `requirement` and applies `change` to it again, so
     /// no acknowledged change is undone (a version per row, ``KeyStore/updateKey(_:)``). Returns the key
-    /// as written.
+    /// as written. Out of attempts: KMSInvalidStateException, as for any change that lost its race.
     @discardableResult
     func modify(
-        _ key: KeyRecord, _ requirement: KeyRequirement,
+        _ key: KeyRecord, _ requirement: KeyRequirement, writing: KeyWrite = .metadata,
         _ change: (inout KeyRecord) async throws(KMSError) -> Void
     ) async throws(KMSError) -> KeyRecord {
         var current = key
@@ -377,16 +402,25 @@ public final class KMSService: Sendable {
             try await change(&updated)
             let record = updated
             do throws(StoreError) {
-                try await store.updateKey(record)
+                switch writing {
+                case .metadata: try await store.updateKey(record)
+                case .material(let backing): try await store.replaceBackingKeys(record, with: backing)
+                }
                 updated.version += 1
                 return updated
-            } catch  where error.code == .conflict {
+            } catch  where error.code == .stale {
                 current = try await reread(current, requirement)
+            } catch  where error.code == .conflict {
+                guard case .material(.some) = writing else { throw Self.storeFailure(error) }
+                throw KMSError(
+                    .incorrectKeyMaterial,
+                    "The key material is not the material of the related multi-Region keys of \(Self.keyARN(key.id, in: key.scope))."
+                )
             } catch {
-                _ = try await storeCall { () throws(StoreError) in throw error }
+                throw Self.storeFailure(error)
             }
         }
-        throw KMSError(.internal, "The key kept changing while the request ran; try again.")
+        throw KMSError(.invalidState, "The key kept changing while the request ran; try again.")
     }
 
     /// The key as the store has it now, checked for `requirement` again.
@@ -486,8 +520,11 @@ public final class KMSService: Sendable {
 
     /// A new backing key that encrypts from now on; older ones still decrypt. A change to the key that
     /// lands meanwhile is kept: the rotation is applied to the key as it is then (the new backing key,
-    /// made for this key id, is the same).
-    func rotate(_ key: KeyRecord, origin: BackingKeyRecord.Origin) async throws(KMSError) {
+    /// made for this key id, is the same), after checking again that it may rotate — an automatic
+    /// rotation only of an enabled primary whose rotation is on and due, an on-demand one only of a key
+    /// that is usable and not (now) a replica. Returns whether it rotated.
+    @discardableResult
+    func rotate(_ key: KeyRecord, origin: BackingKeyRecord.Origin) async throws(KMSError) -> Bool {
         let backing = try await newBackingKey(for: key.id)
         let now = clock()
         let newBackingKey = BackingKeyRecord(
@@ -502,19 +539,34 @@ public final class KMSService: Sendable {
             let record = updated
             do throws(StoreError) {
                 try await store.rotate(record, newBackingKey: newBackingKey)
-                return
-            } catch  where error.code == .conflict {
-                current = try await reread(
-                    current, origin == .automatic ? .any(aliases: false) : .usable(nil, aliases: false))
-                // Automatic rotation that was switched off (or already done) meanwhile is not done.
-                if origin == .automatic, !current.rotationEnabled || (current.nextRotationDate ?? .max) > now {
-                    return
+                return true
+            } catch  where error.code == .stale {
+                if origin == .automatic {
+                    current = try await reread(current, .any(aliases: false))
+                    guard Self.rotationIsDue(current, now: now) else { return false }
+                } else {
+                    current = try await reread(current, .usable(nil, aliases: false))
+                    guard !current.isReplica else {
+                        throw KMSError(
+                            .unsupportedOperation,
+                            "\(Self.keyARN(current.id, in: current.scope)) is a multi-Region replica key; rotate its primary key."
+                        )
+                    }
                 }
             } catch {
-                _ = try await storeCall { () throws(StoreError) in throw error }
+                throw Self.storeFailure(error)
             }
         }
-        throw KMSError(.internal, "The key kept changing while the request ran; try again.")
+        throw KMSError(.invalidState, "The key kept changing while the request ran; try again.")
+    }
+
+    /// Whether the scheduler rotates `key` at `now`: an enabled primary (or single-Region key) whose
+    /// rotation is on and due.
+    static func rotationIsDue(_ key: KeyRecord, now: Int64) -> Bool {
+        guard key.state == .enabled, !key.isReplica, key.rotationEnabled, let next = key.nextRotationDate else {
+            return false
+        }
+        return now >= next
     }
 
     // MARK: Scheduled work
@@ -537,12 +589,9 @@ public final class KMSService: Sendable {
                     deleted.append(key.id)
                 } else if key.state == .pendingReplicaDeletion {
                     _ = try await startDeletionWindow(key)
-                } else if key.state == .enabled, !key.isReplica, key.rotationEnabled, let next = key.nextRotationDate,
-                    now >= next
-                {
+                } else if Self.rotationIsDue(key, now: now) {
                     // A multi-Region primary's rotation reaches its replicas in the store's transaction.
-                    try await rotate(key, origin: .automatic)
-                    rotated.append(key.id)
+                    if try await rotate(key, origin: .automatic) { rotated.append(key.id) }
                 }
             }
             cursor = page.count == 500 ? page.last : nil

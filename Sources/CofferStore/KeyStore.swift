@@ -13,9 +13,11 @@ public protocol KeyStore: Sendable {
     /// The keys of every scope ordered by (account, region, id), after `cursor`, at most `limit`: for
     /// the scheduled work (deletions, rotations).
     func listAllKeys(after cursor: KeyRecord?, limit: Int) async throws(StoreError) -> [KeyRecord]
-    /// Replaces a key's metadata (not its primary region, which only ``updatePrimaryRegion(account:id:to:)``
-    /// changes). For a multi-Region primary key, its rotation settings (a shared property) are written to
-    /// every related key in the same transaction.
+    /// Replaces a key's metadata if its row is still at `key.version` (`stale` otherwise: another change
+    /// came first; ``rotate(_:newBackingKey:)`` and ``replaceBackingKeys(_:with:)`` check it too, and every
+    /// change of a row moves its version). Not its primary region, which only
+    /// ``updatePrimaryRegion(account:id:to:)`` changes. For a multi-Region primary key, its rotation
+    /// settings (a shared property) are written to every related key in the same transaction.
     func updateKey(_ key: KeyRecord) async throws(StoreError)
     /// Deletes a key with its backing keys, aliases and tags.
     func deleteKey(_ scope: KeyScope, id: String) async throws(StoreError)

@@ -12,6 +12,8 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         /// The record changed so that the change no longer applies (a key no longer primary or now pending
         /// deletion, material other than a related key's).
         public static let conflict = Code("conflict")
+        /// The key's row changed since it was read (its version moved): read it again and redo the change.
+        public static let stale = Code("stale")
         /// The database failed (I/O, corruption, a schema newer than this build).
         public static let database = Code("database")
 

@@ -2,14 +2,18 @@ import CofferCrypto
 import CofferKMS
 import CofferStore
 import CofferTestSupport
+import Logging
 import Testing
 
-/// State changes of one key from two services over one store (two hosts) at once: every acknowledged
-/// change is in effect at the end, none undone by another's stale write.
+/// State changes of one key from two services over one store at once (two hosts' services; one SQLite
+/// connection, so the races are between their reads and writes, not between connections): every
+/// acknowledged change is in effect at the end, none undone by another's stale write.
 @Suite struct ConcurrentChangeTests {
     @Test func everyAcknowledgedChangeIsInEffect() async throws {
-        let world = try await KMSWorld()
-        let other = KMSService(store: world.store, hsm: world.pool, clock: { world.clock.seconds })
+        let world = try await KMSWorld(auditOwnStore: true)
+        let other = KMSService(
+            store: world.store, hsm: world.pool, clock: { world.clock.seconds },
+            audit: StoreAudit(store: world.store, clock: { world.clock.seconds }, logger: Logger(label: "test")))
         let key = try await world.newKey()
         let context = KMSWorld.context
         for round in 0..<12 {
@@ -32,6 +36,9 @@ import Testing
             #expect(now.policy == policy, "round \(round)")
             #expect(now.state == (disable ? .disabled : .enabled), "round \(round)")
         }
+        // One record per call, however often a change was applied again (CreateKey and three per round).
+        #expect(try await world.store.auditRecords(after: 0, limit: 1_000).count == 1 + 3 * 12)
+        #expect(try await world.store.verifyAudit().isIntact)
         await world.stop()
     }
 }

@@ -2,7 +2,7 @@ import CofferStore
 import Foundation
 import Testing
 
-/// A key row's version: a change applies only to the version it was read at, so a DisableKey, a
+/// A key row's version: a change applies only to the version it was read at (`stale` otherwise), so a DisableKey, a
 /// ScheduleKeyDeletion or a rotation that lands between another change's read and write is never undone.
 @Suite struct KeyVersionTests {
     static let scope = KeyScope(account: "111122223333", region: "us-east-1")
@@ -29,9 +29,9 @@ import Testing
         try await store.updateKey(described)
         var disabled = second
         disabled.state = .disabled
-        #expect(await storeErrorCode { try await store.updateKey(disabled) } == .conflict)
-        #expect(await storeErrorCode { try await store.rotate(second, newBackingKey: Self.backing("b1")) } == .conflict)
-        #expect(await storeErrorCode { try await store.replaceBackingKeys(second, with: nil) } == .conflict)
+        #expect(await storeErrorCode { try await store.updateKey(disabled) } == .stale)
+        #expect(await storeErrorCode { try await store.rotate(second, newBackingKey: Self.backing("b1")) } == .stale)
+        #expect(await storeErrorCode { try await store.replaceBackingKeys(second, with: nil) } == .stale)
         var now = try #require(try await store.key(Self.scope, id: "k1"))
         #expect(now.description == "first" && now.state == .enabled && now.version == 1)
         #expect(try await store.backingKeys(Self.scope, of: "k1").map(\.backingKeyID) == ["b0"])
@@ -41,7 +41,7 @@ import Testing
         #expect(scheduled.version == 2)
         var enabled = now
         enabled.state = .enabled
-        #expect(await storeErrorCode { try await store.updateKey(enabled) } == .conflict)
+        #expect(await storeErrorCode { try await store.updateKey(enabled) } == .stale)
         now = try #require(try await store.key(Self.scope, id: "k1"))
         #expect(now.state == .pendingDeletion && now.version == scheduled.version)
         await store.close()

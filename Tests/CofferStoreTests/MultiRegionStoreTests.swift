@@ -77,7 +77,7 @@ import Testing
         var stale = try #require(try await store.key(Self.east, id: Self.id))
         stale.version -= 1
         stale.state = .disabled
-        #expect(await storeErrorCode { try await store.updateKey(stale) } == .conflict)
+        #expect(await storeErrorCode { try await store.updateKey(stale) } == .stale)
         var fresh = try #require(try await store.key(Self.east, id: Self.id))
         fresh.state = .disabled
         fresh.primaryRegion = Self.east.region
@@ -85,7 +85,7 @@ import Testing
         #expect(try await store.key(Self.east, id: Self.id)?.primaryRegion == Self.west.region)
         #expect(try await store.key(Self.east, id: Self.id)?.state == .disabled)
         // The old primary's stale rotation no longer reaches the new primary.
-        #expect(await storeErrorCode { try await store.rotate(stale, newBackingKey: Self.backing("b3")) } == .conflict)
+        #expect(await storeErrorCode { try await store.rotate(stale, newBackingKey: Self.backing("b3")) } == .stale)
         #expect(try await store.backingKeys(Self.west, of: Self.id).map(\.backingKeyID) == ["b2", "b1"])
         _ = replica
         await store.close()

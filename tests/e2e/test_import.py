@@ -223,6 +223,27 @@ def test_expiring_material_is_gone_after_its_valid_to(kms):
     expect_error("KMSInvalidStateException", kms.decrypt, CiphertextBlob=blob)
 
 
+def test_material_is_imported_again_and_deleted_in_the_first_request_after_it_expired(kms):
+    # The request that finds the material expired removes it and then makes its own change to the key: the
+    # same material imported again (with a token fetched before), or the material deleted, in that request.
+    material = os.urandom(32)
+    for action in ("import", "delete"):
+        key = external_key(kms)
+        parameters = kms.get_parameters_for_import(KeyId=key, WrappingAlgorithm="RSAES_OAEP_SHA_256",
+                                                   WrappingKeySpec="RSA_2048")
+        import_material(kms, key, material, ValidTo=time.time() + 2, ExpirationModel="KEY_MATERIAL_EXPIRES")
+        blob = kms.encrypt(KeyId=key, Plaintext=b"again")["CiphertextBlob"]
+        time.sleep(3.5)
+        if action == "import":
+            kms.import_key_material(KeyId=key, ImportToken=parameters["ImportToken"],
+                                    EncryptedKeyMaterial=wrap(parameters, material, "RSAES_OAEP_SHA_256"),
+                                    ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+            assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"again"
+        else:
+            kms.delete_imported_key_material(KeyId=key)
+            assert kms.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "PendingImport"
+
+
 def test_seeded_key_material_reaches_only_the_hsm(tmp_path):
     """`coffer dev --seed` with known material of several specs: the keys use exactly that material (HMAC
     equals Python's, public keys equal the seeded private keys'), and no form of the material is in the

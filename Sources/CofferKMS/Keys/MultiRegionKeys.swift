@@ -77,22 +77,6 @@ extension KMSService {
         return replica
     }
 
-    /// Sets imported material; material other than a related multi-Region key's is
-    /// IncorrectKeyMaterialException.
-    func replaceImportedMaterial(_ key: KeyRecord, with backing: BackingKeyRecord) async throws(KMSError) {
-        do {
-            try await store.replaceBackingKeys(key, with: backing)
-        } catch  where error.code == .conflict {
-            throw KMSError(
-                .incorrectKeyMaterial,
-                "The key material is not the material of the related multi-Region keys of \(Self.keyARN(key.id, in: key.scope))."
-            )
-        } catch {
-            throw error.code == .notFound
-                ? KMSError(.notFound, "\(error)") : KMSError(.internal, "the key store failed")
-        }
-    }
-
     /// Makes `region`'s key of `primary`'s multi-Region set the primary.
     func updatePrimaryRegion(of primary: KeyRecord, to region: String) async throws(KMSError) {
         try await storeCall { () throws(StoreError) in

@@ -417,7 +417,7 @@ public final class SQLiteKeyStore: KeyStore {
     }
 
     /// Writes `key` over its row if the row is still at `key.version` (and moves it to the next one);
-    /// `conflict` when another change came first, `notFound` without the row.
+    /// `stale` when another change came first, `notFound` without the row.
     static func update(_ key: KeyRecord, _ c: SQLiteConnection) async throws {
         try await requireKey(key.scope, key.id, c)
         _ = try await c.query(
@@ -428,7 +428,7 @@ public final class SQLiteKeyStore: KeyStore {
               WHERE account = ? AND region = ? AND id = ? AND version = ?
             """, keyBinds(key, includingPrimaryRegion: false) + [.integer(Int(key.version))])
         guard try await changes(c) == 1 else {
-            throw StoreError(.conflict, "key \(key.id) changed after version \(key.version)")
+            throw StoreError(.stale, "key \(key.id) changed after version \(key.version)")
         }
     }
 

@@ -14,17 +14,18 @@ public enum DeleteImportedKeyMaterial: KMSOperation {
     public static func run(
         _ input: DeleteImportedKeyMaterialRequest, _ call: OperationCall
     ) async throws(KMSError) -> DeleteImportedKeyMaterialResponse {
-        var key = try call.requiredKey()
-        try ImportRules.requireExternal(key, call)
-        if let requested = input.keyMaterialId, requested != key.keyMaterialID {
-            throw KMSError(.notFound, "Key material \(requested) is not found in \(call.arn(key.id)).")
+        let key = try await call.kms.modify(try call.requiredKey(), requirement, writing: .material(nil)) {
+            (key: inout KeyRecord) throws(KMSError) in
+            try ImportRules.requireExternal(key, call)
+            if let requested = input.keyMaterialId, requested != key.keyMaterialID {
+                throw KMSError(.notFound, "Key material \(requested) is not found in \(call.arn(key.id)).")
+            }
+            // A key pending deletion stays so (AWS's key-state table); CancelKeyDeletion then finds no
+            // material and returns it as PendingImport.
+            if key.state != .pendingDeletion, key.state != .pendingReplicaDeletion { key.state = .pendingImport }
+            key.validTo = nil
+            key.expirationModel = nil
         }
-        // A key pending deletion stays so (AWS's key-state table); CancelKeyDeletion then finds no
-        // material and returns it as PendingImport.
-        if key.state != .pendingDeletion, key.state != .pendingReplicaDeletion { key.state = .pendingImport }
-        key.validTo = nil
-        key.expirationModel = nil
-        try await call.kms.replaceBackingKeys(key, with: nil)
         return DeleteImportedKeyMaterialResponse(keyId: call.arn(key.id), keyMaterialId: key.keyMaterialID)
     }
 }

@@ -16,7 +16,7 @@ public enum ImportKeyMaterial: KMSOperation {
     public static func run(
         _ input: ImportKeyMaterialRequest, _ call: OperationCall
     ) async throws(KMSError) -> ImportKeyMaterialResponse {
-        var key = try call.requiredKey()
+        let key = try call.requiredKey()
         try ImportRules.requireExternal(key, call)
         let now = call.kms.now
         let (model, validTo) = try expiry(input, now: now)
@@ -61,22 +61,29 @@ public enum ImportKeyMaterial: KMSOperation {
         default:
             throw KMSError(.internal, "the HSM did not return an imported key")
         }
-        if let previous = key.keyMaterialID, previous != materialID {
-            throw KMSError(
-                .incorrectKeyMaterial,
-                "The key material is not the material previously imported into \(call.arn(key.id)).")
+        let backing = BackingKeyRecord(
+            scope: key.scope, keyID: key.id, backingKeyID: Hex.encode(Array(imported.header.subject.suffix(16))),
+            token: imported.derBytes, createdAt: now, origin: .imported)
+        // A multi-Region key's related keys hold one material: the store refuses other material. The
+        // key's rules are checked again on the key as it is when the write lands.
+        try await call.kms.modify(key, requirement, writing: .material(backing)) {
+            (key: inout KeyRecord) throws(KMSError) in
+            try ImportRules.requireExternal(key, call)
+            if input.importType == .newKeyMaterial, key.keyMaterialID != nil {
+                throw KMSError(
+                    .unsupportedOperation,
+                    "Importing new key material into a key that has had material is not supported yet")
+            }
+            if let previous = key.keyMaterialID, previous != materialID {
+                throw KMSError(
+                    .incorrectKeyMaterial,
+                    "The key material is not the material previously imported into \(call.arn(key.id)).")
+            }
+            key.keyMaterialID = materialID
+            key.expirationModel = model.rawValue
+            key.validTo = validTo
+            if key.state == .pendingImport { key.state = .enabled }
         }
-        key.keyMaterialID = materialID
-        key.expirationModel = model.rawValue
-        key.validTo = validTo
-        if key.state == .pendingImport { key.state = .enabled }
-        // A multi-Region key's related keys hold one material: the store refuses other material.
-        try await call.kms.replaceImportedMaterial(
-            key,
-            with: BackingKeyRecord(
-                scope: key.scope, keyID: key.id, backingKeyID: Hex.encode(Array(imported.header.subject.suffix(16))),
-                token: imported.derBytes,
-                createdAt: now, origin: .imported))
         return ImportKeyMaterialResponse(keyId: call.arn(key.id), keyMaterialId: materialID)
     }
 
