@@ -27,6 +27,8 @@ public actor HSMPool {
     private let clock: @Sendable () -> WireTime
     private var session: Session?
     private var renewing = false
+    private var renewal: Task<Void, Never>?
+    private var closed = false
     private var pendingNegotiation: Task<Session, any Error>?
     private var nextRequestID: Int64 = 1
     private var sessionRequests: Int64 = 0
@@ -184,13 +186,16 @@ public actor HSMPool {
         domain = newer
     }
 
-    /// Closes every connection.
+    /// Closes every connection; a closed pool opens none again (a renewal or a request still running
+    /// finds it closed).
     public func close() async {
+        closed = true
+        renewal?.cancel()
+        pendingNegotiation?.cancel()
         for index in members.indices {
             await members[index].connection?.close()
             members[index].connection = nil
         }
-        pendingNegotiation?.cancel()
     }
 
     // MARK: Sessions
@@ -201,7 +206,7 @@ public actor HSMPool {
             if now >= session.renewAt || sessionRequests >= Session.requestLimit, !renewing {
                 // Renew in the background; requests keep using this session until the new one is adopted.
                 renewing = true
-                Task { await self.renewInBackground() }
+                renewal = Task { await self.renewInBackground() }
             }
             return session
         }
@@ -227,8 +232,9 @@ public actor HSMPool {
     }
 
     private func renewInBackground() async {
-        if let fresh = try? await negotiate() { adopt(fresh) }
+        if let fresh = try? await negotiate(), !closed { adopt(fresh) }
         renewing = false
+        renewal = nil
     }
 
     private func adopt(_ fresh: Session) {
@@ -298,15 +304,29 @@ public actor HSMPool {
         members[index].connection = nil
     }
 
+    /// The member's connection, opened when it has none (or a dead one). Requests that arrive together
+    /// may each open one while the actor waits; the first to finish is kept and the others are closed, so
+    /// no socket is left behind.
     private func connection(_ index: Int) async throws(HSMClientError) -> HSMConnection {
+        guard !closed else { throw HSMClientError(.unavailable, "the HSM pool is closed") }
         if let existing = members[index].connection, existing.isActive { return existing }
+        let fresh: HSMConnection
         do {
-            let fresh = try await HSMConnection.connect(to: members[index].address)
-            members[index].connection = fresh
-            members[index].failedAt = nil
-            return fresh
+            fresh = try await HSMConnection.connect(to: members[index].address)
         } catch {
             throw HSMClientError(.transport, "cannot reach \(members[index].address): \(error)")
         }
+        if closed {
+            await fresh.close()
+            throw HSMClientError(.unavailable, "the HSM pool is closed")
+        }
+        if let existing = members[index].connection, existing.isActive {
+            await fresh.close()
+            return existing
+        }
+        if let dead = members[index].connection { await dead.close() }
+        members[index].connection = fresh
+        members[index].failedAt = nil
+        return fresh
     }
 }
