@@ -15,7 +15,7 @@ public enum AccessKeySecrets {
     public static let secretLength = 40
     /// The longest secret access key accepted from outside (`coffer dev --secret-access-key`, a
     /// credentials file): 128 characters.
-    public static let maximumSecretLength = 128
+    public static let maximumSecretLength = WireLimits.accessKeySecretBytes.upperBound
     /// The longest access key id: 128 characters (AWS: 16 to 128).
     public static let maximumAccessKeyIDLength = 128
 
