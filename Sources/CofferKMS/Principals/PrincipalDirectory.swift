@@ -69,6 +69,8 @@ public final class PrincipalDirectory: Sendable {
             return nil
         }
         var entry: Entry
+        // Written back only when it changed (a store read, a new day key): a cached caller costs two reads.
+        var changed = false
         if let cached = entries.withLock({ $0[accessKeyID] }), now - cached.checkedAt < Self.refreshInterval,
             now >= cached.checkedAt
         {
@@ -83,6 +85,7 @@ public final class PrincipalDirectory: Sendable {
                 return nil
             }
             entry = fresh
+            changed = true
         }
         let dateKey: SecretBytes
         if let known = entry.dayKeys[day] {
@@ -102,12 +105,16 @@ public final class PrincipalDirectory: Sendable {
             dateKey = derived
             if entry.dayKeys.count >= Self.dayKeysPerAccessKey { entry.dayKeys.removeAll() }
             entry.dayKeys[day] = dateKey
+            changed = true
         }
-        entries.withLock { entries in
-            if entries.count >= Self.cacheLimit, entries[accessKeyID] == nil {
-                entries.removeAll(keepingCapacity: true)
+        if changed {
+            let written = entry
+            entries.withLock { entries in
+                if entries.count >= Self.cacheLimit, entries[accessKeyID] == nil {
+                    entries.removeAll(keepingCapacity: true)
+                }
+                entries[accessKeyID] = written
             }
-            entries[accessKeyID] = entry
         }
         return AuthenticatedCaller(
             dateKey: dateKey, account: entry.principal.account, principal: entry.principal.arn,
