@@ -162,7 +162,7 @@ let package = Package(
         .target(
             name: "CofferTestSupport",
             dependencies: [
-                "CofferCrypto", "CofferWire", "CofferDomain", "CofferHSM",
+                "CofferCrypto", "CofferWire", "CofferDomain", "CofferHSM", "CofferHSMClient",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -32,6 +32,7 @@ public actor HSMPool {
     private var pendingNegotiation: Task<Session, any Error>?
     private var nextRequestID: Int64 = 1
     private var sessionRequests: Int64 = 0
+    private var adopted: [DomainToken] = []
 
     /// A pool over `addresses` for the host `hostID`, trusting the verified `domain` state.
     public init(
@@ -117,9 +118,16 @@ public actor HSMPool {
             let challenge = random.bytes(count: WireLimits.challengeLength)
             do {
                 let connection = try await connection(index)
+                let answer = try await connection.request(.identify(challenge: challenge), timeout: .seconds(3))
+                // A member a step ahead (a rotation or a membership change relayed to it): adopt its state
+                // when it verifies as the next one, so new sessions and the re-wrap job follow it.
+                if case .identity(let signed) = answer, let epoch = signed.identity.epoch, epoch > domain.epoch,
+                    signed.identity.challenge == challenge, signed.isSelfSigned
+                {
+                    try? await catchUp(connection)
+                }
                 guard
-                    case .identity(let signed) = try await connection.request(
-                        .identify(challenge: challenge), timeout: .seconds(3)),
+                    case .identity(let signed) = answer,
                     signed.identity.challenge == challenge, signed.isSelfSigned,
                     signed.identity.state == .operational, signed.identity.domainID == domain.domainID,
                     domain.members.contains(where: {
@@ -184,6 +192,13 @@ public actor HSMPool {
     public func update(domain newer: DomainState) {
         guard newer.domainID == domain.domainID, newer.epoch > domain.epoch else { return }
         domain = newer
+    }
+
+    /// The domain tokens the pool verified and adopted from its HSMs since the last call, in epoch order:
+    /// the host appends them to its store's chain, so it starts from the newest state next time.
+    public func takeAdoptedTokens() -> [DomainToken] {
+        defer { adopted = [] }
+        return adopted
     }
 
     /// Closes every connection; a closed pool opens none again (a renewal or a request still running
@@ -276,9 +291,11 @@ public actor HSMPool {
     /// The HSM is at a newer epoch: fetch its token and adopt it if it verifies as the next step.
     private func catchUp(_ connection: HSMConnection) async throws(HSMClientError) {
         guard case .token(let token) = try await connection.request(.currentToken) else { return }
+        guard token.state.epoch > domain.epoch else { return }
         do {
             try TokenVerifier.verifySuccessor(token, of: domain)
             domain = token.state
+            adopted.append(token)
         } catch {
             throw HSMClientError(
                 .badAccept, "the HSM's newer domain token does not verify from the host's state: \(error)")

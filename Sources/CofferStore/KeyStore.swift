@@ -125,6 +125,12 @@ public protocol KeyStore: Sendable {
     func appendDomainToken(epoch: Int64, der: [UInt8]) async throws(StoreError)
     /// Every stored domain token, by epoch.
     func domainTokens() async throws(StoreError) -> [(epoch: Int64, der: [UInt8])]
+    /// Up to `limit` stored key tokens after `place` (from the first without it), in ``TokenPlace`` order:
+    /// backing keys, then access keys' secrets.
+    func storedTokens(after place: TokenPlace?, limit: Int) async throws(StoreError) -> [StoredToken]
+    /// Replaces the token at `place` with `new` if it still holds `expected` (a re-wrap never undoes a
+    /// change made meanwhile); false when it no longer does or the row is gone.
+    func replaceToken(at place: TokenPlace, expected: [UInt8], with new: [UInt8]) async throws(StoreError) -> Bool
 }
 
 extension KeyStore {

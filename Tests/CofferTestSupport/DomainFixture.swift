@@ -6,7 +6,7 @@ import Crypto
 /// A domain under test: three operators, HSMs, a clock, a seeded random source, and helpers that build,
 /// sign and execute commands the way operators and HSMs do.
 public struct DomainFixture {
-    public struct OperatorKey {
+    public struct OperatorKey: Sendable {
         public let id: String
         public let key: P384.Signing.PrivateKey
         public let roles: [String]

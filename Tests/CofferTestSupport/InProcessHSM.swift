@@ -1,6 +1,7 @@
 import CofferCrypto
 import CofferDomain
 import CofferHSM
+import CofferHSMClient
 import CofferWire
 import Crypto
 import Logging
@@ -25,6 +26,8 @@ public struct InProcessHSM: Sendable {
     public let hostKey: P384.Signing.PrivateKey
     public let channel: any Channel
     public let server: HSMServer
+    /// The domain's operators (alice, bob: admin; carol: admin and auditor), to sign commands with.
+    public let operators: [String: DomainFixture.OperatorKey]
 
     public static func start(
         clock: TestClock, frameTimeout: TimeAmount = .seconds(30), unauthenticatedGrace: TimeAmount = .seconds(120)
@@ -57,8 +60,21 @@ public struct InProcessHSM: Sendable {
         guard let port = channel.localAddress?.port else { throw FixtureError() }
         return InProcessHSM(
             address: .tcp(host: "127.0.0.1", port: port), state: token.state, hostKey: hostKey, channel: channel,
-            server: server)
+            server: server, operators: f.operators)
     }
 
     public func stop() { channel.close(promise: nil) }
+
+    /// Has the HSM execute `arguments` (signed by alice and bob) on `base`, the HSM's current state, over
+    /// a connection as an operator's tool does; the new state.
+    public func execute(_ arguments: CommandArguments, base: DomainState, now: WireTime) async throws -> DomainState {
+        var f = DomainFixture(seed: "command \(UInt64.random(in: 0...UInt64.max))")
+        f.operators = operators
+        f.now = now
+        let signed = try f.sign(f.command(arguments, base: base), by: ["alice", "bob"])
+        let connection = try await HSMConnection.connect(to: address)
+        defer { Task { await connection.close() } }
+        guard case .token(let token) = try await connection.request(.command(signed)) else { throw FixtureError() }
+        return token.state
+    }
 }

@@ -54,7 +54,7 @@ struct Dev: AsyncParsableCommand {
     @OptionGroup var http: HTTPLimitOptions
 
     func validate() throws {
-        guard HostCommand.isAccountID(accountId) else { throw ValidationError("--account-id is 12 digits") }
+        guard HostServe.isAccountID(accountId) else { throw ValidationError("--account-id is 12 digits") }
         guard (accessKeyId == nil) == (secretAccessKey == nil) else {
             throw ValidationError("--access-key-id and --secret-access-key go together")
         }

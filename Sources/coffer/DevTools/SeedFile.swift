@@ -62,7 +62,7 @@ enum SeedFile {
         if let region = try string("region") { scope.region = region }
         if let account = entry["account"] {
             // YAML reads an unquoted 000000000000 as a number (even octal): only a quoted string is exact.
-            guard let text = account as? String, HostCommand.isAccountID(text) else {
+            guard let text = account as? String, HostServe.isAccountID(text) else {
                 throw CLIError("\(place).account is 12 digits in quotes, e.g. \"111122223333\"")
             }
             scope.account = text

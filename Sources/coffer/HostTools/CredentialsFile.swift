@@ -38,7 +38,7 @@ struct CredentialsFile {
                 throw CLIError("\(path): every credential has accessKeyId and secretAccessKey")
             }
             let account = entry["accountId"] as? String ?? defaultAccount
-            guard HostCommand.isAccountID(account) else {
+            guard HostServe.isAccountID(account) else {
                 throw CLIError("\(path): accountId of \(id) is not 12 digits")
             }
             let principal = entry["principal"] as? String ?? "arn:aws:iam::\(account):root"

@@ -14,10 +14,18 @@ import Hummingbird
 import Logging
 import NIOSSL
 
-/// `coffer host`: a service host serving the AWS KMS API.
+/// `coffer host`: a service host (`serve`, the default) and what it keeps (`status`).
 struct HostCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "host",
+        abstract: "Serve the AWS KMS API in front of a domain's HSMs (serve), or show a store's state (status).",
+        subcommands: [HostServe.self, HostStatus.self], defaultSubcommand: HostServe.self)
+}
+
+/// `coffer host serve` (also `coffer host`): a service host serving the AWS KMS API.
+struct HostServe: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
         abstract: "Serve the AWS KMS API in front of a domain's HSMs.",
         discussion: """
             The host verifies the domain's history from the pinned genesis digest (the tokens given with --token \
@@ -57,8 +65,15 @@ struct HostCommand: AsyncParsableCommand {
     @Flag(help: "Serve plain HTTP on an address other than loopback (only behind a TLS-terminating proxy).")
     var insecureHttp = false
     @OptionGroup var http: HTTPLimitOptions
+    @Option(
+        help: """
+            Seconds between the host's upkeep rounds: HSM health checks, adopting a newer domain state from \
+            its HSMs, the re-wrap job, scheduled key rotations and deletions.
+            """)
+    var upkeepInterval: Int = HostRuntime.defaultUpkeepInterval
 
     func validate() throws {
+        guard (1...3600).contains(upkeepInterval) else { throw ValidationError("--upkeep-interval is 1 … 3600") }
         guard let (host, _) = Self.hostPort(listen) else { throw ValidationError("--listen: expected HOST:PORT") }
         if tlsCert == nil, !insecureHttp, !Self.isLoopback(host) {
             throw ValidationError(
@@ -118,7 +133,7 @@ struct HostCommand: AsyncParsableCommand {
         try await HostRuntime.serve(
             host: host, port: port, tls: tls, hsms: addresses, hostID: hostID, hostKey: signingKey, state: state,
             store: keyStore, credentials: callers,
-            regions: region.map { .only($0) } ?? .all, limits: http.limits,
+            regions: region.map { .only($0) } ?? .all, limits: http.limits, upkeepInterval: upkeepInterval,
             logger: logger
         ) { bound, _ in
             "coffer host \(hostID) serving the KMS API on \(scheme)://\(host):\(bound) (domain epoch \(state.epoch))"
@@ -131,7 +146,7 @@ struct HostCommand: AsyncParsableCommand {
     }
 
     /// The verified current state: the chain of stored and given tokens from the pinned genesis.
-    static func verifiedState(store: SQLiteKeyStore, genesis: [UInt8], files: [String]) async throws -> DomainState {
+    static func verifiedState(store: any KeyStore, genesis: [UInt8], files: [String]) async throws -> DomainState {
         var byEpoch: [Int64: DomainToken] = [:]
         for stored in try await store.domainTokens() {
             byEpoch[stored.epoch] = try DomainToken(derEncoded: stored.der)

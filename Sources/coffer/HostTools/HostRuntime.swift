@@ -14,6 +14,9 @@ import NIOSSL
 
 /// The serving part of a service host, shared by `coffer host` and `coffer dev`.
 enum HostRuntime {
+    /// Seconds between upkeep rounds (`--upkeep-interval`).
+    static let defaultUpkeepInterval = 30
+
     /// What `coffer dev` adds: keys to seed before serving, and the reset call.
     struct DevOptions {
         /// Seeded before the endpoint opens.
@@ -29,7 +32,7 @@ enum HostRuntime {
         host: String, port: Int, tls: TLSConfiguration? = nil, hsms: [HSMAddress], hostID: String,
         hostKey: P384.Signing.PrivateKey, state: DomainState, store: SQLiteKeyStore,
         credentials: [String: SigV4Verifier.Credentials],
-        regions: KMSEndpoint.Regions, limits: HTTPLimits,
+        regions: KMSEndpoint.Regions, limits: HTTPLimits, upkeepInterval: Int = defaultUpkeepInterval,
         dev: DevOptions? = nil, logger: Logger, banner: @escaping @Sendable (Int, String) -> String
     ) async throws {
         let pool = HSMPool(addresses: hsms, hostID: hostID, hostKey: hostKey, domain: state, clock: { Clock.now })
@@ -99,15 +102,22 @@ enum HostRuntime {
         let endpoint = KMSEndpoint(
             kms: kms, verifier: verifier, regions: regions, reset: reset, logger: logger,
             clock: { Clock.now.secondsSinceEpoch }, secureTransport: tls != nil)
+        let rewrap = RewrapJob(kms: kms, logger: logger)
         let scheduler = Task {
             while !Task.isCancelled {
                 _ = await pool.healthCheck()
+                await Self.keepDomainChain(pool: pool, store: store, logger: logger)
+                do throws(KMSError) {
+                    try await rewrap.runIfDue(state: await pool.domainState, now: Clock.now.secondsSinceEpoch)
+                } catch {
+                    logger.error("the re-wrap pass failed", metadata: ["error": "\(error.code)"])
+                }
                 if let work = try? await kms.runScheduledWork(), !(work.deleted.isEmpty && work.rotated.isEmpty) {
                     logger.notice(
                         "scheduled work",
                         metadata: ["deleted": "\(work.deleted.count)", "rotated": "\(work.rotated.count)"])
                 }
-                try? await Task.sleep(for: .seconds(30))
+                try? await Task.sleep(for: .seconds(upkeepInterval))
             }
         }
         let app = try KMSHTTPServer.application(
@@ -126,6 +136,21 @@ enum HostRuntime {
         }
         await pool.close()
         await store.close()
+    }
+
+    /// Appends the domain tokens the pool adopted from its HSMs to the store's chain, so that the host
+    /// (and every host of the store) starts from the newest verified state.
+    static func keepDomainChain(pool: HSMPool, store: any KeyStore, logger: Logger) async {
+        for token in await pool.takeAdoptedTokens() {
+            do throws(StoreError) {
+                try await store.appendDomainToken(epoch: token.state.epoch, der: token.derBytes)
+                logger.notice("adopted a newer domain state", metadata: ["epoch": "\(token.state.epoch)"])
+            } catch  where error.code == .alreadyExists {
+                continue
+            } catch {
+                logger.error("cannot store a domain token", metadata: ["epoch": "\(token.state.epoch)"])
+            }
+        }
     }
 
     /// Whether the caller may reset its account (`CofferDev.Reset`): the root, or a principal whose

@@ -62,7 +62,7 @@ struct StoreAccess: ParsableArguments {
             guard let digest = Hex.decode(genesis), digest.count == 48 else {
                 throw ValidationError("--genesis is the 48-byte genesis state digest in hex")
             }
-            let state = try await HostCommand.verifiedState(store: keyStore, genesis: digest, files: [])
+            let state = try await HostServe.verifiedState(store: keyStore, genesis: digest, files: [])
             let pool = HSMPool(
                 addresses: addresses, hostID: hostID, hostKey: try CLIFiles.signingKey(hostKey), domain: state,
                 clock: { Clock.now })

@@ -1,0 +1,58 @@
+import NIOCore
+import SQLiteNIO
+
+/// The walk over every stored key token that the re-wrap job makes (``KeyStore/storedTokens(after:limit:)``).
+extension SQLiteKeyStore {
+    public func storedTokens(after place: TokenPlace?, limit: Int) async throws(StoreError) -> [StoredToken] {
+        let limit = max(0, limit)
+        return try await read { c in
+            var found: [StoredToken] = []
+            var accessAfter: String?
+            switch place {
+            case nil, .backingKey:
+                var seq: Int64 = 0
+                if case .backingKey(let after)? = place { seq = after }
+                for row in try await c.query(
+                    "SELECT seq, token FROM backing_keys WHERE seq > ? ORDER BY seq LIMIT ?",
+                    [.integer(Int(seq)), .integer(limit)])
+                {
+                    found.append(
+                        StoredToken(
+                            place: .backingKey(Int64(row.column("seq")?.integer ?? 0)),
+                            token: Self.bytes(row.column("token"))))
+                }
+            case .accessKey(let id):
+                accessAfter = id
+            }
+            guard found.count < limit else { return found }
+            for row in try await c.query(
+                "SELECT access_key_id, token FROM access_keys WHERE access_key_id > ? ORDER BY access_key_id LIMIT ?",
+                [.text(accessAfter ?? ""), .integer(limit - found.count)])
+            {
+                found.append(
+                    StoredToken(
+                        place: .accessKey(row.column("access_key_id")?.string ?? ""),
+                        token: Self.bytes(row.column("token"))))
+            }
+            return found
+        }
+    }
+
+    public func replaceToken(
+        at place: TokenPlace, expected: [UInt8], with new: [UInt8]
+    ) async throws(StoreError) -> Bool {
+        try await transaction(attachingAudit: false) { c in
+            switch place {
+            case .backingKey(let seq):
+                _ = try await c.query(
+                    "UPDATE backing_keys SET token = ? WHERE seq = ? AND token = ?",
+                    [.blob(ByteBuffer(bytes: new)), .integer(Int(seq)), .blob(ByteBuffer(bytes: expected))])
+            case .accessKey(let id):
+                _ = try await c.query(
+                    "UPDATE access_keys SET token = ? WHERE access_key_id = ? AND token = ?",
+                    [.blob(ByteBuffer(bytes: new)), .text(id), .blob(ByteBuffer(bytes: expected))])
+            }
+            return try await Self.changes(c) == 1
+        }
+    }
+}
