@@ -2,6 +2,7 @@ import CofferCrypto
 import CofferDomain
 import CofferWire
 import Crypto
+import Metrics
 import NIOCore
 
 /// A service host's HSMs (DESIGN.md, `HSMPool`): one session shared by all of them (any online member
@@ -143,6 +144,7 @@ public actor HSMPool {
                     continue
                 }
                 members[index].failedAt = nil
+                Gauge(label: "coffer_hsm_member_up", dimensions: [("hsm", "\(address)")]).record(1)
                 report.append(
                     Health(
                         address: address, healthy: true,
@@ -247,10 +249,22 @@ public actor HSMPool {
     }
 
     private func renewInBackground() async {
-        if let fresh = try? await negotiate(), !closed { adopt(fresh) }
+        if let fresh = try? await negotiate(), !closed {
+            adopt(fresh)
+            Counter(label: "coffer_hsm_session_renewals_total").increment()
+        }
         renewing = false
         renewal = nil
     }
+
+    /// Whether a session is established or can be now (readiness: `/ready`); a handshake if none is.
+    public func hasSession() async -> Bool {
+        guard !closed else { return false }
+        return (try? await currentSession()) != nil
+    }
+
+    /// Whether some member is healthy now: not failed since its last success, or due for a retry.
+    public var anyMemberHealthy: Bool { members.contains { $0.failedAt == nil } }
 
     private func adopt(_ fresh: Session) {
         session = fresh
@@ -262,8 +276,11 @@ public actor HSMPool {
         for _ in 0..<(members.count * 2 + 1) {
             guard let index = pick() else { break }
             do {
-                return try await handshake(on: index)
+                let session = try await handshake(on: index)
+                Counter(label: "coffer_hsm_sessions_negotiated_total").increment()
+                return session
             } catch {
+                Counter(label: "coffer_hsm_session_failures_total").increment()
                 lastError = error
                 if error.code == .transport || error.failure?.code == .wrongState { markFailed(index) }
                 if let failure = error.failure, failure.code != .staleBase, failure.code != .wrongState { throw error }
@@ -316,6 +333,7 @@ public actor HSMPool {
 
     private func markFailed(_ index: Int) {
         members[index].failedAt = clock()
+        Gauge(label: "coffer_hsm_member_up", dimensions: [("hsm", "\(members[index].address)")]).record(0)
         // Closed, not just dropped: an abandoned socket would hold one of the HSM's places.
         if let abandoned = members[index].connection { Task { await abandoned.close() } }
         members[index].connection = nil

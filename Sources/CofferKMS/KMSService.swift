@@ -3,6 +3,7 @@ import CofferHSMClient
 import CofferStore
 import CofferWire
 import Foundation
+import Metrics
 
 /// Where the KMS layer sends cryptographic work: an HSM session (``HSMPool``), never key material.
 public protocol CryptoBackend: Sendable {
@@ -186,10 +187,17 @@ public final class KMSService: Sendable {
 
     // MARK: Store and HSM access
 
+    /// Runs a store call, timed (`coffer_store_call_duration_seconds`, failures counted by
+    /// `coffer_store_failures_total`); a failure becomes the AWS error of ``storeFailure(_:)``.
     func storeCall<T>(_ body: () async throws(StoreError) -> T) async throws(KMSError) -> T {
+        let started = ContinuousClock.now
+        defer {
+            Metrics.Timer(label: "coffer_store_call_duration_seconds").record(duration: ContinuousClock.now - started)
+        }
         do {
             return try await body()
         } catch {
+            Counter(label: "coffer_store_failures_total", dimensions: [("code", "\(error.code)")]).increment()
             throw Self.storeFailure(error)
         }
     }
@@ -212,6 +220,10 @@ public final class KMSService: Sendable {
         _ command: SessionCommand, returningFailures: Bool = false, invalidArgument: KMSError? = nil
     ) async throws(KMSError) -> SessionResult {
         let result: SessionResult
+        let started = ContinuousClock.now
+        defer {
+            Metrics.Timer(label: "coffer_hsm_call_duration_seconds").record(duration: ContinuousClock.now - started)
+        }
         do {
             result = try await hsm.execute(command)
         } catch {

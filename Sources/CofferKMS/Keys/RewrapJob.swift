@@ -1,6 +1,7 @@
 import CofferCrypto
 import CofferWire
 import Logging
+import Metrics
 
 /// The re-wrap job of a service host: keeps every stored token under the domain's active key, well
 /// before a rotation can drop the key that sealed it. A pass runs when the active key changed since the
@@ -42,6 +43,17 @@ public actor RewrapJob {
                 logger.error("cannot re-wrap a stored token", metadata: ["place": "\(place)", "why": "\(why)"])
             })
         lastPass = pass
+        for (result, count) in [
+            ("rewrapped", pass.rewrapped), ("failed", pass.failed), ("changed_meanwhile", pass.changedMeanwhile),
+        ] where count > 0 {
+            Counter(label: "coffer_rewrap_tokens_total", dimensions: [("result", result)]).increment(by: count)
+        }
+        Counter(label: "coffer_rewrap_passes_total").increment()
+        Gauge(label: "coffer_rewrap_last_pass_timestamp_seconds").record(now)
+        // Tokens not under the active key after the pass: what the job (or an operator) still owes.
+        Gauge(label: "coffer_rewrap_pending_tokens").record(
+            pass.census.total - (pass.census.byDomainKey[pass.activeDomainKey] ?? 0))
+        Gauge(label: "coffer_stored_tokens").record(pass.census.total)
         if !pass.stoppedBehind {
             completedUnder = active
             completedAt = now

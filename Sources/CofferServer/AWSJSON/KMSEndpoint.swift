@@ -3,6 +3,7 @@ import CofferJSON
 import CofferKMS
 import Foundation
 import Logging
+import Metrics
 
 /// The AWS KMS API endpoint as a pure function of a request (DESIGN.md): AWS JSON 1.1 (`POST /`,
 /// `X-Amz-Target: TrentService.<Operation>`), SigV4 on every request, errors as AWS sends them
@@ -15,6 +16,9 @@ public struct KMSEndpoint: Sendable {
         public let status: Int
         public let headers: [(String, String)]
         public let body: [UInt8]
+
+        /// The AWS error name of an error reply (`x-amzn-ErrorType`).
+        var errorName: String? { headers.first { $0.0 == "x-amzn-ErrorType" }?.1 }
     }
 
     /// Which regions the endpoint serves.
@@ -55,13 +59,35 @@ public struct KMSEndpoint: Sendable {
         self.clock = clock
     }
 
-    /// Answers one request.
+    /// Answers one request, and counts it (`coffer_requests_total` by operation and outcome, and
+    /// `coffer_request_duration_seconds` by operation). The operation label is an AWS KMS operation name
+    /// or `other`: a caller's unknown target never becomes a label of its own.
     public func handle(_ request: SigV4Request, sourceAddress: String? = nil) async -> Reply {
-        let requestID = UUID().uuidString.lowercased()
+        let started = ContinuousClock.now
         let target = request.values("x-amz-target").first
         let operation = target.flatMap { target -> String? in
             target.hasPrefix("TrentService.") ? String(target.dropFirst("TrentService.".count)) : nil
         }
+        let reply = await answer(request, target: target, operation: operation, sourceAddress: sourceAddress)
+        let label =
+            if let operation, KMSRegistry.isAWSOperation(operation) {
+                operation
+            } else if target == Self.resetTarget {
+                target ?? "other"
+            } else {
+                "other"
+            }
+        let outcome = reply.status == 200 ? "ok" : reply.errorName ?? "\(reply.status)"
+        Counter(label: "coffer_requests_total", dimensions: [("operation", label), ("code", outcome)]).increment()
+        Metrics.Timer(label: "coffer_request_duration_seconds", dimensions: [("operation", label)])
+            .record(duration: ContinuousClock.now - started)
+        return reply
+    }
+
+    private func answer(
+        _ request: SigV4Request, target: String?, operation: String?, sourceAddress: String?
+    ) async -> Reply {
+        let requestID = UUID().uuidString.lowercased()
         do throws(KMSError) {
             guard request.method == "POST", request.path == "/" else {
                 throw KMSError(.unknownOperation, "KMS accepts POST / only")

@@ -6,15 +6,28 @@ import Logging
 import NIOCore
 import NIOSSL
 
-/// The HTTP front of ``KMSEndpoint`` on Hummingbird 2: `POST /` in, the endpoint's reply out.
+/// The HTTP front of ``KMSEndpoint`` on Hummingbird 2: `POST /` in, the endpoint's reply out; and the
+/// probes `GET /health`, `GET /ready` and `GET /metrics`.
 public enum KMSHTTPServer {
     /// An application serving `endpoint` on `host:port`, over TLS when `tls` is given; `onRunning`
     /// learns the bound port.
     public static func application(
         endpoint: KMSEndpoint, host: String, port: Int, tls: TLSConfiguration? = nil, limits: HTTPLimits = HTTPLimits(),
-        logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        probes: Probes = Probes(), logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let router = Router(context: KMSRequestContext.self)
+        // Load balancers and Prometheus: unsigned GETs that reveal no key, caller or request content.
+        router.get("/health") { _, _ -> Response in Self.text(.ok, "ok\n") }
+        router.get("/ready") { _, _ -> Response in
+            let why = await probes.notReady()
+            return why.map { Self.text(.serviceUnavailable, "not ready: \($0)\n") } ?? Self.text(.ok, "ready\n")
+        }
+        router.get("/metrics") { _, _ -> Response in
+            var fields = HTTPFields()
+            fields[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return Response(
+                status: .ok, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: probes.metrics())))
+        }
         router.post("/") { request, context -> Response in
             var request = request
             let body = try await request.collectBody(upTo: KMSEndpoint.maximumBody)
@@ -45,6 +58,30 @@ public enum KMSHTTPServer {
                 address: .hostname(host, port: port), serverName: "Coffer",
                 availableConnectionsDelegate: MaximumAvailableConnections(limits.maximumConnections)),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
+    }
+}
+
+extension KMSHTTPServer {
+    /// What the host's probe routes answer: `/ready` (nil when ready, else why not) and `/metrics` (the
+    /// Prometheus text exposition). `/health` answers 200 while the process serves.
+    public struct Probes: Sendable {
+        let notReady: @Sendable () async -> String?
+        let metrics: @Sendable () -> [UInt8]
+
+        /// Probes; by default always ready, with no metrics.
+        public init(
+            notReady: @escaping @Sendable () async -> String? = { nil },
+            metrics: @escaping @Sendable () -> [UInt8] = { [] }
+        ) {
+            self.notReady = notReady
+            self.metrics = metrics
+        }
+    }
+
+    static func text(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        var fields = HTTPFields()
+        fields[.contentType] = "text/plain; charset=utf-8"
+        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 }
 

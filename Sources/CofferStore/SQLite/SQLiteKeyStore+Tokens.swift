@@ -3,6 +3,10 @@ import SQLiteNIO
 
 /// The walk over every stored key token that the re-wrap job makes (``KeyStore/storedTokens(after:limit:)``).
 extension SQLiteKeyStore {
+    public func ping() async throws(StoreError) {
+        try await read { c in _ = try await c.query("SELECT 1", []) }
+    }
+
     public func storedTokens(after place: TokenPlace?, limit: Int) async throws(StoreError) -> [StoredToken] {
         let limit = max(0, limit)
         return try await read { c in

@@ -10,6 +10,7 @@ import Crypto
 import Foundation
 import Hummingbird
 import Logging
+import Metrics
 import NIOSSL
 
 /// The serving part of a service host, shared by `coffer host` and `coffer dev`.
@@ -35,6 +36,7 @@ enum HostRuntime {
         regions: KMSEndpoint.Regions, limits: HTTPLimits, upkeepInterval: Int = defaultUpkeepInterval,
         dev: DevOptions? = nil, logger: Logger, banner: @escaping @Sendable (Int, String) -> String
     ) async throws {
+        let registry = HostProbes.registry  // bootstraps swift-metrics before any metric is made
         let pool = HSMPool(addresses: hsms, hostID: hostID, hostKey: hostKey, domain: state, clock: { Clock.now })
         // Every request is authorized by the key's policy and the caller's identity policies (AWS's rules).
         let authorizer = PolicyAuthorizer(clock: { Clock.now.secondsSinceEpoch })
@@ -107,6 +109,7 @@ enum HostRuntime {
             while !Task.isCancelled {
                 _ = await pool.healthCheck()
                 await Self.keepDomainChain(pool: pool, store: store, logger: logger)
+                Gauge(label: "coffer_domain_epoch").record(await pool.domainState.epoch)
                 do throws(KMSError) {
                     try await rewrap.runIfDue(state: await pool.domainState, now: Clock.now.secondsSinceEpoch)
                 } catch {
@@ -121,7 +124,8 @@ enum HostRuntime {
             }
         }
         let app = try KMSHTTPServer.application(
-            endpoint: endpoint, host: host, port: port, tls: tls, limits: limits, logger: logger
+            endpoint: endpoint, host: host, port: port, tls: tls, limits: limits,
+            probes: HostProbes.probes(pool: pool, store: store, registry: registry), logger: logger
         ) {
             bound in
             FileHandle.standardOutput.write(Data((banner(bound, prepared) + "\n").utf8))

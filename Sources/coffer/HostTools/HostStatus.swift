@@ -6,7 +6,8 @@ import CofferWire
 import Foundation
 
 /// `coffer host status`: what a host's store holds of the domain, and how many stored tokens each
-/// retained domain key still seals (the re-wrap job's backlog; docs/operations.md, "Domain-key rotation").
+/// retained domain key still seals (the re-wrap job's backlog; docs/deployment.md, "Domain-key rotation
+/// and the re-wrap job").
 struct HostStatus: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
