@@ -13,7 +13,7 @@ struct KMSWorld {
     let clock = TestClock()
     let hsm: InProcessHSM
     let pool: HSMPool
-    let store: SQLiteKeyStore
+    let store: SQLKeyStore
     let kms: KMSService
     let path: String
     static let region = "eu-west-1"
@@ -32,7 +32,7 @@ struct KMSWorld {
             addresses: [hsm.address], hostID: "host-1", hostKey: hsm.hostKey, domain: hsm.state, clock: { clock.now })
         path =
             FileManager.default.temporaryDirectory.appendingPathComponent("coffer-kms-\(UUID().uuidString).sqlite").path
-        store = try await SQLiteKeyStore.open(
+        store = try await SQLKeyStore.open(
             path: path, legacyScope: KeyScope(account: Self.account, region: Self.region))
         let sink: any AuditSink =
             auditOwnStore ? StoreAudit(store: store, clock: { clock.seconds }, logger: Logger(label: "test")) : audit

@@ -31,7 +31,7 @@ import Testing
         let path = FileManager.default.temporaryDirectory.appendingPathComponent(
             "coffer-endpoint-\(UUID().uuidString).sqlite"
         ).path
-        let store = try await SQLiteKeyStore.open(
+        let store = try await SQLKeyStore.open(
             path: path, legacyScope: KeyScope(account: "111122223333", region: "us-west-2"))
         let kms = KMSService(store: store, hsm: pool, clock: { clock.seconds })
         let verifier = SigV4Verifier(service: "kms") {

@@ -18,7 +18,7 @@ import Testing
         let path = FileManager.default.temporaryDirectory
             .appendingPathComponent("coffer-audit-\(UUID().uuidString).sqlite").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        var store = try await SQLiteKeyStore.open(path: path, legacyScope: KeyScope(account: "1", region: "r"))
+        var store = try await SQLKeyStore.open(path: path, legacyScope: KeyScope(account: "1", region: "r"))
         for n in 1...5 { #expect(try await store.appendAudit(entry(n)) == Int64(n)) }
         await store.close()
         if !tamper.isEmpty {
@@ -26,7 +26,7 @@ import Testing
             for statement in tamper { _ = try await connection.query(statement, []) }
             try await connection.close()
         }
-        store = try await SQLiteKeyStore.open(path: path, legacyScope: KeyScope(account: "1", region: "r"))
+        store = try await SQLKeyStore.open(path: path, legacyScope: KeyScope(account: "1", region: "r"))
         let result = try await store.verifyAudit()
         await store.close()
         return result
@@ -84,7 +84,7 @@ import Testing
         let path = FileManager.default.temporaryDirectory
             .appendingPathComponent("coffer-audit-\(UUID().uuidString).sqlite").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        var store = try await SQLiteKeyStore.open(path: path, legacyScope: KeyScope(account: "1", region: "r"))
+        var store = try await SQLKeyStore.open(path: path, legacyScope: KeyScope(account: "1", region: "r"))
         for n in 1...5 { _ = try await store.appendAudit(Self.entry(n)) }
         let second = try #require(try await store.auditRecords(after: 1, limit: 1).first)
         await store.close()
@@ -100,7 +100,7 @@ import Testing
             _ = try await connection.query(statement, [])
         }
         try await connection.close()
-        store = try await SQLiteKeyStore.open(path: path, legacyScope: KeyScope(account: "1", region: "r"))
+        store = try await SQLKeyStore.open(path: path, legacyScope: KeyScope(account: "1", region: "r"))
         #expect(try await store.verifyAudit().firstBad == 4)
         await store.close()
     }
@@ -109,7 +109,7 @@ import Testing
         let path = FileManager.default.temporaryDirectory
             .appendingPathComponent("coffer-audit-\(UUID().uuidString).sqlite").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let store = try await SQLiteKeyStore.open(path: path, legacyScope: KeyScope(account: "1", region: "r"))
+        let store = try await SQLKeyStore.open(path: path, legacyScope: KeyScope(account: "1", region: "r"))
         #expect(try await store.lastUse(of: "arn:key/2", operations: ["Encrypt"]).row == nil)
         for n in 1...5 { _ = try await store.appendAudit(Self.entry(n)) }
         _ = try await store.appendAudit(

@@ -15,7 +15,7 @@ import Testing
         let path = FileManager.default.temporaryDirectory
             .appendingPathComponent("coffer-versions-\(UUID().uuidString).sqlite").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let store = try await SQLiteKeyStore.open(path: path, legacyScope: Self.scope)
+        let store = try await SQLKeyStore.open(path: path, legacyScope: Self.scope)
         let key = KeyRecord(
             scope: Self.scope, id: "k1", description: "", keyUsage: "ENCRYPT_DECRYPT", keySpec: "SYMMETRIC_DEFAULT",
             state: .enabled, creationDate: 1, policy: "{}")

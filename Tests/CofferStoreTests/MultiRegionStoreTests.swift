@@ -10,10 +10,10 @@ import Testing
     static let west = KeyScope(account: "111122223333", region: "eu-west-1")
     static let id = "mrk-0123456789abcdef0123456789abcdef"
 
-    static func store() async throws -> (SQLiteKeyStore, String) {
+    static func store() async throws -> (SQLKeyStore, String) {
         let path = FileManager.default.temporaryDirectory
             .appendingPathComponent("coffer-mrk-\(UUID().uuidString).sqlite").path
-        return (try await SQLiteKeyStore.open(path: path, legacyScope: east), path)
+        return (try await SQLKeyStore.open(path: path, legacyScope: east), path)
     }
 
     static func primary(origin: String = "AWS_KMS") -> KeyRecord {

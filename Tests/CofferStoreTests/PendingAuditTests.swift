@@ -18,11 +18,11 @@ import Testing
         AuditEntry(time: 7, eventID: id, keyARN: nil, operation: "CreateKey", record: #"{"e":"\#(id)"}"#)
     }
 
-    static func withStore(_ body: (SQLiteKeyStore, String) async throws -> Void) async throws {
+    static func withStore(_ body: (SQLKeyStore, String) async throws -> Void) async throws {
         let path = FileManager.default.temporaryDirectory
             .appendingPathComponent("coffer-pending-\(UUID().uuidString).sqlite").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let store = try await SQLiteKeyStore.open(path: path, legacyScope: scope)
+        let store = try await SQLKeyStore.open(path: path, legacyScope: scope)
         try await body(store, path)
         await store.close()
     }

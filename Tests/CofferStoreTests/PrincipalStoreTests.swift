@@ -18,7 +18,7 @@ import Testing
         let path = FileManager.default.temporaryDirectory
             .appendingPathComponent("coffer-principals-\(UUID().uuidString).sqlite").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let store = try await SQLiteKeyStore.open(
+        let store = try await SQLKeyStore.open(
             path: path, legacyScope: KeyScope(account: "111122223333", region: "us-east-1"))
         try await store.addPrincipal(Self.alice, key: Self.key("AKIAALICE1"))
         // The same ARN, or an access key id that is taken, fails on the constraint and adds nothing.
@@ -68,16 +68,16 @@ import Testing
         // A store of the schema before this one: a tool does not migrate it (only its owner knows the
         // scope an older store's keys move into).
         let scope = KeyScope(account: "111122223333", region: "us-east-1")
-        await (try await SQLiteKeyStore.open(path: path, legacyScope: scope)).close()
+        await (try await SQLKeyStore.open(path: path, legacyScope: scope)).close()
         let connection = try await SQLiteConnection.open(storage: .file(path: path))
         for statement in ["ALTER TABLE keys DROP COLUMN version", "UPDATE schema_version SET version = 7"] {
             _ = try await connection.query(statement, [])
         }
         try await connection.close()
-        #expect(await storeErrorCode { _ = try await SQLiteKeyStore.openExisting(path: path) } == .conflict)
-        let migrated = try await SQLiteKeyStore.open(path: path, legacyScope: scope)
+        #expect(await storeErrorCode { _ = try await SQLKeyStore.openExisting(path: path) } == .conflict)
+        let migrated = try await SQLKeyStore.open(path: path, legacyScope: scope)
         await migrated.close()
-        let existing = try await SQLiteKeyStore.openExisting(path: path)
+        let existing = try await SQLKeyStore.openExisting(path: path)
         #expect(try await existing.principals().isEmpty)
         await existing.close()
     }

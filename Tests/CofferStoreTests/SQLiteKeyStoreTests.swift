@@ -5,7 +5,7 @@ import Testing
 
 /// The SQLite key store on a real file: durability across reopening, atomic changes, pagination, and
 /// concurrent callers.
-@Suite struct SQLiteKeyStoreTests {
+@Suite struct SQLKeyStoreTests {
     private static func path() -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("coffer-store-\(UUID().uuidString).sqlite").path
     }
@@ -32,7 +32,7 @@ import Testing
     @Test func importedMaterialIsReplacedAtomicallyAndItsFieldsSurviveReopening() async throws {
         let path = Self.path()
         defer { try? FileManager.default.removeItem(atPath: path) }
-        var store = try await SQLiteKeyStore.open(path: path, legacyScope: Self.scope)
+        var store = try await SQLKeyStore.open(path: path, legacyScope: Self.scope)
         var key = Self.key("x1", state: .pendingImport)
         key.origin = "EXTERNAL"
         try await store.createKey(key, firstBackingKey: nil)
@@ -44,7 +44,7 @@ import Testing
         try await store.replaceBackingKeys(key, with: Self.backing("x1", "m1", origin: .imported))
         key.version += 1
         await store.close()
-        store = try await SQLiteKeyStore.open(path: path, legacyScope: Self.scope)
+        store = try await SQLKeyStore.open(path: path, legacyScope: Self.scope)
         #expect(try await store.key(Self.scope, id: "x1") == key)
         #expect(try await store.backingKeys(Self.scope, of: "x1").map(\.origin) == [.imported])
         // Deleting the material: the key and its backing keys change together; a failure changes neither.
@@ -63,7 +63,7 @@ import Testing
     @Test func everythingSurvivesReopening() async throws {
         let path = Self.path()
         defer { try? FileManager.default.removeItem(atPath: path) }
-        var store = try await SQLiteKeyStore.open(path: path, legacyScope: Self.scope)
+        var store = try await SQLKeyStore.open(path: path, legacyScope: Self.scope)
         try await store.createKey(Self.key("k1"), firstBackingKey: Self.backing("k1", "b1"))
         var rotated = Self.key("k1")
         rotated.rotationEnabled = true
@@ -76,7 +76,7 @@ import Testing
         try await store.appendDomainToken(epoch: 0, der: [0x30, 0x00])
         await store.close()
 
-        store = try await SQLiteKeyStore.open(path: path, legacyScope: Self.scope)
+        store = try await SQLKeyStore.open(path: path, legacyScope: Self.scope)
         #expect(try await store.key(Self.scope, id: "k1") == rotated)
         #expect(try await store.backingKeys(Self.scope, of: "k1").map(\.backingKeyID) == ["b2", "b1"])
         #expect(try await store.backingKeys(Self.scope, of: "k1").first?.origin == .onDemand)
@@ -89,7 +89,7 @@ import Testing
     @Test func aFailedChangeLeavesNothingBehind() async throws {
         let path = Self.path()
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let store = try await SQLiteKeyStore.open(path: path, legacyScope: Self.scope)
+        let store = try await SQLKeyStore.open(path: path, legacyScope: Self.scope)
         try await store.createKey(Self.key("k1"), firstBackingKey: Self.backing("k1", "b1"))
         // The second key's backing key id collides: the key must not exist afterwards.
         #expect(
@@ -116,7 +116,7 @@ import Testing
     @Test func aliasesTagsAndDeletion() async throws {
         let path = Self.path()
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let store = try await SQLiteKeyStore.open(path: path, legacyScope: Self.scope)
+        let store = try await SQLKeyStore.open(path: path, legacyScope: Self.scope)
         try await store.createKey(Self.key("k1"), firstBackingKey: Self.backing("k1", "b1"))
         try await store.createKey(Self.key("k2"), firstBackingKey: Self.backing("k2", "b2"))
         let alias = AliasRecord(scope: Self.scope, name: "alias/a", keyID: "k1", creationDate: 1, lastUpdatedDate: 1)
@@ -151,7 +151,7 @@ import Testing
     @Test func listingPagesByMarker() async throws {
         let path = Self.path()
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let store = try await SQLiteKeyStore.open(path: path, legacyScope: Self.scope)
+        let store = try await SQLKeyStore.open(path: path, legacyScope: Self.scope)
         let ids = (0..<25).map { String(format: "key-%02d", $0) }
         for id in ids.shuffled() {
             try await store.createKey(Self.key(id), firstBackingKey: Self.backing(id, "b-\(id)"))
@@ -170,7 +170,7 @@ import Testing
     @Test func concurrentWritersAllLand() async throws {
         let path = Self.path()
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let store = try await SQLiteKeyStore.open(path: path, legacyScope: Self.scope)
+        let store = try await SQLKeyStore.open(path: path, legacyScope: Self.scope)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<64 {
                 group.addTask {
@@ -190,7 +190,7 @@ import Testing
     @Test func scopesKeepKeysAliasesAndTagsApart() async throws {
         let path = Self.path()
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let store = try await SQLiteKeyStore.open(path: path, legacyScope: Self.scope)
+        let store = try await SQLKeyStore.open(path: path, legacyScope: Self.scope)
         let other = KeyScope(account: "111122223333", region: "us-east-1")
         let stranger = KeyScope(account: "444455556666", region: "eu-west-1")
         // The same key id and the same alias name live independently in two scopes.
@@ -265,7 +265,7 @@ import Testing
         }
         try await connection.close()
 
-        let store = try await SQLiteKeyStore.open(path: path, legacyScope: Self.scope)
+        let store = try await SQLKeyStore.open(path: path, legacyScope: Self.scope)
         let key = try #require(try await store.key(Self.scope, id: "k1"))
         #expect(key.description == "old" && key.rotationPeriodDays == 365 && key.scope == Self.scope)
         #expect(key.primaryRegion == nil && key.pendingWindowDays == nil && key.origin == "AWS_KMS")

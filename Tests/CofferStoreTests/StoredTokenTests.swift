@@ -11,7 +11,7 @@ import Testing
         let path = FileManager.default.temporaryDirectory
             .appendingPathComponent("coffer-tokens-\(UUID().uuidString).sqlite").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let store = try await SQLiteKeyStore.open(path: path, legacyScope: Self.scope)
+        let store = try await SQLKeyStore.open(path: path, legacyScope: Self.scope)
         #expect(try await store.storedTokens(after: nil, limit: 10).isEmpty)
         for k in 0..<3 {
             let key = KeyRecord(

@@ -29,7 +29,7 @@ final class ServiceWorld: @unchecked Sendable {
     let context: RequestContext
 
     init(authorizer: any Authorizer, policy: String?, identity: [PolicyDocument]) async throws {
-        let store = try await SQLiteKeyStore.openInMemory(logger: Logger(label: "bench"))
+        let store = try await SQLKeyStore.openInMemory(logger: Logger(label: "bench"))
         kms = KMSService(store: store, hsm: BenchBackend(), clock: { 1_800_000_000 }, authorizer: authorizer)
         context = RequestContext(
             account: "111122223333", region: "us-east-1", principal: "arn:aws:iam::111122223333:user/alice",

@@ -23,10 +23,10 @@ struct AuditCommand: AsyncParsableCommand {
 
         var path: String { store ?? dataDir + "/coffer.sqlite" }
 
-        func open() async throws -> SQLiteKeyStore {
+        func open() async throws -> SQLKeyStore {
             guard FileManager.default.fileExists(atPath: path) else { throw CLIError("no store at \(path)") }
             do {
-                return try await SQLiteKeyStore.openExisting(path: path)
+                return try await SQLKeyStore.openExisting(path: path)
             } catch {
                 throw CLIError("cannot open \(path): \(error)")
             }
@@ -85,7 +85,7 @@ struct AuditCommand: AsyncParsableCommand {
         }
     }
 
-    static func all(_ store: SQLiteKeyStore) async throws -> [AuditRow] {
+    static func all(_ store: SQLKeyStore) async throws -> [AuditRow] {
         var rows: [AuditRow] = []
         var cursor: Int64 = 0
         while true {

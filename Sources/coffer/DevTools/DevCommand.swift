@@ -104,12 +104,12 @@ struct Dev: AsyncParsableCommand {
             .tcp(host: "127.0.0.1", port: 0), group: MultiThreadedEventLoopGroup.singleton)
         guard let hsmPort = channel.localAddress?.port else { throw CLIError("the dev HSM did not bind") }
         let hsmAddress = HSMAddress.tcp(host: "127.0.0.1", port: hsmPort)
-        let store: SQLiteKeyStore
+        let store: SQLKeyStore
         if let files {
-            store = try await SQLiteKeyStore.open(
+            store = try await SQLKeyStore.open(
                 path: files.store, legacyScope: KeyScope(account: accountId, region: region), logger: logger)
         } else {
-            store = try await SQLiteKeyStore.openInMemory(logger: logger)
+            store = try await SQLKeyStore.openInMemory(logger: logger)
         }
         let connection = try await HSMConnection.connect(to: hsmAddress)
         let state: DomainState
@@ -172,7 +172,7 @@ struct Dev: AsyncParsableCommand {
     static func createDomain(
         _ connection: HSMConnection, hsm: HSMKeys, operators: [(String, P384.Signing.PrivateKey)],
         hostKey: P384.Signing.PrivateKey,
-        store: SQLiteKeyStore, files: DevFiles?
+        store: SQLKeyStore, files: DevFiles?
     ) async throws -> DomainState {
         var random = SystemRandom()
         let identity = try hsm.signedIdentity(challenge: random.bytes(count: 16))
@@ -192,7 +192,7 @@ struct Dev: AsyncParsableCommand {
     }
 
     static func rejoin(
-        _ connection: HSMConnection, operators: [(String, P384.Signing.PrivateKey)], store: SQLiteKeyStore,
+        _ connection: HSMConnection, operators: [(String, P384.Signing.PrivateKey)], store: SQLKeyStore,
         files: DevFiles
     ) async throws -> DomainState {
         let genesisText = String(decoding: try CLIFiles.read(files.genesis), as: UTF8.self)

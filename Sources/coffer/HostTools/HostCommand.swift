@@ -110,7 +110,7 @@ struct HostServe: AsyncParsableCommand {
         // Read before the store is opened, so a bad file stops the start cleanly.
         let callers =
             try credentials.map { try CredentialsFile($0, defaultAccount: accountId).verifierCredentials } ?? [:]
-        let keyStore = try await SQLiteKeyStore.open(
+        let keyStore = try await SQLKeyStore.open(
             path: store, legacyScope: KeyScope(account: accountId, region: region ?? "us-east-1"), logger: logger)
         let state = try await Self.verifiedState(store: keyStore, genesis: genesisDigest, files: token)
         let signingKey = try CLIFiles.signingKey(hostKey)

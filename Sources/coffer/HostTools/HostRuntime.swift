@@ -31,7 +31,7 @@ enum HostRuntime {
 
     static func serve(
         host: String, port: Int, tls: TLSConfiguration? = nil, hsms: [HSMAddress], hostID: String,
-        hostKey: P384.Signing.PrivateKey, state: DomainState, store: SQLiteKeyStore,
+        hostKey: P384.Signing.PrivateKey, state: DomainState, store: SQLKeyStore,
         credentials: [String: SigV4Verifier.Credentials],
         regions: KMSEndpoint.Regions, limits: HTTPLimits, upkeepInterval: Int = defaultUpkeepInterval,
         dev: DevOptions? = nil, logger: Logger, banner: @escaping @Sendable (Int, String) -> String

@@ -49,7 +49,7 @@ struct StoreAccess: ParsableArguments {
         await keyStore.close()
     }
 
-    private func withSession(_ keyStore: SQLiteKeyStore, _ body: (KMSService) async throws -> Void) async throws {
+    private func withSession(_ keyStore: SQLKeyStore, _ body: (KMSService) async throws -> Void) async throws {
         if store != nil {
             guard !hsm.isEmpty, let hostID, let hostKey, let genesis else {
                 throw ValidationError(
@@ -91,7 +91,7 @@ struct StoreAccess: ParsableArguments {
 
     /// Runs `body` over the store and `pool`, closing the pool however it ends.
     private func run(
-        _ body: (KMSService) async throws -> Void, _ keyStore: SQLiteKeyStore, _ pool: HSMPool
+        _ body: (KMSService) async throws -> Void, _ keyStore: SQLKeyStore, _ pool: HSMPool
     ) async throws {
         do {
             try await run(body, KMSService(store: keyStore, hsm: pool, clock: { Clock.now.secondsSinceEpoch }))
@@ -110,13 +110,13 @@ struct StoreAccess: ParsableArguments {
         }
     }
 
-    private func open() async throws -> SQLiteKeyStore {
+    private func open() async throws -> SQLKeyStore {
         if store == nil, !FileManager.default.fileExists(atPath: DevFiles(root: dataDir).genesis) {
             throw CLIError("no coffer dev data directory at \(dataDir): start coffer dev first, or give --store")
         }
         guard FileManager.default.fileExists(atPath: storePath) else { throw CLIError("no store at \(storePath)") }
         do {
-            return try await SQLiteKeyStore.openExisting(path: storePath)
+            return try await SQLKeyStore.openExisting(path: storePath)
         } catch {
             throw CLIError("cannot open \(storePath): \(error)")
         }

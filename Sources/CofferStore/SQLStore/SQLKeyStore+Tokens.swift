@@ -1,8 +1,5 @@
-import NIOCore
-import SQLiteNIO
-
 /// The walk over every stored key token that the re-wrap job makes (``KeyStore/storedTokens(after:limit:)``).
-extension SQLiteKeyStore {
+extension SQLKeyStore {
     public func ping() async throws(StoreError) {
         try await read { c in _ = try await c.query("SELECT 1", []) }
     }
@@ -46,17 +43,18 @@ extension SQLiteKeyStore {
         at place: TokenPlace, expected: [UInt8], with new: [UInt8]
     ) async throws(StoreError) -> Bool {
         try await transaction(attachingAudit: false) { c in
+            let replaced: [SQLRow]
             switch place {
             case .backingKey(let seq):
-                _ = try await c.query(
-                    "UPDATE backing_keys SET token = ? WHERE seq = ? AND token = ?",
-                    [.blob(ByteBuffer(bytes: new)), .integer(Int(seq)), .blob(ByteBuffer(bytes: expected))])
+                replaced = try await c.query(
+                    "UPDATE backing_keys SET token = ? WHERE seq = ? AND token = ? RETURNING seq",
+                    [.blob(new), .integer(Int(seq)), .blob(expected)])
             case .accessKey(let id):
-                _ = try await c.query(
-                    "UPDATE access_keys SET token = ? WHERE access_key_id = ? AND token = ?",
-                    [.blob(ByteBuffer(bytes: new)), .text(id), .blob(ByteBuffer(bytes: expected))])
+                replaced = try await c.query(
+                    "UPDATE access_keys SET token = ? WHERE access_key_id = ? AND token = ? RETURNING access_key_id",
+                    [.blob(new), .text(id), .blob(expected)])
             }
-            return try await Self.changes(c) == 1
+            return replaced.count == 1
         }
     }
 }

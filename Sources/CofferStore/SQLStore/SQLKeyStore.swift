@@ -1,113 +1,62 @@
 import Logging
-import NIOCore
 import SQLiteNIO
 
-/// The embedded ``KeyStore``: one SQLite file (WAL journal, `synchronous=FULL`), schema migrations by
-/// version, every change in a transaction. SQLite itself comes with sqlite-nio, so nothing is installed.
-public final class SQLiteKeyStore: KeyStore {
-    /// The schema version this build writes.
-    public static let schemaVersion = 8
-
+/// The ``KeyStore`` over SQL: every operation written once against ``SQLBackend``, on SQLite (the
+/// embedded default: one file, nothing to install) or PostgreSQL (several hosts on one database). Every
+/// change runs in one transaction; a key row changes only at the version it was read at; uniqueness is
+/// the tables' constraints.
+public final class SQLKeyStore: KeyStore {
+    /// The SQLite schema version this build writes.
+    public static let schemaVersion = SQLiteBackend.schemaVersion
     /// How long a statement waits for another process's write lock before failing, in milliseconds.
-    public static let busyTimeoutMilliseconds = 5_000
+    public static let busyTimeoutMilliseconds = SQLiteBackend.busyTimeoutMilliseconds
 
-    private let connection: SQLiteConnection
-    private let jobs = SerialJobs()
+    let backend: any SQLBackend
 
-    private init(connection: SQLiteConnection) {
-        self.connection = connection
+    init(backend: any SQLBackend) {
+        self.backend = backend
     }
 
-    /// Opens (creating if needed) the database at `path` and migrates it to ``schemaVersion``. Keys of a
-    /// schema 1 database, which had no scopes, move into `legacyScope`.
+    /// The database this store speaks to.
+    public var dialect: SQLDialect { backend.dialect }
+
+    /// Opens (creating if needed) the SQLite database at `path` and migrates it to ``schemaVersion``. Keys
+    /// of a schema 1 database, which had no scopes, move into `legacyScope`.
     public static func open(
         path: String, legacyScope: KeyScope, logger: Logger = Logger(label: "coffer.store")
-    ) async throws(StoreError) -> SQLiteKeyStore {
-        try await open(storage: .file(path: path), name: path, legacyScope: legacyScope, logger: logger)
+    ) async throws(StoreError) -> SQLKeyStore {
+        SQLKeyStore(
+            backend: try await SQLiteBackend.open(
+                storage: .file(path: path), name: path, legacyScope: legacyScope, logger: logger))
     }
 
-    /// Opens the existing database at `path` as it is, for the tools beside a host (`coffer audit`,
+    /// Opens the existing SQLite database at `path` as it is, for the tools beside a host (`coffer audit`,
     /// `coffer principals`): `conflict` when its schema is not this build's, since only the host that
     /// owns it knows the scope an old database's keys move into. Nothing is created or migrated.
     public static func openExisting(
         path: String, logger: Logger = Logger(label: "coffer.store")
-    ) async throws(StoreError) -> SQLiteKeyStore {
-        try await open(storage: .file(path: path), name: path, legacyScope: nil, logger: logger)
+    ) async throws(StoreError) -> SQLKeyStore {
+        SQLKeyStore(
+            backend: try await SQLiteBackend.open(
+                storage: .file(path: path), name: path, legacyScope: nil, logger: logger)
+        )
     }
 
-    /// A database in memory only (`coffer dev --ephemeral`): nothing is written to disk, and everything
-    /// is gone when the store is closed.
+    /// A SQLite database in memory only (`coffer dev --ephemeral`): nothing is written to disk, and
+    /// everything is gone when the store is closed.
     public static func openInMemory(
         logger: Logger = Logger(label: "coffer.store")
     ) async throws(StoreError)
-        -> SQLiteKeyStore
+        -> SQLKeyStore
     {
-        try await open(
-            storage: .memory, name: "memory", legacyScope: KeyScope(account: "", region: ""), logger: logger)
-    }
-
-    private static func open(
-        storage: SQLiteConnection.Storage, name: String, legacyScope: KeyScope?, logger: Logger
-    ) async throws(StoreError) -> SQLiteKeyStore {
-        let connection: SQLiteConnection
-        do {
-            connection = try await SQLiteConnection.open(storage: storage, logger: logger)
-        } catch {
-            throw StoreError(.database, "cannot open \(name): \(error)")
-        }
-        let store = SQLiteKeyStore(connection: connection)
-        do {
-            try await store.migrate(legacyScope: legacyScope)
-        } catch {
-            await store.close()
-            throw error
-        }
-        return store
+        SQLKeyStore(
+            backend: try await SQLiteBackend.open(
+                storage: .memory, name: "memory", legacyScope: KeyScope(account: "", region: ""), logger: logger))
     }
 
     /// Closes the database.
     public func close() async {
-        try? await connection.close()
-    }
-
-    // MARK: Schema
-
-    /// Migrates to ``schemaVersion``; without a legacy scope, only checks that the database has it.
-    private func migrate(legacyScope: KeyScope?) async throws(StoreError) {
-        // Pragmas cannot run inside a transaction.
-        try await transaction(transactional: false) { c in
-            _ = try await c.query("PRAGMA journal_mode=WAL", [])
-            _ = try await c.query("PRAGMA synchronous=FULL", [])
-            _ = try await c.query("PRAGMA foreign_keys=ON", [])
-            // Another process (`coffer principals`, `coffer audit`) may hold the write lock for a moment.
-            _ = try await c.query("PRAGMA busy_timeout=\(Self.busyTimeoutMilliseconds)", [])
-        }
-        try await transaction { c in
-            _ = try await c.query("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)", [])
-            let rows = try await c.query("SELECT version FROM schema_version", [])
-            let current = rows.first?.column("version")?.integer ?? 0
-            guard current <= Self.schemaVersion else {
-                throw StoreError(
-                    .database, "the database has schema \(current); this build knows up to \(Self.schemaVersion)")
-            }
-            guard let legacyScope else {
-                guard current == Self.schemaVersion else {
-                    throw StoreError(
-                        .conflict,
-                        "the database has schema \(current), not \(Self.schemaVersion): start its host (or coffer dev) once to migrate it"
-                    )
-                }
-                return
-            }
-            let scope: [SQLiteData] = [.text(legacyScope.account), .text(legacyScope.region)]
-            for version in current..<Self.schemaVersion {
-                for statement in Self.migrations[version] {
-                    _ = try await c.query(statement, statement.contains("?1") ? scope : [])
-                }
-            }
-            _ = try await c.query("DELETE FROM schema_version", [])
-            _ = try await c.query("INSERT INTO schema_version (version) VALUES (?)", [.integer(Self.schemaVersion)])
-        }
+        await backend.close()
     }
 
     // MARK: Keys
@@ -263,7 +212,7 @@ public final class SQLiteKeyStore: KeyStore {
         _ scope: KeyScope, keyID: String?, after marker: String?, limit: Int
     ) async throws(StoreError) -> [AliasRecord] {
         try await read { c in
-            let rows: [SQLiteRow]
+            let rows: [SQLRow]
             if let keyID {
                 rows = try await c.query(
                     """
@@ -301,7 +250,7 @@ public final class SQLiteKeyStore: KeyStore {
     }
 
     /// Adds or replaces `tags` of a key, inside the caller's transaction.
-    static func insert(_ tags: [TagRecord], on keyID: String, in scope: KeyScope, _ c: SQLiteConnection) async throws {
+    static func insert(_ tags: [TagRecord], on keyID: String, in scope: KeyScope, _ c: any SQLConnection) async throws {
         for tag in tags {
             _ = try await c.query(
                 """
@@ -333,7 +282,7 @@ public final class SQLiteKeyStore: KeyStore {
             }
             _ = try await c.query(
                 "INSERT INTO domain_tokens (epoch, der) VALUES (?, ?)",
-                [.integer(Int(epoch)), .blob(ByteBuffer(bytes: der))])
+                [.integer(Int(epoch)), .blob(der)])
         }
     }
 
@@ -348,65 +297,83 @@ public final class SQLiteKeyStore: KeyStore {
     // MARK: Plumbing
 
     func read<T: Sendable>(
-        _ body: @escaping @Sendable (SQLiteConnection) async throws -> T
+        _ body: @escaping @Sendable (any SQLConnection) async throws -> T
     ) async throws(StoreError) -> T {
-        let connection = self.connection
         do {
-            return try await jobs.run { try await body(connection) }
-        } catch let error as StoreError {
-            throw error
+            return try await backend.read(body)
         } catch {
-            throw StoreError(.database, "\(error)")
+            throw Self.storeError(error)
         }
     }
 
-    /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`; any error rolls everything back. The request's
-    /// pending audit record (``PendingAudit/current``), when it has not been written yet, is appended in
-    /// the same transaction, unless `attachingAudit` is false (the audit log's own appends).
+    /// Runs `body` in a read-only transaction that sees one snapshot.
+    func snapshot<T: Sendable>(
+        _ body: @escaping @Sendable (any SQLConnection) async throws -> T
+    ) async throws(StoreError) -> T {
+        do {
+            return try await backend.snapshot(body)
+        } catch {
+            throw Self.storeError(error)
+        }
+    }
+
+    /// Runs `body` in one write transaction; any error rolls everything back. The request's pending audit
+    /// record (``PendingAudit/current``), when it has not been written yet, is appended in the same
+    /// transaction, unless `attachingAudit` is false (the audit log's own appends).
     @discardableResult
     func transaction<T: Sendable>(
-        transactional: Bool = true, attachingAudit: Bool = true,
-        _ body: @escaping @Sendable (SQLiteConnection) async throws -> T
+        attachingAudit: Bool = true, _ body: @escaping @Sendable (any SQLConnection) async throws -> T
     ) async throws(StoreError) -> T {
-        let pending = transactional && attachingAudit ? PendingAudit.current : nil
-        return try await read { c in
-            if transactional { _ = try await c.query("BEGIN IMMEDIATE", []) }
-            var took = false
-            do {
-                let result = try await body(c)
-                if let pending, let entry = pending.take() {
-                    took = true
-                    _ = try await Self.appendAudit(entry, c)
+        let pending = attachingAudit ? PendingAudit.current : nil
+        do {
+            return try await backend.transaction { c in
+                var took = false
+                do {
+                    let result = try await body(c)
+                    if let pending, let entry = pending.take() {
+                        took = true
+                        _ = try await Self.appendAudit(entry, c)
+                    }
+                    return result
+                } catch {
+                    if took { pending?.release() }
+                    throw error
                 }
-                if transactional { _ = try await c.query("COMMIT", []) }
-                return result
-            } catch {
-                if took { pending?.release() }
-                if transactional { _ = try? await c.query("ROLLBACK", []) }
-                throw error
             }
+        } catch {
+            throw Self.storeError(error)
         }
     }
 
-    static func binds(_ scope: KeyScope) -> [SQLiteData] { [.text(scope.account), .text(scope.region)] }
+    /// The store's error for whatever a backend threw: its own, a broken constraint (`alreadyExists`), or
+    /// `database`.
+    static func storeError(_ error: any Error) -> StoreError {
+        switch error {
+        case let error as StoreError: error
+        case let error as SQLUniqueViolation: StoreError(.alreadyExists, "a unique constraint: \(error.detail)")
+        default: StoreError(.database, "\(error)")
+        }
+    }
 
-    static func keyExists(_ scope: KeyScope, _ id: String, _ c: SQLiteConnection) async throws -> Bool {
+    static func binds(_ scope: KeyScope) -> [SQLValue] { [.text(scope.account), .text(scope.region)] }
+
+    static func keyExists(_ scope: KeyScope, _ id: String, _ c: any SQLConnection) async throws -> Bool {
         try await !c.query(
             "SELECT 1 FROM keys WHERE account = ? AND region = ? AND id = ?", binds(scope) + [.text(id)]
         ).isEmpty
     }
 
-    private static func aliasExists(_ scope: KeyScope, _ name: String, _ c: SQLiteConnection) async throws -> Bool {
+    private static func aliasExists(_ scope: KeyScope, _ name: String, _ c: any SQLConnection) async throws -> Bool {
         try await !c.query(
             "SELECT 1 FROM aliases WHERE account = ? AND region = ? AND name = ?", binds(scope) + [.text(name)]
         ).isEmpty
     }
 
-    static func requireKey(_ scope: KeyScope, _ id: String, _ c: SQLiteConnection) async throws {
+    static func requireKey(_ scope: KeyScope, _ id: String, _ c: any SQLConnection) async throws {
         guard try await keyExists(scope, id, c) else { throw StoreError(.notFound, "key \(id)") }
     }
 
-    static func insert(_ key: KeyRecord, _ c: SQLiteConnection) async throws {
+    static func insert(_ key: KeyRecord, _ c: any SQLConnection) async throws {
         _ = try await c.query(
             """
             INSERT INTO keys (description, key_usage, key_spec, state, creation_date, deletion_date, policy,
@@ -418,26 +385,21 @@ public final class SQLiteKeyStore: KeyStore {
 
     /// Writes `key` over its row if the row is still at `key.version` (and moves it to the next one);
     /// `stale` when another change came first, `notFound` without the row.
-    static func update(_ key: KeyRecord, _ c: SQLiteConnection) async throws {
+    static func update(_ key: KeyRecord, _ c: any SQLConnection) async throws {
         try await requireKey(key.scope, key.id, c)
-        _ = try await c.query(
+        let updated = try await c.query(
             """
             UPDATE keys SET description = ?, key_usage = ?, key_spec = ?, state = ?, creation_date = ?, deletion_date = ?,
               policy = ?, rotation_enabled = ?, rotation_period_days = ?, next_rotation_date = ?, origin = ?,
               expiration_model = ?, valid_to = ?, key_material_id = ?, pending_window_days = ?, version = version + 1
-              WHERE account = ? AND region = ? AND id = ? AND version = ?
+              WHERE account = ? AND region = ? AND id = ? AND version = ? RETURNING version
             """, keyBinds(key, includingPrimaryRegion: false) + [.integer(Int(key.version))])
-        guard try await changes(c) == 1 else {
+        guard updated.count == 1 else {
             throw StoreError(.stale, "key \(key.id) changed after version \(key.version)")
         }
     }
 
-    /// How many rows the last statement changed.
-    static func changes(_ c: SQLiteConnection) async throws -> Int {
-        try await c.query("SELECT changes() AS n", []).first?.column("n")?.integer ?? 0
-    }
-
-    static func insert(_ backing: BackingKeyRecord, _ c: SQLiteConnection) async throws {
+    static func insert(_ backing: BackingKeyRecord, _ c: any SQLConnection) async throws {
         guard
             try await c.query(
                 "SELECT 1 FROM backing_keys WHERE account = ? AND region = ? AND backing_key_id = ?",
@@ -453,14 +415,14 @@ public final class SQLiteKeyStore: KeyStore {
               VALUES (?, ?, ?, ?, ?, ?, ?)
             """,
             binds(backing.scope) + [
-                .text(backing.keyID), .text(backing.backingKeyID), .blob(ByteBuffer(bytes: backing.token)),
+                .text(backing.keyID), .text(backing.backingKeyID), .blob(backing.token),
                 .integer(Int(backing.createdAt)), .text(backing.origin.rawValue),
             ])
     }
 
     /// The key's columns, scope and id last (the order both INSERT and UPDATE bind them in); UPDATE leaves
     /// the primary region alone.
-    static func keyBinds(_ key: KeyRecord, includingPrimaryRegion: Bool = true) -> [SQLiteData] {
+    static func keyBinds(_ key: KeyRecord, includingPrimaryRegion: Bool = true) -> [SQLValue] {
         [
             .text(key.description), .text(key.keyUsage), .text(key.keySpec), .text(key.state.rawValue),
             .integer(Int(key.creationDate)), key.deletionDate.map { .integer(Int($0)) } ?? .null, .text(key.policy),
@@ -472,11 +434,11 @@ public final class SQLiteKeyStore: KeyStore {
             + [key.pendingWindowDays.map { .integer($0) } ?? .null] + binds(key.scope) + [.text(key.id)]
     }
 
-    static func scope(_ row: SQLiteRow) -> KeyScope {
+    static func scope(_ row: SQLRow) -> KeyScope {
         KeyScope(account: row.column("account")?.string ?? "", region: row.column("region")?.string ?? "")
     }
 
-    static func key(_ row: SQLiteRow) -> KeyRecord {
+    static func key(_ row: SQLRow) -> KeyRecord {
         KeyRecord(
             scope: scope(row), id: row.column("id")?.string ?? "", description: row.column("description")?.string ?? "",
             keyUsage: row.column("key_usage")?.string ?? "", keySpec: row.column("key_spec")?.string ?? "",
@@ -496,7 +458,7 @@ public final class SQLiteKeyStore: KeyStore {
             version: Int64(row.column("version")?.integer ?? 0))
     }
 
-    static func backingKey(_ row: SQLiteRow) -> BackingKeyRecord {
+    static func backingKey(_ row: SQLRow) -> BackingKeyRecord {
         BackingKeyRecord(
             scope: scope(row), keyID: row.column("key_id")?.string ?? "",
             backingKeyID: row.column("backing_key_id")?.string ?? "",
@@ -504,15 +466,15 @@ public final class SQLiteKeyStore: KeyStore {
             origin: BackingKeyRecord.Origin(rawValue: row.column("origin")?.string ?? "") ?? .creation)
     }
 
-    private static func alias(_ row: SQLiteRow) -> AliasRecord {
+    private static func alias(_ row: SQLRow) -> AliasRecord {
         AliasRecord(
             scope: scope(row), name: row.column("name")?.string ?? "", keyID: row.column("key_id")?.string ?? "",
             creationDate: Int64(row.column("creation_date")?.integer ?? 0),
             lastUpdatedDate: Int64(row.column("last_updated_date")?.integer ?? 0))
     }
 
-    static func bytes(_ data: SQLiteData?) -> [UInt8] {
-        if case .blob(let buffer)? = data { return Array(buffer.readableBytesView) }
+    static func bytes(_ data: SQLValue?) -> [UInt8] {
+        if case .blob(let bytes)? = data { return bytes }
         return []
     }
 }

@@ -1,10 +1,7 @@
-import NIOCore
-import SQLiteNIO
-
 /// Multi-Region keys: the keys of one account with one `mrk-` id, one per region. Their shared
 /// properties (backing keys and rotation settings) are written to every related key in the transaction
 /// that changes them, so no region ever has material another lacks.
-extension SQLiteKeyStore {
+extension SQLKeyStore {
     public func relatedKeys(account: String, id: String) async throws(StoreError) -> [KeyRecord] {
         try await read { c in
             try await c.query(
@@ -91,7 +88,7 @@ extension SQLiteKeyStore {
 
     public func startDeletionWindow(_ scope: KeyScope, id: String, now: Int64) async throws(StoreError) -> KeyRecord? {
         return try await transaction { c in
-            _ = try await c.query(
+            let started = try await c.query(
                 """
                 UPDATE keys SET state = 'PendingDeletion',
                   deletion_date = ? + COALESCE(pending_window_days, 30) * 86400, pending_window_days = NULL,
@@ -99,8 +96,9 @@ extension SQLiteKeyStore {
                   WHERE account = ? AND region = ? AND id = ? AND state = 'PendingReplicaDeletion'
                   AND NOT EXISTS (SELECT 1 FROM keys AS other WHERE other.account = keys.account
                     AND other.id = keys.id AND other.region <> keys.region AND other.primary_region IS NOT NULL)
+                  RETURNING 1 AS started
                 """, [.integer(Int(now))] + Self.binds(scope) + [.text(id)])
-            guard try await c.query("SELECT changes() AS n", []).first?.column("n")?.integer == 1 else { return nil }
+            guard started.count == 1 else { return nil }
             return try await c.query(
                 "SELECT * FROM keys WHERE account = ? AND region = ? AND id = ?", Self.binds(scope) + [.text(id)]
             ).first.map(Self.key)
@@ -128,7 +126,7 @@ extension SQLiteKeyStore {
     /// After a change to a multi-Region primary key: its rotation settings, and a new backing key when
     /// given, go to every related key.
     static func shareRotation(
-        of key: KeyRecord, newBackingKey: BackingKeyRecord? = nil, _ c: SQLiteConnection
+        of key: KeyRecord, newBackingKey: BackingKeyRecord? = nil, _ c: any SQLConnection
     ) async throws {
         // The primary region as the database has it now, not as the caller's copy says.
         let stored = try await c.query(
@@ -161,14 +159,14 @@ extension SQLiteKeyStore {
     /// After imported material is set on a multi-Region key: the set has one material id. Another id on a
     /// related key is a `conflict`; related keys without one take it (so each replica takes only this
     /// material).
-    static func shareMaterialID(of key: KeyRecord, _ c: SQLiteConnection) async throws {
+    static func shareMaterialID(of key: KeyRecord, _ c: any SQLConnection) async throws {
         guard let materialID = key.keyMaterialID,
             try await c.query(
                 "SELECT primary_region FROM keys WHERE account = ? AND region = ? AND id = ?",
                 binds(key.scope) + [.text(key.id)]
             ).first?.column("primary_region")?.string != nil
         else { return }
-        let account: [SQLiteData] = [.text(key.scope.account), .text(key.id)]
+        let account: [SQLValue] = [.text(key.scope.account), .text(key.id)]
         guard
             try await c.query(
                 """

@@ -1,9 +1,6 @@
-import NIOCore
-import SQLiteNIO
-
 /// Principals and their access keys (`coffer principals`). Uniqueness is the tables' primary keys: a
 /// second principal or access key id fails on the constraint inside the transaction.
-extension SQLiteKeyStore {
+extension SQLKeyStore {
     public func addPrincipal(_ principal: PrincipalRecord, key: AccessKeyRecord) async throws(StoreError) {
         try await transaction { c in
             do {
@@ -17,7 +14,7 @@ extension SQLiteKeyStore {
                         principal.policy.map { .text($0) } ?? .null, .integer(Int(principal.creationDate)),
                     ])
                 try await Self.insert(key, c)
-            } catch let error as SQLiteError where Self.isUniqueness(error) {
+            } catch is SQLUniqueViolation {
                 throw StoreError(.alreadyExists, "principal \(principal.arn) or access key \(key.accessKeyID)")
             }
         }
@@ -73,7 +70,7 @@ extension SQLiteKeyStore {
             }
             do {
                 try await Self.insert(key, c)
-            } catch let error as SQLiteError where Self.isUniqueness(error) {
+            } catch is SQLUniqueViolation {
                 throw StoreError(.alreadyExists, "access key \(key.accessKeyID)")
             }
         }
@@ -89,28 +86,23 @@ extension SQLiteKeyStore {
         }
     }
 
-    /// A primary-key or unique constraint failed (SQLite reports the extended code when it has one).
-    static func isUniqueness(_ error: SQLiteError) -> Bool {
-        [.constraint, .constraintPrimaryKeyFailed, .constraintUniqueFailed].contains(error.reason)
-    }
-
-    private static func insert(_ key: AccessKeyRecord, _ c: SQLiteConnection) async throws {
+    private static func insert(_ key: AccessKeyRecord, _ c: any SQLConnection) async throws {
         _ = try await c.query(
             "INSERT INTO access_keys (access_key_id, principal_arn, token, creation_date) VALUES (?, ?, ?, ?)",
             [
-                .text(key.accessKeyID), .text(key.principalARN), .blob(ByteBuffer(bytes: key.token)),
+                .text(key.accessKeyID), .text(key.principalARN), .blob(key.token),
                 .integer(Int(key.creationDate)),
             ])
     }
 
-    private static func principal(_ row: SQLiteRow) -> PrincipalRecord {
+    private static func principal(_ row: SQLRow) -> PrincipalRecord {
         PrincipalRecord(
             arn: row.column("arn")?.string ?? "", account: row.column("account")?.string ?? "",
             name: row.column("name")?.string ?? "", kind: row.column("kind")?.string ?? "",
             policy: row.column("policy")?.string, creationDate: Int64(row.column("creation_date")?.integer ?? 0))
     }
 
-    private static func accessKey(_ row: SQLiteRow) -> AccessKeyRecord {
+    private static func accessKey(_ row: SQLRow) -> AccessKeyRecord {
         AccessKeyRecord(
             accessKeyID: row.column("access_key_id")?.string ?? "",
             principalARN: row.column("principal_arn")?.string ?? "", token: bytes(row.column("token")),

@@ -1,20 +1,26 @@
 import Crypto
-import NIOCore
-import SQLiteNIO
 
 /// The audit log: rows numbered 1, 2, 3, … each carrying SHA-256 over the previous row's chain value and
 /// every column of its own (``AuditChain``), and a one-row head holding the last sequence number and chain
 /// value. An edited, inserted, removed or reordered row breaks the chain at that row; removing the newest
 /// rows leaves the head pointing past the end. (Someone who can rewrite the whole table and the head can
 /// forge a consistent log: export it regularly to keep an outside copy of the head.)
-extension SQLiteKeyStore {
+extension SQLKeyStore {
+    /// The PostgreSQL advisory lock that orders audit appends (an arbitrary constant of this schema).
+    static let auditLock = 0x636F_6666_6572  // "coffer"
+
     public func appendAudit(_ entry: AuditEntry) async throws(StoreError) -> Int64 {
         try await transaction(attachingAudit: false) { c in try await Self.appendAudit(entry, c) }
     }
 
     /// Appends `entry` after the last row and moves the head, inside the caller's transaction.
-    static func appendAudit(_ entry: AuditEntry, _ c: SQLiteConnection) async throws -> Int64 {
+    static func appendAudit(_ entry: AuditEntry, _ c: any SQLConnection) async throws -> Int64 {
         // The last row, not the head: a removed head row must not stop the log (verify reports it).
+        // Appends are one at a time: on PostgreSQL, hosts' transactions take the log's lock (held to their
+        // COMMIT) before they read its end; SQLite's write transactions are serial already.
+        if c.dialect == .postgres {
+            _ = try await c.query("SELECT pg_advisory_xact_lock(?)", [.integer(Self.auditLock)])
+        }
         let last = try await c.query("SELECT seq, chain FROM audit_log ORDER BY seq DESC LIMIT 1", []).first
         let previousSequence = Int64(last?.column("seq")?.integer ?? 0)
         let previous = last.map { Self.bytes($0.column("chain")) } ?? AuditChain.genesis
@@ -28,11 +34,11 @@ extension SQLiteKeyStore {
             [
                 .integer(Int(sequence)), .integer(Int(entry.time)), .text(entry.eventID),
                 entry.keyARN.map { .text($0) } ?? .null, .text(entry.operation), .text(entry.record),
-                .blob(ByteBuffer(bytes: chain)),
+                .blob(chain),
             ])
         _ = try await c.query(
             "INSERT INTO audit_head (id, seq, chain) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, chain = excluded.chain",
-            [.integer(Int(sequence)), .blob(ByteBuffer(bytes: chain))])
+            [.integer(Int(sequence)), .blob(chain)])
         return sequence
     }
 
@@ -55,7 +61,8 @@ extension SQLiteKeyStore {
             return try await c.query(
                 """
                 SELECT * FROM audit_log WHERE key_arn = ? AND operation IN (\(marks))
-                  AND json_extract(record, '$.errorCode') IS NULL ORDER BY seq DESC LIMIT 1
+                  AND \(c.dialect == .postgres ? "(record::jsonb ->> 'errorCode')" : "json_extract(record, '$.errorCode')") IS NULL
+                  ORDER BY seq DESC LIMIT 1
                 """, [.text(keyARN)] + operations.map { .text($0) }
             ).map(Self.auditRow)
         }
@@ -66,18 +73,8 @@ extension SQLiteKeyStore {
     }
 
     public func verifyAudit() async throws(StoreError) -> AuditVerification {
-        try await read { c in
-            // One read transaction: records appended meanwhile are not half seen.
-            _ = try await c.query("BEGIN", [])
-            do {
-                let result = try await Self.verifyChain(c)
-                _ = try await c.query("COMMIT", [])
-                return result
-            } catch {
-                _ = try? await c.query("ROLLBACK", [])
-                throw error
-            }
-        }
+        // One read transaction: records appended meanwhile are not half seen.
+        try await snapshot { c in try await Self.verifyChain(c) }
     }
 
     /// The head row's sequence number and chain value (for keeping outside the store).
@@ -89,7 +86,7 @@ extension SQLiteKeyStore {
         }
     }
 
-    private static func verifyChain(_ c: SQLiteConnection) async throws -> AuditVerification {
+    private static func verifyChain(_ c: any SQLConnection) async throws -> AuditVerification {
         do {
             var previous = AuditChain.genesis
             var expected: Int64 = 1
@@ -134,7 +131,7 @@ extension SQLiteKeyStore {
         }
     }
 
-    static func auditRow(_ row: SQLiteRow) -> AuditRow {
+    static func auditRow(_ row: SQLRow) -> AuditRow {
         AuditRow(
             sequence: Int64(row.column("seq")?.integer ?? 0),
             entry: AuditEntry(

@@ -1,8 +1,7 @@
 import Foundation
-import SQLiteNIO
 
 /// Grants: one row per grant of a key, its operations and constraints as JSON arrays.
-extension SQLiteKeyStore {
+extension SQLKeyStore {
     public func createGrant(_ grant: GrantRecord) async throws(StoreError) {
         try await transaction { c in
             try await Self.requireKey(grant.scope, grant.keyID, c)
@@ -83,7 +82,7 @@ extension SQLiteKeyStore {
     }
 
     /// A stored grant; one whose constraints do not read allows no operation (never one without them).
-    private static func grant(_ row: SQLiteRow) -> GrantRecord {
+    private static func grant(_ row: SQLRow) -> GrantRecord {
         let equals = row.column("context_equals")?.string
         let subset = row.column("context_subset")?.string
         let unreadable =

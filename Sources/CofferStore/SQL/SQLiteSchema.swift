@@ -1,6 +1,6 @@
 /// The schema's migrations, by version: `migrations[n]` takes a database from schema n to n + 1. Each
 /// runs in the migrating transaction; `?1` and `?2` are bound to the legacy scope's account and region.
-extension SQLiteKeyStore {
+extension SQLiteBackend {
     static let migrations: [[String]] = [
         [
             """

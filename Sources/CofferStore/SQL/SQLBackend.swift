@@ -1,0 +1,66 @@
+/// What the store's SQL needs of a database, whichever it is: statements with `?` placeholders, rows read
+/// by column name, and transactions. ``SQLKeyStore`` is written once against this; SQLite
+/// (``SQLiteBackend``) and PostgreSQL (``PostgresBackend``) each adapt their driver to it, so both stores
+/// behave alike by construction and one conformance suite runs against both.
+
+/// A value bound to a statement or read from a row.
+public enum SQLValue: Hashable, Sendable {
+    case text(String)
+    case integer(Int)
+    case blob([UInt8])
+    case null
+
+    /// The text, if it is text.
+    public var string: String? {
+        if case .text(let text) = self { return text }
+        return nil
+    }
+
+    /// The integer, if it is one.
+    public var integer: Int? {
+        if case .integer(let value) = self { return value }
+        return nil
+    }
+}
+
+/// One row of a result, by column name.
+public struct SQLRow: Sendable {
+    let values: [String: SQLValue]
+
+    /// The column's value; nil when the row has no such column (a NULL is ``SQLValue/null``).
+    public func column(_ name: String) -> SQLValue? { values[name] }
+}
+
+/// The databases the store speaks to, where their SQL differs.
+public enum SQLDialect: Sendable {
+    case sqlite
+    case postgres
+}
+
+/// A statement broke a primary-key or unique constraint: the store reports it as `alreadyExists`.
+struct SQLUniqueViolation: Error {
+    let detail: String
+}
+
+/// A connection inside a ``SQLBackend`` call: runs statements with `?` placeholders, in order.
+protocol SQLConnection: Sendable {
+    var dialect: SQLDialect { get }
+    /// Runs `sql` with `binds` for its `?`s; the rows it returns (a DML statement's `RETURNING` rows).
+    /// A broken unique or primary-key constraint throws ``SQLUniqueViolation``.
+    func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow]
+}
+
+/// A database behind the store.
+protocol SQLBackend: Sendable {
+    var dialect: SQLDialect { get }
+    /// Runs `body` on a connection outside any transaction (a single read, or statements that need none).
+    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T
+    /// Runs `body` in a write transaction: committed when it returns, rolled back when it throws.
+    func transaction<T: Sendable>(
+        _ body: @escaping @Sendable (any SQLConnection) async throws -> T
+    ) async throws -> T
+    /// Runs `body` in a read-only transaction that sees one snapshot of the database.
+    func snapshot<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T
+    /// Closes every connection.
+    func close() async
+}

@@ -1,0 +1,157 @@
+import Logging
+import NIOCore
+import SQLiteNIO
+
+/// The embedded database: one SQLite file (WAL journal, `synchronous=FULL`), one connection whose
+/// statements run one job at a time (a transaction's statements are never interleaved with another's),
+/// schema migrations by version (``migrations``). SQLite itself comes with sqlite-nio: nothing to install.
+final class SQLiteBackend: SQLBackend {
+    /// The schema version this build writes.
+    static let schemaVersion = 8
+    /// How long a statement waits for another process's write lock before failing, in milliseconds.
+    static let busyTimeoutMilliseconds = 5_000
+
+    private let connection: SQLiteConnection
+    private let jobs = SerialJobs()
+    var dialect: SQLDialect { .sqlite }
+
+    private init(connection: SQLiteConnection) {
+        self.connection = connection
+    }
+
+    /// Opens `storage` and migrates it to ``schemaVersion`` (keys of a schema 1 database move into
+    /// `legacyScope`); without a legacy scope, only checks that the database has that schema.
+    static func open(
+        storage: SQLiteConnection.Storage, name: String, legacyScope: KeyScope?, logger: Logger
+    ) async throws(StoreError) -> SQLiteBackend {
+        let connection: SQLiteConnection
+        do {
+            connection = try await SQLiteConnection.open(storage: storage, logger: logger)
+        } catch {
+            throw StoreError(.database, "cannot open \(name): \(error)")
+        }
+        let backend = SQLiteBackend(connection: connection)
+        do {
+            try await backend.migrate(legacyScope: legacyScope)
+        } catch let error as StoreError {
+            await backend.close()
+            throw error
+        } catch {
+            await backend.close()
+            throw StoreError(.database, "cannot migrate \(name): \(error)")
+        }
+        return backend
+    }
+
+    func close() async {
+        try? await connection.close()
+    }
+
+    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+        let session = Session(connection: connection)
+        return try await jobs.run { try await body(session) }
+    }
+
+    func transaction<T: Sendable>(
+        _ body: @escaping @Sendable (any SQLConnection) async throws -> T
+    ) async throws -> T {
+        try await inTransaction("BEGIN IMMEDIATE", body)
+    }
+
+    func snapshot<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+        // A deferred transaction reads one snapshot and takes no write lock.
+        try await inTransaction("BEGIN", body)
+    }
+
+    private func inTransaction<T: Sendable>(
+        _ begin: String, _ body: @escaping @Sendable (any SQLConnection) async throws -> T
+    ) async throws -> T {
+        try await read { c in
+            _ = try await c.query(begin, [])
+            do {
+                let result = try await body(c)
+                _ = try await c.query("COMMIT", [])
+                return result
+            } catch {
+                _ = try? await c.query("ROLLBACK", [])
+                throw error
+            }
+        }
+    }
+
+    private func migrate(legacyScope: KeyScope?) async throws {
+        // Pragmas cannot run inside a transaction.
+        try await read { c in
+            _ = try await c.query("PRAGMA journal_mode=WAL", [])
+            _ = try await c.query("PRAGMA synchronous=FULL", [])
+            _ = try await c.query("PRAGMA foreign_keys=ON", [])
+            // Another process (`coffer principals`, `coffer audit`) may hold the write lock for a moment.
+            _ = try await c.query("PRAGMA busy_timeout=\(Self.busyTimeoutMilliseconds)", [])
+        }
+        try await transaction { c in
+            _ = try await c.query("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)", [])
+            let rows = try await c.query("SELECT version FROM schema_version", [])
+            let current = rows.first?.column("version")?.integer ?? 0
+            guard current <= Self.schemaVersion else {
+                throw StoreError(
+                    .database, "the database has schema \(current); this build knows up to \(Self.schemaVersion)")
+            }
+            guard let legacyScope else {
+                guard current == Self.schemaVersion else {
+                    throw StoreError(
+                        .conflict,
+                        "the database has schema \(current), not \(Self.schemaVersion): start its host (or coffer dev) once to migrate it"
+                    )
+                }
+                return
+            }
+            let scope: [SQLValue] = [.text(legacyScope.account), .text(legacyScope.region)]
+            for version in current..<Self.schemaVersion {
+                for statement in Self.migrations[version] {
+                    _ = try await c.query(statement, statement.contains("?1") ? scope : [])
+                }
+            }
+            _ = try await c.query("DELETE FROM schema_version", [])
+            _ = try await c.query("INSERT INTO schema_version (version) VALUES (?)", [.integer(Self.schemaVersion)])
+        }
+    }
+
+    /// The connection as ``SQLConnection``: values converted both ways, constraint failures named.
+    private struct Session: SQLConnection {
+        let connection: SQLiteConnection
+        var dialect: SQLDialect { .sqlite }
+
+        func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
+            let rows: [SQLiteRow]
+            do {
+                rows = try await connection.query(sql, binds.map(Self.data))
+            } catch let error as SQLiteError
+                where [.constraint, .constraintPrimaryKeyFailed, .constraintUniqueFailed].contains(error.reason)
+            {
+                throw SQLUniqueViolation(detail: "\(error)")
+            }
+            return rows.map { row in
+                SQLRow(values: Dictionary(row.columns.map { ($0.name, Self.value($0.data)) }) { first, _ in first })
+            }
+        }
+
+        static func data(_ value: SQLValue) -> SQLiteData {
+            switch value {
+            case .text(let text): .text(text)
+            case .integer(let integer): .integer(integer)
+            case .blob(let bytes): .blob(ByteBuffer(bytes: bytes))
+            case .null: .null
+            }
+        }
+
+        static func value(_ data: SQLiteData) -> SQLValue {
+            switch data {
+            case .text(let text): .text(text)
+            case .integer(let integer): .integer(integer)
+            case .blob(let buffer): .blob(Array(buffer.readableBytesView))
+            case .float(let double): .integer(Int(double))
+            case .null: .null
+            }
+        }
+    }
+}
