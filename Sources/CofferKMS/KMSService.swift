@@ -208,6 +208,7 @@ public final class KMSService: Sendable {
         case .notFound: KMSError(.notFound, "\(error)")
         case .alreadyExists: KMSError(.alreadyExists, "\(error)")
         case .conflict, .stale: KMSError(.invalidState, "The key changed while the request ran; try again.")
+        case .unavailable: KMSError(.dependencyTimeout, "The key store is not available; try again.")
         default: KMSError(.internal, "the key store failed")
         }
     }

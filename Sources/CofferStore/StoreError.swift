@@ -14,6 +14,9 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let conflict = Code("conflict")
         /// The key's row changed since it was read (its version moved): read it again and redo the change.
         public static let stale = Code("stale")
+        /// The database cannot be reached now (down, unreachable, too slow): the call changed nothing and
+        /// may be retried.
+        public static let unavailable = Code("unavailable")
         /// The database failed (I/O, corruption, a schema newer than this build).
         public static let database = Code("database")
 

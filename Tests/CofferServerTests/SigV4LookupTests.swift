@@ -43,7 +43,7 @@ import Testing
         #expect(throws: SigV4Error.self) { _ = try verifier.verify(request, now: SigV4VerifierTests.now) }
     }
 
-    @Test func aFailedLookupIsAnInternalError() async {
+    @Test func aFailedLookupIsADependencyTimeout() async {
         let verifier = SigV4Verifier(service: "kms") { (_: String, _: String) async throws(SigV4Error) in
             throw SigV4Error(.unavailable, "the store is down")
         }
@@ -51,7 +51,8 @@ import Testing
             _ = try await verifier.authenticate(SigV4VerifierTests.signed(), now: SigV4VerifierTests.now)
             Issue.record("accepted")
         } catch {
-            #expect(error.awsErrorName == "KMSInternalException")
+            // The service's dependency (the store, an HSM) failed, not the caller: a retryable 500.
+            #expect(error.awsErrorName == "DependencyTimeoutException")
             #expect(error.httpStatus == 500)
         }
     }

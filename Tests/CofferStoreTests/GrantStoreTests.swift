@@ -14,11 +14,10 @@ import Testing
             contextEquals: [["tenant", "a"]], contextSubset: nil, creationDate: 7)
     }
 
-    @Test func grantsAreKeptListedAndDeleted() async throws {
-        let path = FileManager.default.temporaryDirectory
-            .appendingPathComponent("coffer-grants-\(UUID().uuidString).sqlite").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let store = try await SQLKeyStore.open(path: path, legacyScope: Self.scope)
+    @Test(arguments: StoreKind.available) func grantsAreKeptListedAndDeleted(_ kind: StoreKind) async throws {
+        let database = try await kind.fresh(legacyScope: Self.scope)
+        defer { database.remove() }
+        let store = try await database.open()
         let key = KeyRecord(
             scope: Self.scope, id: "k1", description: "", keyUsage: "ENCRYPT_DECRYPT", keySpec: "SYMMETRIC_DEFAULT",
             state: .enabled, creationDate: 1, policy: "{}")

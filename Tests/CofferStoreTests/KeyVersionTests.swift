@@ -11,11 +11,10 @@ import Testing
         BackingKeyRecord(scope: scope, keyID: "k1", backingKeyID: id, token: [1], createdAt: 1, origin: .onDemand)
     }
 
-    @Test func aStaleWriteIsAConflictAndChangesNothing() async throws {
-        let path = FileManager.default.temporaryDirectory
-            .appendingPathComponent("coffer-versions-\(UUID().uuidString).sqlite").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let store = try await SQLKeyStore.open(path: path, legacyScope: Self.scope)
+    @Test(arguments: StoreKind.available) func aStaleWriteIsAConflictAndChangesNothing(_ kind: StoreKind) async throws {
+        let database = try await kind.fresh(legacyScope: Self.scope)
+        defer { database.remove() }
+        let store = try await database.open()
         let key = KeyRecord(
             scope: Self.scope, id: "k1", description: "", keyUsage: "ENCRYPT_DECRYPT", keySpec: "SYMMETRIC_DEFAULT",
             state: .enabled, creationDate: 1, policy: "{}")

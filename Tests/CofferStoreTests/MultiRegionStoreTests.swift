@@ -2,7 +2,7 @@ import CofferStore
 import Foundation
 import Testing
 
-/// The multi-Region key set in the SQLite store: replicas made from the primary inside one transaction,
+/// The multi-Region key set in the store (SQLite and PostgreSQL): replicas made from the primary inside one transaction,
 /// shared rotation, a primary region no stale write can undo, deletion that waits for replicas, and one
 /// imported material per set.
 @Suite struct MultiRegionStoreTests {
@@ -10,10 +10,9 @@ import Testing
     static let west = KeyScope(account: "111122223333", region: "eu-west-1")
     static let id = "mrk-0123456789abcdef0123456789abcdef"
 
-    static func store() async throws -> (SQLKeyStore, String) {
-        let path = FileManager.default.temporaryDirectory
-            .appendingPathComponent("coffer-mrk-\(UUID().uuidString).sqlite").path
-        return (try await SQLKeyStore.open(path: path, legacyScope: east), path)
+    static func store(_ kind: StoreKind) async throws -> (SQLKeyStore, TestDatabase) {
+        let database = try await kind.fresh(legacyScope: east)
+        return (try await database.open(), database)
     }
 
     static func primary(origin: String = "AWS_KMS") -> KeyRecord {
@@ -34,9 +33,11 @@ import Testing
             origin: origin)
     }
 
-    @Test func aReplicaTakesThePrimarysPropertiesAndEveryBackingKey() async throws {
-        let (store, path) = try await Self.store()
-        defer { try? FileManager.default.removeItem(atPath: path) }
+    @Test(arguments: StoreKind.available) func aReplicaTakesThePrimarysPropertiesAndEveryBackingKey(
+        _ kind: StoreKind
+    ) async throws {
+        let (store, database) = try await Self.store(kind)
+        defer { database.remove() }
         try await store.createKey(Self.primary(), firstBackingKey: Self.backing("b1"))
         try await store.rotate(Self.primary(), newBackingKey: Self.backing("b2", origin: .onDemand))
         let replica = try await store.createReplica(
@@ -60,9 +61,11 @@ import Testing
         await store.close()
     }
 
-    @Test func rotationReachesReplicasAndAStaleWriteKeepsThePrimaryRegion() async throws {
-        let (store, path) = try await Self.store()
-        defer { try? FileManager.default.removeItem(atPath: path) }
+    @Test(arguments: StoreKind.available) func rotationReachesReplicasAndAStaleWriteKeepsThePrimaryRegion(
+        _ kind: StoreKind
+    ) async throws {
+        let (store, database) = try await Self.store(kind)
+        defer { database.remove() }
         try await store.createKey(Self.primary(), firstBackingKey: Self.backing("b1"))
         let replica = try await store.createReplica(
             of: Self.east, id: Self.id, in: Self.west.region, description: "", policy: "{}", createdAt: 5)
@@ -91,9 +94,9 @@ import Testing
         await store.close()
     }
 
-    @Test func aPrimaryWaitsForItsReplicasDeletion() async throws {
-        let (store, path) = try await Self.store()
-        defer { try? FileManager.default.removeItem(atPath: path) }
+    @Test(arguments: StoreKind.available) func aPrimaryWaitsForItsReplicasDeletion(_ kind: StoreKind) async throws {
+        let (store, database) = try await Self.store(kind)
+        defer { database.remove() }
         try await store.createKey(Self.primary(), firstBackingKey: Self.backing("b1"))
         _ = try await store.createReplica(
             of: Self.east, id: Self.id, in: Self.west.region, description: "", policy: "{}", createdAt: 5)
@@ -110,9 +113,9 @@ import Testing
         await store.close()
     }
 
-    @Test func aSetHoldsOneImportedMaterial() async throws {
-        let (store, path) = try await Self.store()
-        defer { try? FileManager.default.removeItem(atPath: path) }
+    @Test(arguments: StoreKind.available) func aSetHoldsOneImportedMaterial(_ kind: StoreKind) async throws {
+        let (store, database) = try await Self.store(kind)
+        defer { database.remove() }
         try await store.createKey(Self.primary(origin: "EXTERNAL"), firstBackingKey: nil)
         _ = try await store.createReplica(
             of: Self.east, id: Self.id, in: Self.west.region, description: "", policy: "{}", createdAt: 5)

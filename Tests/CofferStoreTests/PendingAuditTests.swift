@@ -1,6 +1,5 @@
 import CofferStore
 import Foundation
-import SQLiteNIO
 import Testing
 
 /// A request's audit record is written in the transaction of its first change: once, with the change, and
@@ -18,17 +17,19 @@ import Testing
         AuditEntry(time: 7, eventID: id, keyARN: nil, operation: "CreateKey", record: #"{"e":"\#(id)"}"#)
     }
 
-    static func withStore(_ body: (SQLKeyStore, String) async throws -> Void) async throws {
-        let path = FileManager.default.temporaryDirectory
-            .appendingPathComponent("coffer-pending-\(UUID().uuidString).sqlite").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let store = try await SQLKeyStore.open(path: path, legacyScope: scope)
-        try await body(store, path)
+    static func withStore(
+        _ kind: StoreKind, _ body: (SQLKeyStore, TestDatabase) async throws -> Void
+    ) async throws {
+        let database = try await kind.fresh(legacyScope: scope)
+        defer { database.remove() }
+        let store = try await database.open()
+        try await body(store, database)
         await store.close()
     }
 
-    @Test func theRecordIsWrittenOnceWithTheFirstChange() async throws {
-        try await Self.withStore { store, _ in
+    @Test(arguments: StoreKind.available) func theRecordIsWrittenOnceWithTheFirstChange(_ kind: StoreKind) async throws
+    {
+        try await Self.withStore(kind) { store, _ in
             let pending = PendingAudit(Self.entry("first"))
             try await PendingAudit.$current.withValue(pending) {
                 try await store.createKey(Self.key("k1"), firstBackingKey: nil)
@@ -45,8 +46,8 @@ import Testing
         }
     }
 
-    @Test func aRolledBackChangeLeavesTheRecordPending() async throws {
-        try await Self.withStore { store, _ in
+    @Test(arguments: StoreKind.available) func aRolledBackChangeLeavesTheRecordPending(_ kind: StoreKind) async throws {
+        try await Self.withStore(kind) { store, _ in
             try await store.createKey(Self.key("k1"), firstBackingKey: nil)
             let pending = PendingAudit(Self.entry("failed"))
             await #expect(throws: StoreError.self) {
@@ -59,12 +60,11 @@ import Testing
         }
     }
 
-    @Test func aRecordThatCannotBeWrittenUndoesTheChange() async throws {
-        try await Self.withStore { store, path in
+    @Test(arguments: StoreKind.available) func aRecordThatCannotBeWrittenUndoesTheChange(_ kind: StoreKind) async throws
+    {
+        try await Self.withStore(kind) { store, database in
             // Behind the store's back, the head table goes: appending a record now fails.
-            let connection = try await SQLiteConnection.open(storage: .file(path: path))
-            _ = try await connection.query("DROP TABLE audit_head", [])
-            try await connection.close()
+            try await database.execute(["DROP TABLE audit_head"], on: store)
             let pending = PendingAudit(Self.entry("lost"))
             await #expect(throws: StoreError.self) {
                 try await PendingAudit.$current.withValue(pending) {

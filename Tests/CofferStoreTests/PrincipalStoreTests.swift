@@ -14,12 +14,12 @@ import Testing
         AccessKeyRecord(accessKeyID: id, principalARN: arn, token: [1, 2, 3], creationDate: 6)
     }
 
-    @Test func principalsAndTheirKeysAreKeptFoundReplacedAndRemoved() async throws {
-        let path = FileManager.default.temporaryDirectory
-            .appendingPathComponent("coffer-principals-\(UUID().uuidString).sqlite").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let store = try await SQLKeyStore.open(
-            path: path, legacyScope: KeyScope(account: "111122223333", region: "us-east-1"))
+    @Test(arguments: StoreKind.available) func principalsAndTheirKeysAreKeptFoundReplacedAndRemoved(
+        _ kind: StoreKind
+    ) async throws {
+        let database = try await kind.fresh(legacyScope: KeyScope(account: "111122223333", region: "us-east-1"))
+        defer { database.remove() }
+        let store = try await database.open()
         try await store.addPrincipal(Self.alice, key: Self.key("AKIAALICE1"))
         // The same ARN, or an access key id that is taken, fails on the constraint and adds nothing.
         #expect(

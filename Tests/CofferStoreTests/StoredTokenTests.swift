@@ -7,11 +7,12 @@ import Testing
 @Suite struct StoredTokenTests {
     static let scope = KeyScope(account: "111122223333", region: "us-east-1")
 
-    @Test func everyTokenIsWalkedOnceInOrderAndReplacedOnlyIfUnchanged() async throws {
-        let path = FileManager.default.temporaryDirectory
-            .appendingPathComponent("coffer-tokens-\(UUID().uuidString).sqlite").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let store = try await SQLKeyStore.open(path: path, legacyScope: Self.scope)
+    @Test(arguments: StoreKind.available) func everyTokenIsWalkedOnceInOrderAndReplacedOnlyIfUnchanged(
+        _ kind: StoreKind
+    ) async throws {
+        let database = try await kind.fresh(legacyScope: Self.scope)
+        defer { database.remove() }
+        let store = try await database.open()
         #expect(try await store.storedTokens(after: nil, limit: 10).isEmpty)
         for k in 0..<3 {
             let key = KeyRecord(

@@ -222,10 +222,32 @@ def alias_arn(server, name, region=None, account="000000000000"):
 
 # MARK: Fixtures
 
+#: A PostgreSQL server (its URL) to run the shared servers' stores on instead of memory: scripts/test runs
+#: the suite's store-backed modules a second time with it.
+POSTGRES = os.environ.get("COFFER_E2E_POSTGRES")
+
+
+def postgres_database():
+    """A new empty database on the POSTGRES server; its URL."""
+    name = "coffer_e2e_%d_%d" % (os.getpid(), time.monotonic_ns())
+    done = subprocess.run(["psql", POSTGRES.split("?")[0], "-q", "-c", "CREATE DATABASE %s" % name],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    base, _, query = POSTGRES.partition("?")
+    return base.rsplit("/", 1)[0] + "/" + name + ("?" + query if query else "")
+
+
+def store_args():
+    """The start options of a shared server's store: in memory, or a fresh PostgreSQL database."""
+    if not POSTGRES:
+        return ["--ephemeral"]
+    return ["--data-dir", tempfile.mkdtemp(prefix="coffer-e2e-data-"), "--store", postgres_database()]
+
+
 @pytest.fixture(scope="module")
 def coffer():
-    """An ephemeral `coffer dev --allow-reset` for the module."""
-    server = start_coffer("--ephemeral", "--allow-reset")
+    """A `coffer dev --allow-reset` for the module: ephemeral, or on PostgreSQL (COFFER_E2E_POSTGRES)."""
+    server = start_coffer(*store_args(), "--allow-reset")
     yield server
     server.stop()
 

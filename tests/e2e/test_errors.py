@@ -487,13 +487,14 @@ def test_internal_and_dependency_errors_are_500s(external):
         expect_error("DependencyTimeoutException", call, status=500, message=ONE_LINE, **kwargs)
     assert kms.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "Enabled"
     # A principal of the store that never signed before needs an HSM to derive its day key: with none, the
-    # service failed (500, KMSInternalException), not the caller (not UnrecognizedClientException).
+    # service's dependency failed (500, DependencyTimeoutException, retryable), not the caller (not
+    # UnrecognizedClientException).
     import boto3
     spare = external.unused_key
     client = boto3.client("kms", endpoint_url=external.endpoint, region_name="us-east-1",
                           aws_access_key_id=spare["AccessKeyId"], aws_secret_access_key=spare["SecretAccessKey"],
                           config=botocore.config.Config(retries={"mode": "standard", "total_max_attempts": 1}))
-    expect_error("KMSInternalException", client.list_keys, status=500)
+    expect_error("DependencyTimeoutException", client.list_keys, status=500)
 
 
 # MARK: Every error the operations throw is asserted somewhere

@@ -6,7 +6,7 @@ import urllib.request
 
 import pytest
 
-from conftest import expect_error, signed_call, start_coffer
+from conftest import expect_error, signed_call, start_coffer, store_args
 
 METRICS = [
     "coffer_requests_total", "coffer_request_duration_seconds_bucket", "coffer_hsm_member_up",
@@ -27,7 +27,7 @@ def get(server, path):
 
 @pytest.fixture(scope="module")
 def server():
-    running = start_coffer("--ephemeral")
+    running = start_coffer(*store_args())
     yield running
     running.stop()
 

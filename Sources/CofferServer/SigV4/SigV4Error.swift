@@ -15,8 +15,9 @@ public struct SigV4Error: Error, Hashable, Sendable, CustomStringConvertible {
         /// The signature does not match, the scope is wrong, the date is outside ±15 minutes, or the body
         /// does not match its declared hash (AWS: InvalidSignatureException).
         public static let invalidSignature = Code("invalidSignature")
-        /// The caller's credentials could not be looked up (the store or the HSM failed; AWS:
-        /// KMSInternalException, 500): nothing about the caller is known, so nothing is refused as theirs.
+        /// The caller's credentials could not be looked up (the store or the HSM failed; answered as
+        /// DependencyTimeoutException, 500, which SDKs retry): nothing about the caller is known, so nothing is
+        /// refused as theirs.
         public static let unavailable = Code("unavailable")
 
         public var description: String { name }
@@ -38,7 +39,7 @@ public struct SigV4Error: Error, Hashable, Sendable, CustomStringConvertible {
         case .incompleteSignature: "IncompleteSignatureException"
         case .missingAuthenticationToken: "MissingAuthenticationTokenException"
         case .unrecognizedClient: "UnrecognizedClientException"
-        case .unavailable: "KMSInternalException"
+        case .unavailable: "DependencyTimeoutException"
         default: "InvalidSignatureException"
         }
     }

@@ -54,6 +54,14 @@ public final class SQLKeyStore: KeyStore {
                 storage: .memory, name: "memory", legacyScope: KeyScope(account: "", region: ""), logger: logger))
     }
 
+    /// Connects to the PostgreSQL database at `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`,
+    /// optionally `?sslmode=disable|prefer|require`) and creates the schema if the database has none.
+    public static func openPostgres(
+        url: String, logger: Logger = Logger(label: "coffer.store")
+    ) async throws(StoreError) -> SQLKeyStore {
+        SQLKeyStore(backend: try await PostgresBackend.open(url: url, logger: logger))
+    }
+
     /// Closes the database.
     public func close() async {
         await backend.close()

@@ -18,19 +18,12 @@ struct AuditCommand: AsyncParsableCommand {
 
     /// Where the store is: a database file, or a `coffer dev` data directory.
     struct Location: ParsableArguments {
-        @Option(help: "The SQLite database of a host (coffer host --store).") var store: String?
+        @Option(help: "The store of a host (coffer host --store: a SQLite file or postgres://…).") var store: String?
         @Option(help: "A coffer dev data directory (its coffer.sqlite).") var dataDir: String = "./.coffer"
 
         var path: String { store ?? dataDir + "/coffer.sqlite" }
 
-        func open() async throws -> SQLKeyStore {
-            guard FileManager.default.fileExists(atPath: path) else { throw CLIError("no store at \(path)") }
-            do {
-                return try await SQLKeyStore.openExisting(path: path)
-            } catch {
-                throw CLIError("cannot open \(path): \(error)")
-            }
-        }
+        func open() async throws -> SQLKeyStore { try await StoreLocation.openExisting(path) }
     }
 
     struct Tail: AsyncParsableCommand {

@@ -35,6 +35,12 @@ struct Dev: AsyncParsableCommand {
 
     @Option(help: "The port of the KMS API endpoint on 127.0.0.1.") var port: Int = 4599
     @Option(help: "Where dev mode keeps its database and keys.") var dataDir: String = "./.coffer"
+    @Option(
+        help: """
+            The key store instead of DATA-DIR/coffer.sqlite: another SQLite file, or \
+            postgres://USER[:PASSWORD]@HOST[:PORT]/DB (the schema is created on first use).
+            """)
+    var store: String?
     @Option(help: "The region the printed exports name; every region is served, each its own namespace.")
     var region: String = "us-east-1"
     @Option(help: "The AWS account id of the dev credentials (ARNs, key namespaces).")
@@ -58,6 +64,7 @@ struct Dev: AsyncParsableCommand {
         guard (accessKeyId == nil) == (secretAccessKey == nil) else {
             throw ValidationError("--access-key-id and --secret-access-key go together")
         }
+        if ephemeral, store != nil { throw ValidationError("--ephemeral keeps the store in memory: no --store") }
     }
 
     func run() async throws {
@@ -106,8 +113,8 @@ struct Dev: AsyncParsableCommand {
         let hsmAddress = HSMAddress.tcp(host: "127.0.0.1", port: hsmPort)
         let store: SQLKeyStore
         if let files {
-            store = try await SQLKeyStore.open(
-                path: files.store, legacyScope: KeyScope(account: accountId, region: region), logger: logger)
+            store = try await StoreLocation.open(
+                self.store ?? files.store, legacyScope: KeyScope(account: accountId, region: region), logger: logger)
         } else {
             store = try await SQLKeyStore.openInMemory(logger: logger)
         }

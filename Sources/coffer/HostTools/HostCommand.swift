@@ -30,7 +30,7 @@ struct HostServe: AsyncParsableCommand {
         discussion: """
             The host verifies the domain's history from the pinned genesis digest (the tokens given with --token \
             and those already in its store), keeps key metadata and backing-key tokens (ciphertext only) in its \
-            SQLite store, authenticates callers with SigV4 (the store's principals, `coffer principals`, and any \
+            store (SQLite, or PostgreSQL for several hosts), authenticates callers with SigV4 (the store's principals, `coffer principals`, and any \
             --credentials file), and does every cryptographic \
             operation on an HSM over a mutually authenticated session. Keys, aliases and tags live in the \
             caller's account (its credential's accountId, else --account-id) and the region its request was \
@@ -45,7 +45,13 @@ struct HostServe: AsyncParsableCommand {
     @Option(help: "The domain's genesis state digest (hex), pinned out of band.") var genesis: String
     @Option(help: "Domain tokens in epoch order (repeat); those already stored need not be given again.") var token:
         [String] = []
-    @Option(help: "The SQLite store file.") var store: String = "coffer.sqlite"
+    @Option(
+        help: """
+            The store: a SQLite file, or a PostgreSQL database shared by several hosts, \
+            postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=disable|prefer|require] (its schema is created on \
+            first use).
+            """)
+    var store: String = "coffer.sqlite"
     @Option(
         help: """
             A credentials file of fixed callers besides the store's principals (`coffer principals`): \
@@ -110,8 +116,8 @@ struct HostServe: AsyncParsableCommand {
         // Read before the store is opened, so a bad file stops the start cleanly.
         let callers =
             try credentials.map { try CredentialsFile($0, defaultAccount: accountId).verifierCredentials } ?? [:]
-        let keyStore = try await SQLKeyStore.open(
-            path: store, legacyScope: KeyScope(account: accountId, region: region ?? "us-east-1"), logger: logger)
+        let keyStore = try await StoreLocation.open(
+            store, legacyScope: KeyScope(account: accountId, region: region ?? "us-east-1"), logger: logger)
         let state = try await Self.verifiedState(store: keyStore, genesis: genesisDigest, files: token)
         let signingKey = try CLIFiles.signingKey(hostKey)
         guard state.hosts.contains(where: { $0.id == hostID && $0.signingKey == P384PublicKey(signingKey.publicKey) })

@@ -15,7 +15,11 @@ import NIOPosix
 /// Where `coffer principals` works: coffer dev's data directory, or a host's store and its HSMs.
 struct StoreAccess: ParsableArguments {
     @Option(help: "A coffer dev data directory.") var dataDir: String = "./.coffer"
-    @Option(help: "A host's SQLite store (coffer host --store); with --hsm, --host-id, --host-key, --genesis.")
+    @Option(
+        help: """
+            A host's store (coffer host --store: a SQLite file or postgres://…); with --hsm, --host-id, --host-key, \
+            --genesis.
+            """)
     var store: String?
     @Option(help: "An HSM of the domain (repeat).") var hsm: [String] = []
     @Option(help: "The host id to open HSM sessions as.") var hostID: String?
@@ -114,12 +118,7 @@ struct StoreAccess: ParsableArguments {
         if store == nil, !FileManager.default.fileExists(atPath: DevFiles(root: dataDir).genesis) {
             throw CLIError("no coffer dev data directory at \(dataDir): start coffer dev first, or give --store")
         }
-        guard FileManager.default.fileExists(atPath: storePath) else { throw CLIError("no store at \(storePath)") }
-        do {
-            return try await SQLKeyStore.openExisting(path: storePath)
-        } catch {
-            throw CLIError("cannot open \(storePath): \(error)")
-        }
+        return try await StoreLocation.openExisting(storePath)
     }
 }
 

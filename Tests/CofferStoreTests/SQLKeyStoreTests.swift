@@ -3,8 +3,8 @@ import Foundation
 import SQLiteNIO
 import Testing
 
-/// The SQLite key store on a real file: durability across reopening, atomic changes, pagination, and
-/// concurrent callers.
+/// The key store on SQLite and on PostgreSQL: durability across reopening, atomic changes, pagination,
+/// and concurrent callers; and SQLite's migration of a first-release file.
 @Suite struct SQLKeyStoreTests {
     private static func path() -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("coffer-store-\(UUID().uuidString).sqlite").path
@@ -29,10 +29,12 @@ import Testing
             origin: origin)
     }
 
-    @Test func importedMaterialIsReplacedAtomicallyAndItsFieldsSurviveReopening() async throws {
-        let path = Self.path()
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        var store = try await SQLKeyStore.open(path: path, legacyScope: Self.scope)
+    @Test(arguments: StoreKind.available) func importedMaterialIsReplacedAtomicallyAndItsFieldsSurviveReopening(
+        _ kind: StoreKind
+    ) async throws {
+        let database = try await kind.fresh(legacyScope: Self.scope)
+        defer { database.remove() }
+        var store = try await database.open()
         var key = Self.key("x1", state: .pendingImport)
         key.origin = "EXTERNAL"
         try await store.createKey(key, firstBackingKey: nil)
@@ -44,7 +46,7 @@ import Testing
         try await store.replaceBackingKeys(key, with: Self.backing("x1", "m1", origin: .imported))
         key.version += 1
         await store.close()
-        store = try await SQLKeyStore.open(path: path, legacyScope: Self.scope)
+        store = try await database.open()
         #expect(try await store.key(Self.scope, id: "x1") == key)
         #expect(try await store.backingKeys(Self.scope, of: "x1").map(\.origin) == [.imported])
         // Deleting the material: the key and its backing keys change together; a failure changes neither.
@@ -60,10 +62,10 @@ import Testing
         await store.close()
     }
 
-    @Test func everythingSurvivesReopening() async throws {
-        let path = Self.path()
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        var store = try await SQLKeyStore.open(path: path, legacyScope: Self.scope)
+    @Test(arguments: StoreKind.available) func everythingSurvivesReopening(_ kind: StoreKind) async throws {
+        let database = try await kind.fresh(legacyScope: Self.scope)
+        defer { database.remove() }
+        var store = try await database.open()
         try await store.createKey(Self.key("k1"), firstBackingKey: Self.backing("k1", "b1"))
         var rotated = Self.key("k1")
         rotated.rotationEnabled = true
@@ -76,7 +78,7 @@ import Testing
         try await store.appendDomainToken(epoch: 0, der: [0x30, 0x00])
         await store.close()
 
-        store = try await SQLKeyStore.open(path: path, legacyScope: Self.scope)
+        store = try await database.open()
         #expect(try await store.key(Self.scope, id: "k1") == rotated)
         #expect(try await store.backingKeys(Self.scope, of: "k1").map(\.backingKeyID) == ["b2", "b1"])
         #expect(try await store.backingKeys(Self.scope, of: "k1").first?.origin == .onDemand)
@@ -86,10 +88,10 @@ import Testing
         await store.close()
     }
 
-    @Test func aFailedChangeLeavesNothingBehind() async throws {
-        let path = Self.path()
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let store = try await SQLKeyStore.open(path: path, legacyScope: Self.scope)
+    @Test(arguments: StoreKind.available) func aFailedChangeLeavesNothingBehind(_ kind: StoreKind) async throws {
+        let database = try await kind.fresh(legacyScope: Self.scope)
+        defer { database.remove() }
+        let store = try await database.open()
         try await store.createKey(Self.key("k1"), firstBackingKey: Self.backing("k1", "b1"))
         // The second key's backing key id collides: the key must not exist afterwards.
         #expect(
@@ -113,10 +115,10 @@ import Testing
         await store.close()
     }
 
-    @Test func aliasesTagsAndDeletion() async throws {
-        let path = Self.path()
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let store = try await SQLKeyStore.open(path: path, legacyScope: Self.scope)
+    @Test(arguments: StoreKind.available) func aliasesTagsAndDeletion(_ kind: StoreKind) async throws {
+        let database = try await kind.fresh(legacyScope: Self.scope)
+        defer { database.remove() }
+        let store = try await database.open()
         try await store.createKey(Self.key("k1"), firstBackingKey: Self.backing("k1", "b1"))
         try await store.createKey(Self.key("k2"), firstBackingKey: Self.backing("k2", "b2"))
         let alias = AliasRecord(scope: Self.scope, name: "alias/a", keyID: "k1", creationDate: 1, lastUpdatedDate: 1)
@@ -148,10 +150,10 @@ import Testing
         await store.close()
     }
 
-    @Test func listingPagesByMarker() async throws {
-        let path = Self.path()
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let store = try await SQLKeyStore.open(path: path, legacyScope: Self.scope)
+    @Test(arguments: StoreKind.available) func listingPagesByMarker(_ kind: StoreKind) async throws {
+        let database = try await kind.fresh(legacyScope: Self.scope)
+        defer { database.remove() }
+        let store = try await database.open()
         let ids = (0..<25).map { String(format: "key-%02d", $0) }
         for id in ids.shuffled() {
             try await store.createKey(Self.key(id), firstBackingKey: Self.backing(id, "b-\(id)"))
@@ -167,10 +169,10 @@ import Testing
         await store.close()
     }
 
-    @Test func concurrentWritersAllLand() async throws {
-        let path = Self.path()
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let store = try await SQLKeyStore.open(path: path, legacyScope: Self.scope)
+    @Test(arguments: StoreKind.available) func concurrentWritersAllLand(_ kind: StoreKind) async throws {
+        let database = try await kind.fresh(legacyScope: Self.scope)
+        defer { database.remove() }
+        let store = try await database.open()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<64 {
                 group.addTask {
@@ -187,10 +189,10 @@ import Testing
         await store.close()
     }
 
-    @Test func scopesKeepKeysAliasesAndTagsApart() async throws {
-        let path = Self.path()
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let store = try await SQLKeyStore.open(path: path, legacyScope: Self.scope)
+    @Test(arguments: StoreKind.available) func scopesKeepKeysAliasesAndTagsApart(_ kind: StoreKind) async throws {
+        let database = try await kind.fresh(legacyScope: Self.scope)
+        defer { database.remove() }
+        let store = try await database.open()
         let other = KeyScope(account: "111122223333", region: "us-east-1")
         let stranger = KeyScope(account: "444455556666", region: "eu-west-1")
         // The same key id and the same alias name live independently in two scopes.
