@@ -80,11 +80,28 @@ final class PostgresBackend: SQLBackend {
         _ body: @escaping @Sendable (any SQLConnection) async throws -> T
     ) async throws -> T {
         try await bounded {
-            try await self.client.withTransaction(logger: self.logger) { connection in
-                try await body(Session(connection: connection, logger: self.logger))
+            // A serializable engine (CockroachDB; PostgreSQL at SERIALIZABLE) aborts a transaction that
+            // lost a conflict, and any engine may pick one as a deadlock's victim: both are run again.
+            var attempt = 1
+            while true {
+                do {
+                    return try await self.client.withTransaction(logger: self.logger) { connection in
+                        try await body(Session(connection: connection, logger: self.logger))
+                    }
+                } catch let error as PostgresTransactionError where attempt < Self.transactionAttempts {
+                    guard let failure = (error.closureError ?? error.commitError) as? PSQLError,
+                        let state = failure.serverInfo?[.sqlState], Self.retriedStates.contains(state)
+                    else { throw error }
+                    attempt += 1
+                }
             }
         }
     }
+
+    /// How many times a transaction runs before a serialization failure or deadlock is the caller's.
+    static let transactionAttempts = 5
+    /// `serialization_failure` and `deadlock_detected`.
+    static let retriedStates: Set<String> = ["40001", "40P01"]
 
     func snapshot<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
         try await transaction { c in
