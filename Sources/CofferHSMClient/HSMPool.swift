@@ -106,6 +106,15 @@ public actor HSMPool {
         public let healthy: Bool
         /// What was seen.
         public let detail: String
+        /// Whether the member holds a newer domain state that the host could not verify as the next step.
+        public let stateNotAdopted: Bool
+
+        init(address: HSMAddress, healthy: Bool, detail: String, stateNotAdopted: Bool = false) {
+            self.address = address
+            self.healthy = healthy
+            self.detail = detail
+            self.stateNotAdopted = stateNotAdopted
+        }
     }
 
     /// Asks every HSM who it is (a fresh challenge each), marks those that do not answer as an online
@@ -122,10 +131,18 @@ public actor HSMPool {
                 let answer = try await connection.request(.identify(challenge: challenge), timeout: .seconds(3))
                 // A member a step ahead (a rotation or a membership change relayed to it): adopt its state
                 // when it verifies as the next one, so new sessions and the re-wrap job follow it.
+                var behind: String?
                 if case .identity(let signed) = answer, let epoch = signed.identity.epoch, epoch > domain.epoch,
                     signed.identity.challenge == challenge, signed.isSelfSigned
                 {
-                    try? await catchUp(connection)
+                    do {
+                        try await catchUp(connection)
+                    } catch {
+                        // More than one step ahead (the host missed a state), or a token that does not verify:
+                        // the host keeps its state; operators give it the missing tokens (`--token`).
+                        behind =
+                            "at epoch \(epoch), ahead of the host's \(domain.epoch), and its state was not adopted: \(error)"
+                    }
                 }
                 guard
                     case .identity(let signed) = answer,
@@ -148,7 +165,8 @@ public actor HSMPool {
                 report.append(
                     Health(
                         address: address, healthy: true,
-                        detail: "\(signed.identity.hsmID) at epoch \(signed.identity.epoch ?? 0)"))
+                        detail: "\(signed.identity.hsmID) " + (behind ?? "at epoch \(signed.identity.epoch ?? 0)"),
+                        stateNotAdopted: behind != nil))
             } catch {
                 markFailed(index)
                 report.append(Health(address: address, healthy: false, detail: "\(error)"))
@@ -201,6 +219,12 @@ public actor HSMPool {
     public func takeAdoptedTokens() -> [DomainToken] {
         defer { adopted = [] }
         return adopted
+    }
+
+    /// Gives back adopted tokens the host could not store yet (the store was away), to be taken again
+    /// before any adopted since: the stored chain must have no gap.
+    public func returnAdoptedTokens(_ tokens: [DomainToken]) {
+        adopted = tokens + adopted
     }
 
     /// Closes every connection; a closed pool opens none again (a renewal or a request still running
@@ -262,9 +286,6 @@ public actor HSMPool {
         guard !closed else { return false }
         return (try? await currentSession()) != nil
     }
-
-    /// Whether some member is healthy now: not failed since its last success, or due for a retry.
-    public var anyMemberHealthy: Bool { members.contains { $0.failedAt == nil } }
 
     private func adopt(_ fresh: Session) {
         session = fresh

@@ -123,7 +123,7 @@ public final class KMSService: Sendable {
             // Every operation with a DryRun member stops in OperationCall.hsm; one that returned did not.
             guard !input.isDryRun else { throw KMSError(.internal, "\(Operation.name) did not honour DryRun") }
             if let pending {
-                await audit.append(pending)
+                try await audit.append(pending)
             } else {
                 await audit.record(event)
             }
@@ -186,6 +186,10 @@ public final class KMSService: Sendable {
     }
 
     // MARK: Store and HSM access
+
+    /// Made on first use, after the host has bootstrapped swift-metrics (nothing is measured before).
+    static let storeCallTimer = Metrics.Timer(label: "coffer_store_call_duration_seconds")
+    static let hsmCallTimer = Metrics.Timer(label: "coffer_hsm_call_duration_seconds")
 
     /// Runs a store call, timed (`coffer_store_call_duration_seconds`, failures counted by
     /// `coffer_store_failures_total`); a failure becomes the AWS error of ``storeFailure(_:)``.

@@ -127,6 +127,8 @@ public protocol KeyStore: Sendable {
     func domainTokens() async throws(StoreError) -> [(epoch: Int64, der: [UInt8])]
     /// Answers when the database does (readiness: `/ready`); `database` when it cannot be reached.
     func ping() async throws(StoreError)
+    /// Closes the database; the store is not used again.
+    func close() async
     /// Up to `limit` stored key tokens after `place` (from the first without it), in ``TokenPlace`` order:
     /// backing keys, then access keys' secrets.
     func storedTokens(after place: TokenPlace?, limit: Int) async throws(StoreError) -> [StoredToken]

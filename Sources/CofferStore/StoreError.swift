@@ -17,6 +17,8 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         /// The database cannot be reached now (down, unreachable, too slow): the call changed nothing and
         /// may be retried.
         public static let unavailable = Code("unavailable")
+        /// The database did not confirm a COMMIT in time: the change may or may not be in effect.
+        public static let outcomeUnknown = Code("outcomeUnknown")
         /// The database failed (I/O, corruption, a schema newer than this build).
         public static let database = Code("database")
 

@@ -71,22 +71,49 @@ import Testing
         await world.stop()
     }
 
+    /// An HSM whose every re-wrap is raced by another writer: between the pass's read of a token and its
+    /// conditional replace, the row gets another token (as another host's pass would write).
+    struct RacedBackend: CryptoBackend {
+        let pool: HSMPool
+        let store: SQLKeyStore
+
+        func execute(_ command: SessionCommand) async throws(HSMClientError) -> SessionResult {
+            let result = try await pool.execute(command)
+            if case .rewrapToken(let token) = command,
+                case .token(let other) = try await pool.execute(.rewrapToken(token: token)),
+                let row = try? await store.storedTokens(after: nil, limit: 100).first(where: {
+                    $0.token == token.derBytes
+                }),
+                (try? await store.replaceToken(at: row.place, expected: token.derBytes, with: other.derBytes)) != true
+            {
+                Issue.record("the racing writer could not replace \(row.place)")
+            }
+            return result
+        }
+    }
+
     @Test func aTokenChangedDuringThePassIsNotOverwritten() async throws {
         let world = try await KMSWorld()
         let key = try await world.newKey()
+        let early = try await world.encrypt(key.keyId, [7])
         let state = try await rotate(world)
-        let stored = try #require(try await world.store.storedTokens(after: nil, limit: 10).first)
-        // Another writer replaces the token first (another host's re-wrap): the conditional replace of the
-        // token read before refuses, and the row keeps the other writer's token.
-        let other = try #require(try await world.store.storedTokens(after: nil, limit: 1).first)
-        #expect(try await world.store.replaceToken(at: other.place, expected: other.token, with: other.token + [0]))
-        #expect(try await world.store.replaceToken(at: stored.place, expected: stored.token, with: [1]) == false)
-        #expect(try await world.store.storedTokens(after: nil, limit: 1).first?.token == other.token + [0])
-        // A pass counts the damaged row as unreadable and leaves it.
-        let pass = try await world.kms.rewrapTokens(
+        let raced = KMSService(
+            store: world.store, hsm: RacedBackend(pool: world.pool, store: world.store), clock: { world.clock.seconds })
+        let before = try await world.store.storedTokens(after: nil, limit: 10)
+        let pass = try await raced.rewrapTokens(to: state.domainKeys[0].keyID, retained: state.domainKeys.map(\.keyID))
+        #expect(pass.examined == 1 && pass.changedMeanwhile == 1 && pass.rewrapped == 0)
+        // The row holds the other writer's token, not the pass's: both are under the active key, and the
+        // key's ciphertexts still decrypt.
+        let after = try await world.store.storedTokens(after: nil, limit: 10)
+        #expect(after.map(\.place) == before.map(\.place) && after.map(\.token) != before.map(\.token))
+        #expect(try await domainKeys(world) == [Hex.encode(state.domainKeys[0].keyID)])
+        #expect(try await world.decrypt(early).withUnsafeBytes { Array($0) } == [7])
+        // A damaged row is counted, not re-wrapped.
+        let row = try #require(after.first)
+        #expect(try await world.store.replaceToken(at: row.place, expected: row.token, with: [1]))
+        let damaged = try await world.kms.rewrapTokens(
             to: state.domainKeys[0].keyID, retained: state.domainKeys.map(\.keyID))
-        #expect(pass.census.unreadable == 1 && pass.rewrapped == 0)
-        _ = key
+        #expect(damaged.census.unreadable == 1 && damaged.rewrapped == 0)
         await world.stop()
     }
 

@@ -32,6 +32,7 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
                 throw StoreTestError("COFFER_REQUIRE_POSTGRES=1 but COFFER_TEST_POSTGRES names no server")
             }
             let name = "coffer_test_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
+            // The base database serves as the maintenance connection (its own schema is harmless).
             let admin = try await SQLKeyStore.openPostgres(url: base)
             _ = try await admin.backend.read { c in try await c.query("CREATE DATABASE \(name)", []) }
             await admin.close()

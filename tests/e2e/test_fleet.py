@@ -247,6 +247,7 @@ def test_a_database_stopped_mid_load_fails_requests_cleanly_and_recovers(fleet):
     before = setup.encrypt(KeyId=key, Plaintext=b"made before")["CiphertextBlob"]
     outcomes = []
     made = []
+    served = []
     lock = threading.Lock()
     stop = threading.Event()
 
@@ -254,11 +255,12 @@ def test_a_database_stopped_mid_load_fails_requests_cleanly_and_recovers(fleet):
         client = fleet.client(host)
         while not stop.is_set():
             try:
-                blob = client.encrypt(KeyId=key, Plaintext=b"during")["CiphertextBlob"]
+                encrypted = client.encrypt(KeyId=key, Plaintext=b"during")
                 data_key = client.generate_data_key(KeyId=key, KeySpec="AES_256")
                 with lock:
-                    made.append((blob, b"during"))
+                    made.append((encrypted["CiphertextBlob"], b"during"))
                     made.append((data_key["CiphertextBlob"], data_key["Plaintext"]))
+                    served.extend(answer["ResponseMetadata"]["RequestId"] for answer in (encrypted, data_key))
                     outcomes.append((time.monotonic(), "ok"))
             except botocore.exceptions.ClientError as error:
                 with lock:
@@ -304,5 +306,9 @@ def test_a_database_stopped_mid_load_fails_requests_cleanly_and_recovers(fleet):
     assert check.decrypt(CiphertextBlob=before)["Plaintext"] == b"made before"
     for blob, plaintext in made:
         assert check.decrypt(CiphertextBlob=blob)["Plaintext"] == plaintext
-    # And the audit log, written in the same transactions, is intact.
+    # And the audit log is intact and records every call that was answered with success.
     assert "audit log intact" in fleet.run("audit", "verify", "--store", fleet.store)
+    recorded = {json.loads(line).get("requestID") for line in fleet.run("audit", "export", "--store", fleet.store).splitlines()
+                if line.strip()}
+    missing = [request for request in served if request not in recorded]
+    assert not missing, "%d of %d served calls have no audit record" % (len(missing), len(served))

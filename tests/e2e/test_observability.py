@@ -71,8 +71,11 @@ def test_metrics_show_every_named_metric_after_a_load(server):
     assert requests["DescribeKey/NotFoundException"] >= 1
     assert found[("coffer_hsm_sessions_negotiated_total", frozenset())] >= 1
     assert any(name == "coffer_hsm_member_up" and value == 1.0 for (name, _), value in found.items())
-    # The store holds the key's backing-key token and the admin's sealed secret, under the active key.
+    # The re-wrap job's first pass counted the store: the admin's sealed secret at least (and the key made
+    # here once a later pass ran), every one under the active domain key.
+    assert found[("coffer_stored_tokens", frozenset())] >= 1
     assert found[("coffer_rewrap_pending_tokens", frozenset())] == 0
+    assert found[("coffer_rewrap_passes_total", frozenset())] >= 1
 
 
 def test_an_unknown_target_is_counted_as_other_not_as_a_label_of_its_own(server):

@@ -7,7 +7,8 @@ import Logging
 /// The tamper-evident audit log (docs/access-control.md, "The audit log"): one CloudTrail-shaped record
 /// per API call — time, principal, operation, key, the request's safe members, the decision and what
 /// made it, the error, request id and source address — appended to the store's hash-chained table.
-/// A record that cannot be written is logged as an error; the call's answer does not wait on it failing.
+/// A successful call whose record cannot be written fails (DependencyTimeoutException: no call succeeds
+/// unrecorded); the record of a failed call that cannot be written is logged as an error.
 public struct StoreAudit: AuditSink {
     private let store: any KeyStore
     private let clock: @Sendable () -> Int64
@@ -35,13 +36,14 @@ public struct StoreAudit: AuditSink {
         PendingAudit(entry(event))
     }
 
-    public func append(_ pending: PendingAudit) async {
+    public func append(_ pending: PendingAudit) async throws(KMSError) {
         guard !pending.isWritten else { return }
         let entry = pending.entry
         do {
             _ = try await store.appendAudit(entry)
         } catch {
             logger.error("the audit record was not written", metadata: ["operation": "\(entry.operation)"])
+            throw KMSError(.dependencyTimeout, "The call could not be recorded in the audit log; try again.")
         }
     }
 

@@ -7,7 +7,10 @@ import Metrics
 /// before a rotation can drop the key that sealed it. A pass runs when the active key changed since the
 /// last complete pass, and otherwise every `interval` seconds (tokens another host wrote from an older
 /// state). Passes are idempotent and conditional (``KMSService/rewrapTokens(to:retained:batch:onFailure:)``),
-/// so a host that restarts mid-pass, or two hosts at once, lose nothing and redo little.
+/// so a host that restarts mid-pass, or two hosts at once, lose nothing and redo little. A pass may miss
+/// a token written while it runs (on PostgreSQL a backing key's row number can commit behind the pass's
+/// cursor): a token written under a retained key is moved by the next pass, well before its key is
+/// dropped, and `coffer host status` shows any that remain.
 public actor RewrapJob {
     /// The longest time between passes when the active key does not change.
     public static let defaultInterval: Int64 = 3600

@@ -10,6 +10,9 @@ public struct TokenCensus: Hashable, Sendable {
     /// Stored tokens that do not parse as a token (a damaged row; never written by Coffer).
     public var unreadable = 0
 
+    /// How many tokens a census reads from the store at a time.
+    public static let pageSize = 500
+
     /// An empty census.
     public init() {}
 
@@ -42,7 +45,9 @@ public struct RewrapPass: Hashable, Sendable {
 
 extension TokenCensus {
     /// Counts every token stored in `store` by the domain key that sealed it (`coffer host status`).
-    public static func take(of store: any KeyStore, batch: Int = 500) async throws(StoreError) -> TokenCensus {
+    public static func take(
+        of store: any KeyStore, batch: Int = TokenCensus.pageSize
+    ) async throws(StoreError) -> TokenCensus {
         var census = TokenCensus()
         var after: TokenPlace?
         while true {

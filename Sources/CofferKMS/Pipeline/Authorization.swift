@@ -123,13 +123,14 @@ public protocol AuditSink: Sendable {
     /// the call's change (``PendingAudit``); nil when this sink keeps no records in the store.
     func prepare(_ event: AuditEvent) -> PendingAudit?
     /// Appends a prepared record that no change took (the call changed nothing): the same record, not a
-    /// second one built again.
-    func append(_ pending: PendingAudit) async
+    /// second one built again. A record that cannot be written fails the call (fail closed: no call
+    /// succeeds unrecorded).
+    func append(_ pending: PendingAudit) async throws(KMSError)
 }
 
 extension AuditSink {
     public func prepare(_ event: AuditEvent) -> PendingAudit? { nil }
-    public func append(_ pending: PendingAudit) async {}
+    public func append(_ pending: PendingAudit) async throws(KMSError) {}
 }
 
 /// The audit sink that keeps nothing.

@@ -41,6 +41,7 @@ public struct KMSEndpoint: Sendable {
     private let logger: Logger
     private let clock: @Sendable () -> Int64
     private let secureTransport: Bool
+    private let metrics = RequestMetrics()
 
     /// An endpoint in front of `kms` for `regions`, authenticating callers with `verifier`. With `reset`,
     /// a signed `CofferDev.Reset` call runs it with the request body and the caller's context (dev mode
@@ -78,9 +79,7 @@ public struct KMSEndpoint: Sendable {
                 "other"
             }
         let outcome = reply.status == 200 ? "ok" : reply.errorName ?? "\(reply.status)"
-        Counter(label: "coffer_requests_total", dimensions: [("operation", label), ("code", outcome)]).increment()
-        Metrics.Timer(label: "coffer_request_duration_seconds", dimensions: [("operation", label)])
-            .record(duration: ContinuousClock.now - started)
+        metrics.record(operation: label, code: outcome, duration: ContinuousClock.now - started)
         return reply
     }
 

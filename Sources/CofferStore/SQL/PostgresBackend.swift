@@ -4,36 +4,46 @@ import NIOConcurrencyHelpers
 import NIOCore
 import PostgresNIO
 
-/// PostgreSQL behind the store, for several hosts on one database: postgres-nio's connection pool, each
-/// call bounded by ``callTimeout`` (an unreachable database fails the call with `unavailable` instead of
-/// holding it), the whole schema created in one transaction on an empty database (``schema``).
+/// PostgreSQL behind the store, for several hosts on one database: postgres-nio's connection pool at
+/// READ COMMITTED, each call bounded in time (``PostgresCall``: an unreachable database fails the call
+/// with `unavailable` instead of holding it), and the whole schema created in one transaction on an
+/// empty database (``schema``). Transactions that change the same key serialize on its rows
+/// (``SQLKeyStore/lockKeySet(account:id:_:)``), and audit appends on an advisory lock.
 final class PostgresBackend: SQLBackend {
     /// The PostgreSQL schema version this build writes (its tables are those of SQLite schema 8).
     static let schemaVersion = 1
-    /// The longest a store call may take, from asking the pool for a connection to its last row.
-    static let callTimeout: Duration = .seconds(10)
+    /// The longest a connection attempt may take.
+    static let connectTimeout: Duration = .seconds(5)
+    /// How many times a transaction runs before a serialization failure or deadlock is the caller's.
+    static let transactionAttempts = 5
+    /// `serialization_failure` and `deadlock_detected`: the engine aborted the transaction, which may be
+    /// run again.
+    static let retriedStates: Set<String> = ["40001", "40P01"]
+    /// The advisory lock that serializes schema creation.
+    static let migrationLock = 0x636F_6666_6D69  // "coffmi"
 
     private let client: PostgresClient
     private let runner: Task<Void, Never>
     private let logger: Logger
-    /// Since when calls have found the database away (nil while it answers).
-    private let outage = NIOLockedValueBox<ContinuousClock.Instant?>(nil)
+    private let calls = PostgresCall.Limits()
     var dialect: SQLDialect { .postgres }
 
     private init(client: PostgresClient, logger: Logger) {
         self.client = client
         self.logger = logger
+        // postgres-nio's pool runs as long as the client is open (closed by ``close()``).
         runner = Task { await client.run() }
     }
 
-    /// Connects to `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require]`)
-    /// and creates the schema in an empty database; `conflict` when the database has another schema.
-    static func open(url: String, logger: Logger) async throws(StoreError) -> PostgresBackend {
+    /// Connects to `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require]`).
+    /// With `creatingSchema` (a host), an empty database gets the schema; without (the tools beside a
+    /// host), an empty database is refused. `conflict` when the database has another schema.
+    static func open(url: String, creatingSchema: Bool, logger: Logger) async throws(StoreError) -> PostgresBackend {
         let configuration = try configuration(url)
         let backend = PostgresBackend(
             client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger)
         do {
-            try await backend.migrate()
+            try await backend.migrate(creatingSchema: creatingSchema)
         } catch {
             await backend.close()
             throw SQLKeyStore.storeError(error)
@@ -41,7 +51,9 @@ final class PostgresBackend: SQLBackend {
         return backend
     }
 
-    /// The client configuration of a `postgres://` URL.
+    /// The client configuration of a `postgres://` URL. TLS is required (and the server's certificate
+    /// checked) unless the URL says otherwise or names a loopback host, so that nobody between a host
+    /// and its database can strip it.
     static func configuration(_ url: String) throws(StoreError) -> PostgresClient.Configuration {
         guard let parts = URLComponents(string: url), ["postgres", "postgresql"].contains(parts.scheme ?? ""),
             let host = parts.host, !host.isEmpty, let user = parts.user, !user.isEmpty
@@ -49,17 +61,19 @@ final class PostgresBackend: SQLBackend {
             throw StoreError(.database, "expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
         }
         let database = String(parts.path.drop { $0 == "/" })
+        let loopback = host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
         let tls: PostgresClient.Configuration.TLS
-        switch parts.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? "prefer" {
+        switch parts.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? (loopback ? "prefer" : "require") {
         case "disable": tls = .disable
         case "prefer": tls = .prefer(.makeClientConfiguration())
         case "require": tls = .require(.makeClientConfiguration())
         case let other: throw StoreError(.database, "sslmode \(other): expected disable, prefer or require")
         }
         var configuration = PostgresClient.Configuration(
-            host: host, port: parts.port ?? 5432, username: user, password: parts.password,
+            host: host, port: parts.port ?? 5432, username: user,
+            password: parts.password ?? ProcessInfo.processInfo.environment["PGPASSWORD"],
             database: database.isEmpty ? user : database, tls: tls)
-        configuration.options.connectTimeout = .seconds(5)
+        configuration.options.connectTimeout = connectTimeout
         return configuration
     }
 
@@ -69,7 +83,7 @@ final class PostgresBackend: SQLBackend {
     }
 
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
-        try await bounded {
+        try await PostgresCall.run(limits: calls, timeout: calls.timeout()) { _ in
             try await self.client.withConnection { connection in
                 try await body(Session(connection: connection, logger: self.logger))
             }
@@ -79,154 +93,76 @@ final class PostgresBackend: SQLBackend {
     func transaction<T: Sendable>(
         _ body: @escaping @Sendable (any SQLConnection) async throws -> T
     ) async throws -> T {
-        try await bounded {
-            // A serializable engine (CockroachDB; PostgreSQL at SERIALIZABLE) aborts a transaction that
-            // lost a conflict, and any engine may pick one as a deadlock's victim: both are run again.
+        try await inTransaction(isolation: nil, timeout: calls.timeout(), body)
+    }
+
+    func snapshot<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+        // A whole-log read (`coffer audit verify`) may take long: it changes nothing, so it may wait.
+        try await inTransaction(
+            isolation: "ISOLATION LEVEL REPEATABLE READ READ ONLY", timeout: PostgresCall.Limits.snapshotTimeout, body)
+    }
+
+    /// Runs `body` between BEGIN and COMMIT on one connection, again when the engine aborts it as a
+    /// serialization failure or deadlock. COMMIT is sent only while the caller still waits
+    /// (``PostgresCall/Gate``): a call answered `unavailable` is rolled back, never committed late.
+    private func inTransaction<T: Sendable>(
+        isolation: String?, timeout: Duration, _ body: @escaping @Sendable (any SQLConnection) async throws -> T
+    ) async throws -> T {
+        try await PostgresCall.run(limits: calls, timeout: timeout) { gate in
             var attempt = 1
             while true {
                 do {
-                    return try await self.client.withTransaction(logger: self.logger) { connection in
-                        try await body(Session(connection: connection, logger: self.logger))
+                    return try await self.client.withConnection { connection in
+                        let session = Session(connection: connection, logger: self.logger)
+                        _ = try await session.query("BEGIN" + (isolation.map { " " + $0 } ?? ""), [])
+                        do {
+                            let result = try await body(session)
+                            guard gate.beginCommit() else {
+                                _ = try? await session.query("ROLLBACK", [])
+                                throw StoreError(.unavailable, "the call timed out before its commit")
+                            }
+                            _ = try await session.query("COMMIT", [])
+                            return result
+                        } catch {
+                            _ = try? await session.query("ROLLBACK", [])
+                            throw error
+                        }
                     }
-                } catch let error as PostgresTransactionError where attempt < Self.transactionAttempts {
-                    guard let failure = (error.closureError ?? error.commitError) as? PSQLError,
-                        let state = failure.serverInfo?[.sqlState], Self.retriedStates.contains(state)
-                    else { throw error }
+                } catch let error as PSQLError
+                    where attempt < Self.transactionAttempts
+                    && Self.retriedStates.contains(error.serverInfo?[.sqlState] ?? "")
+                {
                     attempt += 1
                 }
             }
         }
     }
 
-    /// How many times a transaction runs before a serialization failure or deadlock is the caller's.
-    static let transactionAttempts = 5
-    /// `serialization_failure` and `deadlock_detected`.
-    static let retriedStates: Set<String> = ["40001", "40P01"]
-
-    func snapshot<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
-        try await transaction { c in
-            _ = try await c.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", [])
-            return try await body(c)
-        }
-    }
-
-    /// Runs `body`, or fails with `unavailable` after ``callTimeout`` (``outageTimeout`` while the database
-    /// was unreachable in the last ``outageMemory``, so that requests fail fast during an outage). The
-    /// caller is answered when the time is up even if `body` does not end then: a call stuck in the driver
-    /// (a connection that died mid-query) is cancelled and left to end on its own, never waited for.
-    private func bounded<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        let timeout = outage.withLockedValue { since in
-            since.map { ContinuousClock.now - $0 < Self.outageMemory } == true ? Self.outageTimeout : Self.callTimeout
-        }
-        let work = Task { () async throws -> T in
-            do {
-                return try await body()
-            } catch let error as PostgresTransactionError {
-                throw Self.unwrapped(
-                    error.closureError ?? error.beginError ?? error.commitError ?? error.rollbackError ?? error)
-            } catch {
-                throw Self.unwrapped(error)
-            }
-        }
-        let answer = Answer<T>()
-        let outage = self.outage
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                answer.wait(continuation)
-                let timer = Task {
-                    try await Task.sleep(for: timeout)
-                    if answer.resume(
-                        .failure(StoreError(.unavailable, "the database did not answer within \(timeout)")))
-                    {
-                        outage.withLockedValue { $0 = $0 ?? ContinuousClock.now }
-                        work.cancel()
-                    }
-                }
-                Task {
-                    let result = await work.result
-                    timer.cancel()
-                    if case .failure(let error as StoreError) = result, error.code == .unavailable {
-                        outage.withLockedValue { $0 = $0 ?? ContinuousClock.now }
-                    } else {
-                        outage.withLockedValue { $0 = nil }
-                    }
-                    answer.resume(result)
-                }
-            }
-        } onCancel: {
-            work.cancel()
-        }
-    }
-
-    /// How long a call may wait while the database is known to be away.
-    static let outageTimeout: Duration = .seconds(2)
-    /// How long after a call found the database away the shorter timeout applies.
-    static let outageMemory: Duration = .seconds(30)
-
-    /// One answer to one waiting caller, whichever comes first: the work's result or the timeout.
-    private final class Answer<T: Sendable>: Sendable {
-        private let state = NIOLockedValueBox<(CheckedContinuation<T, any Error>?, Result<T, any Error>?, Bool)>(
-            (nil, nil, false))
-
-        func wait(_ continuation: CheckedContinuation<T, any Error>) {
-            let early: Result<T, any Error>? = state.withLockedValue { value in
-                if let result = value.1 { return result }
-                value.0 = continuation
-                return nil
-            }
-            if let early { continuation.resume(with: early) }
-        }
-
-        /// Resumes the caller with `result` if nothing did yet; whether this did.
-        @discardableResult
-        func resume(_ result: Result<T, any Error>) -> Bool {
-            let waiting: (CheckedContinuation<T, any Error>?, Bool) = state.withLockedValue { value in
-                guard !value.2 else { return (nil, false) }
-                value.2 = true
-                if let continuation = value.0 {
-                    value.0 = nil
-                    return (continuation, true)
-                }
-                value.1 = result
-                return (nil, true)
-            }
-            waiting.0?.resume(with: result)
-            return waiting.1
-        }
-    }
-
-    /// The store's own errors and refused statements as they are; anything else (a failed connection, a
-    /// cancelled lease) as `unavailable`: the transaction was rolled back, or its COMMIT never reached
-    /// the server.
-    private static func unwrapped(_ error: any Error) -> any Error {
-        switch error {
-        case is StoreError, is SQLUniqueViolation: return error
-        case let error as PSQLError where error.code == .server: return error
-        default: return StoreError(.unavailable, "the database cannot be reached: \(error)")
-        }
-    }
-
-    private func migrate() async throws {
+    private func migrate(creatingSchema: Bool) async throws {
         try await transaction { c in
             // Hosts starting together create the schema once.
             _ = try await c.query("SELECT pg_advisory_xact_lock(?)", [.integer(Self.migrationLock)])
-            _ = try await c.query("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)", [])
-            let current = try await c.query("SELECT version FROM schema_version", []).first?.column("version")?.integer
-            switch current {
-            case nil:
+            let exists = try await c.query(
+                "SELECT 1 FROM information_schema.tables WHERE table_name = 'schema_version' AND table_schema = current_schema()",
+                [])
+            guard !exists.isEmpty else {
+                guard creatingSchema else {
+                    throw StoreError(.conflict, "the database has no Coffer schema: start a host on it first")
+                }
+                _ = try await c.query("CREATE TABLE schema_version (version BIGINT NOT NULL)", [])
                 for statement in Self.schema { _ = try await c.query(statement, []) }
                 _ = try await c.query("INSERT INTO schema_version (version) VALUES (?)", [.integer(Self.schemaVersion)])
-            case Self.schemaVersion?:
                 return
-            case let other?:
+            }
+            let current = try await c.query("SELECT version FROM schema_version", []).first?.column("version")?.integer
+            guard current == Self.schemaVersion else {
                 throw StoreError(
-                    .conflict, "the database has schema \(other); this build knows schema \(Self.schemaVersion)")
+                    .conflict,
+                    "the database has schema \(current.map(String.init) ?? "none"); this build knows schema \(Self.schemaVersion)"
+                )
             }
         }
     }
-
-    /// The advisory lock that serializes schema creation.
-    static let migrationLock = 0x636F_6666_6D69  // "coffmi"
 
     /// A connection as ``SQLConnection``: `?` becomes `$1`, `$2`, …; values converted both ways.
     private struct Session: SQLConnection {
@@ -253,7 +189,9 @@ final class PostgresBackend: SQLBackend {
                     rows.append(SQLRow(values: values))
                 }
             } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
-                throw SQLUniqueViolation(detail: error.serverInfo?[.message] ?? "unique_violation")
+                throw SQLConstraintViolation(.unique, error.serverInfo?[.message] ?? "unique_violation")
+            } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23503" {
+                throw SQLConstraintViolation(.foreignKey, error.serverInfo?[.message] ?? "foreign_key_violation")
             }
             return rows
         }
@@ -273,6 +211,7 @@ final class PostgresBackend: SQLBackend {
             return out
         }
 
+        /// A cell of the types the schema has; anything else is a damaged or foreign database.
         static func value(_ cell: PostgresCell) throws -> SQLValue {
             guard cell.bytes != nil else { return .null }
             switch cell.dataType {
@@ -280,7 +219,8 @@ final class PostgresBackend: SQLBackend {
             case .int8, .int4, .int2: return .integer(Int(try cell.decode(Int64.self)))
             case .bytea: return .blob(Array(try cell.decode(ByteBuffer.self).readableBytesView))
             case .bool: return .integer(try cell.decode(Bool.self) ? 1 : 0)
-            default: return .null
+            case .void: return .null
+            default: throw StoreError(.database, "column \(cell.columnName) has the unexpected type \(cell.dataType)")
             }
         }
     }

@@ -37,16 +37,25 @@ public enum SQLDialect: Sendable {
     case postgres
 }
 
-/// A statement broke a primary-key or unique constraint: the store reports it as `alreadyExists`.
-struct SQLUniqueViolation: Error {
+/// A statement broke a constraint: a primary-key or unique one (another writer made the same record
+/// first: `alreadyExists`), or a foreign key (the record it refers to was deleted meanwhile: `notFound`).
+/// Internal to the store: ``SQLKeyStore/storeError(_:)`` turns it into ``StoreError``.
+struct SQLConstraintViolation: Error {
+    enum Kind { case unique, foreignKey }
+    let kind: Kind
     let detail: String
+
+    init(_ kind: Kind, _ detail: String) {
+        self.kind = kind
+        self.detail = detail
+    }
 }
 
 /// A connection inside a ``SQLBackend`` call: runs statements with `?` placeholders, in order.
 protocol SQLConnection: Sendable {
     var dialect: SQLDialect { get }
     /// Runs `sql` with `binds` for its `?`s; the rows it returns (a DML statement's `RETURNING` rows).
-    /// A broken unique or primary-key constraint throws ``SQLUniqueViolation``.
+    /// A broken constraint throws ``SQLConstraintViolation``.
     func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow]
 }
 

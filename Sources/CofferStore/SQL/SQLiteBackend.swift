@@ -128,10 +128,14 @@ final class SQLiteBackend: SQLBackend {
             } catch let error as SQLiteError
                 where [.constraint, .constraintPrimaryKeyFailed, .constraintUniqueFailed].contains(error.reason)
             {
-                throw SQLUniqueViolation(detail: "\(error)")
+                throw SQLConstraintViolation(.unique, "\(error)")
+            } catch let error as SQLiteError where error.reason == .constraintForeignKeyFailed {
+                throw SQLConstraintViolation(.foreignKey, "\(error)")
             }
-            return rows.map { row in
-                SQLRow(values: Dictionary(row.columns.map { ($0.name, Self.value($0.data)) }) { first, _ in first })
+            return try rows.map { row in
+                SQLRow(
+                    values: Dictionary(try row.columns.map { ($0.name, try Self.value($0.data)) }) { first, _ in first }
+                )
             }
         }
 
@@ -144,13 +148,19 @@ final class SQLiteBackend: SQLBackend {
             }
         }
 
-        static func value(_ data: SQLiteData) -> SQLValue {
+        /// A value of the types the schema has; a REAL that is not a whole number in range is a damaged
+        /// database, refused rather than trapped on.
+        static func value(_ data: SQLiteData) throws -> SQLValue {
             switch data {
-            case .text(let text): .text(text)
-            case .integer(let integer): .integer(integer)
-            case .blob(let buffer): .blob(Array(buffer.readableBytesView))
-            case .float(let double): .integer(Int(double))
-            case .null: .null
+            case .text(let text): return .text(text)
+            case .integer(let integer): return .integer(integer)
+            case .blob(let buffer): return .blob(Array(buffer.readableBytesView))
+            case .float(let double):
+                guard let integer = Int(exactly: double) else {
+                    throw StoreError(.database, "a REAL where the schema has an INTEGER")
+                }
+                return .integer(integer)
+            case .null: return .null
             }
         }
     }

@@ -16,6 +16,7 @@ extension SQLKeyStore {
     ) async throws(StoreError) -> KeyRecord {
         let replicaScope = KeyScope(account: primary.account, region: region)
         return try await transaction { c in
+            try await Self.lockKeySet(account: primary.account, id: id, c)
             guard
                 let source = try await c.query(
                     "SELECT * FROM keys WHERE account = ? AND region = ? AND id = ?", Self.binds(primary) + [.text(id)]
@@ -52,6 +53,7 @@ extension SQLKeyStore {
         _ scope: KeyScope, id: String, windowDays: Int, now: Int64
     ) async throws(StoreError) -> KeyRecord {
         return try await transaction { c in
+            try await Self.lockKeySet(account: scope.account, id: id, c)
             guard
                 var key = try await c.query(
                     "SELECT * FROM keys WHERE account = ? AND region = ? AND id = ?", Self.binds(scope) + [.text(id)]
@@ -88,6 +90,7 @@ extension SQLKeyStore {
 
     public func startDeletionWindow(_ scope: KeyScope, id: String, now: Int64) async throws(StoreError) -> KeyRecord? {
         return try await transaction { c in
+            try await Self.lockKeySet(account: scope.account, id: id, c)
             let started = try await c.query(
                 """
                 UPDATE keys SET state = 'PendingDeletion',
@@ -107,6 +110,7 @@ extension SQLKeyStore {
 
     public func updatePrimaryRegion(account: String, id: String, to region: String) async throws(StoreError) {
         try await transaction { c in
+            try await Self.lockKeySet(account: account, id: id, c)
             let target = KeyScope(account: account, region: region)
             guard
                 try await !c.query(

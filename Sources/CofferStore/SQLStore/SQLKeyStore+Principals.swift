@@ -14,7 +14,7 @@ extension SQLKeyStore {
                         principal.policy.map { .text($0) } ?? .null, .integer(Int(principal.creationDate)),
                     ])
                 try await Self.insert(key, c)
-            } catch is SQLUniqueViolation {
+            } catch let violation as SQLConstraintViolation where violation.kind == .unique {
                 throw StoreError(.alreadyExists, "principal \(principal.arn) or access key \(key.accessKeyID)")
             }
         }
@@ -70,7 +70,7 @@ extension SQLKeyStore {
             }
             do {
                 try await Self.insert(key, c)
-            } catch is SQLUniqueViolation {
+            } catch let violation as SQLConstraintViolation where violation.kind == .unique {
                 throw StoreError(.alreadyExists, "access key \(key.accessKeyID)")
             }
         }

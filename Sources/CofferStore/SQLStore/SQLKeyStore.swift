@@ -55,11 +55,13 @@ public final class SQLKeyStore: KeyStore {
     }
 
     /// Connects to the PostgreSQL database at `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`,
-    /// optionally `?sslmode=disable|prefer|require`) and creates the schema if the database has none.
+    /// optionally `?sslmode=disable|prefer|require`; the password may come from `PGPASSWORD` instead) and,
+    /// with `creatingSchema` (a host), creates the schema if the database has none; the tools beside a host
+    /// open an existing store only.
     public static func openPostgres(
-        url: String, logger: Logger = Logger(label: "coffer.store")
+        url: String, creatingSchema: Bool = true, logger: Logger = Logger(label: "coffer.store")
     ) async throws(StoreError) -> SQLKeyStore {
-        SQLKeyStore(backend: try await PostgresBackend.open(url: url, logger: logger))
+        SQLKeyStore(backend: try await PostgresBackend.open(url: url, creatingSchema: creatingSchema, logger: logger))
     }
 
     /// Closes the database.
@@ -327,40 +329,49 @@ public final class SQLKeyStore: KeyStore {
 
     /// Runs `body` in one write transaction; any error rolls everything back. The request's pending audit
     /// record (``PendingAudit/current``), when it has not been written yet, is appended in the same
-    /// transaction, unless `attachingAudit` is false (the audit log's own appends).
+    /// transaction (in every attempt, when the database runs it again), unless `attachingAudit` is false
+    /// (the audit log's own appends); when the transaction fails, the record is handed back to be written
+    /// alone.
     @discardableResult
     func transaction<T: Sendable>(
         attachingAudit: Bool = true, _ body: @escaping @Sendable (any SQLConnection) async throws -> T
     ) async throws(StoreError) -> T {
         let pending = attachingAudit ? PendingAudit.current : nil
+        let entry = pending?.take()
         do {
             return try await backend.transaction { c in
-                var took = false
-                do {
-                    let result = try await body(c)
-                    if let pending, let entry = pending.take() {
-                        took = true
-                        _ = try await Self.appendAudit(entry, c)
-                    }
-                    return result
-                } catch {
-                    if took { pending?.release() }
-                    throw error
-                }
+                let result = try await body(c)
+                if let entry { _ = try await Self.appendAudit(entry, c) }
+                return result
             }
         } catch {
-            throw Self.storeError(error)
+            let failure = Self.storeError(error)
+            // A COMMIT whose outcome is unknown may have written it: it is not written a second time.
+            if entry != nil, failure.code != .outcomeUnknown { pending?.release() }
+            throw failure
         }
     }
 
-    /// The store's error for whatever a backend threw: its own, a broken constraint (`alreadyExists`), or
-    /// `database`.
+    /// The store's error for whatever a backend threw: its own, a broken constraint, or `database`.
     static func storeError(_ error: any Error) -> StoreError {
         switch error {
         case let error as StoreError: error
-        case let error as SQLUniqueViolation: StoreError(.alreadyExists, "a unique constraint: \(error.detail)")
+        case let error as SQLConstraintViolation where error.kind == .unique:
+            StoreError(.alreadyExists, "a unique constraint: \(error.detail)")
+        case let error as SQLConstraintViolation:
+            StoreError(.notFound, "the record it refers to is gone: \(error.detail)")
         default: StoreError(.database, "\(error)")
         }
+    }
+
+    /// Inside a write transaction on PostgreSQL: locks every row of the key `id` of `account` (each
+    /// region's), so that the transactions that change one key or its multi-Region set run one after the
+    /// other, as SQLite's single writer runs every transaction. Rows are locked in one order (by region).
+    static func lockKeySet(account: String, id: String, _ c: any SQLConnection) async throws {
+        guard c.dialect == .postgres else { return }
+        _ = try await c.query(
+            "SELECT region FROM keys WHERE account = ? AND id = ? ORDER BY region FOR UPDATE",
+            [.text(account), .text(id)])
     }
 
     static func binds(_ scope: KeyScope) -> [SQLValue] { [.text(scope.account), .text(scope.region)] }
@@ -377,7 +388,10 @@ public final class SQLKeyStore: KeyStore {
         ).isEmpty
     }
 
+    /// Inside a write transaction: the key must exist; it is locked until the transaction ends
+    /// (``lockKeySet(account:id:_:)``).
     static func requireKey(_ scope: KeyScope, _ id: String, _ c: any SQLConnection) async throws {
+        try await lockKeySet(account: scope.account, id: id, c)
         guard try await keyExists(scope, id, c) else { throw StoreError(.notFound, "key \(id)") }
     }
 
