@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "CofferServer", targets: ["CofferServer"]),
         .library(name: "CofferStore", targets: ["CofferStore"]),
         .library(name: "CofferKMS", targets: ["CofferKMS"]),
+        .library(name: "CofferHost", targets: ["CofferHost"]),
         .library(name: "CofferJSON", targets: ["CofferJSON"]),
         .library(name: "CofferPolicy", targets: ["CofferPolicy"]),
         .library(name: "CofferFuzzing", targets: ["CofferFuzzing"]),
@@ -43,6 +44,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.21.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
     ],
     targets: [
         .target(
@@ -72,6 +74,7 @@ let package = Package(
             name: "CofferHSM",
             dependencies: [
                 "CofferDomain", "CofferWire", "CofferCrypto", "CCofferSystem",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -130,6 +133,25 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CofferHost",
+            dependencies: [
+                "CofferKMS", "CofferServer", "CofferStore", "CofferHSMClient", "CofferDomain", "CofferWire",
+                "CofferJSON",
+                "CofferPolicy",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -156,6 +178,7 @@ let package = Package(
                 "CofferJSON",
                 "CofferStore",
                 "CofferServer",
+                "CofferHost",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -166,6 +189,8 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -225,6 +250,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CofferHostTests",
+            dependencies: [
+                "CofferHost", "CofferHSM", "CofferServer", "CofferStore", "CofferCrypto", "CofferWire",
+                "CofferTestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -6,9 +6,9 @@ import Prometheus
 
 /// The host's metrics (swift-metrics, exported in Prometheus's text format at `/metrics`) and its
 /// readiness (`/ready`).
-enum HostProbes {
+public enum HostProbes {
     /// The process's registry; the first use bootstraps swift-metrics with it (once per process).
-    static let registry: PrometheusCollectorRegistry = {
+    public static let registry: PrometheusCollectorRegistry = {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         // Requests take from a fraction of a millisecond to seconds (an HSM failover, a slow store).
@@ -34,7 +34,7 @@ enum HostProbes {
     /// The probes of a host over `pool` and `store`: ready when some HSM answers as an online member,
     /// a session is established (or can be), and the store answers. A probe's verdict is kept for a
     /// second, so that probes from many load balancers cost one check.
-    static func probes(
+    public static func probes(
         pool: HSMPool, store: any KeyStore, registry: PrometheusCollectorRegistry
     ) -> KMSHTTPServer.Probes {
         let readiness = Readiness(pool: pool, store: store)
@@ -42,10 +42,16 @@ enum HostProbes {
             notReady: { await readiness.check() }, metrics: { registry.emitToBuffer() })
     }
 
+    /// One readiness check at a time, its verdict kept for ``verdictLifetime``: probes that arrive
+    /// meanwhile wait for the check in flight instead of starting their own.
     private actor Readiness {
+        /// How long a verdict answers probes.
+        static let verdictLifetime: Duration = .seconds(1)
+
         let pool: HSMPool
         let store: any KeyStore
         private var last: (at: ContinuousClock.Instant, verdict: String?)?
+        private var inFlight: Task<String?, Never>?
 
         init(pool: HSMPool, store: any KeyStore) {
             self.pool = pool
@@ -53,13 +59,19 @@ enum HostProbes {
         }
 
         func check() async -> String? {
-            if let last, ContinuousClock.now - last.at < .seconds(1) { return last.verdict }
-            let verdict = await evaluate()
+            if let last, ContinuousClock.now - last.at < Self.verdictLifetime { return last.verdict }
+            if let inFlight { return await inFlight.value }
+            let pool = self.pool
+            let store = self.store
+            let task = Task { await Self.evaluate(pool: pool, store: store) }
+            inFlight = task
+            let verdict = await task.value
             last = (ContinuousClock.now, verdict)
+            inFlight = nil
             return verdict
         }
 
-        private func evaluate() async -> String? {
+        private static func evaluate(pool: HSMPool, store: any KeyStore) async -> String? {
             guard await pool.healthCheck().contains(where: \.healthy) else {
                 return "no HSM answers as an online member of the domain"
             }

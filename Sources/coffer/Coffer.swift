@@ -29,4 +29,9 @@ enum FileHandleOutput {
     static func standardError(_ line: String) {
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
+
+    /// A line on standard output, written at once (the banners tests and scripts wait for).
+    static func standardOutput(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CofferCrypto
+import CofferHost
 import CofferStore
 import Foundation
 

@@ -3,6 +3,7 @@ import CofferCrypto
 import CofferDomain
 import CofferHSM
 import CofferHSMClient
+import CofferHost
 import CofferKMS
 import CofferServer
 import CofferStore
@@ -152,21 +153,33 @@ struct Dev: AsyncParsableCommand {
             ephemeral
             ? "  DEV MODE: everything lives in this process's memory and is gone when it stops."
             : "  DEV MODE: \(dataDir) holds the dev operators' keys and the HSM's identity keys. Not for production."
-        try await HostRuntime.serve(
+        let configuration = HostConfiguration(
             host: "127.0.0.1", port: port, hsms: [hsmAddress], hostID: "dev-host", hostKey: hostKey, state: state,
-            store: store, credentials: [:], regions: .all, limits: http.limits,
-            dev: HostRuntime.DevOptions(seeds: seeds ?? [], allowReset: allowReset, prepare: prepare), logger: logger
-        ) { bound, credentials in
-            let endpoint = "http://127.0.0.1:\(bound)"
-            return """
-                Coffer dev: the AWS KMS API on \(endpoint) (\(status) at epoch \(state.epoch), \(location))
-                \(warning)
-                Paste into your shell:
-                export \(credentials)AWS_DEFAULT_REGION=\(region) AWS_REGION=\(region) AWS_ENDPOINT_URL_KMS=\(endpoint)\(hint)
-                """
+            limits: http.limits,
+            dev: HostConfiguration.Dev(
+                seeds: seeds ?? [], allowReset: allowReset, prepare: prepare,
+                onShutdown: {
+                    // The dev HSM's keys go with the process, as a real HSM's go on SIGTERM.
+                    server.wipe()
+                    try? await channel.close()
+                }))
+        do {
+            try await CofferHost(configuration: configuration, store: store, logger: logger).run {
+                bound, credentials in
+                let endpoint = "http://127.0.0.1:\(bound)"
+                FileHandleOutput.standardOutput(
+                    """
+                    Coffer dev: the AWS KMS API on \(endpoint) (\(status) at epoch \(state.epoch), \(location))
+                    \(warning)
+                    Paste into your shell:
+                    export \(credentials)AWS_DEFAULT_REGION=\(region) AWS_REGION=\(region) AWS_ENDPOINT_URL_KMS=\(endpoint)\(hint)
+                    """)
+            }
+        } catch {
+            server.wipe()
+            channel.close(promise: nil)
+            throw error
         }
-        server.wipe()
-        channel.close(promise: nil)
     }
 
     /// The dev rules: any two of the three dev operators approve any command.

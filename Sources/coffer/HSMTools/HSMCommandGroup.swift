@@ -9,6 +9,8 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import ServiceLifecycle
+import UnixSignals
 
 /// `coffer hsm …`: run an HSM, or talk to one as an operator.
 struct HSMCommandGroup: AsyncParsableCommand {
@@ -68,18 +70,12 @@ struct HSMCommandGroup: AsyncParsableCommand {
             let line =
                 "coffer hsm \(server.hsmID ?? "") listening on \(address.description.hasPrefix("unix:") ? address.description : shown)\n"
             FileHandle.standardOutput.write(Data(line.utf8))
-            let signalLogger = logger
-            let signals = SignalWatcher { signal in
-                server.wipe()
-                signalLogger.notice("wiped every key; exiting", metadata: ["signal": "\(signal)"])
-                Foundation.exit(0)
-            }
-            try await withTaskCancellationHandler {
-                try await channel.closeFuture.get()
-            } onCancel: {
-                server.wipe()
-            }
-            withExtendedLifetime(signals) {}
+            // SIGTERM and SIGINT shut the service down gracefully: it wipes every key, then the process ends.
+            let group = ServiceGroup(
+                services: [HSMService(server: server, channel: channel)], gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger)
+            try await group.run()
+            logger.notice("wiped every key; exiting")
         }
     }
 
@@ -171,20 +167,5 @@ enum HSMTools {
             return CLIError("the HSM refused: \(failure.code): \(failure.message)")
         }
         return CLIError("the HSM answered with an unexpected message")
-    }
-}
-
-/// Runs `handler` on SIGTERM or SIGINT. `@unchecked Sendable`: `sources` is written once in init.
-final class SignalWatcher: @unchecked Sendable {
-    private let sources: [any DispatchSourceSignal]
-
-    init(_ handler: @escaping @Sendable (Int32) -> Void) {
-        sources = [SIGTERM, SIGINT].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { handler(number) }
-            source.resume()
-            return source
-        }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import CofferCrypto
 import CofferDomain
 import CofferHSMClient
+import CofferHost
 import CofferJSON
 import CofferKMS
 import CofferPolicy
@@ -76,7 +77,7 @@ struct HostServe: AsyncParsableCommand {
             Seconds between the host's upkeep rounds: HSM health checks, adopting a newer domain state from \
             its HSMs, the re-wrap job, scheduled key rotations and deletions.
             """)
-    var upkeepInterval: Int = HostRuntime.defaultUpkeepInterval
+    var upkeepInterval: Int = HostConfiguration.defaultUpkeepInterval
 
     func validate() throws {
         guard (1...3600).contains(upkeepInterval) else { throw ValidationError("--upkeep-interval is 1 … 3600") }
@@ -116,12 +117,20 @@ struct HostServe: AsyncParsableCommand {
         // Read before the store is opened, so a bad file stops the start cleanly.
         let callers =
             try credentials.map { try CredentialsFile($0, defaultAccount: accountId).verifierCredentials } ?? [:]
+        let given = try token.map { try CLIFiles.decode(DomainToken.self, from: $0) }
+        let signingKey = try CLIFiles.signingKey(hostKey)
         let keyStore = try await StoreLocation.open(
             store, legacyScope: KeyScope(account: accountId, region: region ?? "us-east-1"), logger: logger)
-        let state = try await Self.verifiedState(store: keyStore, genesis: genesisDigest, files: token)
-        let signingKey = try CLIFiles.signingKey(hostKey)
+        let state: DomainState
+        do {
+            state = try await DomainChain.verifiedState(store: keyStore, genesis: genesisDigest, given: given)
+        } catch {
+            await keyStore.close()
+            throw error
+        }
         guard state.hosts.contains(where: { $0.id == hostID && $0.signingKey == P384PublicKey(signingKey.publicKey) })
         else {
+            await keyStore.close()
             throw CLIError("host \(hostID) with this key is not a host of the domain at epoch \(state.epoch)")
         }
         let tls: TLSConfiguration?
@@ -131,50 +140,28 @@ struct HostServe: AsyncParsableCommand {
             do {
                 tls = try KMSHTTPServer.tlsConfiguration(certificateChain: cert, privateKey: key)
             } catch {
+                await keyStore.close()
                 throw CLIError("cannot load the TLS certificate or key: \(error)")
             }
-        default: throw ValidationError("--tls-cert and --tls-key go together")
+        default:
+            await keyStore.close()
+            throw ValidationError("--tls-cert and --tls-key go together")
         }
         let scheme = tls == nil ? "http" : "https"
-        try await HostRuntime.serve(
+        let configuration = HostConfiguration(
             host: host, port: port, tls: tls, hsms: addresses, hostID: hostID, hostKey: signingKey, state: state,
-            store: keyStore, credentials: callers,
-            regions: region.map { .only($0) } ?? .all, limits: http.limits, upkeepInterval: upkeepInterval,
-            logger: logger
-        ) { bound, _ in
-            "coffer host \(hostID) serving the KMS API on \(scheme)://\(host):\(bound) (domain epoch \(state.epoch))"
+            credentials: callers, regions: region.map { .only($0) } ?? .all, limits: http.limits,
+            upkeepInterval: upkeepInterval)
+        let id = hostID
+        try await CofferHost(configuration: configuration, store: keyStore, logger: logger).run { bound, _ in
+            FileHandleOutput.standardOutput(
+                "coffer host \(id) serving the KMS API on \(scheme)://\(host):\(bound) (domain epoch \(state.epoch))")
         }
     }
 
     static func hostPort(_ text: String) -> (String, Int)? {
         guard case .tcp(let host, let port)? = HSMAddress(text) else { return nil }
         return (host, port)
-    }
-
-    /// The verified current state: the chain of stored and given tokens from the pinned genesis.
-    static func verifiedState(store: any KeyStore, genesis: [UInt8], files: [String]) async throws -> DomainState {
-        var byEpoch: [Int64: DomainToken] = [:]
-        for stored in try await store.domainTokens() {
-            byEpoch[stored.epoch] = try DomainToken(derEncoded: stored.der)
-        }
-        for file in files {
-            let token = try CLIFiles.decode(DomainToken.self, from: file)
-            byEpoch[token.state.epoch] = token
-        }
-        let chain = byEpoch.keys.sorted().compactMap { byEpoch[$0] }
-        guard !chain.isEmpty else { throw CLIError("no domain tokens: give the chain with --token, genesis first") }
-        let states: [DomainState]
-        do {
-            states = try TokenVerifier.verifyChain(chain, genesisDigest: genesis)
-        } catch {
-            throw CLIError("the domain's tokens do not verify from the pinned genesis: \(error.code): \(error.message)")
-        }
-        let stored = Set(try await store.domainTokens().map(\.epoch))
-        for token in chain where !stored.contains(token.state.epoch) {
-            try await store.appendDomainToken(epoch: token.state.epoch, der: token.derBytes)
-        }
-        guard let last = states.last else { throw CLIError("no state") }
-        return last
     }
 
     static func isAccountID(_ text: String) -> Bool {

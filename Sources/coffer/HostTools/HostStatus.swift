@@ -1,5 +1,6 @@
 import ArgumentParser
 import CofferCrypto
+import CofferHost
 import CofferKMS
 import CofferStore
 import CofferWire

@@ -3,6 +3,7 @@ import CofferCrypto
 import CofferDomain
 import CofferHSM
 import CofferHSMClient
+import CofferHost
 import CofferKMS
 import CofferStore
 import CofferWire
@@ -66,7 +67,7 @@ struct StoreAccess: ParsableArguments {
             guard let digest = Hex.decode(genesis), digest.count == 48 else {
                 throw ValidationError("--genesis is the 48-byte genesis state digest in hex")
             }
-            let state = try await HostServe.verifiedState(store: keyStore, genesis: digest, files: [])
+            let state = try await DomainChain.verifiedState(store: keyStore, genesis: digest)
             let pool = HSMPool(
                 addresses: addresses, hostID: hostID, hostKey: try CLIFiles.signingKey(hostKey), domain: state,
                 clock: { Clock.now })
