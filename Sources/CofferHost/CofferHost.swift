@@ -1,3 +1,4 @@
+import CofferDomain
 import CofferHSMClient
 import CofferJSON
 import CofferKMS
@@ -173,6 +174,7 @@ struct Upkeep: Service {
             logger.warning("an HSM holds a domain state the host cannot adopt", metadata: ["hsm": "\(member.detail)"])
         }
         await keepDomainChain()
+        await adoptStoredStates()
         Gauge(label: "coffer_domain_epoch").record(await pool.domainState.epoch)
         do throws(KMSError) {
             try await rewrap.runIfDue(state: await pool.domainState, now: WireTime.now.secondsSinceEpoch)
@@ -182,6 +184,27 @@ struct Upkeep: Service {
         if let work = try? await kms.runScheduledWork(), !(work.deleted.isEmpty && work.rotated.isEmpty) {
             logger.notice(
                 "scheduled work", metadata: ["deleted": "\(work.deleted.count)", "rotated": "\(work.rotated.count)"])
+        }
+    }
+
+    /// Adopts the states other hosts stored after this host's (it missed an epoch while its HSMs moved
+    /// two ahead, or it was down): each verified as the next step of the one before.
+    private func adoptStoredStates() async {
+        var state = await pool.domainState
+        guard let stored = try? await store.domainTokens() else { return }
+        for entry in stored where entry.epoch > state.epoch {
+            guard let token = try? DomainToken(derEncoded: entry.der) else { return }
+            do {
+                try TokenVerifier.verifySuccessor(token, of: state)
+            } catch {
+                logger.error(
+                    "a stored domain token does not follow the host's state",
+                    metadata: ["epoch": "\(entry.epoch)", "error": "\(error.code)"])
+                return
+            }
+            state = token.state
+            await pool.update(domain: state)
+            logger.notice("adopted a domain state from the store", metadata: ["epoch": "\(state.epoch)"])
         }
     }
 
