@@ -1,7 +1,8 @@
-"""Two `coffer host` processes on one PostgreSQL database in front of a `coffer hsm`, as a fleet runs: a change
-made through one host is in effect on the other at once, concurrent state changes through both hosts all
-land, and a database that stops mid-load makes requests fail cleanly (DependencyTimeoutException, a
-retryable 500) until it is back, when the hosts recover by themselves and nothing is lost.
+"""Two `coffer host` processes on one store in front of a `coffer hsm`, as a fleet runs, on each kind of store
+(one PostgreSQL database; one SQLite file that both hosts open): a change made through one host is in effect
+on the other at once, and concurrent state changes through both hosts all land. On PostgreSQL, a database
+that stops mid-load makes requests fail cleanly (DependencyTimeoutException, a retryable 500) until it is
+back, when the hosts recover by themselves and nothing is lost.
 
 The test starts its own PostgreSQL server (scripts/postgres), since it stops and restarts it."""
 import json
@@ -30,17 +31,22 @@ REGION = "us-east-1"
 
 
 class Fleet:
-    """A PostgreSQL server, one HSM, a domain listing two hosts, an admin principal, and the two hosts."""
+    """One store (a PostgreSQL server, or one SQLite file both hosts open), one HSM, a domain listing two hosts,
+    an admin principal, and the two hosts."""
 
-    def __init__(self):
+    def __init__(self, kind):
+        self.kind = kind
         self.dir = tempfile.mkdtemp(prefix="coffer-fleet-")
         os.chmod(self.dir, 0o755)
         self.processes = []
         self.pg_dir = os.path.join(self.dir, "pg")
-        started = subprocess.run([POSTGRES_SCRIPT, "start", self.pg_dir], capture_output=True, text=True,
-                                 timeout=300)
-        assert started.returncode == 0, started.stderr
-        self.store = started.stdout.strip()
+        if kind == "postgres":
+            started = subprocess.run([POSTGRES_SCRIPT, "start", self.pg_dir], capture_output=True, text=True,
+                                     timeout=300)
+            assert started.returncode == 0, started.stderr
+            self.store = started.stdout.strip()
+        else:
+            self.store = os.path.join(self.dir, "coffer.sqlite")
         hsm_log = os.path.join(self.dir, "hsm.log")
         self.hsm = self.spawn(["hsm", "--listen", "127.0.0.1:0"], hsm_log)
         self.hsm_address = self.wait_for(hsm_log, r"listening on (127\.0\.0\.1:\d+)", self.hsm).group(1)
@@ -119,12 +125,13 @@ class Fleet:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
-        subprocess.run([POSTGRES_SCRIPT, "stop", self.pg_dir], capture_output=True, timeout=120)
+        if self.kind == "postgres":
+            subprocess.run([POSTGRES_SCRIPT, "stop", self.pg_dir], capture_output=True, timeout=120)
 
 
-@pytest.fixture(scope="module")
-def fleet():
-    running = Fleet()
+@pytest.fixture(scope="module", params=["postgres", "sqlite"])
+def fleet(request):
+    running = Fleet(request.param)
     yield running
     running.stop()
 
@@ -242,6 +249,8 @@ def test_concurrent_state_changes_through_both_hosts_all_land(fleet):
 
 
 def test_a_database_stopped_mid_load_fails_requests_cleanly_and_recovers(fleet):
+    if fleet.kind != "postgres":
+        pytest.skip("an embedded SQLite file has no server to stop")
     setup = fleet.client(0)
     key = setup.create_key()["KeyMetadata"]["KeyId"]
     before = setup.encrypt(KeyId=key, Plaintext=b"made before")["CiphertextBlob"]
