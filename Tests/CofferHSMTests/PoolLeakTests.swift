@@ -1,7 +1,11 @@
+import CofferCrypto
 import CofferHSM
 import CofferHSMClient
 import CofferTestSupport
 import CofferWire
+import Foundation
+import NIOCore
+import NIOPosix
 import Testing
 
 /// A pool leaves no connection behind: requests and health checks that arrive together each open a
@@ -37,5 +41,94 @@ import Testing
             try await Task.sleep(for: .milliseconds(100))
         }
         #expect(hsm.server.connectionCounts.all == 0)
+    }
+}
+
+/// HSMs that misbehave: one refuses connections, one accepts and resets each at once, one accepts and
+/// never answers. A pool over them and one good HSM serves every request through the good one, and after
+/// `close()` holds no socket to any of them: the kernel's table of this machine's TCP sockets shows no
+/// connection to the bad HSMs still open on the pool's side (ESTABLISHED or CLOSE_WAIT).
+@Suite struct MisbehavingHSMTests {
+    /// A loopback server that resets every connection at once, or accepts and never answers.
+    final class BadServer: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        let resets: Bool
+        init(resets: Bool) { self.resets = resets }
+
+        func channelActive(context: ChannelHandlerContext) {
+            guard resets else { return }
+            // SO_LINGER 0: the close is an RST, not a FIN.
+            let channel = context.channel
+            guard let provider = channel as? any SocketOptionProvider else {
+                context.close(promise: nil)
+                return
+            }
+            provider.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in channel.close(promise: nil) }
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {}  // stalls: reads, never answers
+
+        static func start(resets: Bool) async throws -> (any Channel, Int) {
+            let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelInitializer { $0.pipeline.addHandler(BadServer(resets: resets)) }
+                .bind(host: "127.0.0.1", port: 0).get()
+            guard let port = channel.localAddress?.port else { throw FixtureError() }
+            return (channel, port)
+        }
+    }
+
+    /// Connections of this machine to `ports` that a client still holds open (TCP states 01 ESTABLISHED
+    /// and 08 CLOSE_WAIT in /proc/net/tcp; a closed socket is FIN_WAIT or TIME_WAIT, with no descriptor).
+    static func openClientSockets(to ports: Set<Int>) throws -> Int {
+        let table = try String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)
+        return table.split(separator: "\n").dropFirst().filter { line in
+            let fields = line.split(separator: " ")
+            guard fields.count > 3,
+                let remotePort = fields[2].split(separator: ":").last.flatMap({ Int($0, radix: 16) })
+            else { return false }
+            return ports.contains(remotePort) && (fields[3] == "01" || fields[3] == "08")
+        }.count
+    }
+
+    @Test func aPoolOverRefusingResettingAndStallingHSMsServesAndLeavesNoSocket() async throws {
+        let clock = TestClock()
+        let good = try await InProcessHSM.start(clock: clock)
+        defer { good.stop() }
+        let (resetting, resetPort) = try await BadServer.start(resets: true)
+        let (stalling, stallPort) = try await BadServer.start(resets: false)
+        // A port nothing listens on: bound, then released.
+        let (released, refusePort) = try await BadServer.start(resets: true)
+        try await released.close()
+        let bad: Set<Int> = [resetPort, stallPort, refusePort]
+        let pool = HSMPool(
+            addresses: [
+                .tcp(host: "127.0.0.1", port: refusePort), .tcp(host: "127.0.0.1", port: resetPort),
+                .tcp(host: "127.0.0.1", port: stallPort), good.address,
+            ],
+            hostID: "host-1", hostKey: good.hostKey, domain: good.state, clock: { clock.now })
+        for round in 0..<3 {
+            let health = await pool.healthCheck()
+            #expect(health.filter(\.healthy).map(\.address) == [good.address], "round \(round)")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        guard case .random(let bytes) = try await pool.execute(.generateRandom(length: 8)) else {
+                            throw FixtureError()
+                        }
+                        #expect(bytes.withUnsafeBytes { $0.count } == 8)
+                    }
+                }
+                try await group.waitForAll()
+            }
+            clock.advance(HSMPool.retryDelay + 1)  // the bad members are tried again in the next round
+        }
+        await pool.close()
+        for _ in 0..<50 where try Self.openClientSockets(to: bad) != 0 { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(try Self.openClientSockets(to: bad) == 0)
+        for _ in 0..<50 where good.server.connectionCounts.all != 0 { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(good.server.connectionCounts.all == 0)
+        try await resetting.close()
+        try await stalling.close()
     }
 }
