@@ -108,12 +108,17 @@ public actor HSMPool {
         public let detail: String
         /// Whether the member holds a newer domain state that the host could not verify as the next step.
         public let stateNotAdopted: Bool
+        /// The epoch of the member's state, when it answered.
+        public let epoch: Int64?
 
-        init(address: HSMAddress, healthy: Bool, detail: String, stateNotAdopted: Bool = false) {
+        init(
+            address: HSMAddress, healthy: Bool, detail: String, stateNotAdopted: Bool = false, epoch: Int64? = nil
+        ) {
             self.address = address
             self.healthy = healthy
             self.detail = detail
             self.stateNotAdopted = stateNotAdopted
+            self.epoch = epoch
         }
     }
 
@@ -166,7 +171,7 @@ public actor HSMPool {
                     Health(
                         address: address, healthy: true,
                         detail: "\(signed.identity.hsmID) " + (behind ?? "at epoch \(signed.identity.epoch ?? 0)"),
-                        stateNotAdopted: behind != nil))
+                        stateNotAdopted: behind != nil, epoch: signed.identity.epoch))
             } catch {
                 markFailed(index)
                 report.append(Health(address: address, healthy: false, detail: "\(error)"))
@@ -219,6 +224,19 @@ public actor HSMPool {
     public func takeAdoptedTokens() -> [DomainToken] {
         defer { adopted = [] }
         return adopted
+    }
+
+    /// Relays `token` to the member at `address` (`applyToken`, as `coffer domain relay` does): the HSM
+    /// checks it against its own state and moves to it; the epoch it is at afterwards.
+    public func relay(_ token: DomainToken, to address: HSMAddress) async throws(HSMClientError) -> Int64 {
+        guard let index = members.firstIndex(where: { $0.address == address }) else {
+            throw HSMClientError(.unavailable, "\(address) is not in the pool")
+        }
+        switch try await connection(index).request(.applyToken(token)) {
+        case .token(let applied): return applied.state.epoch
+        case .failure(let failure): throw .refused(failure)
+        default: throw HSMClientError(.unexpectedAnswer, "the HSM answered a token with another kind")
+        }
     }
 
     /// Gives back adopted tokens the host could not store yet (the store was away), to be taken again

@@ -170,11 +170,13 @@ struct Upkeep: Service {
     }
 
     private func round() async {
-        for member in await pool.healthCheck() where member.stateNotAdopted {
+        let health = await pool.healthCheck()
+        for member in health where member.stateNotAdopted {
             logger.warning("an HSM holds a domain state the host cannot adopt", metadata: ["hsm": "\(member.detail)"])
         }
         await keepDomainChain()
         await adoptStoredStates()
+        await relayToMembersBehind(health)
         Gauge(label: "coffer_domain_epoch").record(await pool.domainState.epoch)
         do throws(KMSError) {
             try await rewrap.runIfDue(state: await pool.domainState, now: WireTime.now.secondsSinceEpoch)
@@ -184,6 +186,28 @@ struct Upkeep: Service {
         if let work = try? await kms.runScheduledWork(), !(work.deleted.isEmpty && work.rotated.isEmpty) {
             logger.notice(
                 "scheduled work", metadata: ["deleted": "\(work.deleted.count)", "rotated": "\(work.rotated.count)"])
+        }
+    }
+
+    /// Relays the states this host trusts to each healthy member still at an older epoch (a relay an
+    /// operator missed, a member that was down), oldest first, so that every member can serve every token.
+    private func relayToMembersBehind(_ health: [HSMPool.Health]) async {
+        let current = await pool.domainState.epoch
+        let behind = health.filter { $0.healthy && ($0.epoch ?? current) < current }
+        guard !behind.isEmpty, let stored = try? await store.domainTokens() else { return }
+        for member in behind {
+            for entry in stored where entry.epoch > (member.epoch ?? current) && entry.epoch <= current {
+                guard let token = try? DomainToken(derEncoded: entry.der) else { break }
+                do throws(HSMClientError) {
+                    let epoch = try await pool.relay(token, to: member.address)
+                    logger.notice("relayed a domain state", metadata: ["hsm": "\(member.address)", "epoch": "\(epoch)"])
+                } catch {
+                    logger.warning(
+                        "an HSM refused a relayed domain state",
+                        metadata: ["hsm": "\(member.address)", "epoch": "\(entry.epoch)", "error": "\(error)"])
+                    break
+                }
+            }
         }
     }
 
