@@ -200,7 +200,8 @@ struct Upkeep: Service {
                 guard let token = try? DomainToken(derEncoded: entry.der) else { break }
                 do throws(HSMClientError) {
                     let epoch = try await pool.relay(token, to: member.address)
-                    logger.notice("relayed a domain state", metadata: ["hsm": "\(member.address)", "epoch": "\(epoch)"])
+                    logger.notice(
+                        "relayed a domain state", metadata: ["hsm": "\(member.address)", "epoch": "\(epoch)"])
                 } catch {
                     logger.warning(
                         "an HSM refused a relayed domain state",
