@@ -220,6 +220,60 @@ def alias_arn(server, name, region=None, account="000000000000"):
     return "arn:aws:kms:%s:%s:%s" % (region or server.region, account, name)
 
 
+# MARK: Processes of a deployment (coffer hsm, coffer host, the operator tools)
+
+class Processes:
+    """Coffer processes started in one folder (`dir`), as an operator starts them: each with its output in a
+    log, waited for until it prints what says it serves, and stopped at the end."""
+
+    def __init__(self, prefix):
+        self.dir = tempfile.mkdtemp(prefix=prefix)
+        os.chmod(self.dir, 0o755)
+        self.processes = []
+
+    def spawn(self, args, log):
+        """Starts `coffer ARGS` with its output in `log` (a path)."""
+        with open(log, "w") as handle:
+            process = subprocess.Popen([COFFER_BIN, *args], cwd=self.dir, stdout=handle, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL)
+        self.processes.append(process)
+        return process
+
+    def wait_for(self, log, pattern, process, timeout=30):
+        """The first match of `pattern` in `log`; fails loudly when the process exits or the time is up."""
+        deadline = time.monotonic() + timeout
+        text = ""
+        while time.monotonic() < deadline:
+            with open(log, errors="replace") as handle:
+                text = handle.read()
+            found = re.search(pattern, text)
+            if found:
+                return found
+            if process.poll() is not None:
+                pytest.fail("%s exited with %s:\n%s" % (process.args, process.returncode, text))
+            time.sleep(0.05)
+        pytest.fail("%s printed no %r within %s s:\n%s" % (process.args, pattern, timeout, text))
+
+    def run(self, *args):
+        """Runs `coffer ARGS` to completion in the folder; its standard output (it must succeed)."""
+        done = subprocess.run([COFFER_BIN, *args], cwd=self.dir, capture_output=True, text=True, timeout=120,
+                              stdin=subprocess.DEVNULL)
+        assert done.returncode == 0, (args, done.stdout, done.stderr)
+        return done.stdout
+
+    def stop_all(self):
+        """SIGTERM to every process still running (killed if it does not stop within 20 s)."""
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
 # MARK: Fixtures
 
 #: A PostgreSQL server (its URL) to run the shared servers' stores on instead of memory: scripts/test runs

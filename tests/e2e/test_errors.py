@@ -12,7 +12,6 @@ import re
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -20,7 +19,7 @@ import urllib.request
 import botocore.session
 import pytest
 
-from conftest import (COFFER_BIN, MISSING_KEY, alias_arn, assert_raw_error, expect_error, key_arn, raw_kms,
+from conftest import (COFFER_BIN, MISSING_KEY, Processes, alias_arn, assert_raw_error, expect_error, key_arn, raw_kms,
                       signed_call, validation_message)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -347,12 +346,11 @@ def test_error_responses_carry_a_request_id(coffer):
 
 # MARK: The 500s, against a `coffer host` and a separate `coffer hsm`
 
-class External:
+class External(Processes):
     """`coffer hsm` + a one-HSM domain made by two operators + `coffer host` serving every region."""
 
     def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="coffer-host-")
-        self.processes = []
+        super().__init__("coffer-host-")
         hsm_log = os.path.join(self.dir, "hsm.log")
         self.hsm = self.spawn(["hsm", "--listen", "127.0.0.1:0"], hsm_log)
         self.hsm_address = self.wait_for(hsm_log, r"listening on (127\.0\.0\.1:\d+)", self.hsm).group(1)
@@ -378,32 +376,6 @@ class External:
         self.unused_key = json.loads(self.run(
             "principals", "add", "spare", "--store", "coffer.sqlite", "--hsm", self.hsm_address, "--host-id",
             "host-1", "--host-key", "host-1.pem", "--genesis", genesis, "--json"))
-
-    def spawn(self, args, log):
-        with open(log, "w") as handle:
-            process = subprocess.Popen([COFFER_BIN, *args], cwd=self.dir, stdout=handle, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL)
-        self.processes.append(process)
-        return process
-
-    def wait_for(self, log, pattern, process):
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            with open(log, errors="replace") as handle:
-                text = handle.read()
-            found = re.search(pattern, text)
-            if found:
-                return found
-            if process.poll() is not None:
-                pytest.fail("%s exited with %s:\n%s" % (process.args, process.returncode, text))
-            time.sleep(0.05)
-        pytest.fail("%s printed no %r within 20 s:\n%s" % (process.args, pattern, text))
-
-    def run(self, *args):
-        done = subprocess.run([COFFER_BIN, *args], cwd=self.dir, capture_output=True, text=True, timeout=60,
-                              stdin=subprocess.DEVNULL)
-        assert done.returncode == 0, (args, done.stdout, done.stderr)
-        return done.stdout
 
     def approve_and_submit(self, command, state, out):
         extra = ["--state", state] if state else []

@@ -7,9 +7,7 @@ back, when the hosts recover by themselves and nothing is lost.
 The test starts its own PostgreSQL server (scripts/postgres), since it stops and restarts it."""
 import json
 import os
-import re
 import subprocess
-import tempfile
 import threading
 import time
 
@@ -18,7 +16,7 @@ import botocore.config
 import botocore.exceptions
 import pytest
 
-from conftest import COFFER_BIN
+from conftest import Processes
 
 # It brings its own PostgreSQL server, which it stops and restarts: one run is enough (the first pass of
 # scripts/test; the second pass, COFFER_E2E_POSTGRES, runs the shared servers on PostgreSQL instead).
@@ -30,15 +28,13 @@ ACCOUNT = "111122223333"
 REGION = "us-east-1"
 
 
-class Fleet:
+class Fleet(Processes):
     """One store (a PostgreSQL server, or one SQLite file both hosts open), one HSM, a domain listing two hosts,
     an admin principal, and the two hosts."""
 
     def __init__(self, kind):
+        super().__init__("coffer-fleet-")
         self.kind = kind
-        self.dir = tempfile.mkdtemp(prefix="coffer-fleet-")
-        os.chmod(self.dir, 0o755)
-        self.processes = []
         self.pg_dir = os.path.join(self.dir, "pg")
         if kind == "postgres":
             started = subprocess.run([POSTGRES_SCRIPT, "start", self.pg_dir], capture_output=True, text=True,
@@ -79,33 +75,6 @@ class Fleet:
              "--store", self.store, "--account-id", ACCOUNT, "--region", REGION, "--upkeep-interval", "1"], log)
         return self.wait_for(log, r"serving the KMS API on (http://127\.0\.0\.1:\d+)", process).group(1)
 
-    def spawn(self, args, log):
-        with open(log, "w") as handle:
-            process = subprocess.Popen([COFFER_BIN, *args], cwd=self.dir, stdout=handle, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL)
-        self.processes.append(process)
-        return process
-
-    def wait_for(self, log, pattern, process):
-        deadline = time.monotonic() + 30
-        text = ""
-        while time.monotonic() < deadline:
-            with open(log, errors="replace") as handle:
-                text = handle.read()
-            found = re.search(pattern, text)
-            if found:
-                return found
-            if process.poll() is not None:
-                pytest.fail("%s exited with %s:\n%s" % (process.args, process.returncode, text))
-            time.sleep(0.05)
-        pytest.fail("%s printed no %r within 30 s:\n%s" % (process.args, pattern, text))
-
-    def run(self, *args):
-        done = subprocess.run([COFFER_BIN, *args], cwd=self.dir, capture_output=True, text=True, timeout=120,
-                              stdin=subprocess.DEVNULL)
-        assert done.returncode == 0, (args, done.stdout, done.stderr)
-        return done.stdout
-
     def client(self, n, attempts=1):
         return boto3.client("kms", endpoint_url=self.endpoints[n], region_name=REGION,
                             aws_access_key_id=self.access_key, aws_secret_access_key=self.secret_key,
@@ -117,14 +86,7 @@ class Fleet:
         assert done.returncode == 0, done.stderr
 
     def stop(self):
-        for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        self.stop_all()
         if self.kind == "postgres":
             subprocess.run([POSTGRES_SCRIPT, "stop", self.pg_dir], capture_output=True, timeout=120)
 

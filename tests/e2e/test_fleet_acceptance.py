@@ -13,7 +13,6 @@ import re
 import signal
 import socket
 import subprocess
-import tempfile
 import threading
 import time
 import urllib.request
@@ -23,7 +22,7 @@ import botocore.config
 import botocore.exceptions
 import pytest
 
-from conftest import COFFER_BIN
+from conftest import Processes
 
 pytestmark = pytest.mark.skipif(bool(os.environ.get("COFFER_E2E_POSTGRES")), reason="run in the first pass")
 
@@ -41,13 +40,11 @@ def free_port():
         return probe.getsockname()[1]
 
 
-class Fleet:
+class Fleet(Processes):
     def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="coffer-acceptance-")
-        os.chmod(self.dir, 0o755)
+        super().__init__("coffer-acceptance-")
         self.hsms = {}
         self.hosts = {}
-        self.others = []
         self.pg_dir = os.path.join(self.dir, "pg")
         started = subprocess.run([POSTGRES_SCRIPT, "start", self.pg_dir], capture_output=True, text=True,
                                  timeout=300)
@@ -113,47 +110,13 @@ class Fleet:
              "--upkeep-interval", "1"], log)
         self.wait_for(log, r"serving the KMS API", self.hosts[n])
 
-    def spawn(self, args, log):
-        with open(log, "w") as handle:
-            process = subprocess.Popen([COFFER_BIN, *args], cwd=self.dir, stdout=handle, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL)
-        self.others.append(process)
-        return process
-
-    def wait_for(self, log, pattern, process, timeout=30):
-        deadline = time.monotonic() + timeout
-        text = ""
-        while time.monotonic() < deadline:
-            with open(log, errors="replace") as handle:
-                text = handle.read()
-            found = re.search(pattern, text)
-            if found:
-                return found
-            if process.poll() is not None:
-                pytest.fail("%s exited with %s:\n%s" % (process.args, process.returncode, text))
-            time.sleep(0.05)
-        pytest.fail("%s printed no %r within %s s:\n%s" % (process.args, pattern, timeout, text))
-
-    def run(self, *args):
-        done = subprocess.run([COFFER_BIN, *args], cwd=self.dir, capture_output=True, text=True, timeout=120,
-                              stdin=subprocess.DEVNULL)
-        assert done.returncode == 0, (args, done.stdout, done.stderr)
-        return done.stdout
-
     def approve(self, command, state):
         extra = ["--state", state] if state else []
         for who in ("alice", "bob"):
             self.run("command", "sign", command, "--key", who + ".pem", *extra)
 
     def stop(self):
-        for process in self.others:
-            if process.poll() is None:
-                process.terminate()
-        for process in self.others:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        self.stop_all()
         subprocess.run([POSTGRES_SCRIPT, "stop", self.pg_dir], capture_output=True, timeout=120)
 
     # Clients and state
