@@ -10,8 +10,6 @@ public struct HostError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let store = Code("store")
         /// The domain's tokens do not verify from the pinned genesis, or there are none.
         public static let domainChain = Code("domainChain")
-        /// This host's id and key are not a host of the verified domain state.
-        public static let notAHost = Code("notAHost")
         /// `coffer dev`'s seeds or preparation failed.
         public static let bootstrap = Code("bootstrap")
 

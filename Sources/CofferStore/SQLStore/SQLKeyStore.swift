@@ -6,19 +6,11 @@ import SQLiteNIO
 /// change runs in one transaction; a key row changes only at the version it was read at; uniqueness is
 /// the tables' constraints.
 public final class SQLKeyStore: KeyStore {
-    /// The SQLite schema version this build writes.
-    public static let schemaVersion = SQLiteBackend.schemaVersion
-    /// How long a statement waits for another process's write lock before failing, in milliseconds.
-    public static let busyTimeoutMilliseconds = SQLiteBackend.busyTimeoutMilliseconds
-
     let backend: any SQLBackend
 
     init(backend: any SQLBackend) {
         self.backend = backend
     }
-
-    /// The database this store speaks to.
-    public var dialect: SQLDialect { backend.dialect }
 
     /// Opens (creating if needed) the SQLite database at `path` and migrates it to ``schemaVersion``. Keys
     /// of a schema 1 database, which had no scopes, move into `legacyScope`.
