@@ -37,3 +37,25 @@ public struct StoredToken: Hashable, Sendable {
         self.token = token
     }
 }
+
+/// A walk over every stored token, a page at a time in ``TokenPlace`` order (the re-wrap job and the
+/// census both walk the store this way).
+public struct StoredTokenPages: Sendable {
+    private let size: Int
+    private var after: TokenPlace?
+    private var finished = false
+
+    /// A walk from the first token, `size` tokens a page.
+    public init(size: Int) {
+        self.size = size
+    }
+
+    /// The next page of `store`, or nil past the last.
+    public mutating func next(from store: any KeyStore) async throws(StoreError) -> [StoredToken]? {
+        guard !finished else { return nil }
+        let page = try await store.storedTokens(after: after, limit: size)
+        finished = page.count < size
+        after = page.last?.place
+        return page.isEmpty ? nil : page
+    }
+}

@@ -49,9 +49,8 @@ extension TokenCensus {
         of store: any KeyStore, batch: Int = TokenCensus.pageSize
     ) async throws(StoreError) -> TokenCensus {
         var census = TokenCensus()
-        var after: TokenPlace?
-        while true {
-            let page = try await store.storedTokens(after: after, limit: batch)
+        var pages = StoredTokenPages(size: batch)
+        while let page = try await pages.next(from: store) {
             for stored in page {
                 if let header = try? ExportedKeyToken(derEncoded: stored.token).header {
                     census.count(header.domainKeyID)
@@ -59,9 +58,8 @@ extension TokenCensus {
                     census.unreadable += 1
                 }
             }
-            guard page.count == batch, let last = page.last else { return census }
-            after = last.place
         }
+        return census
     }
 }
 
@@ -77,12 +75,8 @@ extension KMSService {
         onFailure: @Sendable (TokenPlace, String) -> Void = { _, _ in }
     ) async throws(KMSError) -> RewrapPass {
         var pass = RewrapPass(activeDomainKey: Hex.encode(active))
-        var after: TokenPlace?
-        while true {
-            let cursor = after
-            let page = try await storeCall { () throws(StoreError) in
-                try await store.storedTokens(after: cursor, limit: batch)
-            }
+        var pages = StoredTokenPages(size: batch)
+        while let page = try await storeCall({ () throws(StoreError) in try await pages.next(from: store) }) {
             for stored in page {
                 pass.examined += 1
                 guard let token = try? ExportedKeyToken(derEncoded: stored.token) else {
@@ -125,8 +119,7 @@ extension KMSService {
                     throw KMSError(.internal, "the HSM answered rewrapToken with another kind")
                 }
             }
-            guard page.count == batch, let last = page.last else { return pass }
-            after = last.place
         }
+        return pass
     }
 }
