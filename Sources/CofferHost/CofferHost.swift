@@ -175,8 +175,11 @@ struct Upkeep: Service {
             logger.warning("an HSM holds a domain state the host cannot adopt", metadata: ["hsm": "\(member.detail)"])
         }
         await keepDomainChain()
-        await adoptStoredStates()
-        await relayToMembersBehind(health)
+        // The stored chain, read once a round: states other hosts stored, and what to relay.
+        if let stored = try? await store.domainTokens() {
+            await adoptStoredStates(stored)
+            await relayToMembersBehind(health, stored)
+        }
         Gauge(label: "coffer_domain_epoch").record(await pool.domainState.epoch)
         do throws(KMSError) {
             try await rewrap.runIfDue(state: await pool.domainState, now: WireTime.now.secondsSinceEpoch)
@@ -191,10 +194,9 @@ struct Upkeep: Service {
 
     /// Relays the states this host trusts to each healthy member still at an older epoch (a relay an
     /// operator missed, a member that was down), oldest first, so that every member can serve every token.
-    private func relayToMembersBehind(_ health: [HSMPool.Health]) async {
+    private func relayToMembersBehind(_ health: [HSMPool.Health], _ stored: [(epoch: Int64, der: [UInt8])]) async {
         let current = await pool.domainState.epoch
         let behind = health.filter { $0.healthy && ($0.epoch ?? current) < current }
-        guard !behind.isEmpty, let stored = try? await store.domainTokens() else { return }
         for member in behind {
             for entry in stored where entry.epoch > (member.epoch ?? current) && entry.epoch <= current {
                 guard let token = try? DomainToken(derEncoded: entry.der) else { break }
@@ -214,9 +216,8 @@ struct Upkeep: Service {
 
     /// Adopts the states other hosts stored after this host's (it missed an epoch while its HSMs moved
     /// two ahead, or it was down): each verified as the next step of the one before.
-    private func adoptStoredStates() async {
+    private func adoptStoredStates(_ stored: [(epoch: Int64, der: [UInt8])]) async {
         var state = await pool.domainState
-        guard let stored = try? await store.domainTokens() else { return }
         for entry in stored where entry.epoch > state.epoch {
             guard let token = try? DomainToken(derEncoded: entry.der) else { return }
             do {
