@@ -234,6 +234,7 @@ let package = Package(
             dependencies: [
                 "CofferHSM", "CofferHSMClient", "CofferDomain", "CofferWire", "CofferCrypto", "CofferTestSupport",
                 .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -4,6 +4,7 @@ import CofferHSMClient
 import CofferTestSupport
 import CofferWire
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Testing
@@ -53,9 +54,14 @@ import Testing
     final class BadServer: ChannelInboundHandler, Sendable {
         typealias InboundIn = ByteBuffer
         let resets: Bool
-        init(resets: Bool) { self.resets = resets }
+        let accepted: NIOLockedValueBox<Int>
+        init(resets: Bool, accepted: NIOLockedValueBox<Int>) {
+            self.resets = resets
+            self.accepted = accepted
+        }
 
         func channelActive(context: ChannelHandlerContext) {
+            accepted.withLockedValue { $0 += 1 }
             guard resets else { return }
             // SO_LINGER 0: the close is an RST, not a FIN.
             let channel = context.channel
@@ -68,13 +74,15 @@ import Testing
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {}  // stalls: reads, never answers
 
-        static func start(resets: Bool) async throws -> (any Channel, Int) {
+        /// A bad server; its channel, port, and how many connections it accepted.
+        static func start(resets: Bool) async throws -> (any Channel, Int, NIOLockedValueBox<Int>) {
+            let accepted = NIOLockedValueBox(0)
             let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelInitializer { $0.pipeline.addHandler(BadServer(resets: resets)) }
+                .childChannelInitializer { $0.pipeline.addHandler(BadServer(resets: resets, accepted: accepted)) }
                 .bind(host: "127.0.0.1", port: 0).get()
             guard let port = channel.localAddress?.port else { throw FixtureError() }
-            return (channel, port)
+            return (channel, port, accepted)
         }
     }
 
@@ -95,10 +103,10 @@ import Testing
         let clock = TestClock()
         let good = try await InProcessHSM.start(clock: clock)
         defer { good.stop() }
-        let (resetting, resetPort) = try await BadServer.start(resets: true)
-        let (stalling, stallPort) = try await BadServer.start(resets: false)
+        let (resetting, resetPort, resets) = try await BadServer.start(resets: true)
+        let (stalling, stallPort, stalls) = try await BadServer.start(resets: false)
         // A port nothing listens on: bound, then released.
-        let (released, refusePort) = try await BadServer.start(resets: true)
+        let (released, refusePort, _) = try await BadServer.start(resets: true)
         try await released.close()
         let bad: Set<Int> = [resetPort, stallPort, refusePort]
         let pool = HSMPool(
@@ -123,6 +131,8 @@ import Testing
             }
             clock.advance(HSMPool.retryDelay + 1)  // the bad members are tried again in the next round
         }
+        // The pool did meet the bad HSMs (else the count below would prove nothing).
+        #expect(resets.withLockedValue { $0 } > 0 && stalls.withLockedValue { $0 } > 0)
         await pool.close()
         for _ in 0..<50 where try Self.openClientSockets(to: bad) != 0 { try await Task.sleep(for: .milliseconds(100)) }
         #expect(try Self.openClientSockets(to: bad) == 0)
