@@ -9,9 +9,8 @@ import NIOCore
 import NIOPosix
 import Testing
 
-/// A pool leaves no connection behind: requests and health checks that arrive together each open a
-/// connection while the pool waits, and all but one are closed; `close()` closes the rest, and a closed
-/// pool opens none again.
+/// A pool leaves no connection behind: requests and health checks that arrive together share the one
+/// connect under way; `close()` closes what is open, and a closed pool opens none again.
 @Suite struct PoolLeakTests {
     @Test func concurrentFirstUsesAndCloseLeaveNothingOpen() async throws {
         let clock = TestClock()
@@ -129,7 +128,7 @@ import Testing
                 }
                 try await group.waitForAll()
             }
-            clock.advance(HSMPool.retryDelay + 1)  // the bad members are tried again in the next round
+            clock.advance(MemberStateMachine<HSMConnection>.maximumBackoff + 1)  // the bad members are tried again in the next round
         }
         // The pool did meet the bad HSMs (else the count below would prove nothing).
         #expect(resets.withLockedValue { $0 } > 0 && stalls.withLockedValue { $0 } > 0)
