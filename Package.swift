@@ -140,9 +140,8 @@ let package = Package(
         .target(
             name: "CofferHost",
             dependencies: [
-                "CofferKMS", "CofferServer", "CofferStore", "CofferHSMClient", "CofferDomain", "CofferWire",
-                "CofferJSON",
-                "CofferPolicy",
+                "CofferCrypto", "CofferKMS", "CofferServer", "CofferStore", "CofferHSMClient", "CofferDomain",
+                "CofferWire", "CofferJSON", "CofferPolicy",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -258,7 +257,8 @@ let package = Package(
             name: "CofferHostTests",
             dependencies: [
                 "CofferHost", "CofferHSM", "CofferServer", "CofferStore", "CofferCrypto", "CofferWire",
-                "CofferTestSupport",
+                "CofferDomain", "CofferKMS", "CofferTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

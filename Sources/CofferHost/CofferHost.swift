@@ -72,6 +72,8 @@ public final class CofferHost: Sendable {
             Resources(pool: pool, store: store, onShutdown: configuration.dev?.onShutdown),
             Upkeep(
                 pool: pool, store: store, kms: kms, rewrap: RewrapJob(kms: kms, logger: logger),
+                rotation: ScheduledRotation(
+                    interval: configuration.domainKeyRotationInterval, hostKey: configuration.hostKey, logger: logger),
                 interval: configuration.upkeepInterval, logger: logger),
             application,
         ]
@@ -150,12 +152,14 @@ struct Resources: Service {
 }
 
 /// The upkeep round, every `interval` seconds: HSM health checks, a newer domain state adopted from the
-/// HSMs and appended to the store's chain, the re-wrap job, scheduled key rotations and deletions.
+/// HSMs and appended to the store's chain, the re-wrap job, the scheduled domain-key rotation, scheduled
+/// key rotations and deletions.
 struct Upkeep: Service {
     let pool: HSMPool
     let store: any KeyStore
     let kms: KMSService
     let rewrap: RewrapJob
+    let rotation: ScheduledRotation
     let interval: Int
     let logger: Logger
 
@@ -186,6 +190,13 @@ struct Upkeep: Service {
         } catch {
             logger.error("the re-wrap pass failed", metadata: ["error": "\(error.code)"])
         }
+        // After the re-wrap pass, which moves the tokens a rotation would otherwise strand.
+        let store = self.store
+        let pool = self.pool
+        let rotated = await rotation.runIfDue(
+            state: await pool.domainState, now: WireTime.now.secondsSinceEpoch,
+            census: { try await TokenCensus.take(of: store) }, submit: { try await pool.submit($0) })
+        if case .rotated = rotated { await keepDomainChain() }
         if let work = try? await kms.runScheduledWork(), !(work.deleted.isEmpty && work.rotated.isEmpty) {
             logger.notice(
                 "scheduled work", metadata: ["deleted": "\(work.deleted.count)", "rotated": "\(work.rotated.count)"])

@@ -57,6 +57,9 @@ public struct HostConfiguration: Sendable {
     public var limits: HTTPLimits
     /// Seconds between upkeep rounds.
     public var upkeepInterval: Int
+    /// Seconds between scheduled domain-key rotations, when the domain's rules pre-authorize this host
+    /// (``RotationSchedule``); 0 turns them off.
+    public var domainKeyRotationInterval: Int64
     /// Dev mode's additions, if any.
     public var dev: Dev?
 
@@ -65,7 +68,8 @@ public struct HostConfiguration: Sendable {
         host: String, port: Int, tls: TLSConfiguration? = nil, hsms: [HSMAddress], hostID: String,
         hostKey: P384.Signing.PrivateKey, state: DomainState, credentials: [String: SigV4Verifier.Credentials] = [:],
         regions: KMSEndpoint.Regions = .all, limits: HTTPLimits = HTTPLimits(),
-        upkeepInterval: Int = HostConfiguration.defaultUpkeepInterval, dev: Dev? = nil
+        upkeepInterval: Int = HostConfiguration.defaultUpkeepInterval,
+        domainKeyRotationInterval: Int64 = RotationSchedule.defaultInterval, dev: Dev? = nil
     ) {
         self.host = host
         self.port = port
@@ -78,6 +82,7 @@ public struct HostConfiguration: Sendable {
         self.regions = regions
         self.limits = limits
         self.upkeepInterval = upkeepInterval
+        self.domainKeyRotationInterval = domainKeyRotationInterval
         self.dev = dev
     }
 }

@@ -128,7 +128,8 @@ import Testing
                 }
                 try await group.waitForAll()
             }
-            clock.advance(MemberStateMachine<HSMConnection>.maximumBackoff + 1)  // the bad members are tried again in the next round
+            // The bad members' backoff is over: requests try them again in the next round.
+            clock.advance(MemberStateMachine<HSMConnection>.maximumBackoff + 1)
         }
         // The pool did meet the bad HSMs (else the count below would prove nothing).
         #expect(resets.withLockedValue { $0 } > 0 && stalls.withLockedValue { $0 } > 0)

@@ -7,8 +7,14 @@ import Testing
 
     @Test func firstUseConnectsAndLaterUsesWaitThenShareIt() {
         var member = Machine()
-        guard case .connect = member.connectionWanted(now: 0) else { Issue.record("first use connects"); return }
-        guard case .wait = member.connectionWanted(now: 0) else { Issue.record("a second use waits"); return }
+        guard case .connect = member.connectionWanted(now: 0) else {
+            Issue.record("first use connects")
+            return
+        }
+        guard case .wait = member.connectionWanted(now: 0) else {
+            Issue.record("a second use waits")
+            return
+        }
         guard case .use("c1", let generation) = member.connectSucceeded("c1") else {
             Issue.record("a connect that succeeds is used")
             return
@@ -53,7 +59,10 @@ import Testing
         _ = member.connectionWanted(now: 1)
         _ = member.connectSucceeded("b")
         _ = member.failed(generation: 2, now: 1)
-        guard case .backingOff(3) = member.connectionWanted(now: 1) else { Issue.record("second failure: 2 s"); return }
+        guard case .backingOff(3) = member.connectionWanted(now: 1) else {
+            Issue.record("second failure: 2 s")
+            return
+        }
         _ = member.connectionWanted(now: 3)
         _ = member.connectSucceeded("c")
         member.succeeded()
@@ -90,7 +99,10 @@ import Testing
         var member = Machine()
         _ = member.connectionWanted(now: 10)
         member.connectFailed(now: 10)
-        guard case .backingOff(11) = member.connectionWanted(now: 10) else { Issue.record("backs off"); return }
+        guard case .backingOff(11) = member.connectionWanted(now: 10) else {
+            Issue.record("backs off")
+            return
+        }
         guard case .connect = member.connectionWanted(now: 10, ignoringBackoff: true) else {
             Issue.record("a health check tries a member that backs off")
             return
@@ -115,7 +127,10 @@ import Testing
         _ = member.connectSucceeded("open")
         let result7 = member.close()
         #expect(result7 == "open")
-        guard case .closed = member.connectionWanted(now: 0) else { Issue.record("nothing opens again"); return }
+        guard case .closed = member.connectionWanted(now: 0) else {
+            Issue.record("nothing opens again")
+            return
+        }
         #expect(!member.isUsable(now: 0))
 
         var connecting = Machine()
@@ -155,8 +170,14 @@ import Testing
 
     @Test func requestsShareOneHandshakeThenUseTheSessionWithFreshIDs() {
         var machine = Machine()
-        guard case .negotiate = machine.sessionWanted(now: 0) else { Issue.record("first request negotiates"); return }
-        guard case .wait = machine.sessionWanted(now: 0) else { Issue.record("the second waits"); return }
+        guard case .negotiate = machine.sessionWanted(now: 0) else {
+            Issue.record("first request negotiates")
+            return
+        }
+        guard case .wait = machine.sessionWanted(now: 0) else {
+            Issue.record("the second waits")
+            return
+        }
         let result9 = machine.negotiated(FakeSession(1, from: 0))
         #expect(result9)
         var ids: [Int64] = []
@@ -236,7 +257,10 @@ import Testing
         var machine = Machine()
         _ = machine.sessionWanted(now: 0)
         _ = machine.negotiated(FakeSession(1, from: 0, lifetime: 10))
-        guard case .negotiate = machine.sessionWanted(now: 10) else { Issue.record("expired: negotiate"); return }
+        guard case .negotiate = machine.sessionWanted(now: 10) else {
+            Issue.record("expired: negotiate")
+            return
+        }
     }
 
     @Test func failedNegotiationLeavesNoSessionAndTheNextRequestTriesAgain() {
@@ -244,7 +268,10 @@ import Testing
         _ = machine.sessionWanted(now: 0)
         machine.negotiationFailed(now: 0)
         #expect(machine.current == nil)
-        guard case .negotiate = machine.sessionWanted(now: 0) else { Issue.record("tries again"); return }
+        guard case .negotiate = machine.sessionWanted(now: 0) else {
+            Issue.record("tries again")
+            return
+        }
     }
 
     @Test func rejectionDropsOnlyTheRejectedSession() {
@@ -255,7 +282,10 @@ import Testing
         #expect(machine.current?.digest == [1])
         machine.rejected(digest: [1])
         #expect(machine.current == nil)
-        guard case .negotiate = machine.sessionWanted(now: 1) else { Issue.record("renegotiates"); return }
+        guard case .negotiate = machine.sessionWanted(now: 1) else {
+            Issue.record("renegotiates")
+            return
+        }
 
         var renewing = Machine()
         _ = renewing.sessionWanted(now: 0)
@@ -274,7 +304,10 @@ import Testing
         machine.close()
         let result10 = machine.negotiated(FakeSession(1, from: 0))
         #expect(!result10)
-        guard case .closed = machine.sessionWanted(now: 0) else { Issue.record("closed"); return }
+        guard case .closed = machine.sessionWanted(now: 0) else {
+            Issue.record("closed")
+            return
+        }
         #expect(machine.current == nil)
     }
 

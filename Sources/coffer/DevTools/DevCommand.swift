@@ -27,7 +27,9 @@ struct Dev: AsyncParsableCommand {
 
             --ephemeral keeps everything in memory instead (a new domain each start, nothing on disk); --seed \
             creates keys and aliases from a YAML file (the same ids on every start); --allow-reset serves a \
-            signed reset call for test pipelines (docs/testing-with-coffer.md).
+            signed reset call for test pipelines (docs/testing-with-coffer.md). A new dev domain lets the dev \
+            host rotate the domain keys on its own (operator dev-host, role scheduled-rotation), daily by \
+            default (--domain-key-rotation-interval), re-wrapping every stored key first.
 
             DEV MODE ONLY: the data directory holds the operators' private keys and the HSM's identity keys, so \
             anyone who can read it controls the domain. A production HSM keeps its keys in memory only and real \
@@ -57,6 +59,7 @@ struct Dev: AsyncParsableCommand {
     @Option(help: "Give the admin principal this access key id (with --secret-access-key) instead of the derived one.")
     var accessKeyId: String?
     @Option(help: "The secret access key for --access-key-id.") var secretAccessKey: String?
+    @OptionGroup var upkeep: UpkeepOptions
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "notice"
     @OptionGroup var http: HTTPLimitOptions
 
@@ -155,7 +158,8 @@ struct Dev: AsyncParsableCommand {
             : "  DEV MODE: \(dataDir) holds the dev operators' keys and the HSM's identity keys. Not for production."
         let configuration = HostConfiguration(
             host: "127.0.0.1", port: port, hsms: [hsmAddress], hostID: "dev-host", hostKey: hostKey, state: state,
-            limits: http.limits,
+            limits: http.limits, upkeepInterval: upkeep.upkeepInterval,
+            domainKeyRotationInterval: upkeep.domainKeyRotationInterval,
             dev: HostConfiguration.Dev(
                 seeds: seeds ?? [], allowReset: allowReset, prepare: prepare,
                 onShutdown: {
@@ -182,12 +186,21 @@ struct Dev: AsyncParsableCommand {
         }
     }
 
-    /// The dev rules: any two of the three dev operators approve any command.
+    /// The dev rules: any two of the three dev operators approve any command, and the dev host alone
+    /// (operator `dev-host`, role `scheduled-rotation`) approves `domain.rotateKeys`, so it rotates the
+    /// domain keys on schedule as a production host does when its operators allow it.
     static var rules: [CommandRule] {
-        DomainCommand.ruled.sorted().map {
-            CommandRule(command: $0, alternatives: [Rule([Requirement(role: "dev", minimum: 2)])])
+        DomainCommand.ruled.sorted().map { command in
+            var alternatives = [Rule([Requirement(role: "dev", minimum: 2)])]
+            if command == DomainCommand.rotateKeys {
+                alternatives.append(Rule([Requirement(role: rotationRole, minimum: 1)]))
+            }
+            return CommandRule(command: command, alternatives: alternatives)
         }
     }
+
+    /// The role that pre-authorizes the dev host's scheduled rotation; no other rule names it.
+    static let rotationRole = "scheduled-rotation"
 
     static func createDomain(
         _ connection: HSMConnection, hsm: HSMKeys, operators: [(String, P384.Signing.PrivateKey)],
@@ -198,13 +211,18 @@ struct Dev: AsyncParsableCommand {
         let identity = try hsm.signedIdentity(challenge: random.bytes(count: 16))
         let create = DomainCreate(
             name: "coffer-dev",
-            operators: operators.map { Operator(id: $0.0, signingKey: P384PublicKey($0.1.publicKey), roles: ["dev"]) },
+            operators: operators.map { Operator(id: $0.0, signingKey: P384PublicKey($0.1.publicKey), roles: ["dev"]) }
+                + [Operator(id: "dev-host", signingKey: P384PublicKey(hostKey.publicKey), roles: [rotationRole])],
             member: MemberAddition(identity: identity, kind: .online),
             hosts: [Host(id: "dev-host", signingKey: P384PublicKey(hostKey.publicKey))], rules: rules,
             parameters: .defaults)
         let command = CommandBuilder.command(.create(create), base: nil, issuedAt: Clock.now, random: &random)
+        // domain.create is signed by every operator it lists, the dev host's key included.
         let signed = SignedCommand(
-            command: command, approvals: try operators.map { try CommandBuilder.approve(command, as: $0.0, key: $0.1) })
+            command: command,
+            approvals: try (operators + [("dev-host", hostKey)]).map {
+                try CommandBuilder.approve(command, as: $0.0, key: $0.1)
+            })
         let token = try await submit(signed, connection)
         try await store.appendDomainToken(epoch: token.state.epoch, der: token.derBytes)
         if let files { try CLIFiles.write(Array(Hex.encode(token.state.digest).utf8), to: files.genesis) }

@@ -72,15 +72,9 @@ struct HostServe: AsyncParsableCommand {
     @Flag(help: "Serve plain HTTP on an address other than loopback (only behind a TLS-terminating proxy).")
     var insecureHttp = false
     @OptionGroup var http: HTTPLimitOptions
-    @Option(
-        help: """
-            Seconds between the host's upkeep rounds: HSM health checks, adopting a newer domain state from \
-            its HSMs, the re-wrap job, scheduled key rotations and deletions.
-            """)
-    var upkeepInterval: Int = HostConfiguration.defaultUpkeepInterval
+    @OptionGroup var upkeep: UpkeepOptions
 
     func validate() throws {
-        guard (1...3600).contains(upkeepInterval) else { throw ValidationError("--upkeep-interval is 1 … 3600") }
         guard let (host, _) = Self.hostPort(listen) else { throw ValidationError("--listen: expected HOST:PORT") }
         if tlsCert == nil, !insecureHttp, !Self.isLoopback(host) {
             throw ValidationError(
@@ -151,7 +145,7 @@ struct HostServe: AsyncParsableCommand {
         let configuration = HostConfiguration(
             host: host, port: port, tls: tls, hsms: addresses, hostID: hostID, hostKey: signingKey, state: state,
             credentials: callers, regions: region.map { .only($0) } ?? .all, limits: http.limits,
-            upkeepInterval: upkeepInterval)
+            upkeepInterval: upkeep.upkeepInterval, domainKeyRotationInterval: upkeep.domainKeyRotationInterval)
         let id = hostID
         try await CofferHost(configuration: configuration, store: keyStore, logger: logger).run { bound, _ in
             FileHandleOutput.standardOutput(
