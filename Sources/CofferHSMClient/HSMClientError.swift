@@ -18,6 +18,8 @@ public struct HSMClientError: Error, Hashable, Sendable, CustomStringConvertible
         public static let badSignature = Code("badSignature")
         /// The accept answers another init, or its EKT header is not a session of this domain and host.
         public static let badAccept = Code("badAccept")
+        /// A domain token from an HSM does not verify as the next step of the host's state.
+        public static let badToken = Code("badToken")
         /// `ESK` or a response does not open.
         public static let authenticationFailed = Code("authenticationFailed")
         /// The session is past its `notAfter`.

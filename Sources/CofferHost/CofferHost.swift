@@ -191,12 +191,20 @@ struct Upkeep: Service {
             logger.error("the re-wrap pass failed", metadata: ["error": "\(error.code)"])
         }
         // After the re-wrap pass, which moves the tokens a rotation would otherwise strand.
+        let state = await pool.domainState
         let store = self.store
         let pool = self.pool
         let rotated = await rotation.runIfDue(
-            state: await pool.domainState, now: WireTime.now.secondsSinceEpoch,
-            census: { try await TokenCensus.take(of: store) }, submit: { try await pool.submit($0) })
-        if case .rotated = rotated { await keepDomainChain() }
+            state: state, now: WireTime.now.secondsSinceEpoch,
+            membersInStep: health.allSatisfy { !$0.healthy || $0.epoch == state.epoch },
+            census: { try await TokenCensus.take(of: store) }, submit: { try await pool.submit($0, to: $1) })
+        if case .rotated = rotated {
+            // Stored at once, and relayed to the other members now rather than next round: until they have
+            // it, a session under the new key is refused by them.
+            await keepDomainChain()
+            let after = await pool.healthCheck()
+            if let stored = try? await store.domainTokens() { await relayToMembersBehind(after, stored) }
+        }
         if let work = try? await kms.runScheduledWork(), !(work.deleted.isEmpty && work.rotated.isEmpty) {
             logger.notice(
                 "scheduled work", metadata: ["deleted": "\(work.deleted.count)", "rotated": "\(work.rotated.count)"])
@@ -254,7 +262,16 @@ struct Upkeep: Service {
                 try await store.appendDomainToken(epoch: token.state.epoch, der: token.derBytes)
                 logger.notice("adopted a newer domain state", metadata: ["epoch": "\(token.state.epoch)"])
             } catch  where error.code == .alreadyExists {
-                continue  // another host stored it
+                // Another host stored this epoch: the same token, unless the domain forked (two HSMs executed
+                // commands on one base), which only operators can resolve.
+                if let stored = try? await store.domainTokens().first(where: { $0.epoch == token.state.epoch }),
+                    stored.der != token.derBytes
+                {
+                    logger.critical(
+                        "the domain forked: the store holds another state at this epoch than the host's HSMs",
+                        metadata: ["epoch": "\(token.state.epoch)"])
+                }
+                continue
             } catch {
                 // Kept for the next round, this one and every later one, so that the chain has no gap.
                 logger.error("cannot store a domain token yet", metadata: ["epoch": "\(token.state.epoch)"])

@@ -37,30 +37,64 @@ public struct RotationSchedule: Sendable, Equatable {
         case off(String)
         /// Not before `until` (the active key's creation + the interval).
         case notDue(until: Int64)
-        /// A rotation is due, approved as operator `signer`; it would drop the domain keys `drops`.
-        case due(signer: String, drops: [[UInt8]])
+        /// A rotation is due, approved as operator `signer` and executed by the member `executor` only; it
+        /// would drop the domain keys `drops`.
+        case due(signer: String, executor: String, drops: [[UInt8]])
     }
 
     /// The plan for `state` at `now`.
+    ///
+    /// Besides the rule, it refuses what would make a host's permission dangerous: the host must be a
+    /// host of the domain (a removed host's key keeps no power), its operator's roles must count in no
+    /// other rule (it may rotate and do nothing else), and a retention of 1 would drop the active key.
+    /// One host and one HSM act for the whole domain, chosen from the state alone so every host agrees:
+    /// the pre-authorized host with the lowest id rotates, and the online member with the lowest hsmID
+    /// executes. The same signed command executed by two HSMs, or two commands on one base by two hosts,
+    /// would fork the domain into two states at the same epoch.
     public func plan(state: DomainState, now: Int64) -> Plan {
         guard interval > 0 else { return .off("scheduled rotation is turned off (interval 0)") }
-        guard let signer = state.operators.first(where: { $0.signingKey == hostKey }) else {
+        guard let host = state.hosts.first(where: { $0.signingKey == hostKey }) else {
+            return .off("this host's key is not a host of the domain")
+        }
+        guard let signer = Self.rotator(of: host, in: state) else {
             return .off(
-                "no operator of the domain holds this host's signing key, so no rule pre-authorizes it "
+                "no operator of the domain holds this host's signing key and meets the domain.rotateKeys rule alone "
                     + "(docs/operators.md, scheduled rotation)")
         }
-        guard
-            let rule = state.rules.first(where: { $0.command == DomainCommand.rotateKeys }),
-            Quorum.evaluate(rule.alternatives, signers: [Quorum.Signer(id: signer.id, roles: signer.roles)]) != nil
-        else {
-            return .off("the rule for domain.rotateKeys is not met by operator \(signer.id) (this host) alone")
+        if let other = state.rules.first(where: { rule in
+            rule.command != DomainCommand.rotateKeys
+                && rule.alternatives.contains { $0.requirements.contains { signer.roles.contains($0.role) } }
+        }) {
+            return .off("operator \(signer.id) (this host's key) also counts for \(other.command): it may only rotate")
         }
+        if let first = state.hosts.sorted(by: { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) })
+            .first(where: { Self.rotator(of: $0, in: state) != nil }), first.id != host.id
+        {
+            return .off("host \(first.id) rotates for the domain (the pre-authorized host with the lowest id)")
+        }
+        guard state.parameters.domainKeyRetention >= 2 else {
+            return .off("domainKeyRetention is 1: every rotation would drop the active key")
+        }
+        guard
+            let executor = state.members.filter({ $0.kind == .online }).map(\.hsmID)
+                .min(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+        else { return .off("the domain has no online member") }
         guard let active = state.activeKey else { return .off("the domain holds no domain key") }
         let dueAt = active.created.secondsSinceEpoch + interval
         guard now >= dueAt else { return .notDue(until: dueAt) }
         // The new state keeps the first `domainKeyRetention` of [new key] + domainKeys (§5).
-        let kept = max(state.parameters.domainKeyRetention - 1, 0)
-        return .due(signer: signer.id, drops: Array(state.domainKeys.dropFirst(kept).map(\.keyID)))
+        let kept = state.parameters.domainKeyRetention - 1
+        return .due(signer: signer.id, executor: executor, drops: Array(state.domainKeys.dropFirst(kept).map(\.keyID)))
+    }
+
+    /// The operator holding `host`'s key whose roles alone meet the `domain.rotateKeys` rule, if any.
+    static func rotator(of host: Host, in state: DomainState) -> Operator? {
+        guard
+            let signer = state.operators.first(where: { $0.signingKey == host.signingKey }),
+            let rule = state.rules.first(where: { $0.command == DomainCommand.rotateKeys }),
+            Quorum.evaluate(rule.alternatives, signers: [Quorum.Signer(id: signer.id, roles: signer.roles)]) != nil
+        else { return nil }
+        return signer
     }
 
     /// Stored tokens still sealed under the keys a rotation would drop: while any is, the rotation waits.
@@ -81,6 +115,9 @@ public actor ScheduledRotation {
         case notDue
         /// A rotation is due and waits: this many stored tokens are still under a key it would drop.
         case waiting(tokens: Int)
+        /// A rotation is due and waits for every member to be at the host's epoch (a member behind would
+        /// still seal new tokens under a key the census did not count), or for the executor to answer.
+        case waitingForMembers
         /// The domain keys rotated; the new state's epoch.
         case rotated(epoch: Int64)
         /// The HSM refused or could not be reached (another host rotated first: `staleBase`); tried again
@@ -100,13 +137,18 @@ public actor ScheduledRotation {
         self.logger = logger
     }
 
-    /// Rotates if the schedule says so and no stored token would be lost.
+    /// Rotates if the schedule says so and no stored token would be lost. `membersInStep` says whether
+    /// every member of the last health check answered at the host's epoch; `clock` is read for the
+    /// command's issue time after the census, which may take a while; `submit` hands the command to the
+    /// executor named and nobody else.
     public func runIfDue(
-        state: DomainState, now: Int64,
+        state: DomainState, now: Int64, membersInStep: Bool,
+        clock: @Sendable () -> Int64 = { WireTime.now.secondsSinceEpoch },
         census: @Sendable () async throws -> TokenCensus,
-        submit: @Sendable (SignedCommand) async throws -> DomainToken
+        submit: @Sendable (SignedCommand, _ executor: String) async throws -> DomainToken
     ) async -> Outcome {
         let signer: String
+        let executor: String
         let drops: [[UInt8]]
         switch schedule.plan(state: state, now: now) {
         case .off(let reason):
@@ -119,9 +161,13 @@ public actor ScheduledRotation {
             lastOffReason = nil
             Gauge(label: "coffer_domain_rotation_blocked_tokens").record(0)
             return .notDue
-        case .due(let who, let dropped):
+        case .due(let who, let executing, let dropped):
             lastOffReason = nil
-            (signer, drops) = (who, dropped)
+            (signer, executor, drops) = (who, executing, dropped)
+        }
+        guard membersInStep else {
+            logger.notice("the scheduled domain-key rotation waits for every HSM to be at the host's epoch")
+            return .waitingForMembers
         }
         if !drops.isEmpty {
             let blocking: Int
@@ -139,14 +185,16 @@ public actor ScheduledRotation {
                 return .waiting(tokens: blocking)
             }
         }
+        // Valid long enough for an HSM whose clock is ahead by up to the domain's clock skew.
         var random = SystemRandom()
+        let parameters = state.parameters
         let command = CommandBuilder.command(
-            .rotateKeys, base: state, issuedAt: WireTime(secondsSinceEpoch: now),
-            lifetime: min(300, Int64(state.parameters.commandMaxAge)), random: &random)
+            .rotateKeys, base: state, issuedAt: WireTime(secondsSinceEpoch: clock()),
+            lifetime: min(Int64(parameters.commandMaxAge), Int64(parameters.clockSkew) + 300), random: &random)
         let token: DomainToken
         do {
             let approval = try CommandBuilder.approve(command, as: signer, key: hostKey)
-            token = try await submit(SignedCommand(command: command, approvals: [approval]))
+            token = try await submit(SignedCommand(command: command, approvals: [approval]), executor)
         } catch {
             return failed("\(error)")
         }

@@ -14,6 +14,16 @@ from conftest import start_coffer
 RETENTION = 7  # the dev domain's domainKeyRetention (the tool default)
 
 
+def wait_for_epoch(server, timeout=30):
+    """The epoch the host reports once its first upkeep round has recorded one."""
+    deadline = time.monotonic() + timeout
+    while domain_epoch(server) < 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    epoch = domain_epoch(server)
+    assert epoch >= 0, server.log()[-4000:]
+    return epoch
+
+
 def domain_epoch(server):
     text = urllib.request.urlopen(server.endpoint + "/metrics", timeout=10).read().decode()
     match = re.search(r"^coffer_domain_epoch\s+([0-9.e+]+)$", text, re.M)
@@ -29,11 +39,7 @@ def test_the_dev_host_rotates_on_schedule_and_every_ciphertext_outlives_the_rete
         key = kms.create_key(Description="scheduled rotation")["KeyMetadata"]["KeyId"]
         made.append((kms.encrypt(KeyId=key, Plaintext=b"before any rotation")["CiphertextBlob"],
                      b"before any rotation"))
-        deadline = time.monotonic() + 30
-        while domain_epoch(server) < 0 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        start = domain_epoch(server)
-        assert start >= 0, server.log()[-4000:]
+        start = wait_for_epoch(server)
         target = start + RETENTION + 2
         deadline = time.monotonic() + 180
         while domain_epoch(server) < target and time.monotonic() < deadline:
@@ -52,9 +58,9 @@ def test_the_dev_host_rotates_on_schedule_and_every_ciphertext_outlives_the_rete
         server.stop()
 
     # The rotated chain was stored: a restart (rotation off) joins the newest state and decrypts everything.
-    again = start_coffer("--data-dir", data_dir, "--domain-key-rotation-interval", "0")
+    again = start_coffer("--data-dir", data_dir, "--upkeep-interval", "1", "--domain-key-rotation-interval", "0")
     try:
-        assert domain_epoch(again) >= target
+        assert wait_for_epoch(again) >= target
         kms = again.client()
         for blob, plaintext in made:
             assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == plaintext
@@ -63,11 +69,15 @@ def test_the_dev_host_rotates_on_schedule_and_every_ciphertext_outlives_the_rete
 
 
 def test_rotation_is_off_when_asked():
-    server = start_coffer("--ephemeral", "--upkeep-interval", "1", "--domain-key-rotation-interval", "0")
+    server = start_coffer("--ephemeral", "--upkeep-interval", "1", "--domain-key-rotation-interval", "0",
+                          "--log-level", "info")
     try:
         server.client().create_key()
+        wait_for_epoch(server)
         time.sleep(3)  # three upkeep rounds
         assert domain_epoch(server) == 0, server.log()[-4000:]
-        assert "rotated the domain keys on schedule" not in server.log()
+        log = server.log()
+        assert "scheduled rotation is turned off (interval 0)" in log, log[-4000:]
+        assert "rotated the domain keys on schedule" not in log
     finally:
         server.stop()

@@ -29,6 +29,11 @@ public actor HSMPool {
     private var domain: DomainState
     private let clock: @Sendable () -> WireTime
     private var adopted: [DomainToken] = []
+    /// The hsmID each member last answered a health check with (verified), by index.
+    private var memberIDs: [String?]
+    /// Connections being closed in the background, awaited by ``close()``.
+    private var closing: [Int: Task<Void, Never>] = [:]
+    private var nextClosing = 0
 
     /// A pool over `addresses` for the host `hostID`, trusting the verified `domain` state.
     public init(
@@ -37,6 +42,7 @@ public actor HSMPool {
     ) {
         self.addresses = addresses
         members = addresses.map { _ in MemberStateMachine() }
+        memberIDs = addresses.map { _ in nil }
         self.hostID = hostID
         self.hostKey = hostKey
         self.domain = domain
@@ -63,8 +69,9 @@ public actor HSMPool {
             let request = try current.seal(command, requestID: id)
             members[index].requestStarted()
             let answer: Envelope.Body
+            let lease: Lease
             do throws(HSMClientError) {
-                let lease = try await lease(index)
+                lease = try await self.lease(index)
                 do {
                     answer = try await lease.connection.request(.sessionRequest(request))
                 } catch {
@@ -87,7 +94,7 @@ public actor HSMPool {
                 sessions.rejected(digest: current.ektDigest)
                 lastError = .refused(failure)
             case .failure(let failure) where failure.code == .wrongState || failure.code == .overloaded:
-                failCurrent(index)
+                fail(index, lease)
                 lastError = .refused(failure)
             case .failure(let failure):
                 throw .refused(failure)
@@ -169,6 +176,7 @@ public actor HSMPool {
                     continue
                 }
                 members[index].succeeded()
+                memberIDs[index] = signed.identity.hsmID
                 Gauge(label: "coffer_hsm_member_up", dimensions: [("hsm", "\(address)")]).record(1)
                 report.append(
                     Health(
@@ -241,38 +249,46 @@ public actor HSMPool {
         }
     }
 
-    /// Has a member execute the quorum-signed `command` (the host's scheduled `domain.rotateKeys`), and
-    /// adopts the state it produces once it verifies as the next step of the pool's state (it is also
-    /// handed out by ``takeAdoptedTokens()`` for the store's chain). Tried on each usable member in turn
-    /// until one answers; a refusal (another host rotated first: `staleBase`) is thrown as it is.
-    public func submit(_ command: SignedCommand) async throws(HSMClientError) -> DomainToken {
-        var lastError = HSMClientError(.unavailable, "no HSM in the pool")
-        for index in members.indices where members[index].isUsable(now: now) {
-            let answer: Envelope.Body
-            do {
-                answer = try await lease(index).connection.request(.command(command))
-            } catch {
-                failCurrent(index)
-                lastError = error
-                continue
-            }
-            switch answer {
-            case .token(let token):
-                do {
-                    try TokenVerifier.verifySuccessor(token, of: domain)
-                } catch {
-                    throw HSMClientError(.badAccept, "the token the HSM produced does not verify: \(error)")
-                }
-                domain = token.state
-                adopted.append(token)
-                return token
-            case .failure(let failure):
-                throw .refused(failure)
-            default:
-                throw HSMClientError(.unexpectedAnswer, "the HSM answered a command with another kind")
-            }
+    /// Has the member `executor` (an hsmID a health check verified) execute the quorum-signed `command`
+    /// (the host's scheduled `domain.rotateKeys`), and adopts the state it produces once it verifies as the
+    /// next step of the command's base (it is also handed out by ``takeAdoptedTokens()`` for the store's
+    /// chain). Never sent to another member, not even when the connection fails after sending: the executor
+    /// may have executed it, and the same command executed by a second member would fork the domain. The
+    /// next health check adopts the executor's state if it did.
+    public func submit(_ command: SignedCommand, to executor: String) async throws(HSMClientError) -> DomainToken {
+        guard let index = memberIDs.firstIndex(of: executor) else {
+            throw HSMClientError(.unavailable, "the executor \(executor) has not answered a health check")
         }
-        throw HSMClientError(.unavailable, "no HSM could execute \(command.command.command): \(lastError)")
+        let base = domain
+        let lease = try await lease(index)
+        let answer: Envelope.Body
+        do {
+            answer = try await lease.connection.request(.command(command))
+        } catch {
+            fail(index, lease)
+            throw error
+        }
+        switch answer {
+        case .token(let token):
+            if token.state.epoch == domain.epoch, token.state.digest == domain.digest {
+                return token  // a health check or a handshake adopted it meanwhile
+            }
+            do {
+                try TokenVerifier.verifySuccessor(token, of: base)
+            } catch {
+                throw HSMClientError(.badToken, "the token the HSM produced does not verify: \(error)")
+            }
+            guard domain.epoch == base.epoch else {
+                throw HSMClientError(.badToken, "the pool moved to epoch \(domain.epoch) while the command ran")
+            }
+            domain = token.state
+            adopted.append(token)
+            return token
+        case .failure(let failure):
+            throw .refused(failure)
+        default:
+            throw HSMClientError(.unexpectedAnswer, "the HSM answered a command with another kind")
+        }
     }
 
     /// Closes every connection, waiting for connects under way (each is closed as it opens); a closed pool
@@ -280,12 +296,14 @@ public actor HSMPool {
     public func close() async {
         sessions.close()
         negotiation?.cancel()
-        var open: [HSMConnection] = []
+        let connectsUnderWay = Array(connects.values)
         for index in members.indices {
-            if let connection = members[index].close() { open.append(connection) }
+            if let connection = members[index].close() { close(connection) }
         }
-        for connection in open { await connection.close() }
-        for connect in connects.values { _ = try? await connect.value }
+        for connect in connectsUnderWay { _ = try? await connect.value }
+        while let (_, task) = closing.first {
+            await task.value
+        }
     }
 
     // MARK: Sessions
@@ -352,25 +370,31 @@ public actor HSMPool {
         var lastError = HSMClientError(.unavailable, "no HSM in the pool")
         for _ in 0..<(members.count * 2 + 1) {
             guard let index = pick() else { break }
+            let lease: Lease
             do {
-                let session = try await handshake(on: index)
+                lease = try await self.lease(index)
+            } catch {
+                lastError = error
+                continue
+            }
+            do {
+                let session = try await handshake(over: lease.connection)
                 Counter(label: "coffer_hsm_sessions_negotiated_total").increment()
                 return session
             } catch {
                 Counter(label: "coffer_hsm_session_failures_total").increment()
                 lastError = error
-                if error.code == .transport || error.failure?.code == .wrongState { failCurrent(index) }
+                if error.code == .transport || error.failure?.code == .wrongState { fail(index, lease) }
                 if let failure = error.failure, failure.code != .staleBase, failure.code != .wrongState { throw error }
             }
         }
         throw HSMClientError(.unavailable, "no HSM accepted a session: \(lastError)")
     }
 
-    private func handshake(on index: Int) async throws(HSMClientError) -> Session {
+    private func handshake(over connection: HSMConnection) async throws(HSMClientError) -> Session {
         var handshake = SessionHandshake(hostID: hostID, hostKey: hostKey, domain: domain)
         var random = SystemRandom()
         let offer = try handshake.start(now: clock(), random: &random)
-        let connection = try await lease(index).connection
         switch try await connection.request(.sessionInit(offer)) {
         case .accept(let accept):
             return try handshake.receive(accept: accept, now: clock())
@@ -392,7 +416,7 @@ public actor HSMPool {
             adopted.append(token)
         } catch {
             throw HSMClientError(
-                .badAccept, "the HSM's newer domain token does not verify from the host's state: \(error)")
+                .badToken, "the HSM's newer domain token does not verify from the host's state: \(error)")
         }
     }
 
@@ -439,6 +463,8 @@ public actor HSMPool {
                 throw (error as? HSMClientError) ?? HSMClientError(.transport, "\(error)")
             }
         }
+        // It accepts and closes again and again: treat it as failed so that requests go elsewhere.
+        if let connection = members[index].memberFailed(now: now) { close(connection) }
         throw HSMClientError(.transport, "cannot keep a connection to \(addresses[index]) open")
     }
 
@@ -485,15 +511,13 @@ public actor HSMPool {
         close(failed)
     }
 
-    /// The member failed in a way that concerns whatever connection it has now (it refused as not ready,
-    /// a handshake or a command over it broke).
-    private func failCurrent(_ index: Int) {
-        guard let failed = members[index].memberFailed(now: now) else { return }
-        Gauge(label: "coffer_hsm_member_up", dimensions: [("hsm", "\(addresses[index])")]).record(0)
-        close(failed)
-    }
-
-    private nonisolated func close(_ connection: HSMConnection) {
-        Task { await connection.close() }
+    /// Closes `connection` in the background; ``close()`` waits for every such close.
+    private func close(_ connection: HSMConnection) {
+        let id = nextClosing
+        nextClosing += 1
+        closing[id] = Task {
+            await connection.close()
+            self.closing[id] = nil
+        }
     }
 }

@@ -149,8 +149,13 @@ package struct MemberStateMachine<Connection: Sendable>: Sendable {
     /// A request is sent to the member.
     package mutating func requestStarted() { outstanding += 1 }
 
-    /// A request sent to the member ended, answered or not.
-    package mutating func requestEnded() { outstanding = max(0, outstanding - 1) }
+    /// A request sent to the member ended, answered or not. Every `requestStarted` has one (the pool's
+    /// only caller pairs them on every path); the floor at 0 only keeps a broken pairing from steering
+    /// every request to this member in a release build.
+    package mutating func requestEnded() {
+        assert(outstanding > 0, "requestEnded without requestStarted")
+        outstanding = max(0, outstanding - 1)
+    }
 
     /// Whether requests may be sent to the member at `now` (it is not backing off, the pool is open).
     package func isUsable(now: Int64) -> Bool {

@@ -1,21 +1,3 @@
-import CofferWire
-
-/// What the pool needs to know of a session to decide when to use, renew or drop it.
-package protocol PoolSession: Sendable {
-    /// When the session token expires (seconds since the epoch).
-    var expiresAt: Int64 { get }
-    /// When renegotiation should begin: 80 % of the lifetime (PROTOCOL §7).
-    var renewsAt: Int64 { get }
-    /// `H(DER(ekt))`, naming the session in refusals.
-    var digest: [UInt8] { get }
-}
-
-extension Session: PoolSession {
-    package var expiresAt: Int64 { notAfter.secondsSinceEpoch }
-    package var renewsAt: Int64 { renewAt.secondsSinceEpoch }
-    package var digest: [UInt8] { ektDigest }
-}
-
 /// The pool's one session (shared by all its HSMs, PROTOCOL §7) as a state machine: idle, negotiating,
 /// established, renewing. Pure like ``MemberStateMachine``: the clock is passed in, and each event returns
 /// what ``HSMPool`` must do (use a session with a fresh request id, start a handshake, wait for the one
