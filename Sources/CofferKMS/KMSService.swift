@@ -31,6 +31,7 @@ public final class KMSService: Sendable {
     let clock: @Sendable () -> Int64
     let authorizer: any Authorizer
     let audit: any AuditSink
+    let backingCache = BackingKeyCache()
 
     /// A service over `store` and `hsm`; `clock` gives seconds since 1970. `authorizer` decides every
     /// request and `audit` records every call.
@@ -456,11 +457,21 @@ public final class KMSService: Sendable {
         try await storeCall { () throws(StoreError) in try await store.backingKeys(record.scope, of: record.id) }
     }
 
-    /// The current (newest) backing-key token of a key.
-    func currentToken(_ record: KeyRecord) async throws(KMSError) -> ExportedKeyToken {
+    /// The key's backing keys for a cryptographic request: from the cache when it holds them for this
+    /// record's version (``BackingKeyCache``), else from the store (then cached); `fresh` reads the store.
+    func usableBackingKeys(of record: KeyRecord, fresh: Bool = false) async throws(KMSError) -> [BackingKeyRecord] {
+        let now = clock()
+        if !fresh, let cached = backingCache.backingKeys(of: record, now: now) { return cached }
         let backing = try await storeCall { () throws(StoreError) in
             try await store.backingKeys(record.scope, of: record.id)
         }
+        backingCache.keep(backing, of: record, now: now)
+        return backing
+    }
+
+    /// The current (newest) backing-key token of a key.
+    func currentToken(_ record: KeyRecord) async throws(KMSError) -> ExportedKeyToken {
+        let backing = try await usableBackingKeys(of: record)
         guard let newest = backing.first, let token = try? ExportedKeyToken(derEncoded: newest.token) else {
             throw KMSError(.internal, "the key has no usable backing key")
         }
@@ -470,10 +481,12 @@ public final class KMSService: Sendable {
     /// The token of the backing key a blob was made under.
     func token(for blob: [UInt8], of record: KeyRecord) async throws(KMSError) -> ExportedKeyToken {
         guard let parsed = try? CiphertextBlob(bytes: blob) else { throw KMSError(.invalidCiphertext, "") }
-        let backing = try await storeCall { () throws(StoreError) in
-            try await store.backingKeys(record.scope, of: record.id)
+        let wanted = Hex.encode(parsed.backingKeyID)
+        var backing = try await usableBackingKeys(of: record)
+        if !backing.contains(where: { $0.backingKeyID == wanted }) {
+            backing = try await usableBackingKeys(of: record, fresh: true)
         }
-        guard let match = backing.first(where: { $0.backingKeyID == Hex.encode(parsed.backingKeyID) }),
+        guard let match = backing.first(where: { $0.backingKeyID == wanted }),
             let token = try? ExportedKeyToken(derEncoded: match.token)
         else { throw KMSError(.invalidCiphertext, "") }
         return token

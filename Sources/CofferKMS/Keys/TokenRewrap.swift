@@ -75,6 +75,9 @@ extension KMSService {
         onFailure: @Sendable (TokenPlace, String) -> Void = { _, _ in }
     ) async throws(KMSError) -> RewrapPass {
         var pass = RewrapPass(activeDomainKey: Hex.encode(active))
+        // Cached backing keys may hold tokens this pass replaces, under keys a later rotation drops.
+        backingCache.removeAll()
+        defer { backingCache.removeAll() }
         var pages = StoredTokenPages(size: batch)
         while let page = try await storeCall({ () throws(StoreError) in try await pages.next(from: store) }) {
             for stored in page {
