@@ -164,6 +164,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The bare HTTP route bench/run measures Coffer against (not a product: nothing else uses it).
+        .executableTarget(
+            name: "bench-ceiling",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "coffer",
             dependencies: [
