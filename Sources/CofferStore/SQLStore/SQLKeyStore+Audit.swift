@@ -9,12 +9,29 @@ extension SQLKeyStore {
     /// The PostgreSQL advisory lock that orders audit appends (an arbitrary constant of this schema).
     static let auditLock = 0x636F_6666_6572  // "coffer"
 
+    /// Appends `entry` alone (a call that changes nothing), grouped with the records of other calls that
+    /// arrive meanwhile into one transaction (``AuditBatch``).
     public func appendAudit(_ entry: AuditEntry) async throws(StoreError) -> Int64 {
-        try await transaction(attachingAudit: false) { c in try await Self.appendAudit(entry, c) }
+        do {
+            return try await auditBatch.append(entry) { entries in
+                try await self.transaction(attachingAudit: false) { c in try await Self.appendAudits(entries, c) }
+            }
+        } catch {
+            throw Self.storeError(error)
+        }
     }
 
     /// Appends `entry` after the last row and moves the head, inside the caller's transaction.
     static func appendAudit(_ entry: AuditEntry, _ c: any SQLConnection) async throws -> Int64 {
+        guard let sequence = try await appendAudits([entry], c).first else {
+            throw StoreError(.database, "the audit record was not appended")
+        }
+        return sequence
+    }
+
+    /// Appends `entries` in order after the last row and moves the head once, inside the caller's
+    /// transaction; their sequence numbers.
+    static func appendAudits(_ entries: [AuditEntry], _ c: any SQLConnection) async throws -> [Int64] {
         // The last row, not the head: a removed head row must not stop the log (verify reports it).
         // Appends are one at a time: on PostgreSQL, hosts' transactions take the log's lock (held to their
         // COMMIT) before they read its end; SQLite's write transactions are serial already.
@@ -22,24 +39,29 @@ extension SQLKeyStore {
             _ = try await c.query("SELECT pg_advisory_xact_lock(?)", [.integer(Self.auditLock)])
         }
         let last = try await c.query("SELECT seq, chain FROM audit_log ORDER BY seq DESC LIMIT 1", []).first
-        let previousSequence = Int64(last?.column("seq")?.integer ?? 0)
-        let previous = last.map { Self.bytes($0.column("chain")) } ?? AuditChain.genesis
-        let sequence = previousSequence + 1
-        let chain = AuditChain.link(previous: previous, sequence: sequence, entry: entry)
-        _ = try await c.query(
-            """
-            INSERT INTO audit_log (seq, time, event_id, key_arn, operation, record, chain)
-              VALUES (?, ?, ?, ?, ?, ?, ?)
-            """,
-            [
-                .integer(Int(sequence)), .integer(Int(entry.time)), .text(entry.eventID),
-                entry.keyARN.map { .text($0) } ?? .null, .text(entry.operation), .text(entry.record),
-                .blob(chain),
-            ])
+        var sequence = Int64(last?.column("seq")?.integer ?? 0)
+        var chain = last.map { Self.bytes($0.column("chain")) } ?? AuditChain.genesis
+        var sequences: [Int64] = []
+        for entry in entries {
+            sequence += 1
+            chain = AuditChain.link(previous: chain, sequence: sequence, entry: entry)
+            _ = try await c.query(
+                """
+                INSERT INTO audit_log (seq, time, event_id, key_arn, operation, record, chain)
+                  VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+                [
+                    .integer(Int(sequence)), .integer(Int(entry.time)), .text(entry.eventID),
+                    entry.keyARN.map { .text($0) } ?? .null, .text(entry.operation), .text(entry.record),
+                    .blob(chain),
+                ])
+            sequences.append(sequence)
+        }
+        guard !entries.isEmpty else { return [] }
         _ = try await c.query(
             "INSERT INTO audit_head (id, seq, chain) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, chain = excluded.chain",
             [.integer(Int(sequence)), .blob(chain)])
-        return sequence
+        return sequences
     }
 
     public func auditRecords(after sequence: Int64, limit: Int) async throws(StoreError) -> [AuditRow] {

@@ -7,6 +7,7 @@ import SQLiteNIO
 /// the tables' constraints.
 public final class SQLKeyStore: KeyStore {
     let backend: any SQLBackend
+    let auditBatch = AuditBatch()
 
     init(backend: any SQLBackend) {
         self.backend = backend
