@@ -15,6 +15,14 @@ import Testing
     }
     typealias Machine = SessionStateMachine<FakeSession>
 
+    /// A machine whose first handshake (at 0) established `session`.
+    static func established(_ session: FakeSession = FakeSession(1, from: 0), requestLimit: Int64? = nil) -> Machine {
+        var machine = requestLimit.map { Machine(requestLimit: $0) } ?? Machine()
+        _ = machine.sessionWanted(now: 0)
+        _ = machine.negotiated(session)
+        return machine
+    }
+
     @Test func requestsShareOneHandshakeThenUseTheSessionWithFreshIDs() {
         var machine = Machine()
         guard case .negotiate = machine.sessionWanted(now: 0) else {
@@ -40,9 +48,7 @@ import Testing
     }
 
     @Test func renewalStartsOnceAtEightyPercentAndRequestsKeepTheOldSession() {
-        var machine = Machine()
-        _ = machine.sessionWanted(now: 0)
-        _ = machine.negotiated(FakeSession(1, from: 0))
+        var machine = Self.established()
         guard case .use(_, _, true) = machine.sessionWanted(now: 80) else {
             Issue.record("at 80 % of the lifetime a renewal starts")
             return
@@ -61,9 +67,7 @@ import Testing
     }
 
     @Test func renewalStartsAfterTheRequestLimit() {
-        var machine = Machine(requestLimit: 3)
-        _ = machine.sessionWanted(now: 0)
-        _ = machine.negotiated(FakeSession(1, from: 0))
+        var machine = Self.established(requestLimit: 3)
         var renewals: [Bool] = []
         for _ in 0..<4 {
             guard case .use(_, _, let renew) = machine.sessionWanted(now: 1) else {
@@ -76,9 +80,7 @@ import Testing
     }
 
     @Test func failedRenewalKeepsTheSessionAndRetriesAfterTheDelay() {
-        var machine = Machine()
-        _ = machine.sessionWanted(now: 0)
-        _ = machine.negotiated(FakeSession(1, from: 0))
+        var machine = Self.established()
         _ = machine.sessionWanted(now: 85)
         machine.negotiationFailed(now: 85)
         guard case .use(_, _, false) = machine.sessionWanted(now: 85) else {
@@ -92,9 +94,7 @@ import Testing
     }
 
     @Test func expiryDuringRenewalWaitsForTheRenewal() {
-        var machine = Machine()
-        _ = machine.sessionWanted(now: 0)
-        _ = machine.negotiated(FakeSession(1, from: 0))
+        var machine = Self.established()
         _ = machine.sessionWanted(now: 90)
         guard case .wait = machine.sessionWanted(now: 100) else {
             Issue.record("an expired session is not used; the renewal under way is waited for")
@@ -110,9 +110,7 @@ import Testing
     }
 
     @Test func expiredSessionWithoutRenewalNegotiates() {
-        var machine = Machine()
-        _ = machine.sessionWanted(now: 0)
-        _ = machine.negotiated(FakeSession(1, from: 0, lifetime: 10))
+        var machine = Self.established(FakeSession(1, from: 0, lifetime: 10))
         guard case .negotiate = machine.sessionWanted(now: 10) else {
             Issue.record("expired: negotiate")
             return
@@ -131,9 +129,7 @@ import Testing
     }
 
     @Test func rejectionDropsOnlyTheRejectedSession() {
-        var machine = Machine()
-        _ = machine.sessionWanted(now: 0)
-        _ = machine.negotiated(FakeSession(1, from: 0))
+        var machine = Self.established()
         machine.rejected(digest: [9])
         #expect(machine.current?.digest == [1])
         machine.rejected(digest: [1])
@@ -143,9 +139,7 @@ import Testing
             return
         }
 
-        var renewing = Machine()
-        _ = renewing.sessionWanted(now: 0)
-        _ = renewing.negotiated(FakeSession(1, from: 0))
+        var renewing = Self.established()
         _ = renewing.sessionWanted(now: 80)
         renewing.rejected(digest: [1])
         guard case .wait = renewing.sessionWanted(now: 81) else {
@@ -168,9 +162,7 @@ import Testing
     }
 
     @Test func requestIDsAreNeverReusedAcrossSessions() {
-        var machine = Machine()
-        _ = machine.sessionWanted(now: 0)
-        _ = machine.negotiated(FakeSession(1, from: 0))
+        var machine = Self.established()
         guard case .use(_, let first, _) = machine.sessionWanted(now: 1) else {
             Issue.record("unexpected action")
             return
