@@ -25,6 +25,8 @@ let package = Package(
                 .product(name: "CofferKMS", package: "coffer"),
                 .product(name: "CofferPolicy", package: "coffer"),
                 .product(name: "CofferStore", package: "coffer"),
+                .product(name: "CofferServer", package: "coffer"),
+                .product(name: "CofferJSON", package: "coffer"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/SessionBenchmarks",

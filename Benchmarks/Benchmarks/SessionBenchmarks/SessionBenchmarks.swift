@@ -128,6 +128,7 @@ let benchmarks: @Sendable () -> Void = {
 
     authorizationBenchmarks()
     generateDataKeyBenchmarks()
+    hotPathBenchmarks()
 
     Benchmark("Session handshake: host and HSM (in process)") { benchmark, world in
         for _ in benchmark.scaledIterations {
