@@ -82,6 +82,11 @@ public struct HSMCore: Sendable {
         case (.applyToken, .uninitialized):
             return (.failure(Failure(.wrongState, "an uninitialized HSM joins with domain.join")), .none)
         case (.applyToken(let token), .operational(let keys, let membership, let sessions)):
+            // A relay of the state this HSM already holds (hosts relay adopted states, and so may an operator):
+            // answered with the HSM's own token for it; nothing changes.
+            if token.state.epoch == membership.state.epoch, token.state.digest == membership.state.digest {
+                return (.token(membership.token), .none)
+            }
             do {
                 switch try DomainEngine.apply(token, to: membership, hsm: keys) {
                 case .updated(let next):
