@@ -90,7 +90,6 @@ class Target:
 
     def script(self):
         """A wrk script replaying this request, freshly signed."""
-        headers = {}
         if self.operation:
             request = botocore.awsrequest.AWSRequest(
                 method="POST", url=self.endpoint + "/", data=self.body.encode(),
