@@ -44,11 +44,13 @@ public enum DomainEngine {
             switch signed.command.command {
             case DomainCommand.create: return try create(signed, hsm: hsm, now: now, random: &random)
             case DomainCommand.join: return try join(signed, hsm: hsm, now: now)
+            case DomainCommand.recover:
+                throw DomainError(.malformed, "domain.recover is sent as a recover request, with its chain and shares")
             default: throw DomainError(.wrongState, "an uninitialized HSM executes only domain.create and domain.join")
             }
         }
         let state = membership.state
-        guard signed.command.command != DomainCommand.create, signed.command.command != DomainCommand.join else {
+        guard ![DomainCommand.create, DomainCommand.join, DomainCommand.recover].contains(signed.command.command) else {
             throw DomainError(.wrongState, "this HSM is already a member of domain \(Hex.encode(state.domainID))")
         }
         guard state.members.contains(where: { hsm.isMember($0) && $0.kind == .online }) else {
@@ -82,6 +84,37 @@ public enum DomainEngine {
         guard token.state.members.contains(where: { hsm.isMember($0) }) else { return .removed }
         let keys = try DomainTokenSealer.open(token, as: hsm)
         return .updated(DomainMembership(state: token.state, keys: keys, token: token))
+    }
+
+    /// Executes `domain.recover` on an uninitialized HSM (docs/protocol.md, "Recovery"), stopping at the
+    /// first failure: the arguments; the command against the chain's last state (domain, base, time
+    /// window, approvals, rule); the chain from the anchor the command pins; the shares (one kit, a
+    /// recovery member of the domain, sealed to this HSM, at least its threshold, opening, rebuilding the
+    /// member's key); the last token's keys, opened as the recovery member. The new state lists the
+    /// recovery members and this HSM as its one online member; the recovery key is released on return.
+    public static func recover(
+        _ request: RecoverRequest, hsm: HSMKeys, now: WireTime, random: inout some RandomSource
+    ) throws(DomainError) -> Outcome {
+        let signed = request.command
+        guard signed.command.command == DomainCommand.recover else {
+            throw DomainError(.malformed, "a recover request carries domain.recover, not \(signed.command.command)")
+        }
+        guard let last = request.chain.last else { throw DomainError(.wrongGenesis, "no tokens") }
+        let verified = try CommandVerifier.verify(signed, against: last.state, now: now)
+        guard case .recover(let arguments) = verified.arguments else {
+            throw DomainError(.malformed, "domain.recover arguments")
+        }
+        let identity = arguments.member.identity
+        guard identity.signingKey == hsm.signingPublicKey, identity.agreementKey == hsm.agreementPublicKey else {
+            throw DomainError(.invalidArgument, "domain.recover names another HSM (\(identity.hsmID))")
+        }
+        _ = try TokenVerifier.verifyChain(request.chain, anchor: arguments.anchor)
+        let (member, recoveryKey) = try RecoveryShares.rebuild(request.shares, state: last.state, hsm: hsm)
+        let keys = try DomainTokenSealer.open(last, as: member, agreement: recoveryKey)
+        let next = try DomainTransition.apply(verified.arguments, to: last.state, executor: hsm.hsmID, newKey: nil)
+        let token = try DomainTokenSealer.export(
+            state: next, authorization: signed, keys: keys, exporter: hsm, random: &random)
+        return Outcome(token: token, membership: DomainMembership(state: next, keys: keys, token: token))
     }
 
     private static func create(

@@ -38,8 +38,14 @@ public struct DomainError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let badExporter = Code("badExporter")
         /// A token's recipients are not exactly the new state's members.
         public static let badRecipients = Code("badRecipients")
-        /// A chain does not start at the pinned genesis.
+        /// A chain does not start at the pinned genesis (or the anchor a recovery pins).
         public static let wrongGenesis = Code("wrongGenesis")
+        /// A recovery has fewer shares of its kit than the kit's threshold.
+        public static let tooFewShares = Code("tooFewShares")
+        /// A recovery share is of another kit than the others, or of no recovery member of the domain.
+        public static let foreignShare = Code("foreignShare")
+        /// A recovery share is sealed to another key than the one opening it.
+        public static let misaddressedShare = Code("misaddressedShare")
 
         public var description: String { name }
     }
@@ -70,7 +76,7 @@ public struct DomainError: Error, Hashable, Sendable, CustomStringConvertible {
         case .badSignature, .badExporter: .badSignature
         case .quorumNotMet: .quorumNotMet
         case .noRule: .noRule
-        case .authenticationFailed: .authenticationFailed
+        case .authenticationFailed, .misaddressedShare: .authenticationFailed
         default: .invalidArgument
         }
     }

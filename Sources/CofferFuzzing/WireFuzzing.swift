@@ -45,6 +45,9 @@ public enum WireFuzzing {
         roundTrip(data, SessionResponse.self)
         roundTrip(data, ExportedKeyToken.self)
         roundTrip(data, EncryptionContext.self)
+        roundTrip(data, ShareHeader.self)
+        roundTrip(data, SealedShare.self)
+        roundTrip(data, RecoverRequest.self)
         let secret = SecretBytes(copying: data)
         if let command = try? SessionCommand(secretDER: secret) { check(command.secretDER == secret, "SessionCommand") }
         if let result = try? SessionResult(secretDER: secret) { check(result.secretDER == secret, "SessionResult") }

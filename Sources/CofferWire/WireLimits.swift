@@ -89,6 +89,12 @@ public enum WireLimits {
     public static let accessKeySecretBytes = 1...128
     /// The binding of a sealed access key (the first half of its token's subject).
     public static let accessKeyBindingLength = 16
+    /// A recovery kit's threshold and share count (docs/protocol.md, "Recovery"): Shamir's x runs over 1 … 255.
+    public static let shareThreshold = 2...255
+    /// A share's x coordinate.
+    public static let shareIndex = 1...255
+    /// `SealedShare.sealed`: Seal of the 48 y bytes of a P-384 scalar (12 + 48 + 16).
+    public static let sealedShareLength = 76
     /// A SigV4 credential scope's day, `yyyyMMdd`.
     public static let sigV4DayLength = 8
 }

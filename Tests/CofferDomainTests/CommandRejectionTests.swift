@@ -106,7 +106,7 @@ import Testing
         // A command name §5 does not define has no rule either.
         let unknown = QuorumCommand(
             domainID: state.state.domainID, baseEpoch: state.state.epoch, baseDigest: state.state.digest,
-            command: "domain.recover", arguments: [0x30, 0x00], issuedAt: f.now,
+            command: "domain.reboot", arguments: [0x30, 0x00], issuedAt: f.now,
             expiresAt: f.now.adding(seconds: 60), nonce: [UInt8](repeating: 0, count: 16))
         let signed = try f.sign(unknown, by: ["alice", "bob"])
         #expect(

@@ -148,11 +148,18 @@ import Testing
     }
 
     @Test func unknownCommandNameIsUnsupported() {
-        #expect(throws: WireError.self) { try CommandArguments(command: "domain.recover", arguments: [0x30, 0x00]) }
+        #expect(throws: WireError.self) { try CommandArguments(command: "domain.reboot", arguments: [0x30, 0x00]) }
         do {
-            _ = try CommandArguments(command: "domain.recover", arguments: [0x30, 0x00])
+            _ = try CommandArguments(command: "domain.reboot", arguments: [0x30, 0x00])
         } catch {
             #expect(error.code == .unsupported)
+        }
+        // domain.recover is a command now: an empty SEQUENCE is malformed arguments, not an unknown name.
+        do {
+            _ = try CommandArguments(command: "domain.recover", arguments: [0x30, 0x00])
+            Issue.record("empty DomainRecover arguments must be refused")
+        } catch {
+            #expect(error.code == .malformed)
         }
     }
 }

@@ -18,11 +18,11 @@ public enum DomainCommand {
     public static let join = "domain.join"
     /// `domain.leave`.
     public static let leave = "domain.leave"
-    /// `domain.recover` (§8; not specified yet, so no rule may name it until it is).
+    /// `domain.recover` (docs/protocol.md, "Recovery"): an uninitialized HSM rebuilds a recovery member's key.
     public static let recover = "domain.recover"
 
     /// The commands a `CommandRule` may name (every §5 command except `domain.create`).
     public static let ruled: Set<String> = [
-        modifyOperators, modifyMembers, modifyHosts, modifyRules, modifyParameters, rotateKeys, join, leave,
+        modifyOperators, modifyMembers, modifyHosts, modifyRules, modifyParameters, rotateKeys, join, leave, recover,
     ]
 }

@@ -93,6 +93,21 @@ public enum DomainTransition {
                 throw DomainError(.invalidArgument, "\(hsmID) is not a member")
             }
             members = members.filter { $0.hsmID != hsmID }
+        case .recover(let recover):
+            // The domain restarts from its recovery members with the recovering HSM as its one online member.
+            let addition = MemberAddition(identity: recover.member, kind: .online)
+            try checkNewMember(addition, "domain.recover")
+            let identity = recover.member.identity
+            guard identity.hsmID == executor else {
+                throw DomainError(.invalidArgument, "domain.recover is executed only by the HSM it names")
+            }
+            guard !members.contains(where: { $0.hsmID == identity.hsmID }) else {
+                throw DomainError(.invalidArgument, "\(identity.hsmID) is already a member")
+            }
+            guard members.contains(where: { $0.kind == .recovery }) else {
+                throw DomainError(.invalidArgument, "the domain has no recovery member")
+            }
+            members = (members.filter { $0.kind == .recovery } + [member(addition)]).sortedByUTF8(\.hsmID)
         }
         let next = DomainState(
             domainID: state.domainID, name: state.name, epoch: state.epoch + 1, previous: state.digest,

@@ -48,14 +48,25 @@ public enum DomainTokenSealer {
     /// Opens the domain keys of `token` as the member holding `keys`. Fails when the HSM is not a
     /// recipient, when anything does not open, or when the keys do not match the state's key ids.
     public static func open(_ token: DomainToken, as keys: HSMKeys) throws(DomainError) -> [DomainKey] {
-        guard let recipient = token.keys.recipients.first(where: { $0.hsmID == keys.hsmID }),
-            let member = token.state.members.first(where: { $0.hsmID == keys.hsmID }), keys.isMember(member)
-        else {
+        guard let member = token.state.members.first(where: { $0.hsmID == keys.hsmID }), keys.isMember(member) else {
             throw DomainError(.authenticationFailed, "\(keys.hsmID) is not a recipient of this token")
+        }
+        return try open(token, as: member, agreement: keys.agreement)
+    }
+
+    /// Opens the domain keys of `token` as `member` with its agreement private key (an online member's
+    /// own, or a recovery member's rebuilt from its shares).
+    public static func open(
+        _ token: DomainToken, as member: Member, agreement: P384.KeyAgreement.PrivateKey
+    ) throws(DomainError) -> [DomainKey] {
+        guard let recipient = token.keys.recipients.first(where: { $0.hsmID == member.hsmID }),
+            P384PublicKey(agreement.publicKey) == member.agreementKey
+        else {
+            throw DomainError(.authenticationFailed, "\(member.hsmID) is not a recipient of this token")
         }
         let digest = token.state.digest
         let kek = try wrappingKey(
-            sharedSecret: try ecdh(keys.agreement, recipient.ephemeralKey), exporterID: token.exporter,
+            sharedSecret: try ecdh(agreement, recipient.ephemeralKey), exporterID: token.exporter,
             exporterEphemeral: recipient.ephemeralKey, member: member, digest: digest)
         let domainKeys: [DomainKey]
         do {

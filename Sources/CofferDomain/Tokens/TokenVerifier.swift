@@ -17,17 +17,32 @@ public enum TokenVerifier {
             throw DomainError(.staleBase, "the token's epoch \(state.epoch) does not follow epoch \(previous.epoch)")
         }
         let verified = try CommandVerifier.verify(token.authorization, against: previous, now: nil, checkTime: false)
-        guard let exporter = previous.members.first(where: { $0.hsmID == token.exporter && $0.kind == .online }) else {
-            throw DomainError(.badExporter, "exporter \(token.exporter) is not an online member")
-        }
-        if case .leave(let leaving) = verified.arguments {
-            guard leaving == token.exporter else {
+        let exporter: Member
+        switch verified.arguments {
+        case .recover(let recover):
+            // Exported by the recovering HSM, which only the new state lists (as its one online member).
+            guard token.exporter == recover.member.identity.hsmID,
+                let recovering = state.members.first(where: { $0.hsmID == token.exporter && $0.kind == .online })
+            else {
+                throw DomainError(.badExporter, "a domain.recover token is exported by the HSM that recovers")
+            }
+            exporter = recovering
+        case .leave(let leaving):
+            guard leaving == token.exporter,
+                let leaver = previous.members.first(where: { $0.hsmID == token.exporter && $0.kind == .online })
+            else {
                 throw DomainError(.badExporter, "a domain.leave token is exported by the HSM that leaves")
             }
-        } else {
-            guard state.members.contains(exporter) else {
-                throw DomainError(.badExporter, "exporter \(token.exporter) is not an online member of the new state")
+            exporter = leaver
+        default:
+            guard let member = previous.members.first(where: { $0.hsmID == token.exporter && $0.kind == .online }),
+                state.members.contains(member)
+            else {
+                throw DomainError(
+                    .badExporter, "exporter \(token.exporter) is not an online member of the previous and the new state"
+                )
             }
+            exporter = member
         }
         try checkSignature(token, by: exporter)
         let newKey = state.domainKeys.first
@@ -70,7 +85,26 @@ public enum TokenVerifier {
     {
         guard let genesis = tokens.first else { throw DomainError(.wrongGenesis, "no tokens") }
         try verifyGenesis(genesis, pinnedDigest: genesisDigest)
-        var states = [genesis.state]
+        return try verifySuccessors(tokens)
+    }
+
+    /// Verifies a chain whose first state is pinned by `anchor`: a genesis token is verified as one
+    /// (signed by every operator it lists); a later state is trusted because whoever pinned its digest
+    /// vouches for it (a recovery's quorum). Every later token is checked as a successor.
+    public static func verifyChain(_ tokens: [DomainToken], anchor: [UInt8]) throws(DomainError) -> [DomainState] {
+        guard let first = tokens.first else { throw DomainError(.wrongGenesis, "no tokens") }
+        if first.state.epoch == 0 {
+            try verifyGenesis(first, pinnedDigest: anchor)
+        } else {
+            guard ConstantTime.equals(first.state.digest, anchor) else {
+                throw DomainError(.wrongGenesis, "the first token is not the pinned anchor \(Hex.encode(anchor))")
+            }
+        }
+        return try verifySuccessors(tokens)
+    }
+
+    private static func verifySuccessors(_ tokens: [DomainToken]) throws(DomainError) -> [DomainState] {
+        var states = [tokens[0].state]
         for token in tokens.dropFirst() {
             try verifySuccessor(token, of: states[states.count - 1])
             states.append(token.state)

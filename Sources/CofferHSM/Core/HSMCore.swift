@@ -79,6 +79,19 @@ public struct HSMCore: Sendable {
             return execute(signed, keys: keys, membership: nil, sessions: SessionService(), now: now, random: &random)
         case (.command(let signed), .operational(let keys, let membership, let sessions)):
             return execute(signed, keys: keys, membership: membership, sessions: sessions, now: now, random: &random)
+        case (.recover(let request), .uninitialized(let keys)):
+            do {
+                let outcome = try DomainEngine.recover(request, hsm: keys, now: now, random: &random)
+                guard let membership = outcome.membership else {
+                    return (.failure(Failure(.internal, "a recovery produced no membership")), .none)
+                }
+                state = .operational(keys, membership, SessionService())
+                return (.token(outcome.token), .none)
+            } catch {
+                return (.failure(Failure(error.failureCode, error.message)), .none)
+            }
+        case (.recover, .operational):
+            return (.failure(Failure(.wrongState, "domain.recover runs on an uninitialized HSM")), .none)
         case (.applyToken, .uninitialized):
             return (.failure(Failure(.wrongState, "an uninitialized HSM joins with domain.join")), .none)
         case (.applyToken(let token), .operational(let keys, let membership, let sessions)):

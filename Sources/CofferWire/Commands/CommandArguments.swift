@@ -20,11 +20,14 @@ public enum CommandArguments: Hashable, Sendable {
     case join(DomainToken)
     /// `domain.leave`.
     case leave(hsmID: String)
+    /// `domain.recover` (docs/protocol.md, "Recovery"); sent inside a ``RecoverRequest``.
+    case recover(DomainRecover)
 
-    /// The command names of §5 that this implementation parses (`domain.recover` is not yet specified).
+    /// The command names of §5.
     public static let commandNames = [
         "domain.create", "domain.join", "domain.leave", "domain.modifyHosts", "domain.modifyMembers",
-        "domain.modifyOperators", "domain.modifyParameters", "domain.modifyRules", "domain.rotateKeys",
+        "domain.modifyOperators", "domain.modifyParameters", "domain.modifyRules", "domain.recover",
+        "domain.rotateKeys",
     ]
 
     /// The command name these arguments belong to.
@@ -39,6 +42,7 @@ public enum CommandArguments: Hashable, Sendable {
         case .rotateKeys: "domain.rotateKeys"
         case .join: "domain.join"
         case .leave: "domain.leave"
+        case .recover: "domain.recover"
         }
     }
 
@@ -97,6 +101,8 @@ public enum CommandArguments: Hashable, Sendable {
             let hsmID = try r.hsmID("hsmID")
             try r.end()
             self = .leave(hsmID: hsmID)
+        case "domain.recover":
+            self = .recover(try DomainRecover(node: node))
         default:
             throw WireError(.unknownCommand, "no argument type for \(command)", code: .unsupported)
         }
@@ -133,6 +139,8 @@ public enum CommandArguments: Hashable, Sendable {
             coder.appendSequence { c in c.append(token) }
         case .leave(let hsmID):
             coder.appendSequence { c in c.appendUTF8(hsmID) }
+        case .recover(let recover):
+            coder.append(recover)
         }
         return coder.serializedBytes
     }

@@ -27,6 +27,8 @@ public struct Envelope: DERMessage, Hashable {
         case sessionRequest(SessionRequest)
         /// `[5]` asks for the HSM's current token.
         case currentToken
+        /// `[6]` `domain.recover` with the chain and the shares (docs/protocol.md, "Recovery").
+        case recover(RecoverRequest)
         /// `[16]` answers identify.
         case identity(SignedIdentity)
         /// `[17]` answers command, applyToken, currentToken.
@@ -47,6 +49,7 @@ public struct Envelope: DERMessage, Hashable {
             case .sessionInit: 3
             case .sessionRequest: 4
             case .currentToken: 5
+            case .recover: 6
             case .identity: 16
             case .token: 17
             case .accept: 19
@@ -56,7 +59,7 @@ public struct Envelope: DERMessage, Hashable {
         }
 
         /// Whether this kind is sent by a requester (the others are answers).
-        public var isRequest: Bool { tag <= 5 }
+        public var isRequest: Bool { tag <= 6 }
     }
 
     /// Builds an envelope.
@@ -76,7 +79,7 @@ public struct Envelope: DERMessage, Hashable {
         try r.end()
         let identifier = bodyNode.identifier
         let tag = identifier.tagNumber
-        guard identifier.tagClass == .contextSpecific, [0, 1, 2, 3, 4, 5, 16, 17, 19, 20, 31].contains(tag) else {
+        guard identifier.tagClass == .contextSpecific, [0, 1, 2, 3, 4, 5, 6, 16, 17, 19, 20, 31].contains(tag) else {
             throw WireError(.unknownBody, "Envelope body \(identifier)")
         }
         let what = "Envelope.body[\(tag)]"
@@ -91,6 +94,7 @@ public struct Envelope: DERMessage, Hashable {
         case 5:
             try DERReader.null(inner, what)
             body = .currentToken
+        case 6: body = .recover(try RecoverRequest(node: inner))
         case 16: body = .identity(try SignedIdentity(node: inner))
         case 17: body = .token(try DomainToken(node: inner))
         case 19: body = .accept(try SignedAccept(node: inner))
@@ -111,6 +115,7 @@ public struct Envelope: DERMessage, Hashable {
                 case .sessionInit(let signedInit): c.append(signedInit)
                 case .sessionRequest(let request): c.append(request)
                 case .currentToken: c.appendNull()
+                case .recover(let request): c.append(request)
                 case .identity(let identity): c.append(identity)
                 case .accept(let accept): c.append(accept)
                 case .sessionResponse(let response): c.append(response)
