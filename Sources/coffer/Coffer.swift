@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
 
-/// The one Coffer executable (DESIGN.md): `dev`, `hsm`, `host`, `operator`, `command`, `domain`, `audit` and `principals`; later
-/// `recovery` and `bench`.
+/// The one Coffer executable (DESIGN.md): `dev`, `hsm`, `host`, `operator`, `command`, `domain`, `recovery`, `audit`
+/// and `principals`.
 @main
 struct Coffer: AsyncParsableCommand {
     /// The version `coffer --version` prints.
@@ -19,7 +19,7 @@ struct Coffer: AsyncParsableCommand {
         version: version,
         subcommands: [
             Dev.self, HSMCommandGroup.self, HostCommand.self, OperatorCommand.self, CommandCommand.self,
-            DomainCommandGroup.self, AuditCommand.self, PrincipalsCommand.self,
+            DomainCommandGroup.self, RecoveryCommand.self, AuditCommand.self, PrincipalsCommand.self,
         ]
     )
 }

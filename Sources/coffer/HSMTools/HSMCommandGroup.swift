@@ -91,12 +91,23 @@ struct HSMCommandGroup: AsyncParsableCommand {
 
         @Option(help: "The HSM's address (HOST:PORT or unix:/path).") var hsm: String
         @Option(help: "Write the verified signed identity (DER) here.") var out: String?
+        @Option(
+            help: "The challenge (32 hex digits) to send instead of a random one, e.g. one a recovery custodian chose.")
+        var challenge: String?
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
+            let challenge: [UInt8]
+            if let given = self.challenge {
+                guard let bytes = Hex.decode(given), bytes.count == WireLimits.challengeLength else {
+                    throw ValidationError("--challenge is \(WireLimits.challengeLength) bytes in hex")
+                }
+                challenge = bytes
+            } else {
+                challenge = SecretBytes.random(count: 16).withUnsafeBytes { [UInt8]($0) }
+            }
             let connection = try await HSMTools.connect(hsm)
             defer { Task { await connection.close() } }
-            let challenge = SecretBytes.random(count: 16).withUnsafeBytes { [UInt8]($0) }
             let answer = try await connection.request(.identify(challenge: challenge))
             guard case .identity(let signed) = answer else { throw HSMTools.unexpected(answer) }
             let identity = signed.identity

@@ -24,6 +24,8 @@ struct CommandCommand: ParsableCommand {
                       --rule '*=admin:2' --out create.cmd
                   coffer command new domain.rotateKeys --state current.token --out rotate.cmd
                   coffer command new domain.modifyHosts --state current.token --add-host host-1=host.pub.pem --out hosts.cmd
+                  coffer command new domain.recover --state latest.token --member new-hsm.identity \\
+                      --anchor GENESIS-DIGEST --out recover.cmd
                 """)
 
         @Argument(help: "The command name, e.g. domain.rotateKeys.") var command: String
@@ -32,8 +34,13 @@ struct CommandCommand: ParsableCommand {
         @Option(help: "How long the command stays valid, in seconds (at most the domain's commandMaxAge).")
         var lifetime: Int64 = CommandBuilder.defaultLifetime
         @Option(help: "domain.create: the domain's name.") var name: String?
-        @Option(help: "domain.create: the creating HSM's identity file (from `coffer hsm identify --out`).") var member:
-            String?
+        @Option(
+            help:
+                "domain.create, domain.recover: the creating or recovering HSM's identity file (from `coffer hsm identify --out`)."
+        )
+        var member: String?
+        @Option(help: "domain.recover: the digest (hex) of the chain's first state, normally the pinned genesis.")
+        var anchor: String?
         @Option(name: .customLong("operator"), help: "domain.create: id:role,role=public-key-file (repeat).")
         var operators: [String] = []
         @Option(
@@ -127,6 +134,15 @@ struct CommandCommand: ParsableCommand {
             case DomainCommand.leave:
                 guard let hsm else { throw ValidationError("domain.leave needs --hsm HSMID") }
                 return .leave(hsmID: hsm)
+            case DomainCommand.recover:
+                guard let member, let anchor else {
+                    throw ValidationError("domain.recover needs --member (the new HSM's identity) and --anchor")
+                }
+                guard let digest = Hex.decode(anchor), digest.count == WireLimits.digestLength else {
+                    throw ValidationError("--anchor is a 48-byte state digest in hex")
+                }
+                return .recover(
+                    DomainRecover(anchor: digest, member: try CLIFiles.decode(SignedIdentity.self, from: member)))
             default:
                 throw ValidationError(
                     "unknown command \(command); one of \(CommandArguments.commandNames.joined(separator: ", "))")

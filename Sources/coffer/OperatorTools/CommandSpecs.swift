@@ -27,8 +27,10 @@ enum CommandSpecs {
             id: String(spec[..<equals]), signingKey: try CLIFiles.publicKey(String(spec[spec.index(after: equals)...])))
     }
 
-    /// `identity.der` or `identity.der:recovery` (a SignedIdentity written by `coffer hsm identify --out`).
+    /// `identity.der` or `identity.der:recovery` (a SignedIdentity written by `coffer hsm identify --out`),
+    /// or a kit's `member.der` (a MemberAddition written by `coffer recovery create`, kind recovery).
     static func memberSpec(_ spec: String) throws -> MemberAddition {
+        if let addition = try? MemberAddition(derEncoded: try CLIFiles.read(spec)) { return addition }
         var path = spec
         var kind = MemberKind.online
         if spec.hasSuffix(":recovery") {

@@ -7,7 +7,7 @@ import CofferWire
 struct DomainCommandGroup: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "domain", abstract: "Inspect, verify and relay domain tokens.",
-        subcommands: [Show.self, Verify.self, Relay.self])
+        subcommands: [Show.self, Verify.self, Relay.self, Export.self])
 
     /// `coffer domain show`.
     struct Show: ParsableCommand {

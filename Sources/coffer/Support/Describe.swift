@@ -108,6 +108,15 @@ enum Describe {
             ]
         case .leave(let hsmID):
             return ["member \(hsmID) leaves the domain and wipes itself"]
+        case .recover(let recover):
+            let identity = recover.member
+            return [
+                "RECOVER the domain on HSM \(identity.identity.hsmID)"
+                    + (identity.isSelfSigned
+                        ? " (identity signature verifies)" : " (IDENTITY SIGNATURE DOES NOT VERIFY)"),
+                "  it becomes the one online member; every other online member is dropped; recovery members stay",
+                "  chain anchored at state \(Hex.encode(recover.anchor.prefix(16)))…",
+            ]
         }
     }
 }
