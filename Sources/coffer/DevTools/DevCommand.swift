@@ -21,9 +21,11 @@ struct Dev: AsyncParsableCommand {
         discussion: """
             The first start creates a dev domain in --data-dir: three generated operator keys (any two approve a \
             change), a host key, an HSM that the three operators make the domain's member, and an admin \
-            principal (identity policy kms:*) whose secret access key only the HSM keeps. Later \
-            starts bring the same domain back: the HSM re-joins it with a domain.join that two of the dev \
-            operators sign, so every key created before still works.
+            principal (identity policy kms:*) whose secret access key only the HSM keeps, and a recovery kit \
+            (three custodians, any two of whom rebuild the recovery member's key). Each start has a new HSM, as \
+            production does: later starts recover the domain on it with domain.recover (docs/recovery.md), two \
+            custodians resealing their shares and two dev operators signing, so every key created before still \
+            works.
 
             --ephemeral keeps everything in memory instead (a new domain each start, nothing on disk); --seed \
             creates keys and aliases from a YAML file (the same ids on every start); --allow-reset serves a \
@@ -31,8 +33,8 @@ struct Dev: AsyncParsableCommand {
             host rotate the domain keys on its own (operator dev-host, role scheduled-rotation), daily by \
             default (--domain-key-rotation-interval), re-wrapping every stored key first.
 
-            DEV MODE ONLY: the data directory holds the operators' private keys and the HSM's identity keys, so \
-            anyone who can read it controls the domain. A production HSM keeps its keys in memory only and real \
+            DEV MODE ONLY: the data directory holds the operators' private keys and the recovery kit with its \
+            custodians' keys, so anyone who can read it controls the domain. A production HSM keeps its keys in memory only and real \
             operators keep theirs offline (docs/operators.md, docs/deployment.md).
             """)
 
@@ -83,7 +85,10 @@ struct Dev: AsyncParsableCommand {
         let files: DevFiles? = ephemeral ? nil : DevFiles(root: dataDir)
         try files?.prepare()
         let firstStart = files.map { !FileManager.default.fileExists(atPath: $0.genesis) } ?? true
-        let hsmKeys = try files?.hsmKeys() ?? HSMKeys(signing: P384.Signing.PrivateKey(), agreement: .init())
+        // A dev domain made by an older Coffer kept its HSM's identity keys on disk: that HSM re-joins once,
+        // then the domain gets a recovery kit and the keys are deleted. Otherwise the HSM is new each start.
+        let legacyKeys = firstStart ? nil : try files?.legacyHSMKeys()
+        let hsmKeys = legacyKeys ?? HSMKeys.generate()
         let operators = try files?.operatorKeys() ?? DevFiles.operatorNames.map { ($0, P384.Signing.PrivateKey()) }
         let hostKey = try files?.hostKey() ?? P384.Signing.PrivateKey()
         // The admin principal's access key: the one given, or one derived from the dev operators' keys
@@ -115,6 +120,8 @@ struct Dev: AsyncParsableCommand {
             .tcp(host: "127.0.0.1", port: 0), group: MultiThreadedEventLoopGroup.singleton)
         guard let hsmPort = channel.localAddress?.port else { throw CLIError("the dev HSM did not bind") }
         let hsmAddress = HSMAddress.tcp(host: "127.0.0.1", port: hsmPort)
+        // `coffer principals --data-dir` uses this HSM while coffer dev runs.
+        try files.map { try CLIFiles.write(Array("127.0.0.1:\(hsmPort)".utf8), to: $0.hsmAddressFile) }
         let store: SQLKeyStore
         if let files {
             store = try await StoreLocation.open(
@@ -123,15 +130,31 @@ struct Dev: AsyncParsableCommand {
             store = try await SQLKeyStore.openInMemory(logger: logger)
         }
         let connection = try await HSMConnection.connect(to: hsmAddress)
-        let state: DomainState
+        var current: DomainState
         if firstStart {
-            state = try await Self.createDomain(
+            current = try await Self.createDomain(
                 connection, hsm: hsmKeys, operators: operators, hostKey: hostKey, store: store, files: files)
         } else if let files {
-            state = try await Self.rejoin(connection, operators: operators, store: store, files: files)
+            let last = try await Self.verifiedChain(store: store, files: files)
+            if legacyKeys != nil {
+                current = try await Self.rejoin(connection, token: last, operators: operators)
+            } else {
+                guard files.hasKit, last.state.members.contains(where: { $0.kind == .recovery }) else {
+                    throw CLIError(
+                        "\(dataDir) has no recovery kit and no HSM identity: the dev domain cannot be brought back")
+                }
+                current = try await DevRecovery.recover(
+                    connection, last: last, operators: operators, store: store, files: files)
+            }
         } else {
             throw CLIError("an ephemeral dev server always starts a new domain")
         }
+        if let files {
+            current = try await DevRecovery.ensureKit(
+                connection, state: current, operators: operators, store: store, files: files)
+            try files.removeLegacyHSMKeys()
+        }
+        let state = current
         await connection.close()
 
         let region = self.region
@@ -155,7 +178,7 @@ struct Dev: AsyncParsableCommand {
         let warning =
             ephemeral
             ? "  DEV MODE: everything lives in this process's memory and is gone when it stops."
-            : "  DEV MODE: \(dataDir) holds the dev operators' keys and the HSM's identity keys. Not for production."
+            : "  DEV MODE: \(dataDir) holds the dev operators' keys and the recovery custodians' keys. Not for production."
         let configuration = HostConfiguration(
             host: "127.0.0.1", port: port, hsms: [hsmAddress], hostID: "dev-host", hostKey: hostKey, state: state,
             limits: http.limits, upkeepInterval: upkeep.upkeepInterval,
@@ -164,6 +187,7 @@ struct Dev: AsyncParsableCommand {
                 seeds: seeds ?? [], allowReset: allowReset, prepare: prepare,
                 onShutdown: {
                     // The dev HSM's keys go with the process, as a real HSM's go on SIGTERM.
+                    if let file = files?.hsmAddressFile { try? FileManager.default.removeItem(atPath: file) }
                     server.wipe()
                     try? await channel.close()
                 }))
@@ -229,10 +253,8 @@ struct Dev: AsyncParsableCommand {
         return token.state
     }
 
-    static func rejoin(
-        _ connection: HSMConnection, operators: [(String, P384.Signing.PrivateKey)], store: SQLKeyStore,
-        files: DevFiles
-    ) async throws -> DomainState {
+    /// The stored chain, verified from the pinned genesis; its newest token.
+    static func verifiedChain(store: SQLKeyStore, files: DevFiles) async throws -> DomainToken {
         let genesisText = String(decoding: try CLIFiles.read(files.genesis), as: UTF8.self)
         guard let genesis = Hex.decode(genesisText.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             throw CLIError("\(files.genesis) is not a digest")
@@ -240,6 +262,13 @@ struct Dev: AsyncParsableCommand {
         let tokens = try await store.domainTokens().map { try DomainToken(derEncoded: $0.der) }
         let states = try TokenVerifier.verifyChain(tokens, genesisDigest: genesis)
         guard let token = tokens.last, states.last == token.state else { throw CLIError("no dev domain token") }
+        return token
+    }
+
+    /// A dev domain of an older Coffer: its HSM, with the identity keys it kept on disk, joins again.
+    static func rejoin(
+        _ connection: HSMConnection, token: DomainToken, operators: [(String, P384.Signing.PrivateKey)]
+    ) async throws -> DomainState {
         var random = SystemRandom()
         let command = CommandBuilder.command(.join(token), base: nil, issuedAt: Clock.now, random: &random)
         let signed = SignedCommand(
@@ -290,14 +319,36 @@ struct DevFiles {
 
     func hostKey() throws -> P384.Signing.PrivateKey { try signingKey("dev-host") }
 
-    /// Dev mode only: the HSM's identity keys on disk, so a restarted dev HSM is the same member.
-    func hsmKeys() throws -> HSMKeys {
-        let agreement = root + "/keys/dev-hsm-agreement.pem"
-        if !FileManager.default.fileExists(atPath: agreement) {
-            try KeyFile.write(P384.KeyAgreement.PrivateKey(), to: agreement)
-        }
+    private var legacySigning: String { root + "/keys/dev-hsm-signing.pem" }
+    private var legacyAgreement: String { root + "/keys/dev-hsm-agreement.pem" }
+
+    /// The HSM identity keys a dev domain of an older Coffer kept on disk, if there are any.
+    func legacyHSMKeys() throws -> HSMKeys? {
+        guard FileManager.default.fileExists(atPath: legacySigning),
+            FileManager.default.fileExists(atPath: legacyAgreement)
+        else { return nil }
         return HSMKeys(
-            signing: try signingKey("dev-hsm-signing"), agreement: try KeyFile.readAgreementKey(from: agreement))
+            signing: try KeyFile.readSigningKey(from: legacySigning),
+            agreement: try KeyFile.readAgreementKey(from: legacyAgreement))
+    }
+
+    /// Deletes those keys once the domain has a recovery kit.
+    func removeLegacyHSMKeys() throws {
+        for path in [legacySigning, legacyAgreement] where FileManager.default.fileExists(atPath: path) {
+            try FileManager.default.removeItem(atPath: path)
+        }
+    }
+
+    /// The dev recovery kit: its shares, and its custodians' keys (dev mode only; docs/recovery.md).
+    var recovery: String { root + "/recovery" }
+    func share(_ x: Int) -> String { recovery + "/share-\(x).share" }
+    var hasKit: Bool { (1...DevRecovery.threshold).allSatisfy { FileManager.default.fileExists(atPath: share($0)) } }
+
+    /// Custodian `n`'s key, made on first use.
+    func custodianKey(_ n: Int) throws -> P384.KeyAgreement.PrivateKey {
+        let path = root + "/keys/dev-custodian-\(n).pem"
+        if !FileManager.default.fileExists(atPath: path) { try KeyFile.write(P384.KeyAgreement.PrivateKey(), to: path) }
+        return try KeyFile.readAgreementKey(from: path)
     }
 
     /// The dev admin's access key, derived from the first dev operator's private key (HKDF-SHA-256): the

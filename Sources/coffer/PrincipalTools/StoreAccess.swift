@@ -73,11 +73,19 @@ struct StoreAccess: ParsableArguments {
                 clock: { Clock.now })
             return try await run(body, keyStore, pool)
         }
-        // Dev mode: the dev HSM's identity, re-joined to the dev domain by two dev operators, in this process.
+        // Dev mode: the running coffer dev's HSM when it answers as a member of the stored state; otherwise an
+        // HSM in this process that recovers the dev domain as coffer dev does on start (docs/recovery.md).
         let files = DevFiles(root: dataDir)
+        let last = try await Dev.verifiedChain(store: keyStore, files: files)
+        if let running = await files.runningHSM(domain: last.state) {
+            let pool = HSMPool(
+                addresses: [running], hostID: "dev-host", hostKey: try files.hostKey(), domain: last.state,
+                clock: { Clock.now })
+            return try await run(body, keyStore, pool)
+        }
         var logger = Logger(label: "coffer.principals")
         logger.logLevel = .warning
-        let server = HSMServer(core: HSMCore(keys: try files.hsmKeys()), logger: logger)
+        let server = HSMServer(core: HSMCore(), logger: logger)
         let channel = try await server.bind(
             .tcp(host: "127.0.0.1", port: 0), group: MultiThreadedEventLoopGroup.singleton)
         defer {
@@ -87,7 +95,8 @@ struct StoreAccess: ParsableArguments {
         guard let port = channel.localAddress?.port else { throw CLIError("the HSM did not bind") }
         let address = HSMAddress.tcp(host: "127.0.0.1", port: port)
         let connection = try await HSMConnection.connect(to: address)
-        let state = try await Dev.rejoin(connection, operators: try files.operatorKeys(), store: keyStore, files: files)
+        let state = try await DevRecovery.recover(
+            connection, last: last, operators: try files.operatorKeys(), store: keyStore, files: files)
         await connection.close()
         let pool = HSMPool(
             addresses: [address], hostID: "dev-host", hostKey: try files.hostKey(), domain: state, clock: { Clock.now })
