@@ -25,7 +25,8 @@ enum DevRecovery {
         var state = state
         if !state.rules.contains(where: { $0.command == DomainCommand.recover }) {
             let rules = state.rules.filter { !Dev.rules.map(\.command).contains($0.command) } + Dev.rules
-            state = try await execute(.modifyRules(rules.sortedByUTF8(\.command)), on: state, connection, operators, store)
+            state = try await execute(
+                .modifyRules(rules.sortedByUTF8(\.command)), on: state, connection, operators, store)
         }
         if files.hasKit, state.members.contains(where: { $0.kind == .recovery }) { return state }
         var random = SystemRandom()
@@ -34,7 +35,8 @@ enum DevRecovery {
             custodians: keys.map { P384PublicKey($0.publicKey) }, threshold: threshold, random: &random)
         let stale = state.members.filter { $0.kind == .recovery }.map(\.hsmID)
         state = try await execute(
-            .modifyMembers(add: [kit.member], remove: stale.sortedByUTF8 { $0 }), on: state, connection, operators, store)
+            .modifyMembers(add: [kit.member], remove: stale.sortedByUTF8 { $0 }), on: state, connection, operators,
+            store)
         try FileManager.default.createDirectory(
             atPath: files.recovery, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         for share in kit.shares {
@@ -105,7 +107,8 @@ extension DevFiles {
     /// operational member of `domain` at its epoch; nil otherwise (coffer dev is not running).
     func runningHSM(domain: DomainState) async -> HSMAddress? {
         guard let data = FileManager.default.contents(atPath: hsmAddressFile),
-            let address = HSMAddress(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)),
+            let address = HSMAddress(
+                String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)),
             let connection = try? await HSMConnection.connect(to: address)
         else { return nil }
         defer { Task { await connection.close() } }
