@@ -4,6 +4,7 @@ import CofferHSM
 import CofferTestSupport
 import CofferWire
 import Crypto
+import Foundation
 import Testing
 
 /// `domain.recover` in the HSM state machine (docs/protocol.md, "Recovery"): a domain with a recovery
@@ -267,6 +268,44 @@ import Testing
         for file in files {
             #expect(!contains(file, rebuilt))
             #expect(!contains(file, signingScalar))
+        }
+    }
+
+    /// Every single-byte change of a resealed share either does not parse or is refused with a typed error
+    /// (never a crash, never a share that opens to other bytes). With COFFER_WRITE_CORPUS=1 the test also
+    /// writes a recover request and a sealed share into the fuzz corpus as seeds (docs/fuzzing.md).
+    @Test func everyByteFlipOfAShareIsRefused() throws {
+        var w = try World()
+        let hsmN = HSMKeys.generate()
+        let share = try w.reseal(1, to: hsmN)
+        let y = try RecoveryShares.open(share, with: hsmN.agreement)
+        let bytes = share.derBytes
+        var refusedByParser = 0
+        var refusedByCrypto = 0
+        for index in bytes.indices {
+            var flipped = bytes
+            flipped[index] ^= 0x01
+            guard let parsed = try? SealedShare(derEncoded: flipped) else {
+                refusedByParser += 1
+                continue
+            }
+            let code = domainErrorCode { _ = try RecoveryShares.open(parsed, with: hsmN.agreement) }
+            #expect(
+                code == .authenticationFailed || code == .misaddressedShare,
+                "byte \(index): \(String(describing: code))")
+            refusedByCrypto += 1
+        }
+        #expect(refusedByParser + refusedByCrypto == bytes.count)
+        #expect(refusedByCrypto > 0 && refusedByParser > 0)
+        #expect(try RecoveryShares.open(share, with: hsmN.agreement) == y)
+        if ProcessInfo.processInfo.environment["COFFER_WRITE_CORPUS"] == "1" {
+            let request = RecoverRequest(
+                command: try w.command(for: hsmN), chain: w.chain, shares: [share, try w.reseal(2, to: hsmN)])
+            let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+                .appendingPathComponent("../CofferWireTests/FuzzCorpus")
+            try Data(Envelope(id: 9, body: .recover(request)).frame).write(
+                to: corpus.appendingPathComponent("seed-recover-request"))
+            try Data(bytes).write(to: corpus.appendingPathComponent("seed-sealed-share"))
         }
     }
 
