@@ -87,10 +87,11 @@ public enum DomainEngine {
     }
 
     /// Executes `domain.recover` on an uninitialized HSM (docs/protocol.md, "Recovery"), stopping at the
-    /// first failure: the arguments; the command against the chain's last state (domain, base, time
-    /// window, approvals, rule); the chain from the anchor the command pins; the shares (one kit, a
-    /// recovery member of the domain, sealed to this HSM, at least its threshold, opening, rebuilding the
-    /// member's key); the last token's keys, opened as the recovery member. The new state lists the
+    /// first failure: the arguments and that they name this HSM; the shares' headers (one kit, a recovery
+    /// member of the chain's last state, sealed to this HSM, at least its threshold); the command against
+    /// the last state (domain, base, time window, approvals, rule); the identity it names (self-signed,
+    /// uninitialized); the chain from the anchor the command pins; the shares opened and rebuilding the
+    /// member's key; the last token's keys, opened as the recovery member. The new state lists the
     /// recovery members and this HSM as its one online member; the recovery key is released on return.
     public static func recover(
         _ request: RecoverRequest, hsm: HSMKeys, now: WireTime, random: inout some RandomSource
@@ -100,14 +101,26 @@ public enum DomainEngine {
             throw DomainError(.malformed, "a recover request carries domain.recover, not \(signed.command.command)")
         }
         guard let last = request.chain.last else { throw DomainError(.wrongGenesis, "no tokens") }
-        let verified = try CommandVerifier.verify(signed, against: last.state, now: now)
-        guard case .recover(let arguments) = verified.arguments else {
-            throw DomainError(.malformed, "domain.recover arguments")
+        // The cheap checks first (no signature, no ECDH), so a bad request costs the HSM little.
+        let arguments: DomainRecover
+        do {
+            guard
+                case .recover(let parsed) = try CommandArguments(
+                    command: signed.command.command, arguments: signed.command.arguments)
+            else { throw DomainError(.malformed, "domain.recover arguments") }
+            arguments = parsed
+        } catch let error as DomainError {
+            throw error
+        } catch {
+            throw DomainError(.malformed, "domain.recover arguments: \(error)")
         }
         let identity = arguments.member.identity
         guard identity.signingKey == hsm.signingPublicKey, identity.agreementKey == hsm.agreementPublicKey else {
             throw DomainError(.invalidArgument, "domain.recover names another HSM (\(identity.hsmID))")
         }
+        _ = try RecoveryShares.checkHeaders(request.shares, state: last.state, hsm: hsm)
+        let verified = try CommandVerifier.verify(signed, against: last.state, now: now)
+        try DomainTransition.checkNewMember(MemberAddition(identity: arguments.member, kind: .online), "domain.recover")
         _ = try TokenVerifier.verifyChain(request.chain, anchor: arguments.anchor)
         let (member, recoveryKey) = try RecoveryShares.rebuild(request.shares, state: last.state, hsm: hsm)
         let keys = try DomainTokenSealer.open(last, as: member, agreement: recoveryKey)

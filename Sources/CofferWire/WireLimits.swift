@@ -93,6 +93,8 @@ public enum WireLimits {
     public static let shareThreshold = 2...255
     /// A share's x coordinate.
     public static let shareIndex = 1...255
+    /// Shares in one recover request (one kit has at most 255).
+    public static let sharesMaximum = 255
     /// `SealedShare.sealed`: Seal of the 48 y bytes of a P-384 scalar (12 + 48 + 16).
     public static let sealedShareLength = 76
     /// A SigV4 credential scope's day, `yyyyMMdd`.

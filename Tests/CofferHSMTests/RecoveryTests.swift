@@ -40,11 +40,23 @@ import Testing
 
         var genesisDigest: [UInt8] { chain[0].state.digest }
 
-        /// Custodian `x` reseals share `x` of `kit` to `hsm`.
-        mutating func reseal(_ x: Int, of kit: RecoveryKit? = nil, to hsm: HSMKeys) throws -> SealedShare {
-            try RecoveryShares.reseal(
-                (kit ?? self.kit).shares[x - 1], custodian: custodians[x - 1], to: try f.identity(of: hsm),
-                random: &f.random)
+        /// Custodian `x` reseals share `x` to `hsm`, for the domain.recover naming it on `base` (by default
+        /// the newest state).
+        mutating func reseal(_ x: Int, to hsm: HSMKeys, base: DomainState? = nil) throws -> SealedShare {
+            let state = base ?? membership.state
+            return try RecoveryShares.reseal(
+                kit.shares[x - 1], custodian: custodians[x - 1], command: try command(for: hsm, base: state),
+                state: state, now: f.now, random: &f.random)
+        }
+
+        /// What a dishonest custodian or an attacker sends: share `x` of `kit` (or other bytes `y`) sealed to
+        /// `hsm` with no check at all.
+        mutating func forge(_ x: Int, of kit: RecoveryKit, to hsm: HSMKeys, y: SecretBytes? = nil) throws -> SealedShare
+        {
+            let share = kit.shares[x - 1]
+            let opened = try y ?? RecoveryShares.open(share, with: custodians[x - 1])
+            return try RecoveryShares.seal(
+                opened, header: share.header.resealed(to: hsm.agreementPublicKey), random: &f.random)
         }
 
         /// `domain.recover` for `hsm` on `base`, signed by `signers`.
@@ -97,7 +109,7 @@ import Testing
         let hsmM = HSMKeys.generate()
         let again = RecoverRequest(
             command: try w.command(for: hsmM, base: token.state), chain: w.chain + [token],
-            shares: [try w.reseal(2, to: hsmM), try w.reseal(3, to: hsmM)])
+            shares: [try w.reseal(2, to: hsmM, base: token.state), try w.reseal(3, to: hsmM, base: token.state)])
         guard case .token(let second) = w.send(again, to: hsmM).0 else {
             Issue.record("a second recovery must work")
             return
@@ -118,6 +130,20 @@ import Testing
         tampered[20] ^= 0x01
         let tamperedShare = SealedShare(header: good[1].header, ephemeralKey: good[1].ephemeralKey, sealed: tampered)
         let staleCommand = try w.command(for: hsmN)  // built on the latest state, sent with an older chain
+        // The newest token with other sealed keys (keys an attacker knows): its state and digest are unchanged.
+        let last = w.chain[w.chain.count - 1]
+        let attacker = HSMKeys.generate()
+        let fake = try DomainTokenSealer.export(
+            state: last.state, authorization: last.authorization,
+            keys: last.state.domainKeys.map {
+                DomainKey(keyID: $0.keyID, material: SecretBytes(copying: [UInt8](repeating: 7, count: 32)))
+            },
+            exporter: attacker, random: &w.f.random)
+        let forgedLast = DomainToken(
+            state: last.state, authorization: last.authorization, keys: fake.keys, exporter: last.exporter,
+            signature: last.signature)
+        let anchoredAtLast = try w.command(for: hsmN, anchor: last.state.digest)
+        let wrongY = try w.forge(2, of: w.kit, to: hsmN, y: SecretBytes(copying: [UInt8](repeating: 9, count: 48)))
         let cases: [(String, RecoverRequest, DomainError.Code, Failure.Code)] = [
             (
                 "one share only", RecoverRequest(command: command, chain: w.chain, shares: [good[0]]), .tooFewShares,
@@ -127,24 +153,39 @@ import Testing
                 "shares of another kit",
                 RecoverRequest(
                     command: command, chain: w.chain,
-                    shares: [try w.reseal(1, of: otherKit, to: hsmN), try w.reseal(2, of: otherKit, to: hsmN)]),
+                    shares: [try w.forge(1, of: otherKit, to: hsmN), try w.forge(2, of: otherKit, to: hsmN)]),
                 .foreignShare, .invalidArgument
             ),
             (
                 "one share of another kit",
                 RecoverRequest(
-                    command: command, chain: w.chain, shares: [good[0], try w.reseal(2, of: otherKit, to: hsmN)]),
+                    command: command, chain: w.chain, shares: [good[0], try w.forge(2, of: otherKit, to: hsmN)]),
                 .foreignShare, .invalidArgument
             ),
             (
                 "a share sealed to another HSM",
-                RecoverRequest(command: command, chain: w.chain, shares: [good[0], try w.reseal(2, to: hsmOther)]),
+                RecoverRequest(
+                    command: command, chain: w.chain, shares: [good[0], try w.forge(2, of: w.kit, to: hsmOther)]),
                 .misaddressedShare, .authenticationFailed
             ),
             (
                 "a custodian's share not resealed",
                 RecoverRequest(command: command, chain: w.chain, shares: [good[0], w.kit.shares[1]]),
                 .misaddressedShare, .authenticationFailed
+            ),
+            (
+                "the newest token as anchor with other sealed keys",
+                RecoverRequest(command: anchoredAtLast, chain: [forgedLast], shares: good), .badSignature,
+                .badSignature
+            ),
+            (
+                "the newest token as anchor, exported by a non-member",
+                RecoverRequest(command: anchoredAtLast, chain: [fake], shares: good), .badExporter, .badSignature
+            ),
+            (
+                "a share that opens but is not the custodian's (a dishonest custodian)",
+                RecoverRequest(command: command, chain: w.chain, shares: [good[0], wrongY]), .authenticationFailed,
+                .authenticationFailed
             ),
             (
                 "a tampered share",
@@ -189,10 +230,16 @@ import Testing
             #expect(failure.code == wire, "\(name): \(failure.message)")
             #expect(core.domainState == nil, "\(name): the HSM stays uninitialized")
         }
-        // The good request works on a fresh HSM with these keys: each refusal above was for its own reason.
+        // The good request works on a fresh HSM with these keys: each refusal above was for its own reason. So
+        // does one anchored at the newest state, with that honest token alone as the chain.
         let (answer, _) = w.send(RecoverRequest(command: command, chain: w.chain, shares: good), to: hsmN)
         guard case .token = answer else {
             Issue.record("the good request must recover, got \(answer)")
+            return
+        }
+        let (anchored, _) = w.send(RecoverRequest(command: anchoredAtLast, chain: [last], shares: good), to: hsmN)
+        guard case .token = anchored else {
+            Issue.record("a request anchored at the newest honest token must recover, got \(anchored)")
             return
         }
     }
@@ -222,28 +269,48 @@ import Testing
             } == .malformed)
     }
 
-    @Test func custodiansResealOnlyToAnUninitializedSelfSignedIdentity() throws {
+    @Test func custodiansResealOnlyForAnApprovedRecoveryToAnUninitializedSelfSignedIdentity() throws {
         var w = try World()
         let hsm = HSMKeys.generate()
-        let operational = try hsm.signedIdentity(challenge: [UInt8](repeating: 2, count: 16), domain: ([1], 3))
-        #expect(
+        let state = w.membership.state
+        func reseal(
+            _ command: SignedCommand, share: Int = 0, custodian: Int = 0, now: WireTime? = nil
+        ) -> DomainError.Code? {
             domainErrorCode {
                 _ = try RecoveryShares.reseal(
-                    w.kit.shares[0], custodian: w.custodians[0], to: operational, random: &w.f.random)
-            } == .invalidArgument)
+                    w.kit.shares[share], custodian: w.custodians[custodian], command: command, state: state,
+                    now: now ?? w.f.now, random: &w.f.random)
+            }
+        }
+        func recover(_ identity: SignedIdentity, by signers: [String] = ["alice", "bob"]) throws -> SignedCommand {
+            try w.f.sign(
+                w.f.command(
+                    .recover(DomainRecover(anchor: w.genesisDigest, member: identity)), base: state, lifetime: 600),
+                by: signers)
+        }
+        let good = try recover(try w.f.identity(of: hsm))
+        #expect(reseal(good) == nil)
+        // An operational identity, a forged one, no quorum, another command, an expired one: refused.
+        let operational = try hsm.signedIdentity(
+            challenge: [UInt8](repeating: 2, count: 16), domain: (state.domainID, state.epoch))
+        #expect(reseal(try recover(operational)) == .invalidArgument)
         let forged = SignedIdentity(
             identity: try w.f.identity(of: hsm).identity, signature: try w.f.identity(of: HSMKeys.generate()).signature)
+        #expect(reseal(try recover(forged)) == .badSignature)
+        #expect(reseal(try recover(try w.f.identity(of: hsm), by: ["alice"])) == .quorumNotMet)
+        #expect(reseal(try w.f.sign(w.f.command(.rotateKeys, base: state), by: ["alice", "bob"])) == .invalidArgument)
+        #expect(reseal(good, now: w.f.now.adding(seconds: 601)) == .timeWindow)
+        // Another custodian's key does not open the share; a share of a kit the domain does not list is refused.
+        #expect(reseal(good, custodian: 1) == .misaddressedShare)
+        var other = DomainFixture(seed: "kit the domain does not list")
+        let stranger = try RecoveryKit.create(
+            custodians: w.custodians.map { P384PublicKey($0.publicKey) }, threshold: 2, random: &other.random)
         #expect(
             domainErrorCode {
                 _ = try RecoveryShares.reseal(
-                    w.kit.shares[0], custodian: w.custodians[0], to: forged, random: &w.f.random)
-            } == .badSignature)
-        // Another custodian's key does not open the share.
-        #expect(
-            domainErrorCode {
-                _ = try RecoveryShares.reseal(
-                    w.kit.shares[0], custodian: w.custodians[1], to: try w.f.identity(of: hsm), random: &w.f.random)
-            } == .misaddressedShare)
+                    stranger.shares[0], custodian: w.custodians[0], command: good, state: state, now: w.f.now,
+                    random: &w.f.random)
+            } == .foreignShare)
     }
 
     @Test func theKitHoldsNoPlaintextShareOrPrivateKey() throws {

@@ -47,8 +47,10 @@ class DrillFleet(Processes):
             address = self.wait_for(log, r"listening on (127\.0\.0\.1:\d+)", process).group(1)
             self.hsms[name] = (process, address)
         self.new_address = "unix:" + os.path.join(self.dir, "hsm-new.sock")
-        for who in ("alice", "bob", "host-1", "host-2", "c1", "c2", "c3"):
+        for who in ("alice", "bob", "host-1", "host-2"):
             self.run("operator", "keygen", "--id", who, "--out", who + ".pem")
+        for custodian in ("c1", "c2", "c3"):
+            self.run("recovery", "keygen", "--out", custodian + ".pem")
         a, b = self.hsms["a"][1], self.hsms["b"][1]
         self.run("hsm", "identify", "--hsm", a, "--out", "a.identity")
         self.run("command", "new", "domain.create", "--name", "drill", "--member", "a.identity",
@@ -89,7 +91,8 @@ class DrillFleet(Processes):
                 "--out", "kit", "--json"]
         strace = shutil.which("strace")
         trace = os.path.join(self.dir, "create.trace")
-        command = ([strace, "-f", "-qq", "-e", "trace=openat,open,creat,rename,renameat,renameat2,link,linkat",
+        command = ([strace, "-f", "-qq", "-e",
+                    "trace=openat,openat2,open,creat,rename,renameat,renameat2,link,linkat,symlink,symlinkat",
                     "-o", trace] if strace else []) + [COFFER_BIN, *args]
         done = subprocess.run(command, cwd=self.dir, capture_output=True, text=True, timeout=120,
                               stdin=subprocess.DEVNULL)
@@ -193,9 +196,14 @@ def test_the_kit_holds_no_plaintext_share_and_create_writes_no_key(drill):
     # Every file opened for writing (or renamed into place) is in the kit folder.
     writes = []
     for line in drill.trace.splitlines():
-        opened = re.search(r'open(?:at)?\([^"]*"([^"]+)", ([A-Z_|]+)', line)
-        if opened and re.search(r"O_WRONLY|O_RDWR|O_CREAT", opened.group(2)) and "= -1" not in line:
+        if "= -1" in line:
+            continue
+        opened = re.search(r'open(?:at2?)?\([^"]*"([^"]+)", ([^)]*)', line)
+        if opened and re.search(r"O_WRONLY|O_RDWR|O_CREAT", opened.group(2)):
             writes.append(opened.group(1))
+        created = re.search(r'creat\("([^"]+)"', line)
+        if created:
+            writes.append(created.group(1))
         renamed = re.search(r'rename(?:at2?)?\(.*?"([^"]+)".*?"([^"]+)"', line)
         if renamed:
             writes.append(renamed.group(2))
@@ -236,25 +244,31 @@ def test_every_hsm_killed_a_new_one_recovers_and_every_ciphertext_decrypts(drill
         one.decrypt(CiphertextBlob=made[0][0], EncryptionContext=made[0][2])
     assert down.value.response["Error"]["Code"] in ("DependencyTimeoutException", "KMSInternalException")
 
-    # A new HSM; custodians 1 and 3 reseal (3 through an identity file and a challenge of their own).
+    # A new HSM; the operators sign domain.recover naming it; custodians 1 and 3 reseal for that command (3
+    # through an identity file and a challenge of their own).
     log = drill.path("hsm-new.log")
     process = drill.spawn(["hsm", "--listen", drill.new_address], log)
     drill.wait_for(log, r"listening", process)
-    drill.run("recovery", "reseal", "--share", "kit/share-1.share", "--key", "c1.pem", "--hsm", drill.new_address,
-              "--out", "c1-new.share")
     challenge = os.urandom(16).hex()
     drill.run("hsm", "identify", "--hsm", drill.new_address, "--challenge", challenge, "--out", "new.identity")
-    wrong = subprocess.run([COFFER_BIN, "recovery", "reseal", "--share", "kit/share-3.share", "--key", "c3.pem",
-                            "--hsm-identity", "new.identity", "--challenge", os.urandom(16).hex(), "--out", "x"],
-                           cwd=drill.dir, capture_output=True, text=True, timeout=60)
-    assert wrong.returncode != 0 and "challenge" in wrong.stderr
-    drill.run("recovery", "reseal", "--share", "kit/share-3.share", "--key", "c3.pem", "--hsm-identity",
-              "new.identity", "--challenge", challenge, "--out", "c3-new.share")
-
     latest = drill.run("domain", "export", "--store", drill.store, "--out", "tokens").strip()
     drill.run("command", "new", "domain.recover", "--state", latest, "--member", "new.identity", "--anchor",
               drill.genesis, "--out", "recover.cmd")
+    reseal = ["recovery", "reseal", "--command", "recover.cmd", "--genesis", drill.genesis, "--store", drill.store]
+    # Before the quorum has signed, no custodian reseals.
+    unsigned = subprocess.run([COFFER_BIN, *reseal, "--share", "kit/share-1.share", "--key", "c1.pem", "--hsm",
+                               drill.new_address, "--out", "x"], cwd=drill.dir, capture_output=True, text=True,
+                              timeout=60)
+    assert unsigned.returncode != 0 and "quorumNotMet" in unsigned.stderr, unsigned.stderr
     drill.sign("recover.cmd", latest)
+    drill.run(*reseal, "--share", "kit/share-1.share", "--key", "c1.pem", "--hsm", drill.new_address, "--out",
+              "c1-new.share")
+    wrong = subprocess.run([COFFER_BIN, *reseal, "--share", "kit/share-3.share", "--key", "c3.pem", "--hsm-identity",
+                            "new.identity", "--challenge", os.urandom(16).hex(), "--out", "x"],
+                           cwd=drill.dir, capture_output=True, text=True, timeout=60)
+    assert wrong.returncode != 0 and "challenge" in wrong.stderr, wrong.stderr
+    drill.run(*reseal, "--share", "kit/share-3.share", "--key", "c3.pem", "--hsm-identity", "new.identity",
+              "--challenge", challenge, "--out", "c3-new.share")
     recovered = json.loads(drill.run(
         "recovery", "submit", "--command", "recover.cmd", "--share", "c1-new.share", "--share", "c3-new.share",
         "--hsm", drill.new_address, "--store", drill.store, "--out", "recovered.token", "--json"))

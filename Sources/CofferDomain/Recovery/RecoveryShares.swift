@@ -50,33 +50,35 @@ public enum RecoveryShares {
         return y
     }
 
-    /// A custodian's step: opens `share` with the custodian's key and seals it to `identity`'s agreement
-    /// key. The identity must be self-signed, its hsmID the hash of its signing key, and uninitialized;
-    /// whether its challenge is fresh is the caller's to check (the tool chooses or is given it).
+    /// A custodian's step: opens `share` with the custodian's key and seals it to the HSM that `command`
+    /// names, only once the operators have approved that recovery: `command` must be a `domain.recover`
+    /// that meets `state`'s rule now (`state` being the newest state of the domain, which the caller has
+    /// verified from its pinned genesis), its identity self-signed, its hsmID the hash of its signing key
+    /// and uninitialized, and the share one of a recovery member of `state`. Whether the identity answered
+    /// a fresh challenge is the caller's to check (the tool asks the HSM, or compares the custodian's own).
     public static func reseal(
-        _ share: SealedShare, custodian: P384.KeyAgreement.PrivateKey, to identity: SignedIdentity,
-        random: inout some RandomSource
+        _ share: SealedShare, custodian: P384.KeyAgreement.PrivateKey, command: SignedCommand, state: DomainState,
+        now: WireTime, random: inout some RandomSource
     ) throws(DomainError) -> SealedShare {
-        try DomainTransition.checkNewMember(MemberAddition(identity: identity, kind: .online), "reseal")
+        let verified = try CommandVerifier.verify(command, against: state, now: now)
+        guard case .recover(let recover) = verified.arguments else {
+            throw DomainError(
+                .invalidArgument, "a share is resealed only for domain.recover, not \(command.command.command)")
+        }
+        try DomainTransition.checkNewMember(MemberAddition(identity: recover.member, kind: .online), "reseal")
+        _ = try kitMember(share.header, in: state)
         let y = try open(share, with: custodian)
-        return try seal(y, header: share.header.resealed(to: identity.identity.agreementKey), random: &random)
+        return try seal(y, header: share.header.resealed(to: recover.member.identity.agreementKey), random: &random)
     }
 
-    /// The recovering HSM's step: checks that `shares` are at least `threshold` shares of one kit, that
-    /// the kit is a recovery member of `state`, that each is sealed to `hsm`, opens them and rebuilds the
-    /// member's agreement private key, which must match the state's record of it.
-    public static func rebuild(
+    /// The cheap checks of a recovery's shares, before any public-key work: the first names a recovery
+    /// member of `state` (with its agreement key), all name that kit and threshold, each is sealed to
+    /// `hsm`'s agreement key, and there are at least `threshold` distinct shares. Returns the member.
+    public static func checkHeaders(
         _ shares: [SealedShare], state: DomainState, hsm: HSMKeys
-    ) throws(DomainError) -> (member: Member, key: P384.KeyAgreement.PrivateKey) {
+    ) throws(DomainError) -> Member {
         guard let first = shares.first?.header else { throw DomainError(.tooFewShares, "no shares") }
-        guard
-            let member = state.members.first(where: {
-                $0.hsmID == first.member && $0.kind == .recovery && $0.agreementKey == first.memberKey
-            })
-        else {
-            throw DomainError(
-                .foreignShare, "the shares are of kit \(first.member), not a recovery member of the domain")
-        }
+        let member = try kitMember(first, in: state)
         for share in shares {
             let header = share.header
             guard header.member == first.member, header.memberKey == first.memberKey,
@@ -92,6 +94,15 @@ public enum RecoveryShares {
             throw DomainError(
                 .tooFewShares, "\(shares.count) share(s) of kit \(first.member); it needs \(first.threshold)")
         }
+        return member
+    }
+
+    /// The recovering HSM's step, after ``checkHeaders(_:state:hsm:)``: opens the shares and rebuilds the
+    /// member's agreement private key, which must match the state's record of it.
+    public static func rebuild(
+        _ shares: [SealedShare], state: DomainState, hsm: HSMKeys
+    ) throws(DomainError) -> (member: Member, key: P384.KeyAgreement.PrivateKey) {
+        let member = try checkHeaders(shares, state: state, hsm: hsm)
         var opened: [Shamir.Share] = []
         for share in shares {
             opened.append(Shamir.Share(x: UInt8(share.header.x), y: try open(share, with: hsm.agreement)))
@@ -107,6 +118,19 @@ public enum RecoveryShares {
             throw DomainError(.authenticationFailed, "the shares do not rebuild the recovery member's key")
         }
         return (member, key)
+    }
+
+    /// The recovery member of `state` that `header` names, with the agreement key it names.
+    static func kitMember(_ header: ShareHeader, in state: DomainState) throws(DomainError) -> Member {
+        guard
+            let member = state.members.first(where: {
+                $0.hsmID == header.member && $0.kind == .recovery && $0.agreementKey == header.memberKey
+            })
+        else {
+            throw DomainError(
+                .foreignShare, "the share is of kit \(header.member), not a recovery member of the domain")
+        }
+        return member
     }
 
     /// A P-384 private scalar's length.
@@ -163,10 +187,17 @@ public struct RecoveryKit: Sendable {
         } catch {
             throw DomainError(.invalidArgument, "drawing a signing key failed")
         }
-        let keys = HSMKeys(signing: signing, agreement: random.agreementKey())
+        // The agreement scalar is drawn as SecretBytes and split from that buffer: no copy of it is left in a
+        // Data or an array that is not wiped.
+        var scalar = random.secret(count: RecoveryShares.scalarLength)
+        var agreement: P384.KeyAgreement.PrivateKey?
+        while agreement == nil {
+            agreement = scalar.withUnsafeBytes { try? ECDH.privateKey(scalar: $0) }
+            if agreement == nil { scalar = random.secret(count: RecoveryShares.scalarLength) }
+        }
+        guard let agreement else { throw DomainError(.invalidArgument, "drawing an agreement key failed") }
+        let keys = HSMKeys(signing: signing, agreement: agreement)
         let identity = try keys.signedIdentity(challenge: random.bytes(count: WireLimits.challengeLength))
-        var raw = [UInt8](keys.agreement.rawRepresentation)
-        let scalar = SecretBytes(consuming: &raw)
         let split: [Shamir.Share]
         do {
             split = try Shamir.split(scalar, threshold: threshold, count: custodians.count) { count in

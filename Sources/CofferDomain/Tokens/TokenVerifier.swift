@@ -90,7 +90,8 @@ public enum TokenVerifier {
 
     /// Verifies a chain whose first state is pinned by `anchor`: a genesis token is verified as one
     /// (signed by every operator it lists); a later state is trusted because whoever pinned its digest
-    /// vouches for it (a recovery's quorum). Every later token is checked as a successor.
+    /// vouches for it (a recovery's quorum), and its token must be signed by an online member of that state,
+    /// since the digest does not cover the sealed keys. Every later token is checked as a successor.
     public static func verifyChain(_ tokens: [DomainToken], anchor: [UInt8]) throws(DomainError) -> [DomainState] {
         guard let first = tokens.first else { throw DomainError(.wrongGenesis, "no tokens") }
         if first.state.epoch == 0 {
@@ -99,6 +100,14 @@ public enum TokenVerifier {
             guard ConstantTime.equals(first.state.digest, anchor) else {
                 throw DomainError(.wrongGenesis, "the first token is not the pinned anchor \(Hex.encode(anchor))")
             }
+            // The digest pins the state, not the sealed keys: the token must also be signed by an online member
+            // of its own state (so a domain.leave token, whose exporter is gone from its state, is no anchor).
+            guard let exporter = first.state.members.first(where: { $0.hsmID == first.exporter && $0.kind == .online })
+            else {
+                throw DomainError(.badExporter, "the anchor token is not exported by an online member of its state")
+            }
+            try checkSignature(first, by: exporter)
+            try checkRecipients(first)
         }
         return try verifySuccessors(tokens)
     }

@@ -183,6 +183,7 @@ public final class HSMServer: Sendable {
         case .currentToken: kind = "currentToken"
         case .sessionInit: kind = "sessionInit"
         case .sessionRequest: kind = "sessionRequest"
+        case .recover: kind = "domain.recover"
         default: kind = "answer kind"
         }
         switch answer.body {

@@ -165,10 +165,10 @@ public struct RecoverRequest: DERMessage, Hashable {
         var r = try DERReader(node, "RecoverRequest")
         command = try SignedCommand(node: try r.node("command"))
         chain = try r.sequence("chain", DomainToken.init(node:))
-        shares = try r.sequence("shares", SealedShare.init(node:))
+        shares = try r.sequence("shares", maximum: WireLimits.sharesMaximum, SealedShare.init(node:))
         try r.end()
         guard !chain.isEmpty else { throw WireError(.outOfRange, "RecoverRequest.chain is empty") }
-        guard (1...Shamir.maximumShares).contains(shares.count) else {
+        guard !shares.isEmpty else {
             throw WireError(.outOfRange, "RecoverRequest.shares: \(shares.count)")
         }
         let xs = shares.map(\.header.x)

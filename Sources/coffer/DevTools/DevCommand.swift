@@ -120,8 +120,6 @@ struct Dev: AsyncParsableCommand {
             .tcp(host: "127.0.0.1", port: 0), group: MultiThreadedEventLoopGroup.singleton)
         guard let hsmPort = channel.localAddress?.port else { throw CLIError("the dev HSM did not bind") }
         let hsmAddress = HSMAddress.tcp(host: "127.0.0.1", port: hsmPort)
-        // `coffer principals --data-dir` uses this HSM while coffer dev runs.
-        try files.map { try CLIFiles.write(Array("127.0.0.1:\(hsmPort)".utf8), to: $0.hsmAddressFile) }
         let store: SQLKeyStore
         if let files {
             store = try await StoreLocation.open(
@@ -155,6 +153,8 @@ struct Dev: AsyncParsableCommand {
             try files.removeLegacyHSMKeys()
         }
         let state = current
+        // `coffer principals --data-dir` uses this HSM while coffer dev runs (written once it serves the domain).
+        try files.map { try CLIFiles.write(Array("127.0.0.1:\(hsmPort)".utf8), to: $0.hsmAddressFile) }
         await connection.close()
 
         let region = self.region

@@ -33,15 +33,17 @@ enum DevRecovery {
         let keys = try (1...custodians).map { try files.custodianKey($0) }
         let kit = try RecoveryKit.create(
             custodians: keys.map { P384PublicKey($0.publicKey) }, threshold: threshold, random: &random)
-        let stale = state.members.filter { $0.kind == .recovery }.map(\.hsmID)
-        state = try await execute(
-            .modifyMembers(add: [kit.member], remove: stale.sortedByUTF8 { $0 }), on: state, connection, operators,
-            store)
+        // The shares are on disk before the state names their member: a crash in between leaves a kit that no
+        // state uses (made anew on the next start), never a recovery member without its shares.
         try FileManager.default.createDirectory(
             atPath: files.recovery, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         for share in kit.shares {
             try CLIFiles.write(share.derBytes, to: files.share(share.header.x))
         }
+        let stale = state.members.filter { $0.kind == .recovery }.map(\.hsmID)
+        state = try await execute(
+            .modifyMembers(add: [kit.member], remove: stale.sortedByUTF8 { $0 }), on: state, connection, operators,
+            store)
         return state
     }
 
@@ -58,14 +60,16 @@ enum DevRecovery {
         guard case .identity(let identity) = try await connection.request(.identify(challenge: challenge)),
             identity.identity.challenge == challenge
         else { throw CLIError("the dev HSM did not identify itself") }
+        let arguments = CommandArguments.recover(DomainRecover(anchor: last.state.digest, member: identity))
+        let signed = try sign(arguments, base: last.state, operators)
         var shares: [SealedShare] = []
         for x in 1...threshold {
             let share = try CLIFiles.decode(SealedShare.self, from: files.share(x))
             shares.append(
-                try RecoveryShares.reseal(share, custodian: try files.custodianKey(x), to: identity, random: &random))
+                try RecoveryShares.reseal(
+                    share, custodian: try files.custodianKey(x), command: signed, state: last.state, now: Clock.now,
+                    random: &random))
         }
-        let arguments = CommandArguments.recover(DomainRecover(anchor: last.state.digest, member: identity))
-        let signed = try sign(arguments, base: last.state, operators)
         let request = RecoverRequest(command: signed, chain: [last], shares: shares)
         switch try await connection.request(.recover(request)) {
         case .token(let token):
@@ -103,22 +107,32 @@ extension DevFiles {
     /// Where a running `coffer dev` writes its HSM's loopback address (removed when it stops).
     var hsmAddressFile: String { root + "/hsm.address" }
 
-    /// The running coffer dev's HSM, when the address file names one that answers a fresh challenge as an
-    /// operational member of `domain` at its epoch; nil otherwise (coffer dev is not running).
-    func runningHSM(domain: DomainState) async -> HSMAddress? {
+    /// The running coffer dev's HSM: `.running` when the address file names an HSM that answers a fresh
+    /// challenge as an operational online member of `domain`'s domain (at its epoch or later: the pool
+    /// catches up), `.absent` when no file is there or nothing answers at its address (coffer dev is not
+    /// running), and `.busy` when something answers but is not that (coffer dev is starting or recovering).
+    func runningHSM(domain: DomainState) async -> RunningHSM {
         guard let data = FileManager.default.contents(atPath: hsmAddressFile),
             let address = HSMAddress(
-                String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)),
-            let connection = try? await HSMConnection.connect(to: address)
-        else { return nil }
+                String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        else { return .absent }
+        guard let connection = try? await HSMConnection.connect(to: address) else { return .absent }
         defer { Task { await connection.close() } }
         var random = SystemRandom()
         let challenge = random.bytes(count: WireLimits.challengeLength)
         guard case .identity(let signed)? = try? await connection.request(.identify(challenge: challenge)),
             signed.identity.challenge == challenge, signed.isSelfSigned, signed.identity.domainID == domain.domainID,
-            signed.identity.epoch == domain.epoch,
-            domain.members.contains(where: { $0.hsmID == signed.identity.hsmID && $0.kind == .online })
-        else { return nil }
-        return address
+            let epoch = signed.identity.epoch, epoch >= domain.epoch,
+            epoch > domain.epoch
+                || domain.members.contains(where: { $0.hsmID == signed.identity.hsmID && $0.kind == .online })
+        else { return .busy }
+        return .running(address)
     }
+}
+
+/// What `DevFiles.runningHSM(domain:)` found.
+enum RunningHSM {
+    case running(HSMAddress)
+    case absent
+    case busy
 }

@@ -73,19 +73,26 @@ struct StoreAccess: ParsableArguments {
                 clock: { Clock.now })
             return try await run(body, keyStore, pool)
         }
-        // Dev mode: the running coffer dev's HSM when it answers as a member of the stored state; otherwise an
-        // HSM in this process that recovers the dev domain as coffer dev does on start (docs/recovery.md).
+        // Dev mode: the running coffer dev's HSM when it answers as a member of the domain; otherwise an HSM in
+        // this process brings the dev domain back as coffer dev does on start (docs/recovery.md).
         let files = DevFiles(root: dataDir)
         let last = try await Dev.verifiedChain(store: keyStore, files: files)
-        if let running = await files.runningHSM(domain: last.state) {
+        switch await files.runningHSM(domain: last.state) {
+        case .running(let running):
             let pool = HSMPool(
                 addresses: [running], hostID: "dev-host", hostKey: try files.hostKey(), domain: last.state,
                 clock: { Clock.now })
             return try await run(body, keyStore, pool)
+        case .busy:
+            throw CLIError("coffer dev is starting (its HSM is not serving the domain yet): try again in a moment")
+        case .absent:
+            break
         }
         var logger = Logger(label: "coffer.principals")
         logger.logLevel = .warning
-        let server = HSMServer(core: HSMCore(), logger: logger)
+        // A data directory of an older Coffer, not started since, still has its HSM's identity keys.
+        let legacy = try files.legacyHSMKeys()
+        let server = HSMServer(core: HSMCore(keys: legacy ?? .generate()), logger: logger)
         let channel = try await server.bind(
             .tcp(host: "127.0.0.1", port: 0), group: MultiThreadedEventLoopGroup.singleton)
         defer {
@@ -95,8 +102,13 @@ struct StoreAccess: ParsableArguments {
         guard let port = channel.localAddress?.port else { throw CLIError("the HSM did not bind") }
         let address = HSMAddress.tcp(host: "127.0.0.1", port: port)
         let connection = try await HSMConnection.connect(to: address)
-        let state = try await DevRecovery.recover(
-            connection, last: last, operators: try files.operatorKeys(), store: keyStore, files: files)
+        let state: DomainState
+        if legacy != nil {
+            state = try await Dev.rejoin(connection, token: last, operators: try files.operatorKeys())
+        } else {
+            state = try await DevRecovery.recover(
+                connection, last: last, operators: try files.operatorKeys(), store: keyStore, files: files)
+        }
         await connection.close()
         let pool = HSMPool(
             addresses: [address], hostID: "dev-host", hostKey: try files.hostKey(), domain: state, clock: { Clock.now })

@@ -18,7 +18,7 @@ struct RecoveryCommand: AsyncParsableCommand {
             a new HSM and an operator quorum signs domain.recover; the new HSM rebuilds the key in memory, opens \
             the latest domain token and continues the domain. The ceremony and the drill: docs/recovery.md.
             """,
-        subcommands: [Create.self, Reseal.self, Submit.self])
+        subcommands: [Keygen.self, Create.self, Reseal.self, Submit.self])
 
     /// `coffer recovery create`.
     struct Create: ParsableCommand {
@@ -90,16 +90,24 @@ struct RecoveryCommand: AsyncParsableCommand {
     /// `coffer recovery reseal`.
     struct Reseal: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "As a custodian, open your share and seal it to a new HSM.",
+            abstract: "As a custodian, open your share and seal it to the HSM a signed domain.recover names.",
             discussion: """
-                The HSM's identity is checked first: signed by its own key, its hsmID the hash of that key, \
-                uninitialized, and answering a challenge you chose. With --hsm the tool asks the HSM itself with \
-                a fresh challenge; with --hsm-identity give the file `coffer hsm identify --challenge HEX --out` \
-                wrote and the challenge you gave (--challenge). The share is opened in memory only.
+                A custodian reseals only for a recovery the operators have approved: the tool verifies the \
+                domain's chain from the genesis digest you pinned (--genesis; the chain from a host's --store or \
+                --token files), that --command is a domain.recover built on its newest state and approved by \
+                its rule now, that the HSM it names is self-signed and uninitialized, and that this HSM is live: \
+                with --hsm the tool asks it for its identity with a fresh challenge of its own; with \
+                --hsm-identity give the file `coffer hsm identify --challenge HEX --out` wrote and the challenge \
+                you chose (--challenge). Only then is the share opened, in memory, and sealed to that HSM.
                 """)
 
         @Option(help: "Your share file (from the kit).") var share: String
-        @Option(help: "Your private key file.") var key: String
+        @Option(help: "Your custodian private key file (from `coffer recovery keygen`).") var key: String
+        @Option(help: "The domain.recover command the operators signed.") var command: String
+        @Option(help: "The domain's genesis state digest (hex), pinned out of band.") var genesis: String
+        @Option(help: "Read the domain's chain from this host store (a SQLite file or postgres://…).") var store:
+            String?
+        @Option(help: "Or: the domain's token files in epoch order, genesis first (repeat).") var token: [String] = []
         @Option(help: "The new HSM's address: ask it for its identity with a fresh challenge.") var hsm: String?
         @Option(help: "The new HSM's identity file, written by `coffer hsm identify --challenge HEX --out`.")
         var hsmIdentity: String?
@@ -114,34 +122,62 @@ struct RecoveryCommand: AsyncParsableCommand {
             if hsmIdentity != nil, challenge == nil {
                 throw ValidationError("--hsm-identity needs --challenge: the challenge you chose for that identity")
             }
+            guard (store == nil) != token.isEmpty else { throw ValidationError("give the chain: --store or --token") }
         }
 
         func run() async throws {
             umask(0o077)
-            let identity = try await freshIdentity()
+            guard let pinned = Hex.decode(genesis), pinned.count == WireLimits.digestLength else {
+                throw ValidationError("--genesis is the 48-byte genesis state digest in hex")
+            }
+            let signed = try CLIFiles.decode(SignedCommand.self, from: command)
+            guard
+                case .recover(let arguments)? = try? CommandArguments(
+                    command: signed.command.command, arguments: signed.command.arguments)
+            else { throw CLIError("\(command) is not a domain.recover command") }
+            let chain = try await Submit.tokens(store: store, files: token)
+            let newest: DomainState
+            do {
+                guard let last = try TokenVerifier.verifyChain(chain, genesisDigest: pinned).last else {
+                    throw CLIError("no tokens")
+                }
+                newest = last
+            } catch let error as DomainError {
+                throw CLIError("the domain's chain does not verify from --genesis: \(error.code): \(error.message)")
+            }
+            try await checkLive(arguments.member)
             let sealed = try CLIFiles.decode(SealedShare.self, from: share)
-            let custodian = try CLIFiles.signingKey(key)
-            let agreement = try P384.KeyAgreement.PrivateKey(rawRepresentation: custodian.rawRepresentation)
+            let custodian: P384.KeyAgreement.PrivateKey
+            do {
+                custodian = try KeyFile.readAgreementKey(from: key)
+            } catch {
+                throw CLIError("\(error)")
+            }
             var random = SystemRandom()
             let resealed: SealedShare
             do {
-                resealed = try RecoveryShares.reseal(sealed, custodian: agreement, to: identity, random: &random)
+                resealed = try RecoveryShares.reseal(
+                    sealed, custodian: custodian, command: signed, state: newest, now: Clock.now, random: &random)
             } catch {
                 throw CLIError("refusing to reseal: \(error.code): \(error.message)")
             }
             try CLIFiles.write(resealed.derBytes, to: out)
-            let hsmID = identity.identity.hsmID
+            let hsmID = arguments.member.identity.hsmID
             if json {
                 try JSONOutput.print([
                     "hsmID": hsmID, "member": sealed.header.member, "x": sealed.header.x, "file": out,
+                    "approvedBy": signed.approvals.map(\.operatorID),
                 ])
             } else {
                 print("share \(sealed.header.x) of recovery member \(sealed.header.member) sealed to HSM \(hsmID)")
-                print("  identity verified (challenge echoed, self-signed, uninitialized); wrote \(out)")
+                print(
+                    "  recovery approved by \(signed.approvals.map(\.operatorID).joined(separator: ", ")) on the "
+                        + "newest state (epoch \(newest.epoch)); the HSM answered your challenge; wrote \(out)")
             }
         }
 
-        private func freshIdentity() async throws -> SignedIdentity {
+        /// The HSM the command names answers a challenge of the custodian's as itself, still uninitialized.
+        private func checkLive(_ named: SignedIdentity) async throws {
             let expected: [UInt8]
             let identity: SignedIdentity
             if let hsm {
@@ -160,10 +196,50 @@ struct RecoveryCommand: AsyncParsableCommand {
                 expected = bytes
                 identity = try CLIFiles.decode(SignedIdentity.self, from: hsmIdentity ?? "")
             }
-            guard ConstantTime.equals(identity.identity.challenge, expected) else {
+            guard ConstantTime.equals(identity.identity.challenge, expected), identity.isSelfSigned else {
                 throw CLIError("the identity does not answer your challenge: refusing to reseal to it")
             }
-            return identity
+            guard identity.identity.signingKey == named.identity.signingKey,
+                identity.identity.agreementKey == named.identity.agreementKey
+            else {
+                throw CLIError("that HSM is not the one the recovery command names: refusing to reseal to it")
+            }
+            guard identity.identity.state == .uninitialized else {
+                throw CLIError("that HSM is not uninitialized: refusing to reseal to it")
+            }
+        }
+    }
+
+    /// `coffer recovery keygen`.
+    struct Keygen: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Generate a custodian's key pair (P-384), used only to open recovery shares.",
+            discussion: """
+                Writes the private key as a PKCS#8 PEM file with mode 0600 (--out) and the public key next to it \
+                (<out without .pem>.pub.pem), which goes to whoever runs `coffer recovery create`. Keep the private \
+                key offline, and use it for nothing else: not as an operator's signing key.
+                """)
+
+        @Option(help: "Where to write the private key (refuses to overwrite).") var out: String
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let key = P384.KeyAgreement.PrivateKey()
+            do {
+                try KeyFile.write(key, to: out)
+            } catch {
+                throw CLIError("\(error)")
+            }
+            let publicKey = P384PublicKey(key.publicKey)
+            let publicPath = (out.hasSuffix(".pem") ? String(out.dropLast(4)) : out) + ".pub.pem"
+            try CLIFiles.write(Array(CLIFiles.publicPEM(publicKey).utf8), to: publicPath)
+            if json {
+                try JSONOutput.print([
+                    "privateKeyFile": out, "publicKeyFile": publicPath, "fingerprint": publicKey.fingerprint,
+                ])
+            } else {
+                print("custodian key \(publicKey.fingerprint): wrote \(out) and \(publicPath)")
+            }
         }
     }
 
@@ -225,15 +301,7 @@ struct RecoveryCommand: AsyncParsableCommand {
         ) async throws
             -> [DomainToken]
         {
-            var all: [DomainToken]
-            if let store {
-                let keyStore = try await StoreLocation.openExisting(store)
-                let rows = try await keyStore.domainTokens()
-                await keyStore.close()
-                all = try rows.map { try DomainToken(derEncoded: $0.der) }
-            } else {
-                all = try tokens.map { try CLIFiles.decode(DomainToken.self, from: $0) }
-            }
+            var all = try await Self.tokens(store: store, files: tokens)
             guard let start = all.firstIndex(where: { $0.state.digest == anchor }) else {
                 throw CLIError("no token of the chain has the anchor's state \(Hex.encode(anchor))")
             }
@@ -242,6 +310,21 @@ struct RecoveryCommand: AsyncParsableCommand {
                 throw CLIError("no token of the chain has the state the command was built on")
             }
             return Array(all[...end])
+        }
+
+        /// Every token of a host's store, or of the given files.
+        static func tokens(store: String?, files: [String]) async throws -> [DomainToken] {
+            guard let store else { return try files.map { try CLIFiles.decode(DomainToken.self, from: $0) } }
+            let keyStore = try await StoreLocation.openExisting(store)
+            let rows: [(epoch: Int64, der: [UInt8])]
+            do {
+                rows = try await keyStore.domainTokens()
+            } catch {
+                await keyStore.close()
+                throw error
+            }
+            await keyStore.close()
+            return try rows.map { try DomainToken(derEncoded: $0.der) }
         }
     }
 }
