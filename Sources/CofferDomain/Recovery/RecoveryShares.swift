@@ -18,7 +18,7 @@ public enum RecoveryShares {
         let ephemeral = random.agreementKey()
         let ephemeralPublic = P384PublicKey(ephemeral.publicKey)
         let key = try shareKey(
-            try agree(ephemeral, header.recipient), header: header, ephemeral: ephemeralPublic)
+            try DomainTokenSealer.ecdh(ephemeral, header.recipient), header: header, ephemeral: ephemeralPublic)
         do {
             return SealedShare(
                 header: header, ephemeralKey: ephemeralPublic, sealed: try AEAD.seal(y, key: key, aad: header.derBytes))
@@ -37,7 +37,8 @@ public enum RecoveryShares {
                 .misaddressedShare, "share \(share.header.x) is sealed to \(share.header.recipient.fingerprint)")
         }
         let key = try shareKey(
-            try agree(recipient, share.ephemeralKey), header: share.header, ephemeral: share.ephemeralKey)
+            try DomainTokenSealer.ecdh(recipient, share.ephemeralKey), header: share.header,
+            ephemeral: share.ephemeralKey)
         let y: SecretBytes
         do {
             y = try AEAD.open(share.sealed, key: key, aad: share.header.derBytes)
@@ -144,16 +145,6 @@ public enum RecoveryShares {
             partyU: OneStepKDF.partyInfo(id: header.member, publicKey: ephemeral),
             partyV: OneStepKDF.partyInfo(id: header.recipient.fingerprint, publicKey: header.recipient),
             extra: Hash.h(header.derBytes))
-    }
-
-    private static func agree(
-        _ key: P384.KeyAgreement.PrivateKey, _ peer: P384PublicKey
-    ) throws(DomainError) -> SecretBytes {
-        do {
-            return try ECDH.sharedSecret(key, peer)
-        } catch {
-            throw DomainError(.authenticationFailed, "key agreement failed")
-        }
     }
 }
 

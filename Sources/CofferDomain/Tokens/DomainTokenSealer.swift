@@ -93,7 +93,8 @@ public enum DomainTokenSealer {
             partyV: OneStepKDF.partyInfo(id: member.hsmID, publicKey: member.agreementKey), extra: digest)
     }
 
-    private static func ecdh(
+    /// `ECDH(d, Q)` with any failure as `authenticationFailed` (tokens and recovery shares).
+    static func ecdh(
         _ key: P384.KeyAgreement.PrivateKey, _ peer: P384PublicKey
     ) throws(DomainError) -> SecretBytes {
         do {

@@ -22,15 +22,7 @@ extension DomainCommandGroup {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let keyStore = try await StoreLocation.openExisting(store)
-            let rows: [(epoch: Int64, der: [UInt8])]
-            do {
-                rows = try await keyStore.domainTokens()
-            } catch {
-                await keyStore.close()
-                throw error
-            }
-            await keyStore.close()
+            let rows = try await StoredChain.rows(store)
             guard !rows.isEmpty else { throw CLIError("the store holds no domain token") }
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             var files: [String] = []
@@ -45,6 +37,21 @@ extension DomainCommandGroup {
             } else {
                 print(files[files.count - 1])
             }
+        }
+    }
+}
+
+/// The domain tokens a host's store holds (the tools open it read-only in effect, and never create a schema).
+enum StoredChain {
+    static func rows(_ store: String) async throws -> [(epoch: Int64, der: [UInt8])] {
+        let keyStore = try await StoreLocation.openExisting(store)
+        do {
+            let rows = try await keyStore.domainTokens()
+            await keyStore.close()
+            return rows
+        } catch {
+            await keyStore.close()
+            throw error
         }
     }
 }

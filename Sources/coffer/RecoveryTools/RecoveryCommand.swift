@@ -315,15 +315,7 @@ struct RecoveryCommand: AsyncParsableCommand {
         /// Every token of a host's store, or of the given files.
         static func tokens(store: String?, files: [String]) async throws -> [DomainToken] {
             guard let store else { return try files.map { try CLIFiles.decode(DomainToken.self, from: $0) } }
-            let keyStore = try await StoreLocation.openExisting(store)
-            let rows: [(epoch: Int64, der: [UInt8])]
-            do {
-                rows = try await keyStore.domainTokens()
-            } catch {
-                await keyStore.close()
-                throw error
-            }
-            await keyStore.close()
+            let rows = try await StoredChain.rows(store)
             return try rows.map { try DomainToken(derEncoded: $0.der) }
         }
     }
