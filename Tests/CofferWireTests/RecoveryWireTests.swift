@@ -55,13 +55,10 @@ import Testing
     /// A RecoverRequest's DER with the lists exactly as given (the initializer would sort the shares).
     func request(_ command: SignedCommand, _ chain: [DomainToken], _ shares: [SealedShare]) -> [UInt8] {
         var coder = DER.Serializer()
-        try? coder.appendConstructedNode(identifier: .sequence) { c in
+        coder.appendConstructedNode(identifier: .sequence) { c in
             c.serializeRawBytes(command.derBytes)
-            try c.appendConstructedNode(identifier: .sequence) { c in for t in chain { c.serializeRawBytes(t.derBytes) }
-            }
-            try c.appendConstructedNode(identifier: .sequence) { c in
-                for s in shares { c.serializeRawBytes(s.derBytes) }
-            }
+            c.appendConstructedNode(identifier: .sequence) { c in for t in chain { c.serializeRawBytes(t.derBytes) } }
+            c.appendConstructedNode(identifier: .sequence) { c in for s in shares { c.serializeRawBytes(s.derBytes) } }
         }
         return coder.serializedBytes
     }
