@@ -27,7 +27,8 @@ public struct Envelope: DERMessage, Hashable {
         case sessionRequest(SessionRequest)
         /// `[5]` asks for the HSM's current token.
         case currentToken
-        /// `[6]` `domain.recover` with the chain and the shares (docs/protocol.md, "Recovery").
+        /// `[7]` `domain.recover` with the chain and the shares (docs/protocol.md, "Recovery"). Not `[6]`: the
+        /// reference vectors (protocol.json tcId 14) use `[6]` as the example of an unknown body.
         case recover(RecoverRequest)
         /// `[16]` answers identify.
         case identity(SignedIdentity)
@@ -49,7 +50,7 @@ public struct Envelope: DERMessage, Hashable {
             case .sessionInit: 3
             case .sessionRequest: 4
             case .currentToken: 5
-            case .recover: 6
+            case .recover: 7
             case .identity: 16
             case .token: 17
             case .accept: 19
@@ -59,7 +60,7 @@ public struct Envelope: DERMessage, Hashable {
         }
 
         /// Whether this kind is sent by a requester (the others are answers).
-        public var isRequest: Bool { tag <= 6 }
+        public var isRequest: Bool { tag <= 7 }
     }
 
     /// Builds an envelope.
@@ -79,7 +80,7 @@ public struct Envelope: DERMessage, Hashable {
         try r.end()
         let identifier = bodyNode.identifier
         let tag = identifier.tagNumber
-        guard identifier.tagClass == .contextSpecific, [0, 1, 2, 3, 4, 5, 6, 16, 17, 19, 20, 31].contains(tag) else {
+        guard identifier.tagClass == .contextSpecific, [0, 1, 2, 3, 4, 5, 7, 16, 17, 19, 20, 31].contains(tag) else {
             throw WireError(.unknownBody, "Envelope body \(identifier)")
         }
         let what = "Envelope.body[\(tag)]"
@@ -94,7 +95,7 @@ public struct Envelope: DERMessage, Hashable {
         case 5:
             try DERReader.null(inner, what)
             body = .currentToken
-        case 6: body = .recover(try RecoverRequest(node: inner))
+        case 7: body = .recover(try RecoverRequest(node: inner))
         case 16: body = .identity(try SignedIdentity(node: inner))
         case 17: body = .token(try DomainToken(node: inner))
         case 19: body = .accept(try SignedAccept(node: inner))

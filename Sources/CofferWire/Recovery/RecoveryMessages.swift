@@ -141,7 +141,7 @@ public struct DomainRecover: DERMessage, Hashable {
 }
 
 /// `RecoverRequest ::= SEQUENCE { command SignedCommand, chain SEQUENCE SIZE (1..1024) OF DomainToken,
-/// shares SEQUENCE SIZE (1..255) OF SealedShare }` (Envelope body `recover [6]`).
+/// shares SEQUENCE SIZE (1..255) OF SealedShare }` (Envelope body `recover [7]`).
 ///
 /// The chain and the shares travel beside the signed command, not inside it, so the token the recovery
 /// produces carries neither: tokens do not nest or grow with each recovery, and the shares (sealed to
