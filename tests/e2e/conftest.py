@@ -261,6 +261,23 @@ class Processes:
         assert done.returncode == 0, (args, done.stdout, done.stderr)
         return done.stdout
 
+    def approve(self, command, state=None, signers=("alice", "bob")):
+        """Each of `signers` signs the command file (`coffer command sign`), against `state` when given."""
+        for who in signers:
+            self.run("command", "sign", command, "--key", who + ".pem", *(["--state", state] if state else []))
+
+    def add_admin(self, store, hsm, genesis, account, host="host-1"):
+        """An admin principal (identity policy kms:*) in a host's `store`, sealed through `hsm` as `host`; sets
+        and returns (access_key, secret_key)."""
+        with open(os.path.join(self.dir, "admin.json"), "w") as handle:
+            json.dump({"Version": "2012-10-17",
+                       "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}, handle)
+        admin = json.loads(self.run(
+            "principals", "add", "admin", "--policy", "admin.json", "--account-id", account, "--store", store,
+            "--hsm", hsm, "--host-id", host, "--host-key", host + ".pem", "--genesis", genesis, "--json"))
+        self.access_key, self.secret_key = admin["AccessKeyId"], admin["SecretAccessKey"]
+        return self.access_key, self.secret_key
+
     def stop_all(self):
         """SIGTERM to every process still running (killed if it does not stop within 20 s)."""
         for process in self.processes:

@@ -53,19 +53,11 @@ class Fleet(Processes):
                  "--operator", "alice:admin=alice.pub.pem", "--operator", "bob:admin=bob.pub.pem",
                  "--add-host", "host-1=host-1.pub.pem", "--add-host", "host-2=host-2.pub.pem",
                  "--rule", "*=admin:2", "--out", "create.cmd")
-        for who in ("alice", "bob"):
-            self.run("command", "sign", "create.cmd", "--key", who + ".pem")
+        self.approve("create.cmd")
         self.run("command", "submit", "create.cmd", "--hsm", self.hsm_address, "--out", "epoch0.token")
         self.genesis = json.loads(self.run("domain", "show", "epoch0.token", "--json"))["state"]["digest"]
         self.endpoints = [self.start_host(n) for n in (1, 2)]
-        with open(os.path.join(self.dir, "admin.json"), "w") as handle:
-            json.dump({"Version": "2012-10-17",
-                       "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}, handle)
-        admin = json.loads(self.run(
-            "principals", "add", "admin", "--policy", "admin.json", "--account-id", ACCOUNT, "--store", self.store,
-            "--hsm", self.hsm_address, "--host-id", "host-1", "--host-key", "host-1.pem", "--genesis",
-            self.genesis, "--json"))
-        self.access_key, self.secret_key = admin["AccessKeyId"], admin["SecretAccessKey"]
+        self.add_admin(self.store, self.hsm_address, self.genesis, ACCOUNT)
 
     def start_host(self, n):
         log = os.path.join(self.dir, "host-%d.log" % n)

@@ -77,14 +77,7 @@ class Fleet(Processes):
         self.host_ports = {1: free_port(), 2: free_port()}
         for n in (1, 2):
             self.start_host(n)
-        with open(os.path.join(self.dir, "admin.json"), "w") as handle:
-            json.dump({"Version": "2012-10-17",
-                       "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}, handle)
-        admin = json.loads(self.run(
-            "principals", "add", "admin", "--policy", "admin.json", "--account-id", ACCOUNT, "--store", self.store,
-            "--hsm", self.address("b"), "--host-id", "host-1", "--host-key", "host-1.pem", "--genesis",
-            self.genesis, "--json"))
-        self.access_key, self.secret_key = admin["AccessKeyId"], admin["SecretAccessKey"]
+        self.add_admin(self.store, self.address("b"), self.genesis, ACCOUNT)
 
     # Processes
 
@@ -109,11 +102,6 @@ class Fleet(Processes):
              "--token", "epoch1.token", "--store", self.store, "--account-id", ACCOUNT, "--region", REGION,
              "--upkeep-interval", "1"], log)
         self.wait_for(log, r"serving the KMS API", self.hosts[n])
-
-    def approve(self, command, state):
-        extra = ["--state", state] if state else []
-        for who in ("alice", "bob"):
-            self.run("command", "sign", command, "--key", who + ".pem", *extra)
 
     def stop(self):
         self.stop_all()

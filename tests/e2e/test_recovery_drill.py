@@ -11,7 +11,6 @@ import os
 import re
 import shutil
 import signal
-import struct
 import subprocess
 import time
 
@@ -57,33 +56,23 @@ class DrillFleet(Processes):
                  "--operator", "alice:admin=alice.pub.pem", "--operator", "bob:admin=bob.pub.pem",
                  "--add-host", "host-1=host-1.pub.pem", "--add-host", "host-2=host-2.pub.pem",
                  "--rule", "*=admin:2", "--out", "create.cmd")
-        self.sign("create.cmd")
+        self.approve("create.cmd")
         self.run("command", "submit", "create.cmd", "--hsm", a, "--out", "epoch0.token")
         self.genesis = json.loads(self.run("domain", "show", "epoch0.token", "--json"))["state"]["digest"]
         self.create_kit()
         self.run("hsm", "identify", "--hsm", b, "--out", "b.identity")
         self.run("command", "new", "domain.modifyMembers", "--state", "epoch0.token", "--add-member", "b.identity",
                  "--add-member", "kit/member.der", "--out", "members.cmd")
-        self.sign("members.cmd", "epoch0.token")
+        self.approve("members.cmd", "epoch0.token")
         self.run("command", "submit", "members.cmd", "--hsm", a, "--out", "epoch1.token")
         self.run("command", "new", "domain.join", "--token", "epoch1.token", "--out", "join.cmd")
-        self.sign("join.cmd")
+        self.approve("join.cmd")
         self.run("command", "submit", "join.cmd", "--hsm", b)
         self.hosts = [None, None]
         self.endpoints = [None, None]
         for n in (1, 2):
             self.start_host(n)
-        with open(os.path.join(self.dir, "admin.json"), "w") as handle:
-            json.dump({"Version": "2012-10-17",
-                       "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}, handle)
-        admin = json.loads(self.run(
-            "principals", "add", "admin", "--policy", "admin.json", "--account-id", ACCOUNT, "--store", self.store,
-            "--hsm", a, "--host-id", "host-1", "--host-key", "host-1.pem", "--genesis", self.genesis, "--json"))
-        self.access_key, self.secret_key = admin["AccessKeyId"], admin["SecretAccessKey"]
-
-    def sign(self, command, state=None):
-        for who in ("alice", "bob"):
-            self.run("command", "sign", command, "--key", who + ".pem", *(["--state", state] if state else []))
+        self.add_admin(self.store, a, self.genesis, ACCOUNT)
 
     def create_kit(self):
         """`coffer recovery create` under strace, recording every file it opens for writing or renames."""
@@ -260,7 +249,7 @@ def test_every_hsm_killed_a_new_one_recovers_and_every_ciphertext_decrypts(drill
                                drill.new_address, "--out", "x"], cwd=drill.dir, capture_output=True, text=True,
                               timeout=60)
     assert unsigned.returncode != 0 and "quorumNotMet" in unsigned.stderr, unsigned.stderr
-    drill.sign("recover.cmd", latest)
+    drill.approve("recover.cmd", latest)
     drill.run(*reseal, "--share", "kit/share-1.share", "--key", "c1.pem", "--hsm", drill.new_address, "--out",
               "c1-new.share")
     wrong = subprocess.run([COFFER_BIN, *reseal, "--share", "kit/share-3.share", "--key", "c3.pem", "--hsm-identity",
