@@ -115,16 +115,16 @@ class FaultFleet(Processes):
                  "--operator", "alice:admin=alice.pub.pem", "--operator", "bob:admin=bob.pub.pem",
                  "--add-host", "host-1=host-1.pub.pem", "--add-host", "host-2=host-2.pub.pem",
                  "--rule", "*=admin:2", "--session-lifetime", str(SESSION_LIFETIME), "--out", "create.cmd")
-        self.sign("create.cmd")
+        self.approve("create.cmd")
         self.run("command", "submit", "create.cmd", "--hsm", a, "--out", "epoch0.token")
         self.genesis = json.loads(self.run("domain", "show", "epoch0.token", "--json"))["state"]["digest"]
         self.run("hsm", "identify", "--hsm", b, "--out", "b.identity")
         self.run("command", "new", "domain.modifyMembers", "--state", "epoch0.token", "--add-member", "b.identity",
                  "--out", "members.cmd")
-        self.sign("members.cmd", "epoch0.token")
+        self.approve("members.cmd", "epoch0.token")
         self.run("command", "submit", "members.cmd", "--hsm", a, "--out", "epoch1.token")
         self.run("command", "new", "domain.join", "--token", "epoch1.token", "--out", "join.cmd")
-        self.sign("join.cmd")
+        self.approve("join.cmd")
         self.run("command", "submit", "join.cmd", "--hsm", b)
         # host-1 reaches A through a proxy that can stall; host-2 reaches both directly.
         self.proxy = StallingProxy(a)
@@ -132,17 +132,7 @@ class FaultFleet(Processes):
         self.endpoints = [None, None]
         for n in (1, 2):
             self.start_host(n)
-        with open(os.path.join(self.dir, "admin.json"), "w") as handle:
-            json.dump({"Version": "2012-10-17",
-                       "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}, handle)
-        admin = json.loads(self.run(
-            "principals", "add", "admin", "--policy", "admin.json", "--account-id", ACCOUNT, "--store", self.store,
-            "--hsm", a, "--host-id", "host-1", "--host-key", "host-1.pem", "--genesis", self.genesis, "--json"))
-        self.access_key, self.secret_key = admin["AccessKeyId"], admin["SecretAccessKey"]
-
-    def sign(self, command, state=None):
-        for who in ("alice", "bob"):
-            self.run("command", "sign", command, "--key", who + ".pem", *(["--state", state] if state else []))
+        self.add_admin(self.store, a, self.genesis, ACCOUNT)
 
     def start_hsm(self, name):
         log = os.path.join(self.dir, "hsm-%s.log" % name)
@@ -292,10 +282,10 @@ def fleet():
     shutil.rmtree(running.dir, ignore_errors=True)
 
 
-def serves_again(fleet, load, moment, hosts=(0, 1), timeout=60):
+def serves_again(fleet, load, moment, timeout=60):
     """Both hosts answer again by themselves, and the load has succeeded since `moment`."""
     deadline = time.monotonic() + timeout
-    for n in hosts:
+    for n in (0, 1):
         client = fleet.client(n)
         while True:
             try:
@@ -348,21 +338,19 @@ def test_faults_under_load_lose_nothing_and_the_fleet_recovers_by_itself(fleet):
     time.sleep(3)
     assert load.ok_since(0) > 0, "the load never succeeded before any fault"
 
-    def fault(name, inject, end, lasting=8, hosts=(0, 1)):
+    def fault(name, inject, end, lasting=8):
         load.phase = name
-        started = time.monotonic()
         inject()
         time.sleep(lasting)
         end()
         ended = time.monotonic()
-        serves_again(fleet, load, ended, hosts=hosts)
+        serves_again(fleet, load, ended)
         recovered = time.monotonic() - ended
         load.phase = name + " (after)"
         time.sleep(2)
         check_nothing_lost(fleet, load)
         print("\n%-40s during: %s; after: %s (serving again %.1f s after the fault ended)"
               % (name, load.summary(name), load.summary(name + " (after)"), recovered))
-        return started
 
     hsm_a = fleet.hsms["a"][0]
     fault("HSM A stopped (SIGSTOP)", lambda: hsm_a.send_signal(signal.SIGSTOP),
