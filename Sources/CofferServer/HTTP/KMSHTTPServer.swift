@@ -49,14 +49,16 @@ public enum KMSHTTPServer {
                 status: HTTPResponse.Status(code: reply.status), headers: fields,
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: reply.body)))
         }
-        let http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [RequestDeadlineHandler(limits: limits)])
+        let places = ConnectionPlaces(maximumConnections: limits.maximumConnections)
+        let http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [
+            RequestDeadlineHandler(limits: limits, places: places)
+        ])
         let server: HTTPServerBuilder =
             try tls.map { try .tls(.http1(configuration: http1), tlsConfiguration: $0) } ?? .http1(configuration: http1)
         return Application(
             router: router, server: server,
             configuration: ApplicationConfiguration(
-                address: .hostname(host, port: port), serverName: "Coffer",
-                availableConnectionsDelegate: MaximumAvailableConnections(limits.maximumConnections)),
+                address: .hostname(host, port: port), serverName: "Coffer"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
     }
 }

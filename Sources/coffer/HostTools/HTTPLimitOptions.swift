@@ -9,7 +9,10 @@ struct HTTPLimitOptions: ParsableArguments {
     var idleTimeout: Int = 60
     @Option(help: "Seconds a request's body may take to arrive after its headers.")
     var readTimeout: Int = 10
-    @Option(help: "Connections served at once; more wait until one closes.")
+    @Option(
+        help:
+            "Connections held at once; past it a newcomer displaces the connection that has waited longest for its next request."
+    )
     var maxConnections: Int = 4096
 
     func validate() throws {
