@@ -44,4 +44,24 @@ import Testing
         #expect(table.admit() == .admitted(id: 4, evicting: nil))
         #expect(table.authenticate(4) == nil)
     }
+
+    @Test func oneAddressFloodingEvictsItsOwnBeforeAHostsNewcomer() {
+        // A host's connection, younger than the flood's oldest, survives while it authenticates: the
+        // address holding the most unauthenticated connections loses its own first.
+        var table = ConnectionTable(maximumConnections: 8, maximumUnauthenticated: 4)
+        #expect(table.admit(address: "10.0.0.66") == .admitted(id: 1, evicting: nil))
+        #expect(table.admit(address: "10.0.0.5") == .admitted(id: 2, evicting: nil))  // the host
+        #expect(table.admit(address: "10.0.0.66") == .admitted(id: 3, evicting: nil))
+        #expect(table.admit(address: "10.0.0.66") == .admitted(id: 4, evicting: nil))
+        for (newcomer, evicted) in [(UInt64(5), UInt64(1)), (6, 3), (7, 4), (8, 5), (9, 6)] {
+            #expect(table.admit(address: "10.0.0.66") == .admitted(id: newcomer, evicting: evicted))
+        }
+        #expect(table.isWaiting(2))
+        #expect(table.authenticate(2) == nil)
+        // Equal counts: the address whose oldest connection is oldest.
+        var even = ConnectionTable(maximumConnections: 8, maximumUnauthenticated: 2)
+        _ = even.admit(address: "b")
+        _ = even.admit(address: "a")
+        #expect(even.admit(address: "c") == .admitted(id: 3, evicting: 1))
+    }
 }

@@ -5,7 +5,8 @@ import NIOCore
 /// carried something only a host of the domain can send: a `SignedInit` the HSM accepted, or a session
 /// request that opened under its session key. Until then it
 /// may stay at most a short grace, at most ``HSMServer/maximumUnauthenticated`` such connections exist
-/// at once (a new one evicts the oldest), and none of them can take a place that an authenticated one
+/// at once (a new one evicts the oldest of the peer address that holds the most, so one address's
+/// connections displace their own before a host's), and none of them can take a place that an authenticated one
 /// holds: idle connections from anyone cannot lock hosts out. Authenticated connections in turn keep
 /// `maximumUnauthenticated` places free for newcomers (the longest-authenticated goes first).
 struct ConnectionTable: Sendable {
@@ -18,6 +19,7 @@ struct ConnectionTable: Sendable {
     }
 
     private struct Entry {
+        let address: String
         var authenticated = false
     }
 
@@ -35,17 +37,17 @@ struct ConnectionTable: Sendable {
         self.maximumUnauthenticated = maximumUnauthenticated
     }
 
-    /// A new connection arrives.
-    mutating func admit() -> Admission {
+    /// A new connection arrives from `address`.
+    mutating func admit(address: String = "") -> Admission {
         var evicting: UInt64?
         if entries.count >= maximumConnections || waiting.count >= maximumUnauthenticated {
-            guard let oldest = waiting.first else { return .refused }
-            remove(oldest)
-            evicting = oldest
+            guard let victim = oldestWaitingOfBusiestAddress() else { return .refused }
+            remove(victim)
+            evicting = victim
         }
         let id = nextID
         nextID += 1
-        entries[id] = Entry()
+        entries[id] = Entry(address: address)
         waiting.append(id)
         return .admitted(id: id, evicting: evicting)
     }
@@ -62,6 +64,15 @@ struct ConnectionTable: Sendable {
         let oldest = authenticatedOrder.removeFirst()
         entries[oldest] = nil
         return oldest
+    }
+
+    /// The oldest unauthenticated connection of the address holding the most of them (ties: the address
+    /// whose oldest connection is oldest).
+    private func oldestWaitingOfBusiestAddress() -> UInt64? {
+        var counts: [String: Int] = [:]
+        for id in waiting { counts[entries[id]?.address ?? "", default: 0] += 1 }
+        guard let most = counts.values.max() else { return nil }
+        return waiting.first { counts[entries[$0]?.address ?? ""] == most }
     }
 
     /// Whether `id` is still connected and unauthenticated (its grace has run out: close it).

@@ -15,7 +15,7 @@ public final class HSMServer: Sendable {
     /// unauthenticated one, or is closed when every place is held by an authenticated connection.
     public static let maximumConnections = 256
     /// At most this many connections that have not yet authenticated (``ConnectionTable``); a new one
-    /// past this evicts the oldest.
+    /// past this evicts the oldest of the address holding the most.
     public static let maximumUnauthenticated = 64
     /// A connection that sends no frame for this long is closed, authenticated or not.
     public static let idleLimit: TimeAmount = .minutes(10)
@@ -71,8 +71,9 @@ public final class HSMServer: Sendable {
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 256 * 1024, high: 4 * 1024 * 1024))
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    let address = channel.remoteAddress?.ipAddress ?? "local"
                     let (admission, evicted) = connections.withLockedValue { state in
-                        let admission = state.table.admit()
+                        let admission = state.table.admit(address: address)
                         guard case .admitted(let id, let evicting) = admission else {
                             return (admission, (any Channel)?.none)
                         }
