@@ -21,6 +21,12 @@ final class PostgresBackend: SQLBackend {
     static let retriedStates: Set<String> = ["40001", "40P01"]
     /// The advisory lock that serializes schema creation.
     static let migrationLock = 0x636F_6666_6D69  // "coffmi"
+    /// How long the server lets a session sit idle inside a transaction before it ends the session and
+    /// releases its locks (`idle_in_transaction_session_timeout`). Coffer's transactions run SQL only, never
+    /// an HSM call or other wait, so only a host that stopped or froze mid-transaction reaches it; without
+    /// it, such a host would hold its row and audit locks, and stall every other host's writes, for as long
+    /// as it stays frozen (found by tests/e2e/test_faults.py).
+    static let idleInTransactionTimeout: Duration = .seconds(5)
 
     private let client: PostgresClient
     private let runner: Task<Void, Never>
@@ -74,6 +80,9 @@ final class PostgresBackend: SQLBackend {
             password: parts.password ?? ProcessInfo.processInfo.environment["PGPASSWORD"],
             database: database.isEmpty ? user : database, tls: tls)
         configuration.options.connectTimeout = connectTimeout
+        configuration.options.additionalStartupParameters = [
+            ("idle_in_transaction_session_timeout", "\(idleInTransactionTimeout.components.seconds * 1000)")
+        ]
         return configuration
     }
 
