@@ -1,4 +1,5 @@
 import CofferCrypto
+import CofferDomain
 import CofferJSON
 import CofferKMS
 import CofferPolicy
@@ -38,6 +39,7 @@ public enum WireFuzzing {
         roundTrip(data, DomainState.self)
         roundTrip(data, DomainToken.self)
         roundTrip(data, SignedCommand.self)
+        commandFile(data)
         roundTrip(data, SignedIdentity.self)
         roundTrip(data, SignedInit.self)
         roundTrip(data, SignedAccept.self)
@@ -61,6 +63,16 @@ public enum WireFuzzing {
         sigV4(data)
         json(data)
         HSMFuzzing.run(data)
+    }
+
+    /// A quorum command file as the operator tools read it (`coffer command show|sign|submit`): a
+    /// `SignedCommand`, its arguments, and its approvals and rule checked against a real domain state.
+    private static func commandFile(_ data: [UInt8]) {
+        guard let signed = try? SignedCommand(derEncoded: data), let state = HSMFuzzing.world?.state else { return }
+        _ = try? CommandArguments(command: signed.command.command, arguments: signed.command.arguments)
+        _ = try? CommandVerifier.checkApprovals(signed, operators: state.operators)
+        _ = try? CommandVerifier.verify(signed, against: state, now: nil, checkTime: false)
+        _ = try? CommandVerifier.verifyCreate(signed, now: nil, checkTime: false)
     }
 
     /// The AWS JSON reader and every operation's request shape: any input either reads or is refused
