@@ -883,6 +883,25 @@ add("transport", "300 idle connections held open while a normal signed ListKeys 
     "300 raw sockets + signed POST", idle_crowd)
 
 
+def crowd_past_the_limit(world):
+    """Twice --max-connections (200) of connections that send nothing, to a server of its own (the others' rows
+    must not be displaced), then a signed ListKeys: the newcomer displaces the connection that waited longest."""
+    server = start_coffer("--ephemeral", "--max-connections", "200")
+    crowd = []
+    try:
+        for _ in range(400):
+            crowd.append(connect(server))
+        return send_signed(server, "TrentService.ListKeys", {"Limit": 1})
+    finally:
+        for sock in crowd:
+            sock.close()
+        server.stop()
+
+
+add("transport", "400 idle connections held open, twice --max-connections (200), while a signed ListKeys is sent",
+    "400 raw sockets + signed POST", crowd_past_the_limit)
+
+
 # MARK: Running the rows
 
 @pytest.fixture(scope="module")
