@@ -30,7 +30,8 @@ import Testing
         var roster = ConnectionRoster(maximumConnections: 2)
         let old = try #require(admitted(roster.admit(address: "a", now: 1))).id
         let young = try #require(admitted(roster.admit(address: "a", now: 2))).id
-        roster.busy(old)  // answering a request: its answer must not be lost
+        let answering = roster.busy(old)  // answering a request: its answer must not be lost
+        #expect(answering)
         #expect(try #require(admitted(roster.admit(address: "a", now: 3))).displacing == young)
         // The answer ends at tick 10; the connection waits again, now younger than the newcomer of tick 3.
         roster.waiting(old, now: 10)
@@ -42,7 +43,9 @@ import Testing
     @Test func everyPlaceBusyRefusesTheNewcomer() throws {
         var roster = ConnectionRoster(maximumConnections: 2)
         for tick in 1...2 {
-            roster.busy(try #require(admitted(roster.admit(address: "a", now: UInt64(tick)))).id)
+            let id = try #require(admitted(roster.admit(address: "a", now: UInt64(tick)))).id
+            let busy = roster.busy(id)
+            #expect(busy)
         }
         #expect(roster.admit(address: "b", now: 3) == .refused)
         #expect(roster.counts == (all: 2, waiting: 0))
@@ -70,9 +73,12 @@ import Testing
     @Test func closedConnectionsFreeTheirPlaces() throws {
         var roster = ConnectionRoster(maximumConnections: 1)
         let only = try #require(admitted(roster.admit(address: "a", now: 1))).id
-        roster.busy(only)
+        let held = roster.busy(only)
+        #expect(held)
         roster.remove(only)
         roster.remove(only)  // twice is harmless
+        let gone = !roster.busy(only)
+        #expect(gone, "a connection displaced or closed is not busy: its request is not handed on")
         #expect(roster.counts == (all: 0, waiting: 0))
         #expect(try #require(admitted(roster.admit(address: "b", now: 2))).displacing == nil)
     }
@@ -80,11 +86,22 @@ import Testing
     @Test func busyAndWaitingAreIdempotent() throws {
         var roster = ConnectionRoster(maximumConnections: 2)
         let id = try #require(admitted(roster.admit(address: "a", now: 1))).id
-        roster.busy(id)
-        roster.busy(id)
+        let first = roster.busy(id)
+        let second = roster.busy(id)
+        #expect(first && second)
         #expect(roster.counts == (all: 1, waiting: 0))
         roster.waiting(id, now: 2)
         roster.waiting(id, now: 3)
         #expect(roster.counts == (all: 1, waiting: 1))
+    }
+
+    @Test func tiedAddressesLoseTheirLongestWaitingConnection() throws {
+        // One connection each (clients behind different addresses): the one that waited longest goes,
+        // whatever the addresses' names.
+        var roster = ConnectionRoster(maximumConnections: 3)
+        let zulu = try #require(admitted(roster.admit(address: "10.0.0.9", now: 1))).id
+        _ = try #require(admitted(roster.admit(address: "10.0.0.1", now: 2)))
+        _ = try #require(admitted(roster.admit(address: "10.0.0.5", now: 3)))
+        #expect(try #require(admitted(roster.admit(address: "10.0.0.7", now: 4))).displacing == zulu)
     }
 }

@@ -6,9 +6,13 @@
 /// and a busy connection is never displaced (its answer would be lost, and a client could not tell whether
 /// a CreateKey or a ScheduleKeyDeletion happened). When a newcomer finds all ``maximumConnections`` places
 /// taken, it displaces a waiting connection of the peer address that has the most waiting connections —
-/// the one that has waited longest — so connections held open slowly cannot lock other clients out, and
-/// one address's slow connections displace their own before anybody else's. When every place is busy the
-/// newcomer is refused (closed at once).
+/// the one that has waited longest (of all tied addresses) — so connections held open slowly cannot lock
+/// other clients out, and one address's slow connections displace their own before anybody else's. When
+/// every place is busy the newcomer is refused (closed at once).
+///
+/// Known limit: the per-address rule sees peer addresses only. Behind a load balancer or a NAT every
+/// client shares one address, and an attacker with many addresses (an IPv6 /64) looks like many
+/// clients; then the rule is simply "the longest-waiting connection goes".
 public struct ConnectionRoster: Sendable {
     /// What accepting a connection does.
     public enum Admission: Equatable, Sendable {
@@ -18,10 +22,20 @@ public struct ConnectionRoster: Sendable {
         case refused
     }
 
+    private enum Activity {
+        /// Owes the server its next request, or the rest of one, since a monotonic tick.
+        case waiting(since: UInt64)
+        /// Its request is being answered.
+        case busy
+    }
+
     private struct Entry {
         let address: String
-        /// Since when it has been waiting (a monotonic tick); nil while busy.
-        var waitingSince: UInt64?
+        var activity: Activity
+
+        var waitingSince: UInt64? {
+            if case .waiting(let since) = activity { since } else { nil }
+        }
     }
 
     /// Connections served at once.
@@ -46,22 +60,25 @@ public struct ConnectionRoster: Sendable {
         }
         let id = nextID
         nextID += 1
-        entries[id] = Entry(address: address, waitingSince: now)
+        entries[id] = Entry(address: address, activity: .waiting(since: now))
         waitingByAddress[address, default: 0] += 1
         return .admitted(id: id, displacing: displaced)
     }
 
-    /// `id`'s request is complete: it is busy until its response ends.
-    public mutating func busy(_ id: UInt64) {
-        guard let entry = entries[id], entry.waitingSince != nil else { return }
-        entries[id]?.waitingSince = nil
+    /// `id`'s request is complete: it is busy until its response ends. False when `id` is no longer
+    /// held (displaced by another event loop a moment ago): the request must not be handed on.
+    public mutating func busy(_ id: UInt64) -> Bool {
+        guard let entry = entries[id] else { return false }
+        guard case .waiting = entry.activity else { return true }
+        entries[id]?.activity = .busy
         decrementWaiting(entry.address)
+        return true
     }
 
-    /// `id`'s response ended at tick `now`: it waits for its next request.
+    /// `id`'s response ended (or its writes stalled) at tick `now`: it waits for its next request.
     public mutating func waiting(_ id: UInt64, now: UInt64) {
-        guard let entry = entries[id], entry.waitingSince == nil else { return }
-        entries[id]?.waitingSince = now
+        guard let entry = entries[id], case .busy = entry.activity else { return }
+        entries[id]?.activity = .waiting(since: now)
         waitingByAddress[entry.address, default: 0] += 1
     }
 
@@ -79,13 +96,12 @@ public struct ConnectionRoster: Sendable {
         waitingByAddress[address] = left > 0 ? left : nil
     }
 
-    /// The longest-waiting connection of the address with the most waiting connections (ties: the
-    /// lexicographically first address, so the choice does not depend on dictionary order).
+    /// The longest-waiting connection of the address with the most waiting connections (of several tied
+    /// addresses, the connection that has waited longest among them).
     private func longestWaitingOfBusiestAddress() -> UInt64? {
-        let busiest = waitingByAddress.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }
-        guard let address = busiest?.key else { return nil }
+        guard let most = waitingByAddress.values.max() else { return nil }
         var oldest: (id: UInt64, since: UInt64)?
-        for (id, entry) in entries where entry.address == address {
+        for (id, entry) in entries where waitingByAddress[entry.address] == most {
             guard let since = entry.waitingSince else { continue }
             if oldest.map({ since < $0.since || (since == $0.since && id < $0.id) }) ?? true { oldest = (id, since) }
         }

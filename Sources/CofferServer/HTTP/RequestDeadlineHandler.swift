@@ -1,4 +1,3 @@
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTPTypes
 
@@ -8,9 +7,11 @@ import NIOHTTPTypes
 /// - between requests (from accept, or from the end of the last response) the next request's head must
 ///   arrive within ``HTTPLimits/idleTimeout`` — a header sent a byte at a time never completes a head;
 /// - a request's body must be complete within ``HTTPLimits/readTimeout`` of its head;
-/// - every connection holds a place in the endpoint's ``ConnectionPlaces``: busy from the end of its
-///   request to the end of its response, waiting otherwise; a newcomer past the limit displaces a waiting
-///   connection (``ConnectionRoster``).
+/// - a request must be answered within ``HTTPLimits/idleTimeout`` of its end (a client that never reads
+///   its answers cannot hold a place for ever);
+/// - every connection holds a place in the endpoint's ``ConnectionPlaces``: busy while a complete request
+///   is unanswered and the answer is being written, waiting otherwise; a newcomer past the limit displaces
+///   a waiting connection (``ConnectionRoster``).
 final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -21,8 +22,14 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     private let places: ConnectionPlaces
     private var deadline: Scheduled<Void>?
     private var place: UInt64?
-    /// Requests received whole and not yet answered (more than one when a client pipelines).
-    private var unanswered = 0
+    private var admitted = false
+    /// A request's head has arrived and its end has not.
+    private var reading = false
+    /// Requests received whole, and responses ended. An answer may end before its request does (a 404 or a
+    /// 413 sent while the body still arrives), so busy is "more requests complete than answers ended".
+    private var requestsComplete = 0
+    private var responsesEnded = 0
+    private var busy: Bool { requestsComplete > responsesEnded }
 
     init(limits: HTTPLimits, places: ConnectionPlaces) {
         self.limits = limits
@@ -30,8 +37,19 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { admit(context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        admit(context)
+        context.fireChannelActive()
+    }
+
+    private func admit(_ context: ChannelHandlerContext) {
+        guard !admitted else { return }
+        admitted = true
         place = places.admit(context.channel)
-        if place == nil {
+        guard place != nil else {
             context.close(promise: nil)
             return
         }
@@ -41,88 +59,67 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     func handlerRemoved(context: ChannelHandlerContext) {
         deadline?.cancel()
         deadline = nil
-        if let place { places.remove(place) }
-        place = nil
+        release()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
+        release()
+        context.fireChannelInactive()
+    }
+
+    private func release() {
         if let place { places.remove(place) }
         place = nil
-        context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head: arm(context, after: limits.readTimeout)
+        case .head:
+            reading = true
+            arm(context, after: limits.readTimeout)
         case .body: break
         case .end:
-            // The request is whole: no deadline while it is answered, and its place cannot be taken.
-            deadline?.cancel()
-            deadline = nil
-            unanswered += 1
-            if let place { places.busy(place) }
+            reading = false
+            requestsComplete += 1
+            if busy {
+                // Its place cannot be taken while it is answered, unless another event loop displaced it a
+                // moment ago: then the request is not handed on (nothing runs whose answer would be lost).
+                guard let place, places.busy(place) else {
+                    context.close(promise: nil)
+                    return
+                }
+                arm(context, after: limits.idleTimeout)
+            } else {
+                arm(context, after: limits.idleTimeout)  // answered before its body ended
+            }
         }
         context.fireChannelRead(data)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         if case .end = unwrapOutboundIn(data) {
-            unanswered = max(0, unanswered - 1)
-            if unanswered == 0 {
+            responsesEnded += 1
+            if !busy {
                 if let place { places.waiting(place) }
-                arm(context, after: limits.idleTimeout)
+                // A pipelined request still arriving keeps the deadline of its head.
+                if !reading { arm(context, after: limits.idleTimeout) }
             }
         }
         context.write(data, promise: promise)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        // A client that does not read its answers: its place may be taken (its answers are its to lose).
+        if !context.channel.isWritable, let place { places.waiting(place) }
+        context.fireChannelWritabilityChanged()
     }
 
     private func arm(_ context: ChannelHandlerContext, after amount: TimeAmount) {
         deadline?.cancel()
         let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
         deadline = context.eventLoop.scheduleTask(in: amount) { loopBound.value.close(promise: nil) }
-    }
-}
-
-/// The endpoint's connection places: a ``ConnectionRoster`` shared by every connection, whichever event
-/// loop it runs on, and the channels to close when one is displaced.
-public final class ConnectionPlaces: Sendable {
-    private let state: NIOLockedValueBox<(roster: ConnectionRoster, channels: [UInt64: any Channel])>
-
-    /// Places for `maximumConnections` connections.
-    public init(maximumConnections: Int) {
-        state = NIOLockedValueBox((ConnectionRoster(maximumConnections: maximumConnections), [:]))
-    }
-
-    /// Connections held, and of them waiting.
-    public var counts: (all: Int, waiting: Int) { state.withLockedValue { $0.roster.counts } }
-
-    /// Admits `channel`, closing the connection it displaces; nil when it is refused.
-    func admit(_ channel: any Channel) -> UInt64? {
-        let address = channel.remoteAddress?.ipAddress ?? "unknown"
-        let now = NIODeadline.now().uptimeNanoseconds
-        let (id, displaced): (UInt64?, (any Channel)?) = state.withLockedValue { state in
-            guard case .admitted(let id, let displacing) = state.roster.admit(address: address, now: now) else {
-                return (nil, nil)
-            }
-            state.channels[id] = channel
-            return (id, displacing.flatMap { state.channels.removeValue(forKey: $0) })
-        }
-        displaced?.close(promise: nil)
-        return id
-    }
-
-    func busy(_ id: UInt64) { state.withLockedValue { $0.roster.busy(id) } }
-
-    func waiting(_ id: UInt64) {
-        let now = NIODeadline.now().uptimeNanoseconds
-        state.withLockedValue { $0.roster.waiting(id, now: now) }
-    }
-
-    func remove(_ id: UInt64) {
-        state.withLockedValue { state in
-            state.roster.remove(id)
-            state.channels[id] = nil
-        }
     }
 }
 
