@@ -30,6 +30,18 @@ import Testing
         for store in stores { await store.close() }
     }
 
+    @Test func aSessionIdleInATransactionIsEndedByTheServer() async throws {
+        // A host frozen mid-transaction must not hold its locks, and stall every other host, for as long as
+        // it stays frozen (tests/e2e/test_faults.py): each connection asks the server to end such a session.
+        let database = try await StoreKind.postgres.fresh(legacyScope: KeyScope(account: "1", region: "r"))
+        let store = try await database.open()
+        let setting = try await store.backend.read { c in
+            try await c.query("SELECT current_setting('idle_in_transaction_session_timeout') AS timeout", [])
+        }
+        #expect(setting.first?.column("timeout")?.string == "5s")
+        await store.close()
+    }
+
     @Test func aDatabaseOfAnotherSchemaIsRefused() async throws {
         let database = try await StoreKind.postgres.fresh(legacyScope: KeyScope(account: "1", region: "r"))
         let store = try await database.open()
