@@ -24,9 +24,10 @@ public struct SigV4Request: Sendable {
         self.body = body
     }
 
-    /// All values of a header (case-insensitive name), in order.
+    /// All values of a header (name compared without regard to ASCII case, as HTTP field names are), in
+    /// order.
     public func values(_ name: String) -> [String] {
-        headers.filter { $0.name.lowercased() == name.lowercased() }.map(\.value)
+        headers.compactMap { SigV4.equalsIgnoringASCIICase($0.name, name) ? $0.value : nil }
     }
 }
 
@@ -35,6 +36,25 @@ public struct SigV4Request: Sendable {
 public enum SigV4 {
     /// The only algorithm.
     public static let algorithm = "AWS4-HMAC-SHA256"
+
+    /// Whether two names are equal without regard to ASCII case (HTTP field names are ASCII tokens; no
+    /// Unicode case mapping, so "\u{212A}" is not "k"). No allocation: it runs for every header lookup.
+    static func equalsIgnoringASCIICase(_ a: String, _ b: String) -> Bool {
+        a.utf8.count == b.utf8.count && zip(a.utf8, b.utf8).allSatisfy { asciiLower($0) == asciiLower($1) }
+    }
+
+    private static func asciiLower(_ byte: UInt8) -> UInt8 {
+        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte
+    }
+
+    /// `text` without leading and trailing spaces and tabs (HTTP's optional whitespace, RFC 9110 §5.6.3).
+    static func trimmingSpacesAndTabs<Text: StringProtocol>(_ text: Text) -> Substring {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        let whole = Substring(text)
+        guard let first = whole.firstIndex(where: { !isSpace($0) }), let last = whole.lastIndex(where: { !isSpace($0) })
+        else { return whole[whole.endIndex...] }
+        return whole[first...last]
+    }
 
     /// `Hex(SHA256(body))`.
     public static func payloadHash(_ body: [UInt8]) -> String { Hex.encode(SHA256.hash(data: body)) }

@@ -220,14 +220,14 @@ public struct SigV4Verifier: Sendable {
     private static func parameters(_ request: SigV4Request) throws(SigV4Error) -> Parameters {
         let authorization = request.values("authorization")
         if authorization.count > 1 { throw SigV4Error(.incompleteSignature, "More than one Authorization header") }
-        if let header = authorization.first?.trimmingCharacters(in: .whitespaces) {
+        if let header = authorization.first.map({ String(SigV4.trimmingSpacesAndTabs($0)) }) {
             guard let space = header.firstIndex(of: " ") else {
                 throw SigV4Error(
                     .incompleteSignature, "Authorization header requires Credential, SignedHeaders and Signature")
             }
             var fields: [String: String] = [:]
             for part in header[header.index(after: space)...].split(separator: ",") {
-                let pair = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
+                let pair = SigV4.trimmingSpacesAndTabs(part).split(separator: "=", maxSplits: 1)
                 guard pair.count == 2 else { continue }
                 fields[String(pair[0])] = String(pair[1])
             }
@@ -238,7 +238,7 @@ public struct SigV4Verifier: Sendable {
                     .incompleteSignature,
                     "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters")
             }
-            let dates = request.values("x-amz-date").map { $0.trimmingCharacters(in: .whitespaces) }
+            let dates = request.values("x-amz-date").map { String(SigV4.trimmingSpacesAndTabs($0)) }
             guard dates.count == 1, let date = dates.first else {
                 throw SigV4Error(
                     .incompleteSignature, "Authorization header requires existence of a valid X-Amz-Date header")
