@@ -1,0 +1,149 @@
+"""What bench/run and bench/exhaustion share: starting servers and stopping them, SigV4-signed requests
+replayed by wrk, and the machine's description."""
+import base64
+import json
+import os
+import platform
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import boto3
+import botocore.auth
+import botocore.awsrequest
+import botocore.credentials
+
+REGION = "us-east-1"
+LUA_DONE = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('RESULT {"requests":%d,"duration_us":%d,"socket_errors":%d,"non2xx":%d,"p50_us":%d,"p99_us":%d}\\n',
+    summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout, e.status,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
+work = tempfile.mkdtemp(prefix="coffer-bench-")
+#: How long each wrk measurement runs (bench/run --duration sets it).
+duration = 10
+processes = []
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def spawn(command, pattern, name, timeout=60):
+    """Starts `command` with its output in a log and waits for `pattern` in it; fails loudly if it doesn't come."""
+    log_path = os.path.join(work, name + ".log")
+    log = open(log_path, "w")
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    processes.append(process)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = open(log_path, errors="replace").read()
+        match = re.search(pattern, text, re.M)
+        if match:
+            return match
+        if process.poll() is not None:
+            sys.exit("bench: %s exited before serving:\n%s" % (name, text))
+        time.sleep(0.05)
+    sys.exit("bench: %s did not come up within %ss:\n%s" % (name, timeout, open(log_path).read()))
+
+
+def stop_all():
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+class Target:
+    """A server and a signed KMS request to replay against it."""
+
+    def __init__(self, name, endpoint, operation, body, access_key, secret_key):
+        self.name, self.endpoint, self.operation, self.body = name, endpoint, operation, body
+        self.credentials = botocore.credentials.Credentials(access_key, secret_key)
+
+    def script(self):
+        """A wrk script replaying this request, freshly signed."""
+        if self.operation:
+            request = botocore.awsrequest.AWSRequest(
+                method="POST", url=self.endpoint + "/", data=self.body.encode(),
+                headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "TrentService." + self.operation})
+            botocore.auth.SigV4Auth(self.credentials, "kms", REGION).add_auth(request)
+            headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
+        else:
+            headers = {"Content-Type": "application/x-amz-json-1.1"}
+        lines = ['wrk.method = "POST"', "wrk.body = %s" % json.dumps(self.body)]
+        lines += ["wrk.headers[%s] = %s" % (json.dumps(k), json.dumps(v)) for k, v in headers.items()]
+        path = os.path.join(work, "%s.lua" % re.sub(r"\W", "_", self.name))
+        with open(path, "w") as handle:
+            handle.write("\n".join(lines) + "\n" + LUA_DONE)
+        return path
+
+    def measure(self, connections):
+        threads = min(2, connections)
+        done = subprocess.run(
+            ["wrk", "-t%d" % threads, "-c%d" % connections, "-d%ds" % duration, "--timeout", "5s",
+             "-s", self.script(), self.endpoint + "/"], capture_output=True, text=True, timeout=duration + 60)
+        match = re.search(r"^RESULT (\{.*\})$", done.stdout, re.M)
+        if not match:
+            sys.exit("bench: wrk printed no result for %s:\n%s%s" % (self.name, done.stdout, done.stderr))
+        result = json.loads(match.group(1))
+        seconds = result["duration_us"] / 1e6
+        return {
+            "rps": result["requests"] / seconds, "p50_ms": result["p50_us"] / 1000, "p99_ms": result["p99_us"] / 1000,
+            "requests": result["requests"], "failed": result["non2xx"] + result["socket_errors"],
+        }
+
+
+def client(endpoint, access_key, secret_key):
+    return boto3.client("kms", endpoint_url=endpoint, region_name=REGION, aws_access_key_id=access_key,
+                        aws_secret_access_key=secret_key)
+
+
+def kms_targets(prefix, endpoint, access_key, secret_key):
+    kms = client(endpoint, access_key, secret_key)
+    key = kms.create_key(Description="bench")["KeyMetadata"]["KeyId"]
+    blob = kms.encrypt(KeyId=key, Plaintext=b"x" * 32)["CiphertextBlob"]
+    return [
+        Target(prefix + " GenerateDataKey", endpoint, "GenerateDataKey",
+               json.dumps({"KeyId": key, "KeySpec": "AES_256"}), access_key, secret_key),
+        Target(prefix + " Encrypt", endpoint, "Encrypt",
+               json.dumps({"KeyId": key, "Plaintext": base64.b64encode(b"x" * 32).decode()}), access_key, secret_key),
+        Target(prefix + " Decrypt", endpoint, "Decrypt",
+               json.dumps({"CiphertextBlob": base64.b64encode(blob).decode()}), access_key, secret_key),
+    ]
+
+
+def machine():
+    model = ""
+    try:
+        model = re.search(r"^model name\s*:\s*(.*)$", open("/proc/cpuinfo").read(), re.M).group(1)
+    except (OSError, AttributeError):
+        pass
+    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
+    return {"cpus": os.cpu_count(), "cpu": model, "kernel": platform.release(),
+            "wrk": (wrk.stdout + wrk.stderr).split("\n")[0].strip()}
+
+
+def print_table(rounds, names, width):
+    """One row per measurement: requests/s, p50 and p99 of each round side by side."""
+    print("\n%-*s %s" % (width, "target @connections", "  ".join("%28s" % ("round %d: req/s p50 p99 ms" % (i + 1))
+                                                                 for i in range(len(rounds)))))
+    for name in names:
+        cells = []
+        for results in rounds:
+            r = results[name]
+            cell = "%7.0f %6.2f %6.2f" % (r["rps"], r["p50_ms"], r["p99_ms"])
+            cells.append("%28s" % (cell + (" FAILED %d" % r["failed"] if r["failed"] else "")))
+        print("%-*s %s" % (width, name, "  ".join(cells)))
