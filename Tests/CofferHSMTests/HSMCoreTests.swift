@@ -31,6 +31,42 @@ import Testing
         #expect(signed.identity.signingKey.fingerprint == signed.identity.hsmID)
     }
 
+    @Test mutating func identifyOutsideTheLockAnswersAsTheCoreDoes() throws {
+        // The server signs identify answers outside its lock from `identitySource`: same checks, same answer.
+        let keys = HSMKeys.generate()
+        var core = HSMCore(keys: keys)
+        let challenge = [UInt8](repeating: 0x33, count: 16)
+        let outside = HSMCore.identify(
+            Envelope(id: 9, body: .identify(challenge: challenge)), source: core.identitySource)
+        guard case .identity(let signed) = outside.body,
+            case .identity(let inside) = ask(&core, .identify(challenge: challenge), id: 9).body
+        else {
+            Issue.record("expected identities")
+            return
+        }
+        #expect(outside.id == 9)
+        #expect(signed.identity == inside.identity)
+        #expect(signed.isSelfSigned)
+        let reserved = HSMCore.identify(
+            Envelope(id: 0, body: .identify(challenge: challenge)), source: core.identitySource)
+        guard case .failure(let failure) = reserved.body else {
+            Issue.record("id 0 must be refused")
+            return
+        }
+        #expect(failure.code == .malformed)
+        core.wipe()
+        #expect(core.identitySource == nil)
+        guard
+            case .failure(let wiped) = HSMCore.identify(
+                Envelope(id: 3, body: .identify(challenge: challenge)), source: nil
+            ).body
+        else {
+            Issue.record("a wiped HSM answers no identity")
+            return
+        }
+        #expect(wiped.code == .wrongState)
+    }
+
     @Test mutating func answerKindsAndReservedIdsAreMalformed() {
         var core = HSMCore()
         for body: Envelope.Body in [

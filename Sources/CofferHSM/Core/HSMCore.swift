@@ -69,12 +69,8 @@ public struct HSMCore: Sendable {
         switch (body, state) {
         case (_, .wiped):
             return (.failure(Failure(.wrongState, "this HSM has been wiped")), .none)
-        case (.identify(let challenge), .uninitialized(let keys)):
-            return (identity(keys, challenge: challenge, domain: nil), .none)
-        case (.identify(let challenge), .operational(let keys, let membership, _)):
-            return (
-                identity(keys, challenge: challenge, domain: (membership.state.domainID, membership.state.epoch)), .none
-            )
+        case (.identify(let challenge), .uninitialized), (.identify(let challenge), .operational):
+            return (Self.identity(identitySource, challenge: challenge), .none)
         case (.command(let signed), .uninitialized(let keys)):
             return execute(signed, keys: keys, membership: nil, sessions: SessionService(), now: now, random: &random)
         case (.command(let signed), .operational(let keys, let membership, let sessions)):
@@ -152,9 +148,39 @@ public struct HSMCore: Sendable {
         }
     }
 
-    private func identity(_ keys: HSMKeys, challenge: [UInt8], domain: ([UInt8], Int64)?) -> Envelope.Body {
+    /// What answering `identify` needs: the identity keys and the domain, if any (nil once wiped).
+    public struct IdentitySource: Sendable {
+        let keys: HSMKeys
+        let domain: (id: [UInt8], epoch: Int64)?
+    }
+
+    /// The identity source, read under the server's lock so that the signature — the one piece of
+    /// public-key work anyone who reaches the socket can ask for — is made outside it (``identify(_:source:)``).
+    public var identitySource: IdentitySource? {
+        switch state {
+        case .uninitialized(let keys): IdentitySource(keys: keys, domain: nil)
+        case .operational(let keys, let membership, _):
+            IdentitySource(keys: keys, domain: (membership.state.domainID, membership.state.epoch))
+        case .wiped: nil
+        }
+    }
+
+    /// The answer to an `identify` envelope from `source`, exactly as ``handle(_:now:random:)`` gives it.
+    public static func identify(_ envelope: Envelope, source: IdentitySource?) -> Envelope {
+        guard WireLimits.requestIDRange.contains(envelope.id) else {
+            return Envelope(id: 0, body: .failure(Failure(.malformed, "a request id is 1 … 2^63−1")))
+        }
+        guard case .identify(let challenge) = envelope.body else {
+            return Envelope(id: envelope.id, body: .failure(Failure(.malformed, "not an identify request")))
+        }
+        return Envelope(id: envelope.id, body: identity(source, challenge: challenge))
+    }
+
+    private static func identity(_ source: IdentitySource?, challenge: [UInt8]) -> Envelope.Body {
+        guard let source else { return .failure(Failure(.wrongState, "this HSM has been wiped")) }
         do {
-            return .identity(try keys.signedIdentity(challenge: challenge, domain: domain.map { ($0.0, $0.1) }))
+            return .identity(
+                try source.keys.signedIdentity(challenge: challenge, domain: source.domain.map { ($0.id, $0.epoch) }))
         } catch {
             return .failure(Failure(.internal, "signing the identity failed"))
         }

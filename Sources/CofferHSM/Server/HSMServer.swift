@@ -163,6 +163,12 @@ public final class HSMServer: Sendable {
                 false
             )
         }
+        if case .identify = envelope.body {
+            // Signed outside the lock: strangers' identify requests must not hold up hosts' session requests.
+            let answer = HSMCore.identify(envelope, source: core.withLockedValue { $0.identitySource })
+            log(envelope, answer)
+            return (answer, false)
+        }
         let now = clock()
         var random = SystemRandom()
         let (answer, effect) = core.withLockedValue { $0.handle(envelope, now: now, random: &random) }
