@@ -266,6 +266,48 @@ import Testing
         else { throw FixtureError() }
     }
 
+    @Test func sig1VerifiedOutsideTheCoreIsTrustedOnlyForItsOwnInitAndKey() throws {
+        // The server verifies Sig1 outside its lock and hands the proof to the core (issue 13).
+        var world = try SessionWorld()
+        let (_, offer) = try world.offer()
+        let key = try #require(world.a.sessionInitKey(offer, now: world.now))
+        #expect(key == P384PublicKey(world.hostKey.publicKey))
+        let proof = try #require(HSMCore.verifySessionInit(offer, key: key))
+        // A proof for this init spares nothing else: it is accepted as before, and once accepted it is a replay
+        // the pre-check already reports (no key: the core answers the replay).
+        let accepted = world.a.handle(
+            Envelope(id: 1, body: .sessionInit(offer)), now: world.now, random: &world.random, verifiedInit: proof)
+        guard case .accept = accepted.answer.body else { throw FixtureError() }
+        #expect(world.a.sessionInitKey(offer, now: world.now) == nil)
+        // A tampered Sig1 does not verify, and a proof made for another init does not carry over to it.
+        let (_, other) = try world.offer()
+        var signature = other.signature
+        signature[signature.count - 1] ^= 1
+        let forged = SignedInit(initMessage: other.initMessage, signature: signature)
+        #expect(HSMCore.verifySessionInit(forged, key: key) == nil)
+        let (_, third) = try world.offer()
+        let otherProof = try #require(HSMCore.verifySessionInit(third, key: key))
+        let refused = world.a.handle(
+            Envelope(id: 2, body: .sessionInit(forged)), now: world.now, random: &world.random, verifiedInit: otherProof
+        )
+        #expect(failureCode(refused.answer.body) == .badSignature)
+        #expect(
+            failureCode(
+                HSMCore.sessionInitRefused(Envelope(id: 3, body: .sessionInit(forged)), signedInit: forged).body)
+                == .badSignature)
+        // A proof under another key (a host re-keyed meanwhile) does not carry over either.
+        let stranger = P384.Signing.PrivateKey()
+        let strangeSigned = SignedInit(
+            initMessage: other.initMessage,
+            signature: try Signing.sign(other.initMessage.derBytes, label: .sessionInit, with: stranger))
+        let strangeProof = try #require(
+            HSMCore.verifySessionInit(strangeSigned, key: P384PublicKey(stranger.publicKey)))
+        let notHis = world.a.handle(
+            Envelope(id: 4, body: .sessionInit(strangeSigned)), now: world.now, random: &world.random,
+            verifiedInit: strangeProof)
+        #expect(failureCode(notHis.answer.body) == .badSignature)
+    }
+
     @Test func theHSMChecksTheOfferInOrder() throws {
         var world = try SessionWorld()
         // Another host key: unknown signature.

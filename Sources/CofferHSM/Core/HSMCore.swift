@@ -52,19 +52,21 @@ public struct HSMCore: Sendable {
         state = .wiped
     }
 
-    /// Answers one request envelope.
+    /// Answers one request envelope. `verifiedInit` proves a `sessionInit`'s Sig1 verified already
+    /// (``verifySessionInit(_:key:)``), so it is not verified a second time.
     public mutating func handle(
-        _ envelope: Envelope, now: WireTime, random: inout some RandomSource
+        _ envelope: Envelope, now: WireTime, random: inout some RandomSource,
+        verifiedInit: VerifiedSessionInit? = nil
     ) -> (answer: Envelope, effect: Effect) {
         guard WireLimits.requestIDRange.contains(envelope.id) else {
             return (Envelope(id: 0, body: .failure(Failure(.malformed, "a request id is 1 … 2^63−1"))), .none)
         }
-        let (body, effect) = answer(envelope.body, now: now, random: &random)
+        let (body, effect) = answer(envelope.body, now: now, random: &random, verifiedInit: verifiedInit)
         return (Envelope(id: envelope.id, body: body), effect)
     }
 
     private mutating func answer(
-        _ body: Envelope.Body, now: WireTime, random: inout some RandomSource
+        _ body: Envelope.Body, now: WireTime, random: inout some RandomSource, verifiedInit: VerifiedSessionInit?
     ) -> (Envelope.Body, Effect) {
         switch (body, state) {
         case (_, .wiped):
@@ -123,7 +125,7 @@ public struct HSMCore: Sendable {
             do {
                 let accept = try SessionAcceptor.accept(
                     signedInit, membership: membership, hsm: keys, now: now, usage: &sessions.usage,
-                    seen: &sessions.seenInits, random: &random)
+                    seen: &sessions.seenInits, random: &random, verified: verifiedInit)
                 state = .operational(keys, membership, sessions)
                 return (.accept(accept), .none)
             } catch {
@@ -146,6 +148,30 @@ public struct HSMCore: Sendable {
         case (.identity, _), (.token, _), (.accept, _), (.sessionResponse, _), (.failure, _):
             return (.failure(Failure(.malformed, "an answer kind sent as a request")), .none)
         }
+    }
+
+    /// The key a SessionInit's Sig1 must verify under, when the checks before it pass (§7) on an online
+    /// member; nil when the core would refuse the init first. The server verifies Sig1 with it outside its
+    /// lock — public-key work anyone who reaches the socket can ask for — with ``verifySessionInit(_:key:)``,
+    /// and hands the proof to ``handle(_:now:random:verifiedInit:)``; a failed verification is answered with
+    /// ``sessionInitRefused(_:signedInit:)``.
+    public func sessionInitKey(_ signedInit: SignedInit, now: WireTime) -> P384PublicKey? {
+        guard case .operational(let keys, let membership, let sessions) = state,
+            membership.state.members.contains(where: { keys.isMember($0) && $0.kind == .online })
+        else { return nil }
+        return SessionAcceptor.signatureKey(signedInit, state: membership.state, seen: sessions.seenInits, now: now)
+    }
+
+    /// Verifies Sig1 of `signedInit` under `key`: the proof, or nil when it does not verify.
+    public static func verifySessionInit(_ signedInit: SignedInit, key: P384PublicKey) -> VerifiedSessionInit? {
+        guard Signing.isValid(signedInit.signature, over: signedInit.initMessage.derBytes, label: .sessionInit, by: key)
+        else { return nil }
+        return VerifiedSessionInit(digest: signedInit.digest, key: key)
+    }
+
+    /// The answer to a SessionInit whose Sig1 did not verify under ``sessionInitKey(_:now:)``'s key.
+    public static func sessionInitRefused(_ envelope: Envelope, signedInit: SignedInit) -> Envelope {
+        Envelope(id: envelope.id, body: .failure(SessionAcceptor.badSignature(signedInit.initMessage.hostID)))
     }
 
     /// What answering `identify` needs: the identity keys and the domain, if any (nil once wiped).

@@ -170,8 +170,22 @@ public final class HSMServer: Sendable {
             return (answer, false)
         }
         let now = clock()
+        var verifiedInit: VerifiedSessionInit?
+        if case .sessionInit(let signedInit) = envelope.body, WireLimits.requestIDRange.contains(envelope.id),
+            let key = core.withLockedValue({ $0.sessionInitKey(signedInit, now: now) })
+        {
+            // Sig1 verified outside the lock, for the same reason.
+            guard let verified = HSMCore.verifySessionInit(signedInit, key: key) else {
+                let answer = HSMCore.sessionInitRefused(envelope, signedInit: signedInit)
+                log(envelope, answer)
+                return (answer, false)
+            }
+            verifiedInit = verified
+        }
         var random = SystemRandom()
-        let (answer, effect) = core.withLockedValue { $0.handle(envelope, now: now, random: &random) }
+        let (answer, effect) = core.withLockedValue {
+            $0.handle(envelope, now: now, random: &random, verifiedInit: verifiedInit)
+        }
         log(envelope, answer)
         if case .restartedWithNewIdentity(let hsmID) = effect {
             logger.notice(

@@ -25,6 +25,11 @@ struct SeenInits: Sendable {
         }
     }
 
+    /// Whether `digest` was accepted before and is still remembered (``check(_:now:)`` without its upkeep).
+    func isReplay(_ digest: [UInt8], now: WireTime) -> Bool {
+        seen[digest].map { now <= $0 } ?? false
+    }
+
     /// Records an accepted init until `expires`.
     mutating func record(_ digest: [UInt8], expires: WireTime) { seen[digest] = expires }
 

@@ -7,9 +7,30 @@ import Crypto
 /// order the spec gives, then answers with `ESK` (SK under the negotiated key) and the session `EKT`
 /// (SK under the active domain key), all signed as `Sig2`.
 enum SessionAcceptor {
+    /// The key Sig1 must verify under, after the checks that precede it (§7: not seen before, this domain, a
+    /// host of it), read-only; nil when one of those refuses the init (``accept`` then says why). The server
+    /// verifies Sig1 with it outside its lock, since anyone who reaches the socket can send an init.
+    static func signatureKey(
+        _ signedInit: SignedInit, state: DomainState, seen: SeenInits, now: WireTime
+    )
+        -> P384PublicKey?
+    {
+        let offer = signedInit.initMessage
+        guard !seen.isReplay(Hash.h(offer.derBytes), now: now), offer.domainID == state.domainID else { return nil }
+        return state.hosts.first { $0.id == offer.hostID }?.signingKey
+    }
+
+    /// Sig1 does not verify.
+    static func badSignature(_ hostID: String) -> Failure {
+        Failure(.badSignature, "Sig1 does not verify with \(hostID)'s key")
+    }
+
+    /// Accepts `signedInit`. `verified`, when it is this init's and names the host's current key, spares
+    /// verifying Sig1 a second time (the server verified it outside its lock).
     static func accept(
         _ signedInit: SignedInit, membership: DomainMembership, hsm: HSMKeys, now: WireTime,
-        usage: inout DomainKeyUsage, seen: inout SeenInits, random: inout some RandomSource
+        usage: inout DomainKeyUsage, seen: inout SeenInits, random: inout some RandomSource,
+        verified: VerifiedSessionInit? = nil
     ) throws(Failure) -> SignedAccept {
         let state = membership.state
         let offer = signedInit.initMessage
@@ -23,9 +44,11 @@ enum SessionAcceptor {
         guard let host = state.hosts.first(where: { $0.id == offer.hostID }) else {
             throw Failure(.unknownHost, "\(offer.hostID) is not a host of this domain")
         }
-        guard Signing.isValid(signedInit.signature, over: offer.derBytes, label: .sessionInit, by: host.signingKey)
+        guard
+            verified.map({ $0.key == host.signingKey && $0.digest == initDigest }) ?? false
+                || Signing.isValid(signedInit.signature, over: offer.derBytes, label: .sessionInit, by: host.signingKey)
         else {
-            throw Failure(.badSignature, "Sig1 does not verify with \(offer.hostID)'s key")
+            throw badSignature(offer.hostID)
         }
         guard offer.epoch == state.epoch else {
             throw Failure(.staleBase, "the host is at epoch \(offer.epoch); the domain is at \(state.epoch)")
@@ -65,6 +88,14 @@ enum SessionAcceptor {
             throw Failure(.internal, "sealing the session key failed")
         }
     }
+}
+
+/// Proof that a SessionInit's Sig1 verifies under a key; made only by
+/// ``HSMCore/verifySessionInit(_:key:)``, which verifies it.
+public struct VerifiedSessionInit: Sendable {
+    /// `H(DER(SignedInit))`: the init with its signature.
+    let digest: [UInt8]
+    let key: P384PublicKey
 }
 
 /// Seals under each domain key, counted per HSM and refused past 2^28 (PROTOCOL §8, `keyUsageLimit`).
