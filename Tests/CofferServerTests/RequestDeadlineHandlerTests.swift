@@ -18,7 +18,8 @@ import Testing
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(RequestDeadlineHandler(limits: limits, places: places))
         channel.remoteAddress = try SocketAddress(ipAddress: address, port: 40000)
-        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 4599)).wait()
+        // An embedded channel binds nothing; the local address is only a value.
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 0)).wait()
         return channel
     }
 
