@@ -104,4 +104,104 @@ import Testing
         _ = try #require(admitted(roster.admit(address: "10.0.0.5", now: 3)))
         #expect(try #require(admitted(roster.admit(address: "10.0.0.7", now: 4))).displacing == zulu)
     }
+
+    /// The roster against a model that scans every connection (what the roster did before its index):
+    /// random admissions, requests, answers and closes from a few addresses, at non-decreasing ticks,
+    /// give the same admissions and displacements, step by step.
+    @Test(arguments: [1, 2, 3, 4, 5, 6, 7, 8]) func theIndexChoosesAsAScanOfEveryConnectionWould(seed: UInt64) throws {
+        var random = SplitMix(seed: seed)
+        var roster = ConnectionRoster(maximumConnections: 12)
+        var model = ScanningRoster(maximumConnections: 12)
+        var tick: UInt64 = 0
+        var open: [UInt64] = []
+        for _ in 0..<5_000 {
+            tick += random.next(3)  // ties of ticks happen
+            let action = random.next(10)
+            if action < 4 || open.isEmpty {
+                let address = "10.0.0.\(random.next(4))"
+                let admission = roster.admit(address: address, now: tick)
+                #expect(admission == model.admit(address: address, now: tick))
+                if case .admitted(let id, let displaced) = admission {
+                    open.append(id)
+                    if let displaced { open.removeAll { $0 == displaced } }
+                }
+            } else {
+                let id = open[Int(random.next(UInt64(open.count)))]
+                switch action {
+                case 4, 5: #expect(roster.busy(id) == model.busy(id))
+                case 6, 7, 8:
+                    roster.waiting(id, now: tick)
+                    model.waiting(id, now: tick)
+                default:
+                    roster.remove(id)
+                    model.remove(id)
+                    open.removeAll { $0 == id }
+                }
+            }
+            #expect(roster.counts == model.counts)
+        }
+    }
+}
+
+/// The reference: every connection's state, and a scan of them all to choose whom to displace.
+private struct ScanningRoster {
+    let maximumConnections: Int
+    var nextID: UInt64 = 1
+    var turn: UInt64 = 0
+    /// Per connection: its address, and (tick, turn) since it waits, or nil while busy.
+    var entries: [UInt64: (address: String, waiting: (since: UInt64, turn: UInt64)?)] = [:]
+
+    init(maximumConnections: Int) { self.maximumConnections = maximumConnections }
+
+    var counts: (all: Int, waiting: Int) { (entries.count, entries.values.filter { $0.waiting != nil }.count) }
+
+    mutating func admit(address: String, now: UInt64) -> ConnectionRoster.Admission {
+        var displaced: UInt64?
+        if entries.count >= maximumConnections {
+            var perAddress: [String: Int] = [:]
+            for entry in entries.values where entry.waiting != nil { perAddress[entry.address, default: 0] += 1 }
+            guard let most = perAddress.values.max() else { return .refused }
+            let victim = entries.filter { perAddress[$0.value.address] == most && $0.value.waiting != nil }
+                .min {
+                    ($0.value.waiting!.since, $0.value.waiting!.turn) < (
+                        $1.value.waiting!.since, $1.value.waiting!.turn
+                    )
+                }!
+            entries[victim.key] = nil
+            displaced = victim.key
+        }
+        let id = nextID
+        nextID += 1
+        entries[id] = (address, (now, turn))
+        turn += 1
+        return .admitted(id: id, displacing: displaced)
+    }
+
+    mutating func busy(_ id: UInt64) -> Bool {
+        guard entries[id] != nil else { return false }
+        entries[id]?.waiting = nil
+        return true
+    }
+
+    mutating func waiting(_ id: UInt64, now: UInt64) {
+        guard let entry = entries[id], entry.waiting == nil else { return }
+        entries[id]?.waiting = (now, turn)
+        turn += 1
+    }
+
+    mutating func remove(_ id: UInt64) { entries[id] = nil }
+}
+
+/// A small seeded generator (SplitMix64), so that a failing seed replays.
+private struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    /// A number in 0 ..< bound.
+    mutating func next(_ bound: UInt64) -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return (z ^ (z >> 31)) % bound
+    }
 }

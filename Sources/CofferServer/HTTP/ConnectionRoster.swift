@@ -22,9 +22,9 @@ public struct ConnectionRoster: Sendable {
         case refused
     }
 
-    private enum Activity {
-        /// Owes the server its next request, or the rest of one, since a monotonic tick.
-        case waiting(since: UInt64)
+    private enum Activity: Equatable {
+        /// Owes the server its next request, or the rest of one, since a monotonic tick (its `turn`th wait).
+        case waiting(since: UInt64, turn: UInt64)
         /// Its request is being answered.
         case busy
     }
@@ -32,18 +32,35 @@ public struct ConnectionRoster: Sendable {
     private struct Entry {
         let address: String
         var activity: Activity
+    }
 
-        var waitingSince: UInt64? {
-            if case .waiting(let since) = activity { since } else { nil }
-        }
+    /// One address's waiting connections in the order they began to wait. Items go stale when their
+    /// connection becomes busy or leaves (checked against `entries` when read, and compacted away), so every
+    /// change is O(1) amortized and a displacement never scans the roster.
+    private struct Waiters {
+        /// Waiting connections of the address.
+        var count = 0
+        var items: [Wait] = []
+        var head = 0
+    }
+
+    /// One wait of a connection: from tick `since`, the `turn`th wait to begin (ties of `since` go by turn).
+    private struct Wait {
+        let id: UInt64
+        let since: UInt64
+        let turn: UInt64
     }
 
     /// Connections served at once.
     public let maximumConnections: Int
     private var nextID: UInt64 = 1
+    private var nextTurn: UInt64 = 0
     private var entries: [UInt64: Entry] = [:]
-    /// Waiting connections per peer address.
-    private var waitingByAddress: [String: Int] = [:]
+    /// Waiting connections per peer address (addresses with none are absent).
+    private var waiters: [String: Waiters] = [:]
+    /// The addresses by how many connections they have waiting, and the largest such count.
+    private var addressesByCount: [Int: Set<String>] = [:]
+    private var mostWaiting = 0
 
     /// A roster of `maximumConnections` places (at least one).
     public init(maximumConnections: Int) {
@@ -60,8 +77,8 @@ public struct ConnectionRoster: Sendable {
         }
         let id = nextID
         nextID += 1
-        entries[id] = Entry(address: address, activity: .waiting(since: now))
-        waitingByAddress[address, default: 0] += 1
+        entries[id] = Entry(address: address, activity: .waiting(since: now, turn: nextTurn))
+        startWaiting(id, address: address, since: now)
         return .admitted(id: id, displacing: displaced)
     }
 
@@ -71,39 +88,87 @@ public struct ConnectionRoster: Sendable {
         guard let entry = entries[id] else { return false }
         guard case .waiting = entry.activity else { return true }
         entries[id]?.activity = .busy
-        decrementWaiting(entry.address)
+        stopWaiting(entry.address)
         return true
     }
 
     /// `id`'s response ended (or its writes stalled) at tick `now`: it waits for its next request.
     public mutating func waiting(_ id: UInt64, now: UInt64) {
         guard let entry = entries[id], case .busy = entry.activity else { return }
-        entries[id]?.activity = .waiting(since: now)
-        waitingByAddress[entry.address, default: 0] += 1
+        entries[id]?.activity = .waiting(since: now, turn: nextTurn)
+        startWaiting(id, address: entry.address, since: now)
     }
 
     /// `id` closed (or was displaced).
     public mutating func remove(_ id: UInt64) {
         guard let entry = entries.removeValue(forKey: id) else { return }
-        if entry.waitingSince != nil { decrementWaiting(entry.address) }
+        if case .waiting = entry.activity { stopWaiting(entry.address) }
     }
 
     /// Connections held, and of them waiting.
-    public var counts: (all: Int, waiting: Int) { (entries.count, waitingByAddress.values.reduce(0, +)) }
+    public var counts: (all: Int, waiting: Int) { (entries.count, waiters.values.reduce(0) { $0 + $1.count }) }
 
-    private mutating func decrementWaiting(_ address: String) {
-        let left = (waitingByAddress[address] ?? 1) - 1
-        waitingByAddress[address] = left > 0 ? left : nil
+    private mutating func startWaiting(_ id: UInt64, address: String, since: UInt64) {
+        var queue = waiters.removeValue(forKey: address) ?? Waiters()
+        move(address, from: queue.count, to: queue.count + 1)
+        queue.count += 1
+        queue.items.append(Wait(id: id, since: since, turn: nextTurn))
+        nextTurn += 1
+        if queue.items.count - queue.head > 2 * queue.count + 32 { compact(&queue) }
+        waiters[address] = queue
+    }
+
+    private mutating func stopWaiting(_ address: String) {
+        guard var queue = waiters.removeValue(forKey: address) else { return }
+        move(address, from: queue.count, to: queue.count - 1)
+        queue.count -= 1
+        // An address with nobody waiting keeps no queue (its items are all stale).
+        if queue.count > 0 { waiters[address] = queue }
+    }
+
+    /// Moves `address` between the count buckets; the largest count changes by one at most.
+    private mutating func move(_ address: String, from old: Int, to new: Int) {
+        if old > 0 {
+            addressesByCount[old]?.remove(address)
+            if addressesByCount[old]?.isEmpty == true { addressesByCount[old] = nil }
+        }
+        if new > 0 { addressesByCount[new, default: []].insert(address) }
+        if new > mostWaiting { mostWaiting = new }
+        if old == mostWaiting, addressesByCount[old] == nil { mostWaiting = max(0, old - 1) }
+    }
+
+    /// Whether a queue item is still its connection's current wait.
+    private func isCurrent(_ item: Wait) -> Bool {
+        entries[item.id]?.activity == .waiting(since: item.since, turn: item.turn)
+    }
+
+    /// Drops stale items.
+    private func compact(_ queue: inout Waiters) {
+        queue.items = queue.items[queue.head...].filter { isCurrent($0) }
+        queue.head = 0
+    }
+
+    /// The first current item of `address`'s queue, dropping stale ones before it.
+    private mutating func oldestWaiting(of address: String) -> Wait? {
+        guard var queue = waiters.removeValue(forKey: address) else { return nil }
+        defer { waiters[address] = queue }
+        while queue.head < queue.items.count, !isCurrent(queue.items[queue.head]) { queue.head += 1 }
+        if queue.head > 32, queue.head * 2 > queue.items.count {
+            queue.items.removeFirst(queue.head)
+            queue.head = 0
+        }
+        return queue.head < queue.items.count ? queue.items[queue.head] : nil
     }
 
     /// The longest-waiting connection of the address with the most waiting connections (of several tied
-    /// addresses, the connection that has waited longest among them).
-    private func longestWaitingOfBusiestAddress() -> UInt64? {
-        guard let most = waitingByAddress.values.max() else { return nil }
-        var oldest: (id: UInt64, since: UInt64)?
-        for (id, entry) in entries where waitingByAddress[entry.address] == most {
-            guard let since = entry.waitingSince else { continue }
-            if oldest.map({ since < $0.since || (since == $0.since && id < $0.id) }) ?? true { oldest = (id, since) }
+    /// addresses, the connection that has waited longest among them; of equal ticks, the one that began
+    /// to wait first).
+    private mutating func longestWaitingOfBusiestAddress() -> UInt64? {
+        guard mostWaiting > 0, let tied = addressesByCount[mostWaiting] else { return nil }
+        var oldest: Wait?
+        for address in tied {
+            guard let item = oldestWaiting(of: address) else { continue }
+            if oldest.map({ (item.since, item.turn) < ($0.since, $0.turn) }) ?? true { oldest = item }
         }
         return oldest?.id
     }
