@@ -100,9 +100,17 @@ final class PostgresBackend: SQLBackend {
     }
 
     func transaction<T: Sendable>(
-        _ body: @escaping @Sendable (any SQLConnection) async throws -> T
+        durability: CommitDurability, _ body: @escaping @Sendable (any SQLConnection) async throws -> T
     ) async throws -> T {
-        try await inTransaction(isolation: nil, timeout: calls.timeout(), body)
+        switch durability {
+        case .synced:
+            return try await inTransaction(isolation: nil, timeout: calls.timeout(), body)
+        case .deferredSync:
+            return try await inTransaction(isolation: nil, timeout: calls.timeout()) { c in
+                _ = try await c.query("SET LOCAL synchronous_commit TO OFF", [])
+                return try await body(c)
+            }
+        }
     }
 
     func snapshot<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {

@@ -59,17 +59,42 @@ protocol SQLConnection: Sendable {
     func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow]
 }
 
+/// When a write transaction's COMMIT returns.
+enum CommitDurability: Sendable {
+    /// Once the transaction is on disk: SQLite's WAL synced (`synchronous=FULL`), PostgreSQL's commit
+    /// flushed (`synchronous_commit` as the server has it, on by default). Every change of keys, aliases,
+    /// grants and principals, with its audit record.
+    case synced
+    /// Once the transaction is safe from a crash of this process: SQLite's WAL written and synced by the
+    /// checkpointer within about a second (``SQLiteBackend/Checkpointer``); PostgreSQL's commit in the
+    /// server's memory (`synchronous_commit = off`), flushed by its WAL writer within three
+    /// `wal_writer_delay`s (600 ms by default). A power loss (or a crash of the PostgreSQL server) in that
+    /// window loses the transaction, never part of it. Only the audit records of calls that change nothing
+    /// (Encrypt, Decrypt, GenerateDataKey …), so that one slow fsync does not hold up every such call.
+    case deferredSync
+}
+
 /// A database behind the store.
 protocol SQLBackend: Sendable {
     var dialect: SQLDialect { get }
     /// Runs `body` on a connection outside any transaction (a single read, or statements that need none).
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T
-    /// Runs `body` in a write transaction: committed when it returns, rolled back when it throws.
+    /// Runs `body` in a write transaction: committed when it returns, rolled back when it throws. The
+    /// commit returns as `durability` says.
     func transaction<T: Sendable>(
-        _ body: @escaping @Sendable (any SQLConnection) async throws -> T
+        durability: CommitDurability, _ body: @escaping @Sendable (any SQLConnection) async throws -> T
     ) async throws -> T
     /// Runs `body` in a read-only transaction that sees one snapshot of the database.
     func snapshot<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T
     /// Closes every connection.
     func close() async
+}
+
+extension SQLBackend {
+    /// Runs `body` in a write transaction whose commit returns once it is on disk (``CommitDurability/synced``).
+    func transaction<T: Sendable>(
+        _ body: @escaping @Sendable (any SQLConnection) async throws -> T
+    ) async throws -> T {
+        try await transaction(durability: .synced, body)
+    }
 }

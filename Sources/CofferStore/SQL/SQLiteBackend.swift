@@ -5,6 +5,11 @@ import SQLiteNIO
 /// The embedded database: one SQLite file (WAL journal, `synchronous=FULL`), one connection whose
 /// statements run one job at a time (a transaction's statements are never interleaved with another's),
 /// schema migrations by version (``migrations``). SQLite itself comes with sqlite-nio: nothing to install.
+///
+/// The WAL is checkpointed by a second connection of its own (``Checkpointer``), not by the commit that
+/// fills it: SQLite's automatic checkpoint copies the WAL into the database and syncs it inside some
+/// request's COMMIT, on the one connection every request waits for, which stalled all requests for tens
+/// of milliseconds every few thousand writes.
 final class SQLiteBackend: SQLBackend {
     /// The schema version this build writes.
     static let schemaVersion = 8
@@ -13,10 +18,12 @@ final class SQLiteBackend: SQLBackend {
 
     private let connection: SQLiteConnection
     private let jobs = SerialJobs()
+    private let checkpointer: Checkpointer?
     var dialect: SQLDialect { .sqlite }
 
-    private init(connection: SQLiteConnection) {
+    private init(connection: SQLiteConnection, checkpointer: Checkpointer?) {
         self.connection = connection
+        self.checkpointer = checkpointer
     }
 
     /// Opens `storage` and migrates it to ``schemaVersion`` (keys of a schema 1 database move into
@@ -30,9 +37,19 @@ final class SQLiteBackend: SQLBackend {
         } catch {
             throw StoreError(.database, "cannot open \(name): \(error)")
         }
-        let backend = SQLiteBackend(connection: connection)
+        var checkpointer: Checkpointer?
+        if case .file = storage {
+            do {
+                checkpointer = Checkpointer(
+                    connection: try await SQLiteConnection.open(storage: storage, logger: logger), logger: logger)
+            } catch {
+                try? await connection.close()
+                throw StoreError(.database, "cannot open \(name) a second time for checkpoints: \(error)")
+            }
+        }
+        let backend = SQLiteBackend(connection: connection, checkpointer: checkpointer)
         do {
-            try await backend.migrate(legacyScope: legacyScope)
+            try await backend.migrate(legacyScope: legacyScope, checkpoints: checkpointer != nil)
         } catch let error as StoreError {
             await backend.close()
             throw error
@@ -40,10 +57,12 @@ final class SQLiteBackend: SQLBackend {
             await backend.close()
             throw StoreError(.database, "cannot migrate \(name): \(error)")
         }
+        await checkpointer?.start()
         return backend
     }
 
     func close() async {
+        await checkpointer?.stop()
         try? await connection.close()
     }
 
@@ -53,9 +72,24 @@ final class SQLiteBackend: SQLBackend {
     }
 
     func transaction<T: Sendable>(
-        _ body: @escaping @Sendable (any SQLConnection) async throws -> T
+        durability: CommitDurability, _ body: @escaping @Sendable (any SQLConnection) async throws -> T
     ) async throws -> T {
-        try await inTransaction("BEGIN IMMEDIATE", body)
+        guard durability == .deferredSync, checkpointer != nil else {
+            return try await inTransaction("BEGIN IMMEDIATE", body)
+        }
+        // The commit writes the WAL without syncing it (the checkpointer syncs it within a second); the
+        // connection is back to syncing every commit before another job runs.
+        return try await read { c in
+            _ = try await c.query("PRAGMA synchronous=NORMAL", [])
+            do {
+                let result = try await Self.inTransaction("BEGIN IMMEDIATE", c, body)
+                _ = try await c.query("PRAGMA synchronous=FULL", [])
+                return result
+            } catch {
+                _ = try? await c.query("PRAGMA synchronous=FULL", [])
+                throw error
+            }
+        }
     }
 
     func snapshot<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
@@ -66,23 +100,31 @@ final class SQLiteBackend: SQLBackend {
     private func inTransaction<T: Sendable>(
         _ begin: String, _ body: @escaping @Sendable (any SQLConnection) async throws -> T
     ) async throws -> T {
-        try await read { c in
-            _ = try await c.query(begin, [])
-            do {
-                let result = try await body(c)
-                _ = try await c.query("COMMIT", [])
-                return result
-            } catch {
-                _ = try? await c.query("ROLLBACK", [])
-                throw error
-            }
+        try await read { c in try await Self.inTransaction(begin, c, body) }
+    }
+
+    private static func inTransaction<T: Sendable>(
+        _ begin: String, _ c: any SQLConnection, _ body: @escaping @Sendable (any SQLConnection) async throws -> T
+    ) async throws -> T {
+        _ = try await c.query(begin, [])
+        do {
+            let result = try await body(c)
+            _ = try await c.query("COMMIT", [])
+            return result
+        } catch {
+            _ = try? await c.query("ROLLBACK", [])
+            throw error
         }
     }
 
-    private func migrate(legacyScope: KeyScope?) async throws {
+    private func migrate(legacyScope: KeyScope?, checkpoints: Bool) async throws {
         // Pragmas cannot run inside a transaction.
         try await read { c in
             _ = try await c.query("PRAGMA journal_mode=WAL", [])
+            if checkpoints {
+                // The Checkpointer's connection does it, off the path of requests.
+                _ = try await c.query("PRAGMA wal_autocheckpoint=0", [])
+            }
             _ = try await c.query("PRAGMA synchronous=FULL", [])
             _ = try await c.query("PRAGMA foreign_keys=ON", [])
             // Another process (`coffer principals`, `coffer audit`) may hold the write lock for a moment.

@@ -1,7 +1,9 @@
 /// Group commit for the audit log's own appends (calls that change nothing: Encrypt, Decrypt,
 /// GenerateDataKey …): records that arrive while one batch's transaction runs are written together by
 /// the next, in one transaction, in arrival order. Each caller still returns only after its record is
-/// committed, with its own sequence number, or with the batch's error: no call succeeds unrecorded.
+/// committed (safe from a crash of this process, on disk within about a second:
+/// ``CommitDurability/deferredSync``), with its own sequence number, or with the batch's error: no call
+/// succeeds unrecorded.
 /// Under load, one transaction carries many records instead of one each; alone, a record waits for
 /// nothing.
 actor AuditBatch {

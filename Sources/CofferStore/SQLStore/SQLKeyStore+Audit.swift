@@ -10,11 +10,15 @@ extension SQLKeyStore {
     static let auditLock = 0x636F_6666_6572  // "coffer"
 
     /// Appends `entry` alone (a call that changes nothing), grouped with the records of other calls that
-    /// arrive meanwhile into one transaction (``AuditBatch``).
+    /// arrive meanwhile into one transaction (``AuditBatch``), committed safe from a crash of this process
+    /// and on disk within about a second (``CommitDurability/deferredSync``).
     public func appendAudit(_ entry: AuditEntry) async throws(StoreError) -> Int64 {
         do {
             return try await auditBatch.append(entry) { entries in
-                try await self.transaction(attachingAudit: false) { c in try await Self.appendAudits(entries, c) }
+                // On disk within about a second, not before the answer (CommitDurability.deferredSync).
+                try await self.transaction(attachingAudit: false, durability: .deferredSync) { c in
+                    try await Self.appendAudits(entries, c)
+                }
             }
         } catch {
             throw Self.storeError(error)

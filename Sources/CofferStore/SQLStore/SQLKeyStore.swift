@@ -327,12 +327,13 @@ public final class SQLKeyStore: KeyStore {
     /// alone.
     @discardableResult
     func transaction<T: Sendable>(
-        attachingAudit: Bool = true, _ body: @escaping @Sendable (any SQLConnection) async throws -> T
+        attachingAudit: Bool = true, durability: CommitDurability = .synced,
+        _ body: @escaping @Sendable (any SQLConnection) async throws -> T
     ) async throws(StoreError) -> T {
         let pending = attachingAudit ? PendingAudit.current : nil
         let entry = pending?.take()
         do {
-            return try await backend.transaction { c in
+            return try await backend.transaction(durability: durability) { c in
                 let result = try await body(c)
                 if let entry { _ = try await Self.appendAudit(entry, c) }
                 return result
