@@ -129,6 +129,7 @@ let benchmarks: @Sendable () -> Void = {
     authorizationBenchmarks()
     generateDataKeyBenchmarks()
     hotPathBenchmarks()
+    hsmAloneBenchmarks()
 
     Benchmark("Session handshake: host and HSM (in process)") { benchmark, world in
         for _ in benchmark.scaledIterations {
