@@ -17,14 +17,20 @@ func hsmAloneBenchmarks() {
         maxDuration: .seconds(3))
 
     for (name, command) in [
-        ("GenerateDataKey 32 bytes", { (world: BenchWorld) in
-            SessionCommand.generateDataKey(key: world.backing, length: 32, context: .empty, returnPlaintext: true)
-        }),
-        ("Encrypt 64 bytes, one context pair", { (world: BenchWorld) in
-            SessionCommand.encrypt(
-                key: world.backing, plaintext: SecretBytes(copying: [UInt8](repeating: 7, count: 64)),
-                context: try! EncryptionContext(["tenant": "bench"]))
-        }),
+        (
+            "GenerateDataKey 32 bytes",
+            { (world: BenchWorld) in
+                SessionCommand.generateDataKey(key: world.backing, length: 32, context: .empty, returnPlaintext: true)
+            }
+        ),
+        (
+            "Encrypt 64 bytes, one context pair",
+            { (world: BenchWorld) in
+                SessionCommand.encrypt(
+                    key: world.backing, plaintext: SecretBytes(copying: [UInt8](repeating: 7, count: 64)),
+                    context: try! EncryptionContext(["tenant": "bench"]))
+            }
+        ),
     ] {
         Benchmark("HSM alone: session request, \(name) (in process, warm caches)", configuration: batch) {
             benchmark, world in
@@ -43,7 +49,8 @@ func hsmAloneBenchmarks() {
 
     Benchmark(
         "HSM alone: session handshake, the HSM's part (Sig1 verified, ECDHE, Sig2, ESK and EKT sealed)",
-        configuration: .init(metrics: [.wallClock, .cpuTotal, .throughput, .mallocCountTotal], maxDuration: .seconds(5))
+        configuration: .init(
+            metrics: [.wallClock, .cpuTotal, .throughput, .mallocCountTotal], maxDuration: .seconds(5))
     ) { benchmark, world in
         var random = SystemRandom()
         var handshakes = (0..<benchmark.scaledIterations.count).map { _ in
@@ -52,7 +59,8 @@ func hsmAloneBenchmarks() {
         let offers = handshakes.indices.map { try! handshakes[$0].start(now: world.now, random: &random) }
         benchmark.startMeasurement()
         for (number, offer) in offers.enumerated() {
-            let envelope = try! Envelope(derEncoded: Envelope(id: Int64(number + 10), body: .sessionInit(offer)).derBytes)
+            let envelope = try! Envelope(
+                derEncoded: Envelope(id: Int64(number + 10), body: .sessionInit(offer)).derBytes)
             let answer = world.core.handle(envelope, now: world.now, random: &random).answer
             blackHole(answer.derBytes)
         }
