@@ -99,18 +99,13 @@ final class PostgresBackend: SQLBackend {
         }
     }
 
+    /// Every commit waits for the server's flush, whatever `durability` asks: a crash of the PostgreSQL
+    /// server — a separate process that fleets restart on their own — must not lose what a host has
+    /// answered (tests/e2e/test_fleet.py kills it mid-load and finds every served call's record).
     func transaction<T: Sendable>(
         durability: CommitDurability, _ body: @escaping @Sendable (any SQLConnection) async throws -> T
     ) async throws -> T {
-        switch durability {
-        case .synced:
-            return try await inTransaction(isolation: nil, timeout: calls.timeout(), body)
-        case .deferredSync:
-            return try await inTransaction(isolation: nil, timeout: calls.timeout()) { c in
-                _ = try await c.query("SET LOCAL synchronous_commit TO OFF", [])
-                return try await body(c)
-            }
-        }
+        try await inTransaction(isolation: nil, timeout: calls.timeout(), body)
     }
 
     func snapshot<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {

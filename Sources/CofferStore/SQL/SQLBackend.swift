@@ -65,12 +65,11 @@ enum CommitDurability: Sendable {
     /// flushed (`synchronous_commit` as the server has it, on by default). Every change of keys, aliases,
     /// grants and principals, with its audit record.
     case synced
-    /// Once the transaction is safe from a crash of this process: SQLite's WAL written and synced by the
-    /// checkpointer within about a second (``SQLiteBackend/Checkpointer``); PostgreSQL's commit in the
-    /// server's memory (`synchronous_commit = off`), flushed by its WAL writer within three
-    /// `wal_writer_delay`s (600 ms by default). A power loss (or a crash of the PostgreSQL server) in that
-    /// window loses the transaction, never part of it. Only the audit records of calls that change nothing
-    /// (Encrypt, Decrypt, GenerateDataKey …), so that one slow fsync does not hold up every such call.
+    /// On SQLite, once the transaction is safe from a crash of this process: the WAL written, and synced
+    /// by the checkpointer within about a second (``SQLiteBackend/Checkpointer``); a power loss or kernel
+    /// crash in that window loses the transaction, never part of it. PostgreSQL treats it as ``synced``.
+    /// Only the audit records of calls that change nothing (Encrypt, Decrypt, GenerateDataKey …), so that
+    /// one slow fsync does not hold up every such call on SQLite's one connection.
     case deferredSync
 }
 
