@@ -36,7 +36,8 @@ public struct ConnectionRoster: Sendable {
 
     /// One address's waiting connections in the order they began to wait. Items go stale when their
     /// connection becomes busy or leaves (checked against `entries` when read, and compacted away), so every
-    /// change is O(1) amortized and a displacement never scans the roster.
+    /// change is O(1) amortized; a displacement passes over the addresses tied for the most waiting connections
+    /// only (one, against a flood from one address; every address, when each holds one connection).
     private struct Waiters {
         /// Waiting connections of the address.
         var count = 0

@@ -2,9 +2,10 @@ import Logging
 import NIOCore
 import SQLiteNIO
 
-/// The embedded database: one SQLite file (WAL journal, `synchronous=FULL`), one connection whose
-/// statements run one job at a time (a transaction's statements are never interleaved with another's),
-/// schema migrations by version (``migrations``). SQLite itself comes with sqlite-nio: nothing to install.
+/// The embedded database: one SQLite file (WAL journal, `synchronous=FULL` except for audit batches:
+/// ``CommitDurability/deferredSync``), one connection whose statements run one job at a time (a
+/// transaction's statements are never interleaved with another's), schema migrations by version
+/// (``migrations``). SQLite itself comes with sqlite-nio: nothing to install.
 ///
 /// The WAL is checkpointed by a second connection of its own (``Checkpointer``), not by the commit that
 /// fills it: SQLite's automatic checkpoint copies the WAL into the database and syncs it inside some
