@@ -1,27 +1,21 @@
 import CofferCrypto
+import CofferTestSupport
 import CofferWire
 import Crypto
 
 /// A seeded generator of random, valid wire messages for round-trip properties. Deterministic per seed,
 /// so a failing case can be replayed by its seed.
 struct MessageGenerator {
-    private var state: UInt64
+    private var random: SplitMix64
     private let keys: [P384PublicKey]
 
     init(seed: UInt64) {
-        state = seed
+        random = SplitMix64(seed: seed)
         // Key generation is the slow part: a small pool serves every message.
         keys = (0..<6).map { _ in P384PublicKey(P384.Signing.PrivateKey().publicKey) }
     }
 
-    /// SplitMix64.
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { random.next() }
 
     mutating func int(_ range: ClosedRange<Int>) -> Int {
         range.lowerBound + Int(next() % UInt64(range.upperBound - range.lowerBound + 1))
