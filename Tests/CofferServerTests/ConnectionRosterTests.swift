@@ -1,4 +1,5 @@
 import CofferServer
+import CofferTestSupport
 import Testing
 
 /// The endpoint's connection places (issue 13): who a newcomer displaces when every place is taken.
@@ -105,11 +106,29 @@ import Testing
         #expect(try #require(admitted(roster.admit(address: "10.0.0.7", now: 4))).displacing == zulu)
     }
 
+    /// A keep-alive client's many requests (each a new wait of the same connection, the old ones compacted
+    /// away) leave its address's longest-waiting connection first in line.
+    @Test func manyRequestsOnOneConnectionKeepTheOrderOfItsAddress() throws {
+        var roster = ConnectionRoster(maximumConnections: 3)
+        let idle = try #require(admitted(roster.admit(address: "b", now: 1))).id
+        let cycling = try #require(admitted(roster.admit(address: "b", now: 2))).id
+        let other = try #require(admitted(roster.admit(address: "a", now: 3))).id
+        for tick in UInt64(4)..<204 {
+            let held = roster.busy(cycling)
+            #expect(held)
+            roster.waiting(cycling, now: tick)
+        }
+        #expect(roster.counts == (all: 3, waiting: 3))
+        #expect(try #require(admitted(roster.admit(address: "c", now: 300))).displacing == idle)
+        // One waiting connection each now: the longest-waiting goes.
+        #expect(try #require(admitted(roster.admit(address: "d", now: 301))).displacing == other)
+    }
+
     /// The roster against a model that scans every connection (what the roster did before its index):
     /// random admissions, requests, answers and closes from a few addresses, at non-decreasing ticks,
     /// give the same admissions and displacements, step by step.
     @Test(arguments: [1, 2, 3, 4, 5, 6, 7, 8]) func theIndexChoosesAsAScanOfEveryConnectionWould(seed: UInt64) throws {
-        var random = SplitMix(seed: seed)
+        var random = SplitMix64(seed: seed)
         var roster = ConnectionRoster(maximumConnections: 12)
         var model = ScanningRoster(maximumConnections: 12)
         var tick: UInt64 = 0
@@ -190,18 +209,4 @@ private struct ScanningRoster {
     }
 
     mutating func remove(_ id: UInt64) { entries[id] = nil }
-}
-
-/// A small seeded generator (SplitMix64), so that a failing seed replays.
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    /// A number in 0 ..< bound.
-    mutating func next(_ bound: UInt64) -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return (z ^ (z >> 31)) % bound
-    }
 }
