@@ -11,9 +11,13 @@ import Testing
 @Suite struct SQLiteCheckpointTests {
     /// A fresh SQLite store file and its path.
     static func fresh() async throws -> (SQLKeyStore, String) {
-        let path = FileManager.default.temporaryDirectory
-            .appendingPathComponent("coffer-checkpoint-\(UUID().uuidString).sqlite").path
+        let path = temporaryPath()
         return (try await SQLKeyStore.open(path: path, legacyScope: KeyScope(account: "1", region: "r")), path)
+    }
+
+    static func temporaryPath() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("coffer-checkpoint-\(UUID().uuidString).sqlite")
+            .path
     }
 
     static func remove(_ path: String) {
@@ -32,14 +36,31 @@ import Testing
         return rows?.count ?? 0
     }
 
+    /// The sync level a transaction of `durability` commits at (1 NORMAL, 2 FULL), read inside it; when
+    /// `failing`, the transaction then throws and is rolled back.
+    static func level(
+        _ store: SQLKeyStore, _ durability: CommitDurability, failing: Bool = false
+    ) async throws -> Int? {
+        struct Rollback: Error { let level: Int? }
+        do {
+            return try await store.backend.transaction(durability: durability) { c in
+                let level = try await c.query("PRAGMA synchronous", []).first?.column("synchronous")?.integer
+                if failing { throw Rollback(level: level) }
+                return level
+            }
+        } catch let rollback as Rollback {
+            return rollback.level
+        }
+    }
+
     @Test func theConnectionSyncsEveryCommitAgainAfterADeferredOne() async throws {
         let (store, path) = try await Self.fresh()
         defer { Self.remove(path) }
         #expect(try await store.appendAudit(AuditLogTests.entry(1)) == 1)
-        let synchronous = try await store.backend.read { c in
-            try await c.query("PRAGMA synchronous", []).first?.column("synchronous")?.integer
-        }
-        #expect(synchronous == 2)  // FULL
+        #expect(try await Self.level(store, .deferredSync) == 1)  // NORMAL: the checkpointer syncs
+        #expect(try await Self.level(store, .synced) == 2)  // FULL again, after a deferred commit
+        #expect(try await Self.level(store, .deferredSync, failing: true) == 1)
+        #expect(try await Self.level(store, .synced) == 2)  // and after a deferred one that rolled back
         let autocheckpoint = try await store.backend.read { c in
             try await c.query("PRAGMA wal_autocheckpoint", []).first?.column("wal_autocheckpoint")?.integer
         }
@@ -65,15 +86,19 @@ import Testing
     @Test func closingCheckpointsWhatWasCommitted() async throws {
         let (store, path) = try await Self.fresh()
         defer { Self.remove(path) }
+        // Another connection stays open (as `coffer audit` may), so SQLite's own checkpoint at the last
+        // close does not happen: only the store's close checkpoints.
+        let other = try await SQLiteConnection.open(storage: .file(path: path))
+        _ = try await other.query("SELECT count(*) FROM sqlite_master")  // it now holds the WAL open too
         for n in 1...5 { _ = try await store.appendAudit(AuditLogTests.entry(n)) }
         await store.close()
         #expect(try await Self.recordsInFileAlone(path) == 5)
+        try await other.close()
     }
 
     /// A round checkpoints passively, and restarts the WAL only past its bound of frames.
     @Test func aRoundRestartsTheWALOnlyPastItsBound() async throws {
-        let path = FileManager.default.temporaryDirectory
-            .appendingPathComponent("coffer-checkpoint-\(UUID().uuidString).sqlite").path
+        let path = Self.temporaryPath()
         defer { Self.remove(path) }
         let writer = try await SQLiteConnection.open(storage: .file(path: path))
         let checkpointer = try await SQLiteConnection.open(storage: .file(path: path))

@@ -75,22 +75,11 @@ final class SQLiteBackend: SQLBackend {
     func transaction<T: Sendable>(
         durability: CommitDurability, _ body: @escaping @Sendable (any SQLConnection) async throws -> T
     ) async throws -> T {
-        guard durability == .deferredSync, checkpointer != nil else {
-            return try await inTransaction("BEGIN IMMEDIATE", body)
-        }
-        // The commit writes the WAL without syncing it (the checkpointer syncs it within a second); the
-        // connection is back to syncing every commit before another job runs.
-        return try await read { c in
-            _ = try await c.query("PRAGMA synchronous=NORMAL", [])
-            do {
-                let result = try await Self.inTransaction("BEGIN IMMEDIATE", c, body)
-                _ = try await c.query("PRAGMA synchronous=FULL", [])
-                return result
-            } catch {
-                _ = try? await c.query("PRAGMA synchronous=FULL", [])
-                throw error
-            }
-        }
+        // Every write sets its own sync level first (a PRAGMA with no I/O), so none inherits another's. A
+        // deferred commit writes the WAL without syncing it; the checkpointer syncs it (without a
+        // checkpointer, in memory, there is nothing to sync).
+        let synchronous = durability == .deferredSync && checkpointer != nil ? "NORMAL" : "FULL"
+        return try await inTransaction("BEGIN IMMEDIATE", setting: "PRAGMA synchronous=\(synchronous)", body)
     }
 
     func snapshot<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
@@ -98,23 +87,22 @@ final class SQLiteBackend: SQLBackend {
         try await inTransaction("BEGIN", body)
     }
 
+    /// Runs `body` between `begin` and COMMIT, after `setting` (a statement that must run outside the
+    /// transaction).
     private func inTransaction<T: Sendable>(
-        _ begin: String, _ body: @escaping @Sendable (any SQLConnection) async throws -> T
+        _ begin: String, setting: String? = nil, _ body: @escaping @Sendable (any SQLConnection) async throws -> T
     ) async throws -> T {
-        try await read { c in try await Self.inTransaction(begin, c, body) }
-    }
-
-    private static func inTransaction<T: Sendable>(
-        _ begin: String, _ c: any SQLConnection, _ body: @escaping @Sendable (any SQLConnection) async throws -> T
-    ) async throws -> T {
-        _ = try await c.query(begin, [])
-        do {
-            let result = try await body(c)
-            _ = try await c.query("COMMIT", [])
-            return result
-        } catch {
-            _ = try? await c.query("ROLLBACK", [])
-            throw error
+        try await read { c in
+            if let setting { _ = try await c.query(setting, []) }
+            _ = try await c.query(begin, [])
+            do {
+                let result = try await body(c)
+                _ = try await c.query("COMMIT", [])
+                return result
+            } catch {
+                _ = try? await c.query("ROLLBACK", [])
+                throw error
+            }
         }
     }
 
