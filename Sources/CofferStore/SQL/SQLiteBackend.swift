@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import SQLiteNIO
+import Synchronization
 
 /// The embedded database: one SQLite file (WAL journal, `synchronous=FULL` except for audit batches:
 /// ``CommitDurability/deferredSync``), one connection whose statements run one job at a time (a
@@ -19,6 +20,9 @@ final class SQLiteBackend: SQLBackend {
 
     private let connection: SQLiteConnection
     private let jobs = SerialJobs()
+    /// The connection's `PRAGMA synchronous` as the last write transaction set it (nil: unknown). Read and
+    /// changed only inside a job.
+    private let synchronousLevel = Mutex<String?>(nil)
     private let checkpointer: Checkpointer?
     var dialect: SQLDialect { .sqlite }
 
@@ -75,11 +79,12 @@ final class SQLiteBackend: SQLBackend {
     func transaction<T: Sendable>(
         durability: CommitDurability, _ body: @escaping @Sendable (any SQLConnection) async throws -> T
     ) async throws -> T {
-        // Every write sets its own sync level first (a PRAGMA with no I/O), so none inherits another's. A
+        // Every write runs at its own sync level (the PRAGMA, with no I/O, runs whenever the level differs
+        // from the one the last write set), so none inherits another's. A
         // deferred commit writes the WAL without syncing it; the checkpointer syncs it (without a
         // checkpointer, in memory, there is nothing to sync).
         let synchronous = durability == .deferredSync && checkpointer != nil ? "NORMAL" : "FULL"
-        return try await inTransaction("BEGIN IMMEDIATE", setting: "PRAGMA synchronous=\(synchronous)", body)
+        return try await inTransaction("BEGIN IMMEDIATE", synchronous: synchronous, body)
     }
 
     func snapshot<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
@@ -87,13 +92,19 @@ final class SQLiteBackend: SQLBackend {
         try await inTransaction("BEGIN", body)
     }
 
-    /// Runs `body` between `begin` and COMMIT, after `setting` (a statement that must run outside the
-    /// transaction).
+    /// Runs `body` between `begin` and COMMIT, with the connection's `PRAGMA synchronous` at `synchronous`
+    /// when given (a pragma that must run outside the transaction; skipped when the connection is known to
+    /// be at that level already, which saves a statement, and a trip to SQLite's thread, on most writes).
     private func inTransaction<T: Sendable>(
-        _ begin: String, setting: String? = nil, _ body: @escaping @Sendable (any SQLConnection) async throws -> T
+        _ begin: String, synchronous: String? = nil,
+        _ body: @escaping @Sendable (any SQLConnection) async throws -> T
     ) async throws -> T {
         try await read { c in
-            if let setting { _ = try await c.query(setting, []) }
+            if let synchronous, self.synchronousLevel.withLock({ $0 }) != synchronous {
+                self.synchronousLevel.withLock { $0 = nil }  // unknown until the pragma has run
+                _ = try await c.query("PRAGMA synchronous=\(synchronous)", [])
+                self.synchronousLevel.withLock { $0 = synchronous }
+            }
             _ = try await c.query(begin, [])
             do {
                 let result = try await body(c)

@@ -1,15 +1,55 @@
+import Synchronization
+
 /// Runs async jobs one at a time, in submission order. The store has one SQLite connection; a
 /// transaction is several statements, and no other job's statement may run between them.
-actor SerialJobs {
-    private var tail: Task<Void, Never>?
+///
+/// A job runs in its caller's task: a free queue lets the caller straight in, a busy one parks it, and
+/// each job's end hands the turn to the one that waited longest. (It used to chain two new tasks per job,
+/// which cost every store call two task creations and the thread wake-ups between them; issue 12.)
+final class SerialJobs: Sendable {
+    private struct State {
+        var busy = false
+        var waiting: [CheckedContinuation<Void, Never>] = []
+    }
 
-    func run<T: Sendable>(_ job: @escaping @Sendable () async throws -> T) async throws -> T {
-        let previous = tail
-        let task = Task {
-            await previous?.value
-            return try await job()
+    private let state = Mutex(State())
+
+    func run<T: Sendable>(_ job: () async throws -> T) async throws -> T {
+        await enter()
+        defer { leave() }
+        return try await job()
+    }
+
+    /// Waits for the turn: at once when nobody holds it, else after everyone who asked before.
+    private func enter() async {
+        let entered = state.withLock { state in
+            guard !state.busy else { return false }
+            state.busy = true
+            return true
         }
-        tail = Task { _ = try? await task.value }
-        return try await task.value
+        guard !entered else { return }
+        await withCheckedContinuation { (turn: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { state in
+                guard state.busy else {
+                    state.busy = true
+                    return true
+                }
+                state.waiting.append(turn)
+                return false
+            }
+            if now { turn.resume() }
+        }
+    }
+
+    /// Hands the turn to the longest waiter (it stays busy), or frees it.
+    private func leave() {
+        let next: CheckedContinuation<Void, Never>? = state.withLock { state in
+            guard !state.waiting.isEmpty else {
+                state.busy = false
+                return nil
+            }
+            return state.waiting.removeFirst()
+        }
+        next?.resume()
     }
 }
