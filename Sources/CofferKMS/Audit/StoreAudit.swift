@@ -1,3 +1,4 @@
+import CofferCrypto
 import CofferJSON
 import CofferPolicy
 import CofferStore
@@ -49,7 +50,7 @@ public struct StoreAudit: AuditSink {
 
     private func entry(_ event: AuditEvent) -> AuditEntry {
         let time = clock()
-        let eventID = UUID().uuidString.lowercased()
+        let eventID = RandomUUID.lowercased()
         return AuditEntry(
             time: time, eventID: eventID, keyARN: event.keyARN, operation: event.operation,
             record: String(decoding: Self.record(event, time: time, eventID: eventID), as: UTF8.self))

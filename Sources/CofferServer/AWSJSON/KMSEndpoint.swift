@@ -86,7 +86,7 @@ public struct KMSEndpoint: Sendable {
     private func answer(
         _ request: SigV4Request, target: String?, operation: String?, sourceAddress: String?
     ) async -> Reply {
-        let requestID = UUID().uuidString.lowercased()
+        let requestID = RandomUUID.lowercased()
         do throws(KMSError) {
             guard request.method == "POST", request.path == "/" else {
                 throw KMSError(.unknownOperation, "KMS accepts POST / only")

@@ -135,7 +135,7 @@ struct PrincipalsCommand: AsyncParsableCommand {
         _ event: String, _ parameters: [String: any Sendable], _ change: () async throws -> T
     ) async throws -> T {
         let time = Clock.now.secondsSinceEpoch
-        let eventID = UUID().uuidString.lowercased()
+        let eventID = RandomUUID.lowercased()
         let user = ProcessInfo.processInfo.environment["USER"] ?? "unknown"
         let record: [String: Any] = [
             "eventVersion": "1.08", "eventSource": "coffer.principals", "eventName": event,

@@ -1,3 +1,4 @@
+import CofferCrypto
 import CofferStore
 import CofferWire
 import Foundation
@@ -45,7 +46,7 @@ public enum CreateKey: KMSOperation {
         let tags = try OperationRules.tags(input.tags)
         // A multi-Region key's id is `mrk-` and 32 hex digits, the same in every region it is replicated to.
         let multiRegion = input.multiRegion == true
-        let id = multiRegion ? KeyIdentifier.newMultiRegionID() : UUID().uuidString.lowercased()
+        let id = multiRegion ? KeyIdentifier.newMultiRegionID() : RandomUUID.lowercased()
         if let policy = input.policy {
             try await OperationRules.checkLockout(
                 policy, keyARN: call.arn(id), bypass: input.bypassPolicyLockoutSafetyCheck, call)

@@ -1,0 +1,30 @@
+import Foundation
+import Testing
+
+@testable import CofferCrypto
+
+@Suite struct RandomUUIDTests {
+    @Test func formatsTheBytesWithVersionFourAndTheRFCVariant() {
+        #expect(
+            RandomUUID.format(high: 0x0123_4567_89AB_CDEF, low: 0xFEDC_BA98_7654_3210)
+                == "01234567-89ab-4def-bedc-ba9876543210")
+        #expect(RandomUUID.format(high: 0, low: 0) == "00000000-0000-4000-8000-000000000000")
+        #expect(RandomUUID.format(high: .max, low: .max) == "ffffffff-ffff-4fff-bfff-ffffffffffff")
+    }
+
+    @Test func isWhatFoundationReadsAsTheSameUUID() throws {
+        for _ in 0..<1_000 {
+            let text = RandomUUID.lowercased()
+            let parsed = try #require(UUID(uuidString: text))
+            #expect(parsed.uuidString.lowercased() == text)
+            let bytes = parsed.uuid
+            #expect(bytes.6 >> 4 == 4)
+            #expect(bytes.8 >> 6 == 0b10)
+        }
+    }
+
+    @Test func doesNotRepeat() {
+        let many = (0..<10_000).map { _ in RandomUUID.lowercased() }
+        #expect(Set(many).count == many.count)
+    }
+}
