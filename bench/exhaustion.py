@@ -18,7 +18,7 @@ import tempfile
 import time
 
 import wrk_common
-from wrk_common import kms_targets, machine, print_table, spawn, stop_all
+from wrk_common import kms_targets, print_table, spawn, stop_all, write_report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 parser = argparse.ArgumentParser()
@@ -87,11 +87,4 @@ print_table(rounds, [name for name in rounds[0] if not name.startswith("attacker
 for mode in ("held", "reopening at once"):
     print("attackers %s (HSM port, KMS port): %s" % (mode, "; ".join(", ".join(r["attackers " + mode]) for r in rounds)))
 failed = sum(r["failed"] for results in rounds for name, r in results.items() if not name.startswith("attackers"))
-report = {"machine": machine(), "duration_s": args.duration, "rounds": rounds, "failed": failed,
-          "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-os.makedirs(os.path.dirname(args.out), exist_ok=True)
-with open(args.out, "w") as handle:
-    json.dump(report, handle, indent=1)
-print("\nwritten to %s" % args.out)
-if failed:
-    sys.exit("bench: %d requests did not answer 200" % failed)
+write_report(args.out, failed, duration_s=args.duration, rounds=rounds)

@@ -33,7 +33,7 @@ import botocore.awsrequest
 import botocore.credentials
 
 import wrk_common
-from wrk_common import LUA_DONE, REGION, StolenTime, client, machine, spawn, stop_all
+from wrk_common import LUA_DONE, REGION, StolenTime, client, spawn, stop_all, write_report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 parser = argparse.ArgumentParser()
@@ -192,11 +192,4 @@ growth = {"memory": round(last["rss_mib"] / first["rss_mib"] - 1, 3),
 print("\nfrom %d to %d keys: resident memory %+.1f %%, GenerateDataKey rate %+.1f %%"
       % (first["keys"], last["keys"], growth["memory"] * 100, growth["rate"] * 100))
 failed = sum(r["failed"] for row in rows for r in row["measurements"])
-report = {"machine": machine(), "duration_s": args.duration, "rows": rows, "change": growth, "failed": failed,
-          "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-os.makedirs(os.path.dirname(args.out), exist_ok=True)
-with open(args.out, "w") as handle:
-    json.dump(report, handle, indent=1)
-print("written to %s" % args.out)
-if failed:
-    sys.exit("bench/scale: %d requests did not answer 200" % failed)
+write_report(args.out, failed, duration_s=args.duration, rows=rows, change=growth)

@@ -14,7 +14,7 @@ import sys
 import time
 
 import wrk_common
-from wrk_common import Target, free_port, kms_targets, machine, print_table, spawn, stop_all
+from wrk_common import Target, free_port, kms_targets, print_table, spawn, stop_all, write_report
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--coffer", required=True)
@@ -77,11 +77,4 @@ print()
 for name, values in ratios.items():
     print("%-50s %s" % (name, "  ".join("%.2f" % v for v in values)))
 failed = sum(r["failed"] for results in rounds for r in results.values())
-report = {"machine": machine(), "duration_s": args.duration, "rounds": rounds, "ratios": ratios, "failed": failed,
-          "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-os.makedirs(os.path.dirname(args.out), exist_ok=True)
-with open(args.out, "w") as handle:
-    json.dump(report, handle, indent=1)
-print("\nwritten to %s; %s" % (args.out, json.dumps(report["machine"])))
-if failed:
-    sys.exit("bench: %d requests did not answer 200" % failed)
+write_report(args.out, failed, duration_s=args.duration, rounds=rounds, ratios=ratios)

@@ -187,3 +187,16 @@ def print_table(rounds, names, width):
             cells.append("%34s" % (cell + (" FAILED %d" % r["failed"] if r["failed"] else "")))
         print("%-*s %s" % (width, name, "  ".join(cells)))
     print("(milliseconds; stolen: the most CPU time the hypervisor took from the machine within 100 ms of the run)")
+
+
+def write_report(path, failed, **fields):
+    """Writes a bench's results to `path` with the machine and the time, and fails the bench (exit status)
+    when any request did not answer 200: such a run measured errors, not speed."""
+    report = {"machine": machine(), **fields, "failed": failed,
+              "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as handle:
+        json.dump(report, handle, indent=1)
+    print("\nwritten to %s; %s" % (path, json.dumps(report["machine"])))
+    if failed:
+        sys.exit("bench: %d requests did not answer 200" % failed)
