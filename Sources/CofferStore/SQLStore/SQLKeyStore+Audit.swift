@@ -45,23 +45,25 @@ extension SQLKeyStore {
         let last = try await c.query("SELECT seq, chain FROM audit_log ORDER BY seq DESC LIMIT 1", []).first
         var sequence = Int64(last?.column("seq")?.integer ?? 0)
         var chain = last.map { Self.bytes($0.column("chain")) } ?? AuditChain.genesis
+        guard !entries.isEmpty else { return [] }
+        // One INSERT for the whole batch (at most AuditBatch.maximumBatch rows of 7 values, far below
+        // either database's limit on bound values): the log's transaction, which every other store call
+        // on SQLite's one connection waits for, takes five statements however many calls it records.
         var sequences: [Int64] = []
+        var values: [SQLValue] = []
+        values.reserveCapacity(entries.count * 7)
         for entry in entries {
             sequence += 1
             chain = AuditChain.link(previous: chain, sequence: sequence, entry: entry)
-            _ = try await c.query(
-                """
-                INSERT INTO audit_log (seq, time, event_id, key_arn, operation, record, chain)
-                  VALUES (?, ?, ?, ?, ?, ?, ?)
-                """,
-                [
-                    .integer(Int(sequence)), .integer(Int(entry.time)), .text(entry.eventID),
-                    entry.keyARN.map { .text($0) } ?? .null, .text(entry.operation), .text(entry.record),
-                    .blob(chain),
-                ])
+            values += [
+                .integer(Int(sequence)), .integer(Int(entry.time)), .text(entry.eventID),
+                entry.keyARN.map { .text($0) } ?? .null, .text(entry.operation), .text(entry.record), .blob(chain),
+            ]
             sequences.append(sequence)
         }
-        guard !entries.isEmpty else { return [] }
+        let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: entries.count).joined(separator: ", ")
+        _ = try await c.query(
+            "INSERT INTO audit_log (seq, time, event_id, key_arn, operation, record, chain) VALUES \(rows)", values)
         _ = try await c.query(
             "INSERT INTO audit_head (id, seq, chain) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, chain = excluded.chain",
             [.integer(Int(sequence)), .blob(chain)])
