@@ -43,6 +43,36 @@ import Testing
         #expect(throws: SigV4Error.self) { _ = try verifier.verify(request, now: SigV4VerifierTests.now) }
     }
 
+    actor Current {
+        var secret: String
+        init(_ secret: String) { self.secret = secret }
+        func set(_ secret: String) { self.secret = secret }
+    }
+
+    /// The verifier keeps each day's signing key (SigningKeyCache); a caller whose secret changed must not
+    /// be verified with the key of the old one, whether the lookup gives the secret or the day key.
+    @Test(arguments: [false, true]) func aChangedSecretIsNeverVerifiedWithTheOldOnesKey(dayKey: Bool) async throws {
+        let current = Current("first-secret")
+        let verifier = SigV4Verifier(service: "kms") { (_: String, day: String) async throws(SigV4Error) in
+            let secret = SecretBytes(copying: Array(await current.secret.utf8))
+            return .init(
+                key: dayKey ? .dateKey(SigV4.dateKey(secret: secret, day: day)) : .secret(secret),
+                account: "111122223333")
+        }
+        let now = SigV4VerifierTests.now
+        let first = SigV4VerifierTests.signed(secret: "first-secret")
+        _ = try await verifier.authenticate(first, now: now)
+        _ = try await verifier.authenticate(first, now: now)  // the kept key
+        await current.set("second-secret")
+        do {
+            _ = try await verifier.authenticate(first, now: now)
+            Issue.record("a request signed with the old secret was accepted")
+        } catch {
+            #expect(error.awsErrorName == "InvalidSignatureException")
+        }
+        _ = try await verifier.authenticate(SigV4VerifierTests.signed(secret: "second-secret"), now: now)
+    }
+
     @Test func aFailedLookupIsADependencyTimeout() async {
         let verifier = SigV4Verifier(service: "kms") { (_: String, _: String) async throws(SigV4Error) in
             throw SigV4Error(.unavailable, "the store is down")

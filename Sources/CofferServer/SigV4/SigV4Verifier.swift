@@ -82,6 +82,7 @@ public struct SigV4Verifier: Sendable {
     private let service: String
     private let lookup: Lookup
     private let fixed: (@Sendable (String) -> Credentials?)?
+    private let signingKeys = SigningKeyCache()
 
     /// A verifier for `service` (`kms`) looking callers up with `lookup` (a store, an HSM).
     public init(service: String, lookup: @escaping Lookup) {
@@ -189,9 +190,19 @@ public struct SigV4Verifier: Sendable {
         let key: SymmetricKey
         switch caller.key {
         case .secret(let secret):
-            key = SigV4.signingKey(secret: secret, day: signed.day, region: signed.region, service: signed.service)
+            key = signingKeys.key(
+                accessKeyID: signed.accessKeyID, day: signed.day, region: signed.region, service: signed.service,
+                source: secret
+            ) {
+                SigV4.signingKey(secret: secret, day: signed.day, region: signed.region, service: signed.service)
+            }
         case .dateKey(let dateKey):
-            key = SigV4.signingKey(dateKey: dateKey, region: signed.region, service: signed.service)
+            key = signingKeys.key(
+                accessKeyID: signed.accessKeyID, day: signed.day, region: signed.region, service: signed.service,
+                source: dateKey
+            ) {
+                SigV4.signingKey(dateKey: dateKey, region: signed.region, service: signed.service)
+            }
         }
         let expected = SigV4.signature(stringToSign: stringToSign, key: key)
         guard ConstantTime.equals(Array(expected.utf8), Array(parameters.signature.lowercased().utf8)) else {
