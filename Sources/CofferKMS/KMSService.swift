@@ -188,7 +188,8 @@ public final class KMSService: Sendable {
 
     // MARK: Store and HSM access
 
-    /// Made on first use, after the host has bootstrapped swift-metrics (nothing is measured before).
+    /// Made on first use, after the host has bootstrapped swift-metrics (nothing is measured before), and
+    /// kept: making a handle per call registers it with the metrics factory again, under its lock.
     static let storeCallTimer = Metrics.Timer(label: "coffer_store_call_duration_seconds")
     static let hsmCallTimer = Metrics.Timer(label: "coffer_hsm_call_duration_seconds")
 
@@ -196,9 +197,7 @@ public final class KMSService: Sendable {
     /// `coffer_store_failures_total`); a failure becomes the AWS error of ``storeFailure(_:)``.
     func storeCall<T>(_ body: () async throws(StoreError) -> T) async throws(KMSError) -> T {
         let started = ContinuousClock.now
-        defer {
-            Metrics.Timer(label: "coffer_store_call_duration_seconds").record(duration: ContinuousClock.now - started)
-        }
+        defer { Self.storeCallTimer.record(duration: ContinuousClock.now - started) }
         do {
             return try await body()
         } catch {
@@ -227,9 +226,7 @@ public final class KMSService: Sendable {
     ) async throws(KMSError) -> SessionResult {
         let result: SessionResult
         let started = ContinuousClock.now
-        defer {
-            Metrics.Timer(label: "coffer_hsm_call_duration_seconds").record(duration: ContinuousClock.now - started)
-        }
+        defer { Self.hsmCallTimer.record(duration: ContinuousClock.now - started) }
         do {
             result = try await hsm.execute(command)
         } catch {
