@@ -5,29 +5,61 @@ import Testing
 @testable import CofferServer
 
 @Suite struct SigningKeyCacheTests {
-    static func key(_ cache: SigningKeyCache, _ id: String, source: String, derived: inout Int) -> SymmetricKey {
-        cache.key(
-            accessKeyID: id, day: "20261204", region: "us-east-1", service: "kms",
-            source: SecretBytes(copying: Array(source.utf8))
-        ) {
-            derived += 1
-            return SymmetricKey(data: Array(source.utf8))
-        }
+    static func place(_ id: String, region: String = "us-east-1", fromDayKey: Bool = false) -> SigningKeyCache.Place {
+        .init(accessKeyID: id, day: "20261204", region: region, service: "kms", fromDayKey: fromDayKey)
     }
 
-    @Test func keepsAKeyPerScopeAndSourceAndStartsAfreshAtItsLimit() {
+    static func secret(_ text: String) -> SecretBytes { SecretBytes(copying: Array(text.utf8)) }
+
+    @Test func aKeyIsFoundOnlyForItsPlaceAndTheSameSource() {
         let cache = SigningKeyCache()
-        var derived = 0
-        _ = Self.key(cache, "A", source: "one", derived: &derived)
-        _ = Self.key(cache, "A", source: "one", derived: &derived)
-        #expect(derived == 1)
-        // Another source under the same scope is derived again, and replaces the kept key.
-        let replaced = Self.key(cache, "A", source: "two", derived: &derived)
-        #expect(derived == 2)
-        #expect(replaced == SymmetricKey(data: Array("two".utf8)))
-        for n in 0..<(SigningKeyCache.limit - 1) { _ = Self.key(cache, "K\(n)", source: "s", derived: &derived) }
-        #expect(cache.count == SigningKeyCache.limit)
-        _ = Self.key(cache, "one more", source: "s", derived: &derived)
+        let key = SymmetricKey(data: Array("derived".utf8))
+        #expect(cache.key(for: Self.place("A"), source: Self.secret("one")) == nil)
+        cache.keep(key, derivedFrom: Self.secret("one"), for: Self.place("A"))
+        #expect(cache.key(for: Self.place("A"), source: Self.secret("one")) == key)
+        // Another secret under the same scope: not found (the caller's secret changed).
+        #expect(cache.key(for: Self.place("A"), source: Self.secret("two")) == nil)
+        #expect(cache.key(for: Self.place("A"), source: Self.secret("one!")) == nil)
+        #expect(cache.key(for: Self.place("A"), source: Self.secret("")) == nil)
+        // Another region, access key, or kind of source: not found.
+        #expect(cache.key(for: Self.place("A", region: "eu-west-1"), source: Self.secret("one")) == nil)
+        #expect(cache.key(for: Self.place("B"), source: Self.secret("one")) == nil)
+        #expect(cache.key(for: Self.place("A", fromDayKey: true), source: Self.secret("one")) == nil)
+        // Keeping the new secret's key replaces the old one.
+        let newer = SymmetricKey(data: Array("newer".utf8))
+        cache.keep(newer, derivedFrom: Self.secret("two"), for: Self.place("A"))
+        #expect(cache.key(for: Self.place("A"), source: Self.secret("two")) == newer)
+        #expect(cache.key(for: Self.place("A"), source: Self.secret("one")) == nil)
         #expect(cache.count == 1)
+    }
+
+    @Test func startsAfreshPastItsLimit() {
+        let cache = SigningKeyCache()
+        let key = SymmetricKey(data: Array("k".utf8))
+        for n in 0..<SigningKeyCache.limit { cache.keep(key, derivedFrom: Self.secret("s"), for: Self.place("K\(n)")) }
+        #expect(cache.count == SigningKeyCache.limit)
+        // Replacing a kept place does not count as a new one.
+        cache.keep(key, derivedFrom: Self.secret("t"), for: Self.place("K0"))
+        #expect(cache.count == SigningKeyCache.limit)
+        cache.keep(key, derivedFrom: Self.secret("s"), for: Self.place("one more"))
+        #expect(cache.count == 1)
+    }
+
+    /// Only verified requests keep a key: a wrong signature, or a made-up region signed with the wrong
+    /// secret (anyone who knows an access key id can send those), adds nothing.
+    @Test func onlyAVerifiedRequestKeepsItsKey() async throws {
+        let verifier = SigV4Verifier(service: "kms") { (_: String, _: String) async throws(SigV4Error) in
+            .init(key: .secret(SecretBytes(copying: Array(SigV4VerifierTests.secret.utf8))), account: "111122223333")
+        }
+        let now = SigV4VerifierTests.now
+        for n in 0..<20 {
+            let forged = SigV4VerifierTests.signed(secret: "not-the-secret", region: "made-up-\(n)")
+            await #expect(throws: SigV4Error.self) { _ = try await verifier.authenticate(forged, now: now) }
+        }
+        #expect(verifier.signingKeys.count == 0)
+        _ = try await verifier.authenticate(SigV4VerifierTests.signed(), now: now)
+        #expect(verifier.signingKeys.count == 1)
+        _ = try await verifier.authenticate(SigV4VerifierTests.signed(body: "{}"), now: now)
+        #expect(verifier.signingKeys.count == 1)
     }
 }

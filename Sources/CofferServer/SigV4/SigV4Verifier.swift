@@ -82,7 +82,8 @@ public struct SigV4Verifier: Sendable {
     private let service: String
     private let lookup: Lookup
     private let fixed: (@Sendable (String) -> Credentials?)?
-    private let signingKeys = SigningKeyCache()
+    /// Signing keys of verified requests (internal for tests).
+    let signingKeys = SigningKeyCache()
 
     /// A verifier for `service` (`kms`) looking callers up with `lookup` (a store, an HSM).
     public init(service: String, lookup: @escaping Lookup) {
@@ -187,23 +188,24 @@ public struct SigV4Verifier: Sendable {
             excludingQueryKey: parameters.isQuery ? "X-Amz-Signature" : nil)
         let stringToSign = SigV4.stringToSign(
             canonicalRequest: canonical, date: parameters.date, scope: signed.scope.dropFirst().joined(separator: "/"))
-        let key: SymmetricKey
+        let source: SecretBytes
+        let fromDayKey: Bool
+        let derive: () -> SymmetricKey
         switch caller.key {
         case .secret(let secret):
-            key = signingKeys.key(
-                accessKeyID: signed.accessKeyID, day: signed.day, region: signed.region, service: signed.service,
-                source: secret
-            ) {
+            (source, fromDayKey) = (secret, false)
+            derive = {
                 SigV4.signingKey(secret: secret, day: signed.day, region: signed.region, service: signed.service)
             }
         case .dateKey(let dateKey):
-            key = signingKeys.key(
-                accessKeyID: signed.accessKeyID, day: signed.day, region: signed.region, service: signed.service,
-                source: dateKey
-            ) {
-                SigV4.signingKey(dateKey: dateKey, region: signed.region, service: signed.service)
-            }
+            (source, fromDayKey) = (dateKey, true)
+            derive = { SigV4.signingKey(dateKey: dateKey, region: signed.region, service: signed.service) }
         }
+        let place = SigningKeyCache.Place(
+            accessKeyID: signed.accessKeyID, day: signed.day, region: signed.region, service: signed.service,
+            fromDayKey: fromDayKey)
+        let kept = signingKeys.key(for: place, source: source)
+        let key = kept ?? derive()
         let expected = SigV4.signature(stringToSign: stringToSign, key: key)
         guard ConstantTime.equals(Array(expected.utf8), Array(parameters.signature.lowercased().utf8)) else {
             throw SigV4Error(
@@ -211,6 +213,8 @@ public struct SigV4Verifier: Sendable {
                 "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
             )
         }
+        // Kept only now that a request signed with it verified (see SigningKeyCache).
+        if kept == nil { signingKeys.keep(key, derivedFrom: source, for: place) }
         return Identity(
             accessKeyID: signed.accessKeyID, account: caller.account, principal: caller.principal,
             region: signed.region, signedHeaders: parameters.signedHeaders, identityPolicies: caller.identityPolicies)

@@ -4,42 +4,52 @@ import Synchronization
 
 /// Signing keys `kSigning` already derived, per access key, day, region and service (issue 12): a caller
 /// signs every request of a day with the same key, which is four HMACs to derive from its secret or three
-/// from its day's key. An entry is used only while the caller's secret or day key is the same as when it
-/// was derived (compared in constant time), so a changed secret never meets an old key. Bounded: past
-/// ``limit`` entries the cache starts afresh. Keys are held as swift-crypto `SymmetricKey`s, whose memory
-/// is zeroed when they are freed.
+/// from its day's key.
+///
+/// - A key is kept only once a request signed with it has been verified (``keep(_:for:)``), so requests
+///   with a made-up scope or a wrong signature, which anyone who knows an access key id can send, neither
+///   add entries nor push a real caller's key out.
+/// - An entry is used only while the caller's secret or day key is the same as when it was derived: the
+///   entry holds a SHA-256 digest of it (not the secret itself), compared in constant time, so a changed
+///   secret never meets an old key and a secret removed from the store does not stay here.
+/// - Bounded: past ``limit`` entries the cache starts afresh. Keys are held as swift-crypto
+///   `SymmetricKey`s, whose memory is zeroed when they are freed.
 final class SigningKeyCache: Sendable {
     /// The most keys kept.
     static let limit = 1_024
 
-    private struct Place: Hashable {
+    /// Where a kept key applies: the credential scope, and whether it was derived from a secret or from a
+    /// day key (the derivations differ).
+    struct Place: Hashable, Sendable {
         let accessKeyID: String
         let day: String
         let region: String
         let service: String
+        let fromDayKey: Bool
     }
 
     private struct Entry {
-        let source: SecretBytes
+        let sourceDigest: SHA256Digest
         let key: SymmetricKey
     }
 
     private let entries = Mutex<[Place: Entry]>([:])
 
-    /// The signing key of `source` (a secret or a day key, as `derive` takes it) for this scope: kept, or
-    /// derived with `derive` and kept.
-    func key(
-        accessKeyID: String, day: String, region: String, service: String, source: SecretBytes,
-        derive: () -> SymmetricKey
-    ) -> SymmetricKey {
-        let place = Place(accessKeyID: accessKeyID, day: day, region: region, service: service)
-        if let entry = entries.withLock({ $0[place] }), entry.source == source { return entry.key }
-        let key = derive()
+    /// The kept signing key of `place`, if it was derived from the same `source` (a secret or a day key).
+    func key(for place: Place, source: SecretBytes) -> SymmetricKey? {
+        guard let entry = entries.withLock({ $0[place] }) else { return nil }
+        let digest = source.withUnsafeBytes { SHA256.hash(data: $0) }
+        guard ConstantTime.equals(Array(digest), Array(entry.sourceDigest)) else { return nil }
+        return entry.key
+    }
+
+    /// Keeps `key`, derived from `source`, for `place`: call only once a request signed with it verified.
+    func keep(_ key: SymmetricKey, derivedFrom source: SecretBytes, for place: Place) {
+        let digest = source.withUnsafeBytes { SHA256.hash(data: $0) }
         entries.withLock { entries in
-            if entries.count >= Self.limit { entries.removeAll(keepingCapacity: true) }
-            entries[place] = Entry(source: source, key: key)
+            if entries[place] == nil, entries.count >= Self.limit { entries.removeAll(keepingCapacity: true) }
+            entries[place] = Entry(sourceDigest: digest, key: key)
         }
-        return key
     }
 
     /// How many keys are kept (for tests).
