@@ -80,9 +80,9 @@ final class SQLiteBackend: SQLBackend {
         durability: CommitDurability, _ body: @escaping @Sendable (any SQLConnection) async throws -> T
     ) async throws -> T {
         // Every write runs at its own sync level (the PRAGMA, with no I/O, runs whenever the level differs
-        // from the one the last write set), so none inherits another's. A
-        // deferred commit writes the WAL without syncing it; the checkpointer syncs it (without a
-        // checkpointer, in memory, there is nothing to sync).
+        // from the one the last write set), so none inherits another's. A deferred commit writes the WAL
+        // without syncing it; the checkpointer syncs it (without a checkpointer, in memory, there is
+        // nothing to sync).
         let synchronous = durability == .deferredSync && checkpointer != nil ? "NORMAL" : "FULL"
         return try await inTransaction("BEGIN IMMEDIATE", synchronous: synchronous, body)
     }
