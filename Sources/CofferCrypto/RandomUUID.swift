@@ -2,7 +2,9 @@
 /// `xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx` (V is 8, 9, a or b), 122 random bits from the system's generator.
 ///
 /// Foundation's `UUID()` on Linux opens, reads and closes `/dev/urandom` for every UUID: three system calls,
-/// twice on every request (its request id and its audit record's id). This takes one `getrandom`.
+/// twice on every request (its request id and its audit record's id). This draws two 64-bit words from
+/// `SystemRandomNumberGenerator` (a `getrandom` each, no file opened); if the kernel cannot give random
+/// bytes, the Swift runtime stops the process rather than return predictable ones.
 public enum RandomUUID {
     /// A new random UUID in lowercase.
     public static func lowercased() -> String {
@@ -14,16 +16,19 @@ public enum RandomUUID {
     static func format(high: UInt64, low: UInt64) -> String {
         let high = (high & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000  // version 4
         let low = (low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000  // variant 10
-        let digits = Array("0123456789abcdef".utf8)
-        var text = [UInt8]()
-        text.reserveCapacity(36)
-        for (index, word) in [high, low].enumerated() {
-            for nibble in 0..<16 {
-                let position = index * 16 + nibble
-                if [8, 12, 16, 20].contains(position) { text.append(UInt8(ascii: "-")) }
-                text.append(digits[Int((word >> UInt64(60 - 4 * nibble)) & 0xF)])
+        return String(unsafeUninitializedCapacity: 36) { text in
+            var at = 0
+            for position in 0..<32 {
+                if position == 8 || position == 12 || position == 16 || position == 20 {
+                    text[at] = UInt8(ascii: "-")
+                    at += 1
+                }
+                let word = position < 16 ? high : low
+                let nibble = UInt8(truncatingIfNeeded: word >> UInt64(60 - 4 * (position % 16))) & 0xF
+                text[at] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+                at += 1
             }
+            return at
         }
-        return String(decoding: text, as: UTF8.self)
     }
 }
