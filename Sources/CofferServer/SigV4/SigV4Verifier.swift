@@ -188,24 +188,11 @@ public struct SigV4Verifier: Sendable {
             excludingQueryKey: parameters.isQuery ? "X-Amz-Signature" : nil)
         let stringToSign = SigV4.stringToSign(
             canonicalRequest: canonical, date: parameters.date, scope: signed.scope.dropFirst().joined(separator: "/"))
-        let source: SecretBytes
-        let fromDayKey: Bool
-        let derive: () -> SymmetricKey
-        switch caller.key {
-        case .secret(let secret):
-            (source, fromDayKey) = (secret, false)
-            derive = {
-                SigV4.signingKey(secret: secret, day: signed.day, region: signed.region, service: signed.service)
-            }
-        case .dateKey(let dateKey):
-            (source, fromDayKey) = (dateKey, true)
-            derive = { SigV4.signingKey(dateKey: dateKey, region: signed.region, service: signed.service) }
-        }
         let place = SigningKeyCache.Place(
             accessKeyID: signed.accessKeyID, day: signed.day, region: signed.region, service: signed.service,
-            fromDayKey: fromDayKey)
-        let kept = signingKeys.key(for: place, source: source)
-        let key = kept ?? derive()
+            fromDayKey: caller.key.isDayKey)
+        let kept = signingKeys.key(for: place, source: caller.key.bytes)
+        let key = kept ?? caller.key.signingKey(day: signed.day, region: signed.region, service: signed.service)
         let expected = SigV4.signature(stringToSign: stringToSign, key: key)
         guard ConstantTime.equals(Array(expected.utf8), Array(parameters.signature.lowercased().utf8)) else {
             throw SigV4Error(
@@ -214,7 +201,7 @@ public struct SigV4Verifier: Sendable {
             )
         }
         // Kept only now that a request signed with it verified (see SigningKeyCache).
-        if kept == nil { signingKeys.keep(key, derivedFrom: source, for: place) }
+        if kept == nil { signingKeys.keep(key, derivedFrom: caller.key.bytes, for: place) }
         return Identity(
             accessKeyID: signed.accessKeyID, account: caller.account, principal: caller.principal,
             region: signed.region, signedHeaders: parameters.signedHeaders, identityPolicies: caller.identityPolicies)
@@ -298,5 +285,27 @@ public struct SigV4Verifier: Sendable {
         guard chars.count == 16, chars[8] == UInt8(ascii: "T"), chars[15] == UInt8(ascii: "Z") else { return nil }
         let generalized = Array(chars[0..<8]) + Array(chars[9..<15]) + [UInt8(ascii: "Z")]
         return CofferSigV4Time.seconds(generalized)
+    }
+}
+
+extension SigV4Verifier.Credentials.Key {
+    /// The secret or day key itself.
+    var bytes: SecretBytes {
+        switch self {
+        case .secret(let bytes), .dateKey(let bytes): bytes
+        }
+    }
+
+    var isDayKey: Bool {
+        if case .dateKey = self { return true }
+        return false
+    }
+
+    /// `kSigning` for a credential scope of `day` (the day a day key was derived for).
+    func signingKey(day: String, region: String, service: String) -> SymmetricKey {
+        switch self {
+        case .secret(let secret): SigV4.signingKey(secret: secret, day: day, region: region, service: service)
+        case .dateKey(let dateKey): SigV4.signingKey(dateKey: dateKey, region: region, service: service)
+        }
     }
 }

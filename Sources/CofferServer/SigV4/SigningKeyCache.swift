@@ -6,7 +6,7 @@ import Synchronization
 /// signs every request of a day with the same key, which is four HMACs to derive from its secret or three
 /// from its day's key.
 ///
-/// - A key is kept only once a request signed with it has been verified (``keep(_:for:)``), so requests
+/// - A key is kept only once a request signed with it has been verified (``keep(_:derivedFrom:for:)``), so requests
 ///   with a made-up scope or a wrong signature, which anyone who knows an access key id can send, neither
 ///   add entries nor push a real caller's key out.
 /// - An entry is used only while the caller's secret or day key is the same as when it was derived: the
