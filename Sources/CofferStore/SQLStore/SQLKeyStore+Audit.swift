@@ -36,6 +36,7 @@ extension SQLKeyStore {
     /// Appends `entries` in order after the last row and moves the head once, inside the caller's
     /// transaction; their sequence numbers.
     static func appendAudits(_ entries: [AuditEntry], _ c: any SQLConnection) async throws -> [Int64] {
+        guard !entries.isEmpty else { return [] }
         // The last row, not the head: a removed head row must not stop the log (verify reports it).
         // Appends are one at a time: on PostgreSQL, hosts' transactions take the log's lock (held to their
         // COMMIT) before they read its end; SQLite's write transactions are serial already.
@@ -45,11 +46,10 @@ extension SQLKeyStore {
         let last = try await c.query("SELECT seq, chain FROM audit_log ORDER BY seq DESC LIMIT 1", []).first
         var sequence = Int64(last?.column("seq")?.integer ?? 0)
         var chain = last.map { Self.bytes($0.column("chain")) } ?? AuditChain.genesis
-        guard !entries.isEmpty else { return [] }
+        let first = sequence + 1
         // One INSERT for the whole batch (at most AuditBatch.maximumBatch rows of 7 values, far below
         // either database's limit on bound values): the log's transaction, which every other store call
         // on SQLite's one connection waits for, takes five statements however many calls it records.
-        var sequences: [Int64] = []
         var values: [SQLValue] = []
         values.reserveCapacity(entries.count * 7)
         for entry in entries {
@@ -59,7 +59,6 @@ extension SQLKeyStore {
                 .integer(Int(sequence)), .integer(Int(entry.time)), .text(entry.eventID),
                 entry.keyARN.map { .text($0) } ?? .null, .text(entry.operation), .text(entry.record), .blob(chain),
             ]
-            sequences.append(sequence)
         }
         let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: entries.count).joined(separator: ", ")
         _ = try await c.query(
@@ -67,7 +66,7 @@ extension SQLKeyStore {
         _ = try await c.query(
             "INSERT INTO audit_head (id, seq, chain) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, chain = excluded.chain",
             [.integer(Int(sequence)), .blob(chain)])
-        return sequences
+        return Array(first...sequence)
     }
 
     public func auditRecords(after sequence: Int64, limit: Int) async throws(StoreError) -> [AuditRow] {
