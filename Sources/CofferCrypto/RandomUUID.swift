@@ -12,23 +12,14 @@ public enum RandomUUID {
         return format(high: generator.next(), low: generator.next())
     }
 
+    /// The five groups of the UUID's 16 bytes, as its text separates them.
+    private static let groups = [0..<4, 4..<6, 6..<8, 8..<10, 10..<16]
+
     /// The UUID whose 16 bytes are `high` then `low` (big-endian), with the version and variant bits set.
     static func format(high: UInt64, low: UInt64) -> String {
         let high = (high & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000  // version 4
         let low = (low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000  // variant 10
-        return String(unsafeUninitializedCapacity: 36) { text in
-            var at = 0
-            for position in 0..<32 {
-                if position == 8 || position == 12 || position == 16 || position == 20 {
-                    text[at] = UInt8(ascii: "-")
-                    at += 1
-                }
-                let word = position < 16 ? high : low
-                let nibble = UInt8(truncatingIfNeeded: word >> UInt64(60 - 4 * (position % 16))) & 0xF
-                text[at] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
-                at += 1
-            }
-            return at
-        }
+        let bytes = withUnsafeBytes(of: high.bigEndian, Array.init) + withUnsafeBytes(of: low.bigEndian, Array.init)
+        return groups.map { Hex.encode(bytes[$0]) }.joined(separator: "-")
     }
 }
