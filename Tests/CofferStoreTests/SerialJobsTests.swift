@@ -76,27 +76,27 @@ import Testing
 
     @Test func jobsNeverOverlap() async throws {
         let jobs = SerialJobs()
-        let running = Locked<[String: Int]>(["now": 0, "most": 0, "done": 0])
+        let running = Locked((now: 0, most: 0, done: 0))
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<200 {
                 group.addTask {
                     try await jobs.run {
                         running.withLock {
-                            $0["now", default: 0] += 1
-                            $0["most"] = max($0["most", default: 0], $0["now", default: 0])
+                            $0.now += 1
+                            $0.most = max($0.most, $0.now)
                         }
                         await Task.yield()
                         running.withLock {
-                            $0["now", default: 0] -= 1
-                            $0["done", default: 0] += 1
+                            $0.now -= 1
+                            $0.done += 1
                         }
                     }
                 }
             }
             try await group.waitForAll()
         }
-        #expect(running.withLock { $0["most"] } == 1)
-        #expect(running.withLock { $0["done"] } == 200)
+        #expect(running.withLock { $0.most } == 1)
+        #expect(running.withLock { $0.done } == 200)
     }
 
     struct Refused: Error {}
