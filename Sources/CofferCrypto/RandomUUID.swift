@@ -2,14 +2,14 @@
 /// `xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx` (V is 8, 9, a or b), 122 random bits from the system's generator.
 ///
 /// Foundation's `UUID()` on Linux opens, reads and closes `/dev/urandom` for every UUID: three system calls,
-/// twice on every request (its request id and its audit record's id). This draws two 64-bit words from
-/// `SystemRandomNumberGenerator` (a `getrandom` each, no file opened); if the kernel cannot give random
-/// bytes, the Swift runtime stops the process rather than return predictable ones.
+/// twice on every request (its request id and its audit record's id). This draws its 16 bytes from
+/// ``SystemEntropy`` (the kernel's generator, read a block at a time).
 public enum RandomUUID {
     /// A new random UUID in lowercase.
     public static func lowercased() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return format(high: generator.next(), low: generator.next())
+        var words: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &words) { SystemEntropy.fill($0) }
+        return format(high: words.0, low: words.1)
     }
 
     /// The five groups of the UUID's 16 bytes, as its text separates them.

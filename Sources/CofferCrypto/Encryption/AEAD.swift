@@ -34,7 +34,7 @@ public enum AEAD {
     ) throws(CofferCryptoError) -> [UInt8] {
         guard key.bitCount == 256 else { throw CofferCryptoError(.invalidLength, "Seal takes a 256-bit key") }
         do {
-            let nonce = try iv.map { try AES.GCM.Nonce(data: $0) } ?? AES.GCM.Nonce()
+            let nonce = try AES.GCM.Nonce(data: iv ?? SystemEntropy.bytes(count: ivLength))
             let box = try AES.GCM.seal(Array(plaintext), using: key, nonce: nonce, authenticating: Array(aad))
             return Array(nonce) + Array(box.ciphertext) + Array(box.tag)
         } catch {

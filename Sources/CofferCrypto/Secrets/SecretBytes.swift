@@ -45,10 +45,9 @@ public struct SecretBytes: Sendable, CustomStringConvertible, CustomDebugStringC
         self = key.withUnsafeBytes { SecretBytes(copying: $0) }
     }
 
-    /// `count` bytes from the operating system's CSPRNG (PROTOCOL §1, `Random`).
+    /// `count` bytes from the operating system's CSPRNG (PROTOCOL §1, `Random`), written in place.
     public static func random(count: Int) -> SecretBytes {
-        let key = SymmetricKey(size: SymmetricKeySize(bitCount: count * 8))
-        return SecretBytes(key)
+        SecretBytes(count: count) { SystemEntropy.fill($0) }
     }
 
     /// The number of bytes.

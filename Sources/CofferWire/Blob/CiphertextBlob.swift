@@ -62,7 +62,7 @@ public struct CiphertextBlob: Hashable, Sendable {
         _ plaintext: SecretBytes, backingKey: SymmetricKey, keyID: [UInt8], backingKeyID: [UInt8],
         context: EncryptionContext
     ) throws(CofferCryptoError) -> CiphertextBlob {
-        let nonce = SecretBytes.random(count: DeriveDEK.nonceLength).withUnsafeBytes { [UInt8]($0) }
+        let nonce = SystemEntropy.bytes(count: DeriveDEK.nonceLength)
         let result = plaintext.withUnsafeBytes { buffer in
             Result { () throws(CofferCryptoError) in
                 try seal(
