@@ -221,6 +221,69 @@ import Testing
         #expect(failureCode(try world.send(.generateRandom(length: 8), session: session)) == .wrongDomain)
     }
 
+    @Test func aKeptBackingKeyIsRefusedOnceItsDomainKeyIsRotatedOut() throws {
+        var world = try SessionWorld()
+        let token = try backingKey(&world, try world.session())
+        // Used once: A keeps the opened token.
+        _ = try world.run(
+            .encrypt(key: token, plaintext: SecretBytes(copying: [1]), context: .empty), session: world.session())
+        var f = world.fixture
+        for _ in 0...world.state.parameters.domainKeyRetention {
+            let rotate = try f.sign(f.command(.rotateKeys, base: world.state), by: ["alice", "bob"])
+            world.state = try SessionWorld.token(
+                SessionWorld.ask(&world.a, .command(rotate), now: f.now, random: &f.random)
+            ).state
+        }
+        // A session under the new domain key still cannot use the token whose domain key is gone.
+        let fresh = try world.session()
+        guard
+            case .failure(let failure) = try world.run(
+                .encrypt(key: token, plaintext: SecretBytes(copying: [1]), context: .empty), session: fresh)
+        else { throw FixtureError() }
+        #expect(failure.code == .wrongDomain)
+    }
+
+    @Test func aKeptBackingKeyIsUsedOnlyWithTheHeaderItWasOpenedWith() throws {
+        var world = try SessionWorld()
+        let session = try world.session()
+        let token = try backingKey(&world, session)
+        guard
+            case .ciphertext(let blob) = try world.run(
+                .encrypt(key: token, plaintext: SecretBytes(copying: [7]), context: .empty), session: session)
+        else { throw FixtureError() }
+        // The same sealed bytes under altered headers: every field is bound by Open, none is served from
+        // what A kept for the genuine token.
+        let h = token.header
+        let altered = [
+            ExportedKeyToken.Header(
+                domainID: h.domainID, domainKeyID: h.domainKeyID, kind: h.kind, subject: h.subject, spec: h.spec,
+                notBefore: h.notBefore, notAfter: world.now.adding(seconds: 86_400)),
+            ExportedKeyToken.Header(
+                domainID: h.domainID, domainKeyID: h.domainKeyID, kind: h.kind, subject: backingKeyID + keyID,
+                spec: h.spec, notBefore: h.notBefore, notAfter: h.notAfter),
+            ExportedKeyToken.Header(
+                domainID: h.domainID, domainKeyID: h.domainKeyID, kind: h.kind, subject: h.subject, spec: h.spec,
+                notBefore: h.notBefore.adding(seconds: -1), notAfter: h.notAfter),
+        ]
+        for header in altered {
+            let forged = ExportedKeyToken(header: header, sealed: token.sealed)
+            guard
+                case .failure(let failure) = try world.run(
+                    .decrypt(key: forged, ciphertext: blob, context: .empty), session: session)
+            else {
+                Issue.record("a token with an altered header was used")
+                continue
+            }
+            #expect(failure.code == .authenticationFailed)
+        }
+        // The genuine token still opens the blob.
+        guard
+            case .plaintext(_, let plaintext) = try world.run(
+                .decrypt(key: token, ciphertext: blob, context: .empty), session: session)
+        else { throw FixtureError() }
+        #expect(plaintext == SecretBytes(copying: [7]))
+    }
+
     @Test func aRemovedHostLosesItsSessions() throws {
         var world = try SessionWorld()
         let session = try world.session()

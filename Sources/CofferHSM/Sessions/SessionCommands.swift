@@ -13,7 +13,7 @@ enum SessionCommands {
 
     static func execute(
         _ command: SessionCommand, membership: DomainMembership, now: WireTime, usage: inout DomainKeyUsage,
-        random: inout some RandomSource
+        opened: inout OpenedTokens, random: inout some RandomSource
     ) throws(Failure) -> SessionResult {
         switch command {
         case .generateRandom(let length):
@@ -32,17 +32,18 @@ enum SessionCommands {
                     material, kind: .backingKey, subject: keyID + backingKeyID, spec: spec,
                     membership: membership, now: now, usage: &usage))
         case .encrypt(let key, let plaintext, let context):
-            let (hbk, keyID, backingKeyID) = try backingKey(key, membership: membership, now: now)
+            let (hbk, keyID, backingKeyID) = try backingKey(key, membership: membership, now: now, opened: &opened)
             return .ciphertext(
                 try encrypt(plaintext, hbk: hbk, keyID: keyID, backingKeyID: backingKeyID, context: context))
         case .decrypt(let key, let ciphertext, let context):
             let (keyID, plaintext) = try decrypt(
-                ciphertext, key: key, context: context, membership: membership, now: now)
+                ciphertext, key: key, context: context, membership: membership, now: now, opened: &opened)
             return .plaintext(keyID: keyID, plaintext: plaintext)
         case .reEncrypt(let source, let ciphertext, let sourceContext, let destination, let destinationContext):
             let (_, plaintext) = try decrypt(
-                ciphertext, key: source, context: sourceContext, membership: membership, now: now)
-            let (hbk, keyID, backingKeyID) = try backingKey(destination, membership: membership, now: now)
+                ciphertext, key: source, context: sourceContext, membership: membership, now: now, opened: &opened)
+            let (hbk, keyID, backingKeyID) = try backingKey(
+                destination, membership: membership, now: now, opened: &opened)
             return .ciphertext(
                 try encrypt(plaintext, hbk: hbk, keyID: keyID, backingKeyID: backingKeyID, context: destinationContext))
         case .reEncryptWith(
@@ -52,16 +53,19 @@ enum SessionCommands {
             let plaintext: SecretBytes
             if sourceAlgorithm == symmetricAlgorithm {
                 (_, plaintext) = try decrypt(
-                    ciphertext, key: source, context: sourceContext, membership: membership, now: now)
+                    ciphertext, key: source, context: sourceContext, membership: membership, now: now, opened: &opened)
             } else {
                 guard sourceContext.pairs.isEmpty else {
                     throw Failure(.invalidArgument, "an RSA ciphertext has no encryption context")
                 }
-                plaintext = try signingKey(source, algorithm: sourceAlgorithm, membership: membership, now: now)
-                    .decrypt(ciphertext, algorithm: sourceAlgorithm)
+                plaintext = try signingKey(
+                    source, algorithm: sourceAlgorithm, membership: membership, now: now, opened: &opened
+                )
+                .decrypt(ciphertext, algorithm: sourceAlgorithm)
             }
             if destinationAlgorithm == symmetricAlgorithm {
-                let (hbk, keyID, backingKeyID) = try backingKey(destination, membership: membership, now: now)
+                let (hbk, keyID, backingKeyID) = try backingKey(
+                    destination, membership: membership, now: now, opened: &opened)
                 return .ciphertext(
                     try encrypt(
                         plaintext, hbk: hbk, keyID: keyID, backingKeyID: backingKeyID, context: destinationContext))
@@ -70,10 +74,12 @@ enum SessionCommands {
                 throw Failure(.invalidArgument, "an RSA ciphertext has no encryption context")
             }
             return .ciphertext(
-                try signingKey(destination, algorithm: destinationAlgorithm, membership: membership, now: now)
-                    .encrypt(plaintext, algorithm: destinationAlgorithm))
+                try signingKey(
+                    destination, algorithm: destinationAlgorithm, membership: membership, now: now, opened: &opened
+                )
+                .encrypt(plaintext, algorithm: destinationAlgorithm))
         case .generateDataKey(let key, let length, let context, let returnPlaintext):
-            let (hbk, keyID, backingKeyID) = try backingKey(key, membership: membership, now: now)
+            let (hbk, keyID, backingKeyID) = try backingKey(key, membership: membership, now: now, opened: &opened)
             let dataKey = random.secret(count: length)
             let blob = try encrypt(dataKey, hbk: hbk, keyID: keyID, backingKeyID: backingKeyID, context: context)
             return .dataKey(plaintext: returnPlaintext ? dataKey : nil, ciphertext: blob)
@@ -86,23 +92,26 @@ enum SessionCommands {
                     now: h.notBefore, notAfter: h.notAfter, usage: &usage))
         case .sign(let key, let algorithm, let messageType, let message):
             return .signature(
-                try signingKey(key, algorithm: algorithm, membership: membership, now: now).sign(
+                try signingKey(key, algorithm: algorithm, membership: membership, now: now, opened: &opened).sign(
                     message, messageType, algorithm: algorithm))
         case .verify(let key, let algorithm, let messageType, let message, let signature):
             return .verified(
-                try signingKey(key, algorithm: algorithm, membership: membership, now: now)
+                try signingKey(key, algorithm: algorithm, membership: membership, now: now, opened: &opened)
                     .verify(signature, message, messageType, algorithm: algorithm))
         case .generateMac(let key, let algorithm, let message):
-            return .mac(try signingKey(key, algorithm: algorithm, membership: membership, now: now).mac(message))
+            return .mac(
+                try signingKey(key, algorithm: algorithm, membership: membership, now: now, opened: &opened).mac(
+                    message))
         case .verifyMac(let key, let algorithm, let message, let mac):
             return .verified(
-                try signingKey(key, algorithm: algorithm, membership: membership, now: now).verifyMac(mac, message))
+                try signingKey(key, algorithm: algorithm, membership: membership, now: now, opened: &opened).verifyMac(
+                    mac, message))
         case .asymmetricEncrypt(let key, let algorithm, let plaintext):
             return .ciphertext(
-                try signingKey(key, algorithm: algorithm, membership: membership, now: now)
+                try signingKey(key, algorithm: algorithm, membership: membership, now: now, opened: &opened)
                     .encrypt(plaintext, algorithm: algorithm))
         case .asymmetricDecrypt(let key, let algorithm, let ciphertext):
-            let plaintext = try signingKey(key, algorithm: algorithm, membership: membership, now: now)
+            let plaintext = try signingKey(key, algorithm: algorithm, membership: membership, now: now, opened: &opened)
                 .decrypt(ciphertext, algorithm: algorithm)
             return .plaintext(keyID: Array(key.header.subject.prefix(16)), plaintext: plaintext)
         case .generateDataKeyPair(let key, let pairSpec, let context, let returnPlaintext):
@@ -110,7 +119,7 @@ enum SessionCommands {
             else {
                 throw Failure(.unsupported, "data key pair spec \(pairSpec) is not supported")
             }
-            let (hbk, keyID, backingKeyID) = try backingKey(key, membership: membership, now: now)
+            let (hbk, keyID, backingKeyID) = try backingKey(key, membership: membership, now: now, opened: &opened)
             let privateKey = try SigningKeys.generate(spec, random: &random)
             let publicKey = try SigningKeys.Key(privateKey, spec: spec).publicKey
             let blob = try encrypt(privateKey, hbk: hbk, keyID: keyID, backingKeyID: backingKeyID, context: context)
@@ -162,9 +171,10 @@ enum SessionCommands {
             return .sharedSecret(try AccessKeys.dateKey(key, day: day, membership: membership, now: now))
         case .deriveSharedSecret(let key, let peer):
             return .sharedSecret(
-                try signingKey(key, algorithm: nil, membership: membership, now: now).sharedSecret(with: peer))
+                try signingKey(key, algorithm: nil, membership: membership, now: now, opened: &opened).sharedSecret(
+                    with: peer))
         case .publicKey(let key):
-            let opened = try signingKey(key, algorithm: nil, membership: membership, now: now)
+            let opened = try signingKey(key, algorithm: nil, membership: membership, now: now, opened: &opened)
             guard case .hmac = opened else { return .publicKey(opened.publicKey) }
             throw Failure(.wrongKind, "an HMAC key has no public key")
         }
@@ -173,7 +183,8 @@ enum SessionCommands {
     /// Opens a signing or MAC backing-key token; `algorithm`, when given, must be its spec's
     /// (`invalidArgument`).
     private static func signingKey(
-        _ token: ExportedKeyToken, algorithm: String?, membership: DomainMembership, now: WireTime
+        _ token: ExportedKeyToken, algorithm: String?, membership: DomainMembership, now: WireTime,
+        opened: inout OpenedTokens
     ) throws(Failure) -> SigningKeys.Key {
         guard token.header.kind == .backingKey, let spec = SigningKeys.Spec(rawValue: token.header.spec) else {
             throw Failure(.wrongKind, "not a signing or MAC backing key token")
@@ -181,7 +192,7 @@ enum SessionCommands {
         if let algorithm, !spec.algorithms.contains(algorithm) {
             throw Failure(.invalidArgument, "\(algorithm) is not the algorithm of a \(spec.rawValue) key")
         }
-        return try SigningKeys.Key(try TokenOpener.open(token, membership: membership, now: now), spec: spec)
+        return try SigningKeys.Key(try opened.open(token, membership: membership, now: now), spec: spec)
     }
 
     /// A new token under the active domain key.
@@ -205,12 +216,12 @@ enum SessionCommands {
 
     /// Opens a symmetric backing-key token: `(HBK, keyID, backingKeyID)`.
     private static func backingKey(
-        _ token: ExportedKeyToken, membership: DomainMembership, now: WireTime
+        _ token: ExportedKeyToken, membership: DomainMembership, now: WireTime, opened: inout OpenedTokens
     ) throws(Failure) -> (SymmetricKey, [UInt8], [UInt8]) {
         guard token.header.kind == .backingKey, token.header.spec == symmetricSpec else {
             throw Failure(.wrongKind, "not a symmetric backing key token")
         }
-        let material = try TokenOpener.open(token, membership: membership, now: now)
+        let material = try opened.open(token, membership: membership, now: now)
         guard material.count == 32 else { throw Failure(.wrongKind, "a symmetric backing key is 32 bytes") }
         let subject = token.header.subject
         return (material.symmetricKey, Array(subject[0..<16]), Array(subject[16..<32]))
@@ -231,9 +242,9 @@ enum SessionCommands {
     /// Opens a blob with the backing key it names; `incorrectKey` if the token is another key's.
     private static func decrypt(
         _ ciphertext: [UInt8], key: ExportedKeyToken, context: EncryptionContext, membership: DomainMembership,
-        now: WireTime
+        now: WireTime, opened: inout OpenedTokens
     ) throws(Failure) -> ([UInt8], SecretBytes) {
-        let (hbk, keyID, backingKeyID) = try backingKey(key, membership: membership, now: now)
+        let (hbk, keyID, backingKeyID) = try backingKey(key, membership: membership, now: now, opened: &opened)
         let blob: CiphertextBlob
         do {
             blob = try CiphertextBlob(bytes: ciphertext)

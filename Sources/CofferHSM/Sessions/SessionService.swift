@@ -4,7 +4,7 @@ import CofferWire
 import Crypto
 
 /// What an operational HSM keeps for sessions, all volatile: anti-replay windows, seal counters per
-/// domain key, and a bounded cache of opened session keys (PROTOCOL §7, §8).
+/// domain key, and bounded caches of opened session keys and backing-key tokens (PROTOCOL §7, §8).
 struct SessionService: Sendable {
     /// Opened session keys kept at most.
     static let sessionKeyCacheCapacity = 4096
@@ -12,6 +12,7 @@ struct SessionService: Sendable {
     var replay = ReplayWindows()
     var seenInits = SeenInits()
     var usage = DomainKeyUsage()
+    var opened = OpenedTokens()
     private var sessionKeys: [[UInt8]: (key: SecretBytes, expires: WireTime)] = [:]
 
     /// Answers a `SessionRequest` (§7). What fails before `sealed` opens is thrown as a `Failure` for
@@ -37,7 +38,7 @@ struct SessionService: Sendable {
         do {
             let command = try SessionCommand(secretDER: sealedCommand)
             result = try SessionCommands.execute(
-                command, membership: membership, now: now, usage: &usage, random: &random)
+                command, membership: membership, now: now, usage: &usage, opened: &opened, random: &random)
         } catch let failure as Failure {
             result = .failure(failure)
         } catch {
@@ -92,6 +93,13 @@ enum TokenOpener {
     static func open(
         _ ekt: ExportedKeyToken, membership: DomainMembership, now: WireTime
     ) throws(Failure) -> SecretBytes {
+        try unseal(ekt, domainKey: check(ekt, membership: membership, now: now))
+    }
+
+    /// The checks before `Open`: the domain key that sealed `ekt`, when they pass.
+    static func check(
+        _ ekt: ExportedKeyToken, membership: DomainMembership, now: WireTime
+    ) throws(Failure) -> DomainKey {
         let header = ekt.header
         let skew = Int64(membership.state.parameters.clockSkew)
         guard header.domainID == membership.state.domainID else {
@@ -104,10 +112,44 @@ enum TokenOpener {
             throw Failure(.timeWindow, "the token is not valid yet")
         }
         if let notAfter = header.notAfter, now > notAfter { throw Failure(.timeWindow, "the token has expired") }
+        return domainKey
+    }
+
+    /// `Open` of `ekt` under `domainKey`, with the header as AAD.
+    static func unseal(_ ekt: ExportedKeyToken, domainKey: DomainKey) throws(Failure) -> SecretBytes {
         do {
-            return try AEAD.open(ekt.sealed, key: domainKey.material.symmetricKey, aad: header.derBytes)
+            return try AEAD.open(ekt.sealed, key: domainKey.material.symmetricKey, aad: ekt.header.derBytes)
         } catch {
             throw Failure(.authenticationFailed, "the token does not open")
         }
+    }
+}
+
+/// Opened backing-key tokens, kept so that a key used again skips `Open` (issue 12: "bounded volatile caches
+/// in the HSM for opened … backing-key tokens"). Only the AEAD is skipped: ``TokenOpener/check(_:membership:now:)``
+/// runs on every use, so a token whose domain key has rotated out or whose window has closed is refused as
+/// before. An entry is found by the token's sealed bytes (a fresh IV per sealing makes them unique) and used
+/// only when the header is the one it was opened with, so a token with the same sealed bytes and an altered
+/// header goes through `Open`, and fails there. Past ``capacity`` the cache starts afresh; the material is
+/// zeroized when its entry goes, and all of it when the HSM wipes.
+struct OpenedTokens: Sendable {
+    /// Opened tokens kept at most.
+    static let capacity = 4096
+
+    private var entries: [[UInt8]: (header: ExportedKeyToken.Header, material: SecretBytes)] = [:]
+
+    /// How many are kept (for tests).
+    var count: Int { entries.count }
+
+    /// The material `token` seals: ``TokenOpener/open(_:membership:now:)``, from the cache when it holds it.
+    mutating func open(
+        _ token: ExportedKeyToken, membership: DomainMembership, now: WireTime
+    ) throws(Failure) -> SecretBytes {
+        let domainKey = try TokenOpener.check(token, membership: membership, now: now)
+        if let kept = entries[token.sealed], kept.header == token.header { return kept.material }
+        let material = try TokenOpener.unseal(token, domainKey: domainKey)
+        if entries.count >= Self.capacity { entries.removeAll() }
+        entries[token.sealed] = (token.header, material)
+        return material
     }
 }
