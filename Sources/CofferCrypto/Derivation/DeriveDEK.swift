@@ -11,7 +11,14 @@ public enum DeriveDEK {
 
     /// The PRF input (the SP 800-108 `[i] ‖ Label ‖ 0x00 ‖ Context ‖ [L]`), with Context = `N ‖ keyID`.
     public static func prfInput(nonce: some Collection<UInt8>, keyID: some Collection<UInt8>) -> [UInt8] {
-        BigEndian.uint32(1) + Label.dek.bytes + [0x00] + Array(nonce) + Array(keyID) + BigEndian.uint32(256)
+        var input = BigEndian.uint32(1)
+        input.reserveCapacity(4 + Label.dek.bytes.count + 1 + nonce.count + keyID.count + 4)
+        input += Label.dek.bytes
+        input.append(0x00)
+        input += nonce
+        input += keyID
+        input += BigEndian.uint32(256)
+        return input
     }
 
     /// Derives the 256-bit DEK, used for exactly one seal.

@@ -11,12 +11,13 @@ public enum AEAD {
     /// What `Seal` adds to the plaintext length.
     public static let overhead = ivLength + tagLength
 
-    /// `Seal(K, pt, aad)` with a fresh random IV.
+    /// `Seal(K, pt, aad)` with a fresh random IV. The plaintext is read in place, never copied out of its
+    /// zeroizing storage.
     public static func seal(
         _ plaintext: SecretBytes, key: SymmetricKey, aad: some Collection<UInt8>
     ) throws(CofferCryptoError) -> [UInt8] {
         let result = plaintext.withUnsafeBytes { buffer in
-            Result { () throws(CofferCryptoError) in try seal(buffer, key: key, aad: aad, iv: nil) }
+            Result { () throws(CofferCryptoError) in try sealContiguous(buffer, key: key, aad: aad, iv: nil) }
         }
         return try result.get()
     }
@@ -32,11 +33,30 @@ public enum AEAD {
     package static func seal(
         _ plaintext: some Collection<UInt8>, key: SymmetricKey, aad: some Collection<UInt8>, iv: [UInt8]?
     ) throws(CofferCryptoError) -> [UInt8] {
+        let contiguous = plaintext.withContiguousStorageIfAvailable { buffer in
+            Result { () throws(CofferCryptoError) in
+                try sealContiguous(UnsafeRawBufferPointer(buffer), key: key, aad: aad, iv: iv)
+            }
+        }
+        if let contiguous { return try contiguous.get() }
+        var copy = Array(plaintext)
+        defer { copy.withUnsafeMutableBytes { SecretBytes.zeroize($0) } }
+        return try seal(copy, key: key, aad: aad, iv: iv)
+    }
+
+    /// `IV ‖ ct ‖ tag` of `plaintext`, with `iv` or a fresh one.
+    private static func sealContiguous(
+        _ plaintext: UnsafeRawBufferPointer, key: SymmetricKey, aad: some Collection<UInt8>, iv: [UInt8]?
+    ) throws(CofferCryptoError) -> [UInt8] {
         guard key.bitCount == 256 else { throw CofferCryptoError(.invalidLength, "Seal takes a 256-bit key") }
         do {
             let nonce = try AES.GCM.Nonce(data: iv ?? SystemEntropy.bytes(count: ivLength))
-            let box = try AES.GCM.seal(Array(plaintext), using: key, nonce: nonce, authenticating: Array(aad))
-            return Array(nonce) + Array(box.ciphertext) + Array(box.tag)
+            let box = try withContiguous(aad) { aad in
+                try AES.GCM.seal(plaintext, using: key, nonce: nonce, authenticating: aad)
+            }
+            // A 12-byte IV always has the combined form.
+            guard let combined = box.combined else { throw CofferCryptoError(.invalidLength, "AES-GCM seal failed") }
+            return combined.withUnsafeBytes { [UInt8]($0) }
         } catch {
             throw CofferCryptoError(.invalidLength, "AES-GCM seal failed")
         }
@@ -46,19 +66,24 @@ public enum AEAD {
     public static func open(
         _ sealed: some Collection<UInt8>, key: SymmetricKey, aad: some Collection<UInt8>
     ) throws(CofferCryptoError) -> SecretBytes {
-        let sealed = Array(sealed)
         guard key.bitCount == 256, sealed.count >= overhead else { throw .authenticationFailed }
         do {
-            let box = try AES.GCM.SealedBox(
-                nonce: AES.GCM.Nonce(data: sealed[0..<ivLength]),
-                ciphertext: sealed[ivLength..<(sealed.count - tagLength)],
-                tag: sealed[(sealed.count - tagLength)...]
-            )
-            var plaintext = try AES.GCM.open(box, using: key, authenticating: Array(aad))
+            let box = try withContiguous(sealed) { try AES.GCM.SealedBox(combined: $0) }
+            var plaintext = try withContiguous(aad) { aad in try AES.GCM.open(box, using: key, authenticating: aad) }
             defer { plaintext.withUnsafeMutableBytes { SecretBytes.zeroize($0) } }
             return SecretBytes(copying: plaintext)
         } catch {
             throw .authenticationFailed
         }
+    }
+
+    /// Calls `body` with `bytes` as one contiguous buffer, copying them only when they are not already.
+    private static func withContiguous<R>(
+        _ bytes: some Collection<UInt8>, _ body: (UnsafeRawBufferPointer) throws -> R
+    ) throws -> R {
+        if let result = try bytes.withContiguousStorageIfAvailable({ try body(UnsafeRawBufferPointer($0)) }) {
+            return result
+        }
+        return try Array(bytes).withUnsafeBytes(body)
     }
 }

@@ -140,110 +140,114 @@ struct DERReader {
     // MARK: Values (also used outside a SEQUENCE)
 
     static func sequence<T>(
-        _ node: ASN1Node, _ what: String, maximum: Int = WireLimits.listMaximum,
+        _ node: ASN1Node, _ what: @autoclosure () -> String, maximum: Int = WireLimits.listMaximum,
         _ element: (ASN1Node) throws(WireError) -> T
     ) throws(WireError) -> [T] {
         guard node.identifier == .sequence else {
-            throw WireError(.unexpectedTag, "\(what): expected SEQUENCE OF, got \(node.identifier)")
+            throw WireError(.unexpectedTag, "\(what()): expected SEQUENCE OF, got \(node.identifier)")
         }
         guard case .constructed(let children) = node.content else {
-            throw WireError(.badConstructed, "\(what): must be constructed")
+            throw WireError(.badConstructed, "\(what()): must be constructed")
         }
         var out: [T] = []
         for child in children {
-            guard out.count < maximum else { throw WireError(.tooMany, "\(what): more than \(maximum) entries") }
+            guard out.count < maximum else { throw WireError(.tooMany, "\(what()): more than \(maximum) entries") }
             out.append(try element(child))
         }
         return out
     }
 
     static func primitive(
-        _ node: ASN1Node, _ what: String, _ identifier: ASN1Identifier
+        _ node: ASN1Node, _ what: @autoclosure () -> String, _ identifier: ASN1Identifier
     ) throws(WireError) -> ArraySlice<UInt8> {
         guard node.identifier == identifier else {
-            throw WireError(.unexpectedTag, "\(what): expected \(identifier), got \(node.identifier)")
+            throw WireError(.unexpectedTag, "\(what()): expected \(identifier), got \(node.identifier)")
         }
         guard case .primitive(let content) = node.content else {
-            throw WireError(.badConstructed, "\(what): must be primitive")
+            throw WireError(.badConstructed, "\(what()): must be primitive")
         }
         return content
     }
 
     static func integer(
-        _ node: ASN1Node, _ what: String, _ range: ClosedRange<Int64>, identifier: ASN1Identifier = .integer
+        _ node: ASN1Node, _ what: @autoclosure () -> String, _ range: ClosedRange<Int64>,
+        identifier: ASN1Identifier = .integer
     ) throws(WireError) -> Int64 {
-        let content = try primitive(node, what, identifier)
-        guard let first = content.first else { throw WireError(.nonMinimalInteger, "\(what): empty INTEGER") }
+        let content = try primitive(node, what(), identifier)
+        guard let first = content.first else { throw WireError(.nonMinimalInteger, "\(what()): empty INTEGER") }
         if content.count > 1 {
             let second = content[content.startIndex + 1]
             if (first == 0x00 && second < 0x80) || (first == 0xff && second >= 0x80) {
-                throw WireError(.nonMinimalInteger, what)
+                throw WireError(.nonMinimalInteger, what())
             }
         }
         // Nine or more minimal bytes is outside Int64, so outside every range Coffer uses.
-        guard content.count <= 8 else { throw WireError(.outOfRange, "\(what): too large") }
+        guard content.count <= 8 else { throw WireError(.outOfRange, "\(what()): too large") }
         var value: Int64 = first >= 0x80 ? -1 : 0
         for byte in content { value = (value << 8) | Int64(byte) }
-        guard range.contains(value) else { throw WireError(.outOfRange, "\(what) = \(value) not in \(range)") }
+        guard range.contains(value) else { throw WireError(.outOfRange, "\(what()) = \(value) not in \(range)") }
         return value
     }
 
-    static func boolean(_ node: ASN1Node, _ what: String) throws(WireError) -> Bool {
-        let content = try primitive(node, what, .boolean)
+    static func boolean(_ node: ASN1Node, _ what: @autoclosure () -> String) throws(WireError) -> Bool {
+        let content = try primitive(node, what(), .boolean)
         switch Array(content) {
         case [0xff]: return true
         case [0x00]: return false
-        default: throw WireError(.badBoolean, "\(what): a DER BOOLEAN is 00 or ff")
+        default: throw WireError(.badBoolean, "\(what()): a DER BOOLEAN is 00 or ff")
         }
     }
 
-    static func null(_ node: ASN1Node, _ what: String) throws(WireError) {
-        guard try primitive(node, what, .null).isEmpty else { throw WireError(.badNull, what) }
+    static func null(_ node: ASN1Node, _ what: @autoclosure () -> String) throws(WireError) {
+        guard try primitive(node, what(), .null).isEmpty else { throw WireError(.badNull, what()) }
     }
 
     static func octets(
-        _ node: ASN1Node, _ what: String, _ sizes: ClosedRange<Int>
+        _ node: ASN1Node, _ what: @autoclosure () -> String, _ sizes: ClosedRange<Int>
     ) throws(WireError) -> [UInt8] {
-        let content = try primitive(node, what, .octetString)
-        try checkSize(content.count, sizes, what)
+        let content = try primitive(node, what(), .octetString)
+        try checkSize(content.count, sizes, what())
         return Array(content)
     }
 
-    static func utf8(_ node: ASN1Node, _ what: String, _ sizes: ClosedRange<Int>) throws(WireError) -> String {
-        let content = try primitive(node, what, .utf8String)
-        try checkSize(content.count, sizes, what)
+    static func utf8(
+        _ node: ASN1Node, _ what: @autoclosure () -> String, _ sizes: ClosedRange<Int>
+    ) throws(WireError) -> String {
+        let content = try primitive(node, what(), .utf8String)
+        try checkSize(content.count, sizes, what())
         guard let text = String(validating: content, as: UTF8.self) else {
-            throw WireError(.badUTF8, "\(what): not valid UTF-8")
+            throw WireError(.badUTF8, "\(what()): not valid UTF-8")
         }
         return text
     }
 
-    static func name(_ node: ASN1Node, _ what: String) throws(WireError) -> String {
-        try utf8(node, what, WireLimits.nameBytes)
+    static func name(_ node: ASN1Node, _ what: @autoclosure () -> String) throws(WireError) -> String {
+        try utf8(node, what(), WireLimits.nameBytes)
     }
 
-    static func hsmID(_ node: ASN1Node, _ what: String) throws(WireError) -> String {
-        let text = try utf8(node, what, 0...WireLimits.hsmIDLength)
-        try WireValidation.checkHSMID(text, what)
+    static func hsmID(_ node: ASN1Node, _ what: @autoclosure () -> String) throws(WireError) -> String {
+        let text = try utf8(node, what(), 0...WireLimits.hsmIDLength)
+        try WireValidation.checkHSMID(text, what())
         return text
     }
 
-    static func checkSize(_ count: Int, _ sizes: ClosedRange<Int>, _ what: String) throws(WireError) {
+    static func checkSize(_ count: Int, _ sizes: ClosedRange<Int>, _ what: @autoclosure () -> String) throws(WireError)
+    {
         if sizes.count == 1, count != sizes.lowerBound {
-            throw WireError(.badSize, "\(what): \(count) bytes, need exactly \(sizes.lowerBound)")
+            throw WireError(.badSize, "\(what()): \(count) bytes, need exactly \(sizes.lowerBound)")
         }
-        if count > sizes.upperBound { throw WireError(.tooLarge, "\(what): \(count) bytes > \(sizes.upperBound)") }
-        if count < sizes.lowerBound { throw WireError(.badSize, "\(what): \(count) bytes, need \(sizes)") }
+        if count > sizes.upperBound { throw WireError(.tooLarge, "\(what()): \(count) bytes > \(sizes.upperBound)") }
+        if count < sizes.lowerBound { throw WireError(.badSize, "\(what()): \(count) bytes, need \(sizes)") }
     }
 
     /// The one value inside an EXPLICIT context tag (a CHOICE alternative), with its own tag.
-    static func explicitContent(_ node: ASN1Node, _ what: String) throws(WireError) -> ASN1Node {
+    static func explicitContent(_ node: ASN1Node, _ what: @autoclosure () -> String) throws(WireError) -> ASN1Node {
         guard case .constructed(let children) = node.content else {
-            throw WireError(.badConstructed, "\(what): an explicit tag must be constructed")
+            throw WireError(.badConstructed, "\(what()): an explicit tag must be constructed")
         }
         var iterator = children.makeIterator()
         guard let inner = iterator.next(), iterator.next() == nil else {
-            throw WireError(.badExplicit, "\(what): an explicit tag holds exactly one value")
+            throw WireError(.badExplicit, "\(what()): an explicit tag holds exactly one value")
         }
         return inner
     }

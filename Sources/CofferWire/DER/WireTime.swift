@@ -46,10 +46,12 @@ public struct WireTime: Hashable, Comparable, Sendable, CustomStringConvertible 
             year: year, month: month, day: day, hour: hour, minute: minute, second: second)
     }
 
-    init(node: ASN1Node, _ what: String, identifier: ASN1Identifier = .generalizedTime) throws(WireError) {
-        let content = try DERReader.primitive(node, what, identifier)
+    init(
+        node: ASN1Node, _ what: @autoclosure () -> String, identifier: ASN1Identifier = .generalizedTime
+    ) throws(WireError) {
+        let content = try DERReader.primitive(node, what(), identifier)
         guard let time = WireTime(generalizedTime: content) else {
-            throw WireError(.badTime, "\(what): not a valid YYYYMMDDHHMMSSZ")
+            throw WireError(.badTime, "\(what()): not a valid YYYYMMDDHHMMSSZ")
         }
         self = time
     }
