@@ -54,17 +54,15 @@ public final class HSMConnection: Sendable {
         }
         let promise = channel.eventLoop.makePromise(of: Envelope.self)
         let bytes = Envelope(id: id, body: body).derBytes
+        let deadline = NIODeadline.now() + timeout
         channel.eventLoop.execute { [handler, channel] in
             guard channel.isActive else {
                 promise.fail(HSMClientError(.transport, "the connection to the HSM is closed"))
                 return
             }
-            handler.register(id: id, promise: promise)
+            handler.register(id: id, promise: promise, deadline: deadline, timeout: timeout, on: channel.eventLoop)
             channel.writeAndFlush(ByteBuffer(bytes: bytes)).whenFailure { error in
                 handler.fail(id: id, HSMClientError(.transport, "writing to the HSM failed: \(error)"))
-            }
-            channel.eventLoop.scheduleTask(in: timeout) {
-                handler.fail(id: id, HSMClientError(.transport, "no answer from the HSM within \(timeout)"))
             }
         }
         do {
@@ -82,16 +80,49 @@ public final class HSMConnection: Sendable {
     }
 }
 
-/// Routes answers to the waiting requests. `@unchecked Sendable`: `pending` is touched only on the
-/// channel's event loop.
+/// Routes answers to the waiting requests and fails those that wait past their deadline. `@unchecked
+/// Sendable`: `pending` and `sweep` are touched only on the channel's event loop.
+///
+/// Deadlines are checked by one timer per connection, every ``sweepInterval`` while requests wait, not by a
+/// timer per request: a timer per request stayed in the event loop's heap for its whole timeout after the
+/// answer came (about 30,000 of them at 3,000 requests/s and 10 s). A request therefore fails at most one
+/// interval after its deadline.
 final class ResponseHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = InboundFrame
 
-    private var pending: [Int64: EventLoopPromise<Envelope>] = [:]
+    /// How often waiting requests are checked against their deadlines.
+    static let sweepInterval = TimeAmount.milliseconds(250)
 
-    func register(id: Int64, promise: EventLoopPromise<Envelope>) { pending[id] = promise }
+    private struct Waiting {
+        let promise: EventLoopPromise<Envelope>
+        let deadline: NIODeadline
+        let timeout: TimeAmount
+    }
 
-    func fail(id: Int64, _ error: HSMClientError) { pending.removeValue(forKey: id)?.fail(error) }
+    private var pending: [Int64: Waiting] = [:]
+    private var sweep: Scheduled<Void>?
+
+    func register(
+        id: Int64, promise: EventLoopPromise<Envelope>, deadline: NIODeadline, timeout: TimeAmount,
+        on eventLoop: any EventLoop
+    ) {
+        pending[id] = Waiting(promise: promise, deadline: deadline, timeout: timeout)
+        if sweep == nil { scheduleSweep(on: eventLoop) }
+    }
+
+    func fail(id: Int64, _ error: HSMClientError) { pending.removeValue(forKey: id)?.promise.fail(error) }
+
+    /// Fails the requests past their deadline; runs again while any request waits.
+    private func scheduleSweep(on eventLoop: any EventLoop) {
+        sweep = eventLoop.scheduleTask(in: Self.sweepInterval) { [self] in
+            sweep = nil
+            let now = NIODeadline.now()
+            for (id, waiting) in pending where waiting.deadline <= now {
+                fail(id: id, HSMClientError(.transport, "no answer from the HSM within \(waiting.timeout)"))
+            }
+            if !pending.isEmpty { scheduleSweep(on: eventLoop) }
+        }
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard case .body(let buffer) = unwrapInboundIn(data),
@@ -101,8 +132,8 @@ final class ResponseHandler: ChannelInboundHandler, @unchecked Sendable {
             context.close(promise: nil)
             return
         }
-        if let promise = pending.removeValue(forKey: envelope.id) {
-            promise.succeed(envelope)
+        if let waiting = pending.removeValue(forKey: envelope.id) {
+            waiting.promise.succeed(envelope)
         } else if envelope.id == 0, case .failure(let failure) = envelope.body {
             failAll(HSMClientError(.transport, "the HSM refused a frame: \(failure.code) \(failure.message)"))
         }
@@ -121,6 +152,8 @@ final class ResponseHandler: ChannelInboundHandler, @unchecked Sendable {
     private func failAll(_ error: any Error) {
         let waiting = pending
         pending = [:]
-        for promise in waiting.values { promise.fail(error) }
+        sweep?.cancel()
+        sweep = nil
+        for entry in waiting.values { entry.promise.fail(error) }
     }
 }

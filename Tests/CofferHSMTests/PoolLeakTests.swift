@@ -98,6 +98,41 @@ import Testing
         }.count
     }
 
+    @Test(.timeLimit(.minutes(1)))
+    func requestsToAnHSMThatNeverAnswersFailAfterTheirOwnTimeouts() async throws {
+        let (stalling, port, _) = try await BadServer.start(resets: false)
+        defer { stalling.close(promise: nil) }
+        let connection = try await HSMConnection.connect(to: .tcp(host: "127.0.0.1", port: port))
+        // Different timeouts on one connection: each request fails with its own, not before it, and the
+        // first to fail does not take the others with it.
+        let timeouts: [Int64] = [200, 600, 1_000]
+        let outcomes = await withTaskGroup(of: (Int64, String?, Duration).self) { group in
+            for milliseconds in timeouts {
+                group.addTask {
+                    let start = ContinuousClock.now
+                    do throws(HSMClientError) {
+                        _ = try await connection.request(
+                            .identify(challenge: [UInt8](repeating: 1, count: 16)), timeout: .milliseconds(milliseconds)
+                        )
+                        return (milliseconds, nil, ContinuousClock.now - start)
+                    } catch {
+                        let message = error.code == .transport ? "\(error)" : "not transport: \(error)"
+                        return (milliseconds, message, ContinuousClock.now - start)
+                    }
+                }
+            }
+            return await group.reduce(into: [:]) { $0[$1.0] = ($1.1, $1.2) }
+        }
+        for milliseconds in timeouts {
+            let (message, waited) = try #require(outcomes[milliseconds])
+            let failure = try #require(message, "the \(milliseconds) ms request was answered")
+            #expect(failure.contains("no answer from the HSM within \(TimeAmount.milliseconds(milliseconds))"))
+            #expect(waited >= .milliseconds(milliseconds), "failed before its deadline")
+        }
+        #expect(connection.isActive)
+        await connection.close()
+    }
+
     @Test func aPoolOverRefusingResettingAndStallingHSMsServesAndLeavesNoSocket() async throws {
         let clock = TestClock()
         let good = try await InProcessHSM.start(clock: clock)
