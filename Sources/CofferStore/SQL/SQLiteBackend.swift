@@ -8,6 +8,9 @@ import Synchronization
 /// transaction's statements are never interleaved with another's), schema migrations by version
 /// (``migrations``). SQLite itself comes with sqlite-nio: nothing to install.
 ///
+/// A job runs on the connection's own thread (``SQLiteHandle``), all its statements in one hop there, with
+/// the statements kept prepared.
+///
 /// The WAL is checkpointed by a second connection of its own (``Checkpointer``), not by the commit that
 /// fills it: SQLite's automatic checkpoint copies the WAL into the database and syncs it inside some
 /// request's COMMIT, on the one connection every request waits for, which stalled all requests for tens
@@ -18,7 +21,7 @@ final class SQLiteBackend: SQLBackend {
     /// How long a statement waits for another process's write lock before failing, in milliseconds.
     static let busyTimeoutMilliseconds = 5_000
 
-    private let connection: SQLiteConnection
+    private let handle: SQLiteHandle
     private let jobs = SerialJobs()
     /// The connection's `PRAGMA synchronous` as the last write transaction set it (nil: unknown). Read and
     /// changed only inside a job.
@@ -26,8 +29,8 @@ final class SQLiteBackend: SQLBackend {
     private let checkpointer: Checkpointer?
     var dialect: SQLDialect { .sqlite }
 
-    private init(connection: SQLiteConnection, checkpointer: Checkpointer?) {
-        self.connection = connection
+    private init(handle: SQLiteHandle, checkpointer: Checkpointer?) {
+        self.handle = handle
         self.checkpointer = checkpointer
     }
 
@@ -36,9 +39,9 @@ final class SQLiteBackend: SQLBackend {
     static func open(
         storage: SQLiteConnection.Storage, name: String, legacyScope: KeyScope?, logger: Logger
     ) async throws(StoreError) -> SQLiteBackend {
-        let connection: SQLiteConnection
+        let handle: SQLiteHandle
         do {
-            connection = try await SQLiteConnection.open(storage: storage, logger: logger)
+            handle = try SQLiteHandle(storage, name: "coffer-sqlite")
         } catch {
             throw StoreError(.database, "cannot open \(name): \(error)")
         }
@@ -48,11 +51,11 @@ final class SQLiteBackend: SQLBackend {
                 checkpointer = Checkpointer(
                     connection: try await SQLiteConnection.open(storage: storage, logger: logger), logger: logger)
             } catch {
-                try? await connection.close()
+                handle.close()
                 throw StoreError(.database, "cannot open \(name) a second time for checkpoints: \(error)")
             }
         }
-        let backend = SQLiteBackend(connection: connection, checkpointer: checkpointer)
+        let backend = SQLiteBackend(handle: handle, checkpointer: checkpointer)
         do {
             try await backend.migrate(legacyScope: legacyScope, checkpoints: checkpointer != nil)
         } catch let error as StoreError {
@@ -68,12 +71,14 @@ final class SQLiteBackend: SQLBackend {
 
     func close() async {
         await checkpointer?.stop()
-        try? await connection.close()
+        _ = try? await jobs.run { self.handle.close() }
     }
 
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
-        let session = Session(connection: connection)
-        return try await jobs.run { try await body(session) }
+        let session = Session(handle: handle)
+        return try await withTaskExecutorPreference(handle.thread) {
+            try await jobs.run { try await body(session) }
+        }
     }
 
     func transaction<T: Sendable>(
@@ -160,49 +165,16 @@ final class SQLiteBackend: SQLBackend {
 
     /// The connection as ``SQLConnection``: values converted both ways, constraint failures named.
     private struct Session: SQLConnection {
-        let connection: SQLiteConnection
+        let handle: SQLiteHandle
         var dialect: SQLDialect { .sqlite }
 
         func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
-            let rows: [SQLiteRow]
             do {
-                rows = try await connection.query(sql, binds.map(Self.data))
-            } catch let error as SQLiteError
-                where [.constraint, .constraintPrimaryKeyFailed, .constraintUniqueFailed].contains(error.reason)
-            {
+                return try handle.query(sql, binds)
+            } catch let error as SQLiteHandle.Failure where error.isUniqueness {
                 throw SQLConstraintViolation(.unique, "\(error)")
-            } catch let error as SQLiteError where error.reason == .constraintForeignKeyFailed {
+            } catch let error as SQLiteHandle.Failure where error.isForeignKey {
                 throw SQLConstraintViolation(.foreignKey, "\(error)")
-            }
-            return try rows.map { row in
-                SQLRow(
-                    values: Dictionary(try row.columns.map { ($0.name, try Self.value($0.data)) }) { first, _ in first }
-                )
-            }
-        }
-
-        static func data(_ value: SQLValue) -> SQLiteData {
-            switch value {
-            case .text(let text): .text(text)
-            case .integer(let integer): .integer(integer)
-            case .blob(let bytes): .blob(ByteBuffer(bytes: bytes))
-            case .null: .null
-            }
-        }
-
-        /// A value of the types the schema has; a REAL that is not a whole number in range is a damaged
-        /// database, refused rather than trapped on.
-        static func value(_ data: SQLiteData) throws -> SQLValue {
-            switch data {
-            case .text(let text): return .text(text)
-            case .integer(let integer): return .integer(integer)
-            case .blob(let buffer): return .blob(Array(buffer.readableBytesView))
-            case .float(let double):
-                guard let integer = Int(exactly: double) else {
-                    throw StoreError(.database, "a REAL where the schema has an INTEGER")
-                }
-                return .integer(integer)
-            case .null: return .null
             }
         }
     }
