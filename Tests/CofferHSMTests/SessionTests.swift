@@ -210,13 +210,7 @@ import Testing
         let session = try world.session()
         // Served once: A has opened the session's EKT and keeps its key in the session-key cache.
         _ = try world.run(.generateRandom(length: 8), session: session)
-        var f = world.fixture
-        var state = world.state
-        for _ in 0...state.parameters.domainKeyRetention {
-            let rotate = try f.sign(f.command(.rotateKeys, base: state), by: ["alice", "bob"])
-            state = try SessionWorld.token(SessionWorld.ask(&world.a, .command(rotate), now: f.now, random: &f.random))
-                .state
-        }
+        try world.rotateDomainKeyOut()
         // The domain key that sealed the EKT is gone: the cached key must not outlive it.
         #expect(failureCode(try world.send(.generateRandom(length: 8), session: session)) == .wrongDomain)
     }
@@ -227,13 +221,7 @@ import Testing
         // Used once: A keeps the opened token.
         _ = try world.run(
             .encrypt(key: token, plaintext: SecretBytes(copying: [1]), context: .empty), session: world.session())
-        var f = world.fixture
-        for _ in 0...world.state.parameters.domainKeyRetention {
-            let rotate = try f.sign(f.command(.rotateKeys, base: world.state), by: ["alice", "bob"])
-            world.state = try SessionWorld.token(
-                SessionWorld.ask(&world.a, .command(rotate), now: f.now, random: &f.random)
-            ).state
-        }
+        try world.rotateDomainKeyOut()
         // A session under the new domain key still cannot use the token whose domain key is gone.
         let fresh = try world.session()
         guard

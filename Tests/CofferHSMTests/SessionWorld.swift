@@ -79,6 +79,14 @@ struct SessionWorld {
         return try handshake.receive(accept: accept, now: now)
     }
 
+    /// Rotates A's domain keys until the one in use now is no longer held (domainKeyRetention + 1 times).
+    mutating func rotateDomainKeyOut() throws {
+        for _ in 0...state.parameters.domainKeyRetention {
+            let rotate = try fixture.sign(fixture.command(.rotateKeys, base: state), by: ["alice", "bob"])
+            state = try Self.token(Self.ask(&a, .command(rotate), now: fixture.now, random: &fixture.random)).state
+        }
+    }
+
     /// Sends a session command to A or B; returns the envelope answer.
     mutating func send(
         _ command: SessionCommand, session: Session, toB: Bool = false, requestID: Int64? = nil, now: WireTime? = nil
