@@ -3,7 +3,7 @@
 ///
 /// Foundation's `UUID()` on Linux opens, reads and closes `/dev/urandom` for every UUID: three system calls,
 /// twice on every request (its request id and its audit record's id). This draws its 16 bytes from
-/// ``SystemEntropy`` (the kernel's generator, read a block at a time).
+/// ``SystemEntropy`` (one `getrandom` call).
 public enum RandomUUID {
     /// A new random UUID in lowercase.
     public static func lowercased() -> String {

@@ -29,7 +29,8 @@ public enum AEAD {
         try seal(plaintext, key: key, aad: aad, iv: nil)
     }
 
-    /// `Seal` with a caller-chosen IV: only for known-answer tests, never for production paths.
+    /// `Seal` with a caller-chosen IV (nil: a fresh one): for known-answer tests, and for callers that draw a
+    /// fresh IV together with other random bytes (``CiphertextBlob``); never a fixed or reused IV.
     package static func seal(
         _ plaintext: some Collection<UInt8>, key: SymmetricKey, aad: some Collection<UInt8>, iv: [UInt8]?
     ) throws(CofferCryptoError) -> [UInt8] {

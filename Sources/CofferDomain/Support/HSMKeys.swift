@@ -79,7 +79,7 @@ extension RandomSource {
     }
 }
 
-/// The operating system's CSPRNG through swift-crypto (PROTOCOL §1, `Random`).
+/// The operating system's CSPRNG, one `getrandom` per draw (PROTOCOL §1, `Random`; ``SystemEntropy``).
 public struct SystemRandom: RandomSource {
     /// Creates the source.
     public init() {}

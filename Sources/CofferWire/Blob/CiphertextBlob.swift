@@ -57,23 +57,25 @@ public struct CiphertextBlob: Hashable, Sendable {
         [formatVersion] + keyID + backingKeyID + nonce
     }
 
-    /// Seals `plaintext` under a fresh DEK derived from `backingKey` and a fresh random nonce.
+    /// Seals `plaintext` under a fresh DEK derived from `backingKey` and a fresh random nonce, with a fresh
+    /// GCM IV: both drawn in one call to the system's generator.
     public static func seal(
         _ plaintext: SecretBytes, backingKey: SymmetricKey, keyID: [UInt8], backingKeyID: [UInt8],
         context: EncryptionContext
     ) throws(CofferCryptoError) -> CiphertextBlob {
-        let nonce = SystemEntropy.bytes(count: DeriveDEK.nonceLength)
+        let fresh = SystemEntropy.bytes(count: DeriveDEK.nonceLength + AEAD.ivLength)
         let result = plaintext.withUnsafeBytes { buffer in
             Result { () throws(CofferCryptoError) in
                 try seal(
                     buffer, backingKey: backingKey, keyID: keyID, backingKeyID: backingKeyID, context: context,
-                    nonce: nonce, iv: nil)
+                    nonce: Array(fresh.prefix(DeriveDEK.nonceLength)), iv: Array(fresh.suffix(AEAD.ivLength)))
             }
         }
         return try result.get()
     }
 
-    /// Seal with a caller-chosen nonce and IV: for known-answer tests only.
+    /// Seal with a caller-chosen nonce and IV (`iv` nil: a fresh one): the known-answer tests', and the one
+    /// above with both freshly drawn.
     package static func seal(
         _ plaintext: some Collection<UInt8>, backingKey: SymmetricKey, keyID: [UInt8], backingKeyID: [UInt8],
         context: EncryptionContext, nonce: [UInt8], iv: [UInt8]?
