@@ -221,7 +221,10 @@ import Testing
         // Used once: A keeps the opened token.
         _ = try world.run(
             .encrypt(key: token, plaintext: SecretBytes(copying: [1]), context: .empty), session: world.session())
+        #expect(world.a.openedTokenCount == 1)
         try world.rotateDomainKeyOut()
+        // The rotation that dropped the domain key dropped what it sealed from A's memory too (§7: evicted).
+        #expect(world.a.openedTokenCount == 0)
         // A session under the new domain key still cannot use the token whose domain key is gone.
         let fresh = try world.session()
         guard

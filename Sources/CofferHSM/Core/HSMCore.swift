@@ -31,6 +31,12 @@ public struct HSMCore: Sendable {
         state = .uninitialized(keys)
     }
 
+    /// How many opened backing-key tokens the HSM keeps (nil unless operational); for tests.
+    package var openedTokenCount: Int? {
+        guard case .operational(_, _, let sessions) = state else { return nil }
+        return sessions.opened.count
+    }
+
     /// The current hsmID (nil once wiped).
     public var hsmID: String? {
         switch state {
@@ -101,7 +107,7 @@ public struct HSMCore: Sendable {
             do {
                 switch try DomainEngine.apply(token, to: membership, hsm: keys) {
                 case .updated(let next):
-                    state = .operational(keys, next, sessions)
+                    state = .operational(keys, next, sessions.adopting(next, now: now))
                     return (.token(token), .none)
                 case .removed:
                     let fresh = HSMKeys.generate()
@@ -219,7 +225,7 @@ public struct HSMCore: Sendable {
         do {
             let outcome = try DomainEngine.execute(signed, membership: membership, hsm: keys, now: now, random: &random)
             if let next = outcome.membership {
-                state = .operational(keys, next, sessions)
+                state = .operational(keys, next, sessions.adopting(next, now: now))
                 return (.token(outcome.token), .none)
             }
             // domain.leave: answer with the token, then wipe everything and start over (§5).

@@ -174,8 +174,8 @@ enum SessionCommands {
                 try signingKey(key, algorithm: nil, membership: membership, now: now, opened: &opened).sharedSecret(
                     with: peer))
         case .publicKey(let key):
-            let opened = try signingKey(key, algorithm: nil, membership: membership, now: now, opened: &opened)
-            guard case .hmac = opened else { return .publicKey(opened.publicKey) }
+            let signing = try signingKey(key, algorithm: nil, membership: membership, now: now, opened: &opened)
+            guard case .hmac = signing else { return .publicKey(signing.publicKey) }
             throw Failure(.wrongKind, "an HMAC key has no public key")
         }
     }

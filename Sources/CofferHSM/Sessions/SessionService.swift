@@ -15,6 +15,13 @@ struct SessionService: Sendable {
     var opened = OpenedTokens()
     private var sessionKeys: [[UInt8]: (key: SecretBytes, expires: WireTime)] = [:]
 
+    /// The same, for the domain `next`: opened tokens that no check would pass under it are dropped.
+    func adopting(_ next: DomainMembership, now: WireTime) -> SessionService {
+        var adopted = self
+        adopted.opened.prune(membership: next, now: now)
+        return adopted
+    }
+
     /// Answers a `SessionRequest` (§7). What fails before `sealed` opens is thrown as a `Failure` for
     /// an Envelope failure; what fails after is returned as a sealed `SessionResult.failure`.
     mutating func serve(
@@ -93,14 +100,13 @@ enum TokenOpener {
     static func open(
         _ ekt: ExportedKeyToken, membership: DomainMembership, now: WireTime
     ) throws(Failure) -> SecretBytes {
-        try unseal(ekt, domainKey: check(ekt, membership: membership, now: now))
+        try unseal(ekt, domainKey: check(ekt.header, membership: membership, now: now))
     }
 
-    /// The checks before `Open`: the domain key that sealed `ekt`, when they pass.
+    /// The checks before `Open`, on a token's header: the domain key that sealed it, when they pass.
     static func check(
-        _ ekt: ExportedKeyToken, membership: DomainMembership, now: WireTime
+        _ header: ExportedKeyToken.Header, membership: DomainMembership, now: WireTime
     ) throws(Failure) -> DomainKey {
-        let header = ekt.header
         let skew = Int64(membership.state.parameters.clockSkew)
         guard header.domainID == membership.state.domainID else {
             throw Failure(.wrongDomain, "a token of another domain")
@@ -125,13 +131,16 @@ enum TokenOpener {
     }
 }
 
-/// Opened backing-key tokens, kept so that a key used again skips `Open` (issue 12: "bounded volatile caches
-/// in the HSM for opened … backing-key tokens"). Only the AEAD is skipped: ``TokenOpener/check(_:membership:now:)``
-/// runs on every use, so a token whose domain key has rotated out or whose window has closed is refused as
-/// before. An entry is found by the token's sealed bytes (a fresh IV per sealing makes them unique) and used
-/// only when the header is the one it was opened with, so a token with the same sealed bytes and an altered
-/// header goes through `Open`, and fails there. Past ``capacity`` the cache starts afresh; the material is
-/// zeroized when its entry goes, and all of it when the HSM wipes.
+/// Opened backing-key tokens, kept so that a key used again skips `Open`: PROTOCOL §7 lets an HSM cache
+/// `H(DER(token)) → key material` in volatile memory, "bounded and evicted at expiry". Only the AEAD is
+/// skipped: ``TokenOpener/check(_:membership:now:)`` runs on every use, so a token whose domain key has
+/// rotated out or whose window has closed is refused as before, and its entry goes then. An entry is found
+/// by the token's sealed bytes (a fresh IV per sealing makes them unique) and used only when the header is
+/// the one it was opened with, so a token with the same sealed bytes and an altered header goes through
+/// `Open`, and fails there. ``prune(membership:now:)`` drops every entry no check would pass any more; it
+/// runs whenever the domain changes (a rotation drops what the rotated-out key sealed) and before the cache,
+/// full at ``capacity``, starts afresh. The material is zeroized when its entry goes, and all of it when the
+/// HSM wipes.
 struct OpenedTokens: Sendable {
     /// Opened tokens kept at most.
     static let capacity = 4096
@@ -145,11 +154,26 @@ struct OpenedTokens: Sendable {
     mutating func open(
         _ token: ExportedKeyToken, membership: DomainMembership, now: WireTime
     ) throws(Failure) -> SecretBytes {
-        let domainKey = try TokenOpener.check(token, membership: membership, now: now)
+        let domainKey: DomainKey
+        do {
+            domainKey = try TokenOpener.check(token.header, membership: membership, now: now)
+        } catch {
+            if entries[token.sealed]?.header == token.header { entries[token.sealed] = nil }
+            throw error
+        }
         if let kept = entries[token.sealed], kept.header == token.header { return kept.material }
         let material = try TokenOpener.unseal(token, domainKey: domainKey)
-        if entries.count >= Self.capacity { entries.removeAll() }
+        if entries.count >= Self.capacity {
+            prune(membership: membership, now: now)
+            if entries.count >= Self.capacity { entries.removeAll() }
+        }
         entries[token.sealed] = (token.header, material)
         return material
+    }
+
+    /// Drops the entries whose token the checks would refuse now: another domain's, a domain key no longer
+    /// held, a window closed.
+    mutating func prune(membership: DomainMembership, now: WireTime) {
+        entries = entries.filter { (try? TokenOpener.check($0.value.header, membership: membership, now: now)) != nil }
     }
 }
