@@ -88,10 +88,18 @@ import Testing
         _ = try handle.query("INSERT INTO t (id, i) VALUES (1, 7)", [])
         let kept = "SELECT i FROM t WHERE id = ?"
         #expect(try handle.query(kept, [.integer(1)]).first?.column("i") == .integer(7))
-        for number in 0..<(SQLiteHandle.statementLimit * 2 + 5) {
+        // Far more one-off texts than the cache holds, with the kept statement used between them: the
+        // one-offs displace each other, not it: it is never prepared again.
+        let preparedBefore = handle.prepareCount
+        let oneOffs = SQLiteHandle.statementLimit * 2 + 5
+        for number in 0..<oneOffs {
             #expect(try handle.query("SELECT \(number) AS v", []).first?.column("v") == .integer(number))
+            #expect(try handle.query(kept, [.integer(1)]).first?.column("i") == .integer(7))
             #expect(handle.statementCount <= SQLiteHandle.statementLimit)
         }
+        #expect(handle.keeps(kept))
+        #expect(handle.prepareCount - preparedBefore == oneOffs)
+        #expect(!handle.keeps("SELECT 0 AS v"))
         // Bindings do not leak from one use of a kept statement to the next.
         _ = try handle.query("INSERT INTO t (id, i) VALUES (?, ?)", [.integer(2), .integer(8)])
         _ = try handle.query("INSERT INTO t (id, i) VALUES (?, ?)", [.integer(3), .null])

@@ -75,8 +75,9 @@ final class SQLiteThread: TaskExecutor, @unchecked Sendable {
 
 /// One `sqlite3` connection, run on its own ``SQLiteThread``, with its prepared statements kept: the store
 /// runs the same few dozen statements over and over, and sqlite-nio parsed and planned each afresh (about
-/// 5 % of all CPU under load). Statements are kept by their SQL text, at most ``statementLimit`` (past it,
-/// all are finalized and the cache starts afresh: statements built with a variable number of rows vary).
+/// 5 % of all CPU under load). Statements are kept by their SQL text, at most ``statementLimit``; past it the
+/// one used least recently is finalized, so the texts that vary (an audit batch's INSERT has one per row
+/// count, an `IN (…)` list one per length) displace each other and not the statements every call runs.
 /// The connection and its statements are behind a lock, so a call that does not run on the thread (a job
 /// started from an actor keeps the actor's executor) is correct, only slower.
 final class SQLiteHandle: Sendable {
@@ -86,10 +87,13 @@ final class SQLiteHandle: Sendable {
     let thread: SQLiteThread
     private let state: Mutex<State>
 
-    /// The open connection (nil once closed) and its kept statements.
+    /// The open connection (nil once closed), its kept statements with when each was last used, and the
+    /// count of uses that orders them.
     private struct State {
         var database: OpaquePointer?
-        var statements: [String: OpaquePointer] = [:]
+        var statements: [String: (statement: OpaquePointer, lastUse: UInt64)] = [:]
+        var uses: UInt64 = 0
+        var prepares = 0
     }
 
     /// A failed SQLite call: its extended result code and SQLite's message.
@@ -141,10 +145,16 @@ final class SQLiteHandle: Sendable {
     /// How many prepared statements are kept (for tests).
     var statementCount: Int { state.withLock { $0.statements.count } }
 
+    /// How many statements have been prepared so far (for tests).
+    var prepareCount: Int { state.withLock { $0.prepares } }
+
+    /// Whether `sql` is kept prepared (for tests).
+    func keeps(_ sql: String) -> Bool { state.withLock { $0.statements[sql] != nil } }
+
     /// Finalizes every statement, closes the connection and ends its thread.
     func close() {
         state.withLock { state in
-            for statement in state.statements.values { sqlite_nio_sqlite3_finalize(statement) }
+            for kept in state.statements.values { sqlite_nio_sqlite3_finalize(kept.statement) }
             state.statements.removeAll()
             if let database = state.database { sqlite_nio_sqlite3_close_v2(database) }
             state.database = nil
@@ -158,7 +168,7 @@ final class SQLiteHandle: Sendable {
             guard let database = state.database else {
                 throw Failure(code: SQLITE_MISUSE, message: "the connection is closed")
             }
-            let statement = try Self.prepared(sql, database, &state.statements)
+            let statement = try Self.prepared(sql, database, &state)
             defer {
                 sqlite_nio_sqlite3_reset(statement)
                 sqlite_nio_sqlite3_clear_bindings(statement)
@@ -167,14 +177,19 @@ final class SQLiteHandle: Sendable {
                 let status = Self.bind(value, at: Int32(offset + 1), statement)
                 guard status == SQLITE_OK else { throw Self.failure(status, database) }
             }
-            let columns = (0..<sqlite_nio_sqlite3_column_count(statement)).map { column in
-                sqlite_nio_sqlite3_column_name(statement, column).map { String(cString: $0) } ?? ""
-            }
+            var columns: [String] = []
             var rows: [SQLRow] = []
             while true {
                 let status = sqlite_nio_sqlite3_step(statement)
                 if status == SQLITE_DONE { return rows }
                 guard status == SQLITE_ROW else { throw Self.failure(status, database) }
+                if rows.isEmpty {
+                    // After the first step: a statement SQLite prepared again (the schema changed) may name
+                    // its columns differently.
+                    columns = (0..<sqlite_nio_sqlite3_column_count(statement)).map { column in
+                        sqlite_nio_sqlite3_column_name(statement, column).map { String(cString: $0) } ?? ""
+                    }
+                }
                 var values: [String: SQLValue] = [:]
                 values.reserveCapacity(columns.count)
                 for (index, name) in columns.enumerated() where values[name] == nil {
@@ -185,19 +200,25 @@ final class SQLiteHandle: Sendable {
         }
     }
 
-    private static func prepared(
-        _ sql: String, _ database: OpaquePointer, _ statements: inout [String: OpaquePointer]
-    ) throws -> OpaquePointer {
-        if let statement = statements[sql] { return statement }
-        if statements.count >= statementLimit {
-            for statement in statements.values { sqlite_nio_sqlite3_finalize(statement) }
-            statements.removeAll()
+    private static func prepared(_ sql: String, _ database: OpaquePointer, _ state: inout State) throws -> OpaquePointer
+    {
+        state.uses += 1
+        if let kept = state.statements[sql] {
+            state.statements[sql] = (kept.statement, state.uses)
+            return kept.statement
         }
+        if state.statements.count >= statementLimit,
+            let oldest = state.statements.min(by: { $0.value.lastUse < $1.value.lastUse })
+        {
+            sqlite_nio_sqlite3_finalize(oldest.value.statement)
+            state.statements[oldest.key] = nil
+        }
+        state.prepares += 1
         var statement: OpaquePointer?
         let status = sqlite_nio_sqlite3_prepare_v3(
             database, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
         guard status == SQLITE_OK, let statement else { throw failure(status, database) }
-        statements[sql] = statement
+        state.statements[sql] = (statement, state.uses)
         return statement
     }
 
@@ -240,12 +261,15 @@ final class SQLiteHandle: Sendable {
         }
     }
 
+    /// The call's own status (an extended code: the connection is opened with SQLITE_OPEN_EXRESCODE) and
+    /// SQLite's message.
     private static func failure(_ status: Int32, _ database: OpaquePointer) -> Failure {
         Failure(
-            code: sqlite_nio_sqlite3_extended_errcode(database),
+            code: status,
             message: sqlite_nio_sqlite3_errmsg(database).map { String(cString: $0) } ?? "status \(status)")
     }
 
-    /// SQLite copies the bound bytes before the call returns.
+    /// SQLite copies the bound bytes before the call returns. `nonisolated(unsafe)`: an immutable C function
+    /// pointer constant (SQLITE_TRANSIENT, -1), which Swift cannot prove Sendable.
     nonisolated(unsafe) private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 }

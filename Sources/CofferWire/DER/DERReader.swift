@@ -256,11 +256,11 @@ struct DERReader {
 /// Checks shared by the reader and the builders.
 enum WireValidation {
     /// A `hsmID` is exactly 32 lowercase hex characters (§2, §3).
-    static func checkHSMID(_ text: String, _ what: String) throws(WireError) {
+    static func checkHSMID(_ text: String, _ what: @autoclosure () -> String) throws(WireError) {
         let bytes = Array(text.utf8)
         let isLowerHex = bytes.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
         guard bytes.count == WireLimits.hsmIDLength, isLowerHex else {
-            throw WireError(.badHsmID, "\(what): an hsmID is 32 lowercase hex characters")
+            throw WireError(.badHsmID, "\(what()): an hsmID is 32 lowercase hex characters")
         }
     }
 
