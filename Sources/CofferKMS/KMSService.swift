@@ -395,7 +395,7 @@ public final class KMSService: Sendable {
         for keyID: String, spec: KeySpec = .symmetricDefault
     ) async throws(KMSError) -> (id: String, token: [UInt8]) {
         guard let keyBytes = KeyIdentifier.bytes(ofKeyID: keyID) else { throw KMSError(.internal, "bad key id") }
-        let backingID = SecretBytes.random(count: 16).withUnsafeBytes { [UInt8]($0) }
+        let backingID = SystemEntropy.bytes(count: 16)
         guard
             case .token(let token) = try await hsmCall(
                 .createBackingKey(keyID: keyBytes, backingKeyID: backingID, spec: spec.backingKeySpec))

@@ -74,6 +74,6 @@ enum KeyIdentifier: Equatable {
 
     /// A new multi-Region key id: `mrk-` and 32 random hex digits.
     static func newMultiRegionID() -> String {
-        "mrk-" + Hex.encode(SecretBytes.random(count: 16).withUnsafeBytes { [UInt8]($0) })
+        "mrk-" + Hex.encode(SystemEntropy.bytes(count: 16))
     }
 }

@@ -198,7 +198,7 @@ extension KMSService {
         guard
             case .importParameters(let token, let spki) = try await hsmCall(
                 .createImportWrapping(
-                    keyID: keyID, importID: SecretBytes.random(count: 16).withUnsafeBytes { [UInt8]($0) },
+                    keyID: keyID, importID: SystemEntropy.bytes(count: 16),
                     wrapping: "RSA_2048/RSA_AES_KEY_WRAP_SHA_256", notAfter: WireTime(secondsSinceEpoch: now + 600)))
         else { throw KMSError(.internal, "the HSM did not return import parameters") }
         let encrypted: [UInt8]

@@ -40,8 +40,8 @@ extension HSMCommandGroup {
             guard
                 case .token(let backing) = try await onFirst(
                     .createBackingKey(
-                        keyID: SecretBytes.random(count: 16).withUnsafeBytes { [UInt8]($0) },
-                        backingKeyID: SecretBytes.random(count: 16).withUnsafeBytes { [UInt8]($0) }, spec: "AES_256"))
+                        keyID: SystemEntropy.bytes(count: 16),
+                        backingKeyID: SystemEntropy.bytes(count: 16), spec: "AES_256"))
             else { throw CLIError("createBackingKey did not return a token") }
             let acceptedBy = await pool.sessionHSM ?? "?"
             if !json { print("session accepted by \(acceptedBy) (on \(first))") }

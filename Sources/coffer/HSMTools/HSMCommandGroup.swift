@@ -104,7 +104,7 @@ struct HSMCommandGroup: AsyncParsableCommand {
                 }
                 challenge = bytes
             } else {
-                challenge = SecretBytes.random(count: 16).withUnsafeBytes { [UInt8]($0) }
+                challenge = SystemEntropy.bytes(count: 16)
             }
             let connection = try await HSMTools.connect(hsm)
             defer { Task { await connection.close() } }

@@ -32,7 +32,7 @@ public enum GetParametersForImport: KMSOperation {
         guard
             case .importParameters(let token, let publicKey) = try await call.hsm(
                 .createImportWrapping(
-                    keyID: keyBytes, importID: SecretBytes.random(count: 16).withUnsafeBytes { [UInt8]($0) },
+                    keyID: keyBytes, importID: SystemEntropy.bytes(count: 16),
                     wrapping: "\(input.wrappingKeySpec.rawValue)/\(input.wrappingAlgorithm.rawValue)",
                     notAfter: WireTime(secondsSinceEpoch: validTo)))
         else { throw KMSError(.internal, "the HSM did not return import parameters") }

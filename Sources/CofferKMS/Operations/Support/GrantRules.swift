@@ -37,7 +37,7 @@ enum GrantRules {
     }
 
     /// A new grant id: 64 hex digits.
-    static func newID() -> String { Hex.encode(SecretBytes.random(count: 32).withUnsafeBytes { [UInt8]($0) }) }
+    static func newID() -> String { Hex.encode(SystemEntropy.bytes(count: 32)) }
 
     /// Whether `text` has the form of a grant id.
     static func isGrantID(_ text: String) -> Bool {
