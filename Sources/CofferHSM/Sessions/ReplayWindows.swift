@@ -50,14 +50,14 @@ struct ReplayWindows: Sendable {
         }
     }
 
-    private var windows: [[UInt8]: Window] = [:]
+    private var windows: [ByteKey: Window] = [:]
     private let capacity: Int
 
     init(capacity: Int = ReplayWindows.capacity) { self.capacity = capacity }
 
     /// Refuses a replayed or too-old id, or a new session when the table is full of live windows.
     mutating func check(_ id: Int64, session: [UInt8], expires: WireTime, now: WireTime) throws(Failure) {
-        if let window = windows[session] {
+        if let window = windows[ByteKey(session)] {
             guard id > window.highest - Self.width, !window.contains(id) else {
                 throw Failure(.replay, "request id \(id) was already served or is below the window")
             }
@@ -73,8 +73,7 @@ struct ReplayWindows: Sendable {
 
     /// Records `id` after its request opened.
     mutating func record(_ id: Int64, session: [UInt8], expires: WireTime) {
-        if windows[session] == nil { windows[session] = Window(highest: id, expires: expires) }
-        windows[session]?.insert(id)
+        windows[ByteKey(session), default: Window(highest: id, expires: expires)].insert(id)
     }
 
     /// How many windows are kept.

@@ -13,7 +13,7 @@ struct SessionService: Sendable {
     var seenInits = SeenInits()
     var usage = DomainKeyUsage()
     var opened = OpenedTokens()
-    private var sessionKeys: [[UInt8]: (key: SecretBytes, expires: WireTime)] = [:]
+    private var sessionKeys: [ByteKey: (key: SecretBytes, expires: WireTime)] = [:]
 
     /// The same, for the domain `next`: opened tokens that no check would pass under it are dropped.
     func adopting(_ next: DomainMembership, now: WireTime) -> SessionService {
@@ -74,11 +74,12 @@ struct SessionService: Sendable {
         guard state.hosts.contains(where: { SessionCrypto.subject(hostKey: $0.signingKey) == header.subject }) else {
             throw Failure(.unknownHost, "the session's host is not a host of the current state")
         }
-        if let cached = sessionKeys[digest] {
+        let place = ByteKey(digest)
+        if let cached = sessionKeys[place] {
             // A cached key skips AEAD.open, not the checks: its domain key must still be held (it is
             // dropped after domainKeyRetention rotations, and every session under it ends then).
             guard header.domainID == state.domainID, membership.key(header.domainKeyID) != nil else {
-                sessionKeys[digest] = nil
+                sessionKeys[place] = nil
                 throw Failure(.wrongDomain, "the token's domain key is not held (rotated out?)")
             }
             guard now <= cached.expires else { throw Failure(.timeWindow, "the session has expired") }
@@ -89,7 +90,7 @@ struct SessionService: Sendable {
             sessionKeys = sessionKeys.filter { $0.value.expires >= now }
             if sessionKeys.count >= Self.sessionKeyCacheCapacity { sessionKeys.removeAll() }
         }
-        sessionKeys[digest] = (key, header.notAfter ?? now)
+        sessionKeys[place] = (key, header.notAfter ?? now)
         return key
     }
 }
@@ -145,7 +146,7 @@ struct OpenedTokens: Sendable {
     /// Opened tokens kept at most.
     static let capacity = 4096
 
-    private var entries: [[UInt8]: (header: ExportedKeyToken.Header, material: SecretBytes)] = [:]
+    private var entries: [ByteKey: (header: ExportedKeyToken.Header, material: SecretBytes)] = [:]
 
     /// How many are kept (for tests).
     var count: Int { entries.count }
@@ -154,20 +155,21 @@ struct OpenedTokens: Sendable {
     mutating func open(
         _ token: ExportedKeyToken, membership: DomainMembership, now: WireTime
     ) throws(Failure) -> SecretBytes {
+        let place = ByteKey(token.sealed)
         let domainKey: DomainKey
         do {
             domainKey = try TokenOpener.check(token.header, membership: membership, now: now)
         } catch {
-            if entries[token.sealed]?.header == token.header { entries[token.sealed] = nil }
+            if entries[place]?.header == token.header { entries[place] = nil }
             throw error
         }
-        if let kept = entries[token.sealed], kept.header == token.header { return kept.material }
+        if let kept = entries[place], kept.header == token.header { return kept.material }
         let material = try TokenOpener.unseal(token, domainKey: domainKey)
         if entries.count >= Self.capacity {
             prune(membership: membership, now: now)
             if entries.count >= Self.capacity { entries.removeAll() }
         }
-        entries[token.sealed] = (token.header, material)
+        entries[place] = (token.header, material)
         return material
     }
 
