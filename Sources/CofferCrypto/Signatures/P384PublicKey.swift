@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 
 /// A P-384 public key in the one form Coffer accepts: the 120-byte SubjectPublicKeyInfo with
 /// id-ecPublicKey, namedCurve secp384r1 and an uncompressed point on the curve (PROTOCOL §1).
@@ -16,6 +17,18 @@ public struct P384PublicKey: Hashable, Sendable {
 
     /// The DER SubjectPublicKeyInfo, exactly as it travels.
     public let spki: [UInt8]
+    /// `H(SPKI)`: a host's session subject (§7) and the basis of an `hsmID` (§3). Computed once, as every
+    /// session request compares its token's subject with the hosts' keys.
+    public let digest: [UInt8]
+
+    private init(validatedSPKI spki: [UInt8]) {
+        self.spki = spki
+        digest = Hash.h(spki)
+    }
+
+    public static func == (lhs: P384PublicKey, rhs: P384PublicKey) -> Bool { lhs.spki == rhs.spki }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(spki) }
 
     /// Parses and validates a SubjectPublicKeyInfo.
     public init(spki bytes: some Collection<UInt8>) throws(CofferCryptoError) {
@@ -37,17 +50,17 @@ public struct P384PublicKey: Hashable, Sendable {
         } catch {
             throw CofferCryptoError(.invalidPublicKey, "the point is not on P-384")
         }
-        spki = Self.spkiPrefix + point
+        self.init(validatedSPKI: Self.spkiPrefix + point)
     }
 
     /// The public half of a signing key.
     public init(_ key: P384.Signing.PublicKey) {
-        spki = Self.spkiPrefix + Array(key.x963Representation)
+        self.init(validatedSPKI: Self.spkiPrefix + Array(key.x963Representation))
     }
 
     /// The public half of an agreement key.
     public init(_ key: P384.KeyAgreement.PublicKey) {
-        spki = Self.spkiPrefix + Array(key.x963Representation)
+        self.init(validatedSPKI: Self.spkiPrefix + Array(key.x963Representation))
     }
 
     /// The uncompressed point `04 X Y`.
@@ -70,9 +83,6 @@ public struct P384PublicKey: Hashable, Sendable {
         return key
     }
 
-    /// `H(SPKI)`: a host's session subject (§7) and the basis of an `hsmID` (§3).
-    public var digest: [UInt8] { Hash.h(spki) }
-
     /// Lowercase hex of the first 16 bytes of `H(SPKI)`: the `hsmID` when this is an HSM's signing
     /// key (§3), and the fingerprint the operator tools print for any key.
     public var fingerprint: String { Hex.encode(digest.prefix(16)) }
@@ -80,16 +90,31 @@ public struct P384PublicKey: Hashable, Sendable {
 
 /// Lowercase hexadecimal.
 public enum Hex {
-    private static let digits = Array("0123456789abcdef".utf8)
-
     /// Lowercase hex of `bytes`.
     public static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        var out: [UInt8] = []
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
+        if let text = bytes.withContiguousStorageIfAvailable({ encode(UnsafeRawBufferPointer($0)) }) { return text }
+        return Array(bytes).withUnsafeBytes { encode($0) }
+    }
+
+    /// Lowercase hex of a digest, read in place (a digest's own iterator goes byte by byte through a
+    /// generic `Sequence`: a tenth of a SigV4 verification).
+    public static func encode(_ digest: some Digest) -> String {
+        digest.withUnsafeBytes { encode($0) }
+    }
+
+    /// Lowercase hex of the bytes of `buffer`, written into the string's own storage.
+    public static func encode(_ buffer: UnsafeRawBufferPointer) -> String {
+        String(unsafeUninitializedCapacity: buffer.count * 2) { out in
+            for (index, byte) in buffer.enumerated() {
+                out[2 * index] = digit(byte >> 4)
+                out[2 * index + 1] = digit(byte & 0x0f)
+            }
+            return buffer.count * 2
         }
-        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func digit(_ value: UInt8) -> UInt8 {
+        value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
     }
 
     /// The bytes of a hex string (either case), or `nil` if it is not hex of whole bytes.
