@@ -61,9 +61,10 @@ public final class HSMConnection: Sendable {
                 return
             }
             handler.register(id: id, promise: promise, deadline: deadline, timeout: timeout, on: channel.eventLoop)
-            channel.writeAndFlush(ByteBuffer(bytes: bytes)).whenFailure { error in
+            channel.write(ByteBuffer(bytes: bytes)).whenFailure { error in
                 handler.fail(id: id, HSMClientError(.transport, "writing to the HSM failed: \(error)"))
             }
+            handler.flushSoon(channel)
         }
         do {
             return try await promise.futureResult.get().body
@@ -81,7 +82,7 @@ public final class HSMConnection: Sendable {
 }
 
 /// Routes answers to the waiting requests and fails those that wait past their deadline. `@unchecked
-/// Sendable`: `pending` and `sweep` are touched only on the channel's event loop.
+/// Sendable`: `pending`, `sweep` and `flushQueued` are touched only on the channel's event loop.
 ///
 /// Deadlines are checked by one timer per connection, every ``sweepInterval`` while requests wait, not by a
 /// timer per request: a timer per request stayed in the event loop's heap for its whole timeout after the
@@ -101,6 +102,19 @@ final class ResponseHandler: ChannelInboundHandler, @unchecked Sendable {
 
     private var pending: [Int64: Waiting] = [:]
     private var sweep: Scheduled<Void>?
+    private var flushQueued = false
+
+    /// Flushes `channel` once the event loop has run the tasks already queued: requests submitted together
+    /// (one per waiting caller) leave in one `write` system call, not one each. The flush runs after every
+    /// write queued before it; a write queued after it finds no flush queued and queues one.
+    func flushSoon(_ channel: any Channel) {
+        guard !flushQueued else { return }
+        flushQueued = true
+        channel.eventLoop.execute { [self] in
+            flushQueued = false
+            channel.flush()
+        }
+    }
 
     func register(
         id: Int64, promise: EventLoopPromise<Envelope>, deadline: NIODeadline, timeout: TimeAmount,

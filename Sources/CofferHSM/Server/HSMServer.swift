@@ -228,8 +228,9 @@ public final class HSMServer: Sendable {
     }
 }
 
-/// One connection: each frame in, one answer out. An oversized frame length is an error from the
-/// decoder, and the connection is closed without an answer (PROTOCOL §7).
+/// One connection: each frame in, one answer out, flushed when the read that brought the frames is done.
+/// An oversized frame length is an error from the decoder, and the connection is closed without an answer
+/// (PROTOCOL §7), after the answers to the frames before it have been sent.
 final class HSMConnectionHandler: ChannelInboundHandler, Sendable {
     typealias InboundIn = InboundFrame
     typealias OutboundOut = ByteBuffer
@@ -245,10 +246,17 @@ final class HSMConnectionHandler: ChannelInboundHandler, Sendable {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let (answer, authenticated) = server.answerAndAuthenticate(unwrapInboundIn(data))
         if authenticated { server.authenticate(connection) }
-        context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: answer.derBytes)), promise: nil)
+        context.write(wrapOutboundOut(ByteBuffer(bytes: answer.derBytes)), promise: nil)
+    }
+
+    /// The answers to every frame of one read leave together.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
+        context.fireChannelReadComplete()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.flush()
         context.close(promise: nil)
     }
 }
