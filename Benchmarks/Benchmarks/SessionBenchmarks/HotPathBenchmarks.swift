@@ -43,6 +43,12 @@ enum HotPath {
     }
 }
 
+/// A verifier with its signing key already kept, and the request it verifies.
+struct SigV4World: Sendable {
+    let verifier: SigV4Verifier
+    let request: SigV4Request
+}
+
 /// A SQLite store (in memory) holding one key with one backing key.
 final class StoreWorld: @unchecked Sendable {
     let store: SQLKeyStore
@@ -64,16 +70,20 @@ final class StoreWorld: @unchecked Sendable {
 }
 
 let hotPathBenchmarks: @Sendable () -> Void = {
-    Benchmark("SigV4: verify a signed GenerateDataKey request") { benchmark, request in
+    // One verifier for the whole run, as a host has: its signing key is derived by the first request and
+    // kept (a verifier made per sample measured the four-HMAC derivation every time).
+    Benchmark("SigV4: verify a signed GenerateDataKey request") { benchmark, world in
+        for _ in benchmark.scaledIterations {
+            blackHole(try? world.verifier.verify(world.request, now: HotPath.now))
+        }
+    } setup: { () -> SigV4World in
         let verifier = SigV4Verifier(service: "kms") { id in
             id == "AKIDBENCH"
                 ? .init(secret: SecretBytes(copying: Array(HotPath.secret.utf8)), account: "111122223333") : nil
         }
-        for _ in benchmark.scaledIterations {
-            blackHole(try? verifier.verify(request, now: HotPath.now))
-        }
-    } setup: {
-        HotPath.signedRequest()
+        let request = HotPath.signedRequest()
+        _ = try? verifier.verify(request, now: HotPath.now)
+        return SigV4World(verifier: verifier, request: request)
     }
 
     let encryptBody = Array(
@@ -94,7 +104,8 @@ let hotPathBenchmarks: @Sendable () -> Void = {
     }
     Benchmark("JSON: encode a GenerateDataKey response") { benchmark in
         let response = GenerateDataKeyResponse(
-            ciphertextBlob: [UInt8](repeating: 0xAB, count: 184), plaintext: SecretBytes(copying: [UInt8](repeating: 1, count: 32)),
+            ciphertextBlob: [UInt8](repeating: 0xAB, count: 184),
+            plaintext: SecretBytes(copying: [UInt8](repeating: 1, count: 32)),
             keyId: "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab")
         for _ in benchmark.scaledIterations {
             var writer = JSONWriter()

@@ -64,17 +64,67 @@ public enum SigV4 {
         _ request: SigV4Request, signedHeaders: [String], payloadHash: String,
         excludingQueryKey: String? = nil
     ) -> String {
-        [
-            request.method, canonicalURI(request.path), canonicalQuery(request.query, excluding: excludingQueryKey),
-            canonicalHeaders(request, signedHeaders).map { "\($0.0):\($0.1)\n" }.joined(),
-            signedHeaders.joined(separator: ";"),
-            payloadHash,
-        ].joined(separator: "\n")
+        String(
+            decoding: canonicalRequestBytes(
+                request, signedHeaders: signedHeaders, payloadHash: payloadHash, excludingQueryKey: excludingQueryKey),
+            as: UTF8.self)
+    }
+
+    /// The canonical request as the bytes that are hashed, written into one buffer: method, canonical URI,
+    /// canonical query, a `name:value` line per signed header, an empty line, the signed header names and
+    /// the payload hash, separated by newlines.
+    static func canonicalRequestBytes(
+        _ request: SigV4Request, signedHeaders: [String], payloadHash: String, excludingQueryKey: String?
+    ) -> [UInt8] {
+        let newline = UInt8(ascii: "\n")
+        var out: [UInt8] = []
+        out.reserveCapacity(256 + request.headers.count * 64)
+        out.append(contentsOf: request.method.utf8)
+        out.append(newline)
+        out.append(contentsOf: canonicalURI(request.path).utf8)
+        out.append(newline)
+        out.append(contentsOf: canonicalQuery(request.query, excluding: excludingQueryKey).utf8)
+        out.append(newline)
+        for name in signedHeaders {
+            out.append(contentsOf: name.utf8)
+            out.append(UInt8(ascii: ":"))
+            var first = true
+            for header in request.headers where equalsIgnoringASCIICase(header.name, name) {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                appendCollapsed(header.value, to: &out)
+            }
+            out.append(newline)
+        }
+        out.append(newline)
+        for (index, name) in signedHeaders.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ";")) }
+            out.append(contentsOf: name.utf8)
+        }
+        out.append(newline)
+        out.append(contentsOf: payloadHash.utf8)
+        return out
     }
 
     /// `AWS4-HMAC-SHA256 \n date \n scope \n Hex(SHA256(canonical request))`.
     public static func stringToSign(canonicalRequest: String, date: String, scope: String) -> String {
-        [algorithm, date, scope, Hex.encode(SHA256.hash(data: Array(canonicalRequest.utf8)))].joined(separator: "\n")
+        String(
+            decoding: stringToSignBytes(canonicalRequest: Array(canonicalRequest.utf8), date: date, scope: scope),
+            as: UTF8.self)
+    }
+
+    /// The string to sign as bytes.
+    static func stringToSignBytes(canonicalRequest: [UInt8], date: String, scope: String) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(algorithm.utf8.count + date.utf8.count + scope.utf8.count + 67)
+        out.append(contentsOf: algorithm.utf8)
+        out.append(UInt8(ascii: "\n"))
+        out.append(contentsOf: date.utf8)
+        out.append(UInt8(ascii: "\n"))
+        out.append(contentsOf: scope.utf8)
+        out.append(UInt8(ascii: "\n"))
+        out.append(contentsOf: Hex.encode(SHA256.hash(data: canonicalRequest)).utf8)
+        return out
     }
 
     /// `kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, day), region), service), "aws4_request")`.
@@ -102,13 +152,23 @@ public enum SigV4 {
 
     /// Hex `HMAC(kSigning, string to sign)`.
     public static func signature(stringToSign: String, key: SymmetricKey) -> String {
-        Hex.encode(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key))
+        signature(stringToSign: Array(stringToSign.utf8), key: key)
+    }
+
+    /// Hex `HMAC(kSigning, string to sign)` of the string to sign as bytes.
+    static func signature(stringToSign: [UInt8], key: SymmetricKey) -> String {
+        HMAC<SHA256>.authenticationCode(for: stringToSign, using: key).withUnsafeBytes { Hex.encode($0) }
     }
 
     // MARK: Canonical parts
 
     /// The path with dot segments resolved and empty segments collapsed, each segment URI-encoded.
     static func canonicalURI(_ path: String) -> String {
+        isCanonicalPath(path) ? path : resolvedURI(path)
+    }
+
+    /// ``canonicalURI(_:)`` worked out: decoded, dot segments resolved, each segment encoded again.
+    static func resolvedURI(_ path: String) -> String {
         let decoded = percentDecode(path)
         var segments: [String] = []
         for segment in decoded.split(separator: "/", omittingEmptySubsequences: true) {
@@ -147,6 +207,54 @@ public enum SigV4 {
     static func canonicalHeaders(_ request: SigV4Request, _ signed: [String]) -> [(String, String)] {
         signed.map { name in
             (name, request.values(name).map(collapse).joined(separator: ","))
+        }
+    }
+
+    /// Whether `path` is its own canonical URI: it starts with `/`, has only unreserved characters
+    /// between its slashes, no empty segment and no `.` or `..` segment (KMS's `/` is).
+    static func isCanonicalPath(_ path: String) -> Bool {
+        var previous: UInt8 = 0
+        var segment = 0  // bytes of the current segment, -1 once it is more than dots
+        for (index, byte) in path.utf8.enumerated() {
+            if byte == UInt8(ascii: "/") {
+                if index > 0, previous == UInt8(ascii: "/") || segment >= 0 { return false }
+                segment = 0
+            } else {
+                guard index > 0, isUnreserved(byte) else { return false }
+                if segment >= 0 { segment = byte == UInt8(ascii: ".") && segment < 2 ? segment + 1 : -1 }
+            }
+            previous = byte
+        }
+        return previous != 0 && (previous == UInt8(ascii: "/") || segment < 0)
+    }
+
+    private static func isUnreserved(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Appends ``collapse(_:)`` of `value`; a value already collapsed (printable ASCII, single spaces
+    /// between words) is appended as it is, without building the split words.
+    static func appendCollapsed(_ value: String, to out: inout [UInt8]) {
+        var previous = UInt8(ascii: " ")
+        var plain = true
+        for byte in value.utf8 {
+            guard byte > 0x20 && byte < 0x7f || byte == UInt8(ascii: " ") && previous != UInt8(ascii: " ") else {
+                plain = false
+                break
+            }
+            previous = byte
+        }
+        if plain && previous != UInt8(ascii: " ") || value.isEmpty {
+            out.append(contentsOf: value.utf8)
+        } else {
+            out.append(contentsOf: collapse(value).utf8)
         }
     }
 

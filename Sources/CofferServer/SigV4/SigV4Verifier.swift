@@ -146,9 +146,10 @@ public struct SigV4Verifier: Sendable {
         guard parameters.signedHeaders.contains("host") else {
             throw SigV4Error(.incompleteSignature, "SignedHeaders must include host")
         }
-        guard parameters.signedHeaders == parameters.signedHeaders.sorted(),
-            Set(parameters.signedHeaders).count == parameters.signedHeaders.count
-        else { throw SigV4Error(.incompleteSignature, "SignedHeaders must be sorted and unique") }
+        // Sorted and unique: each name after the one before it.
+        guard zip(parameters.signedHeaders, parameters.signedHeaders.dropFirst()).allSatisfy({ $0 < $1 }) else {
+            throw SigV4Error(.incompleteSignature, "SignedHeaders must be sorted and unique")
+        }
         guard abs(now - date) <= Self.maximumSkew else {
             throw SigV4Error(
                 .invalidSignature, "Signature expired: \(parameters.date) is not within 15 minutes of the server time")
@@ -183,10 +184,10 @@ public struct SigV4Verifier: Sendable {
         for declared in request.values("x-amz-content-sha256") where declared.lowercased() != bodyHash {
             throw SigV4Error(.invalidSignature, "The body does not match x-amz-content-sha256")
         }
-        let canonical = SigV4.canonicalRequest(
+        let canonical = SigV4.canonicalRequestBytes(
             request, signedHeaders: parameters.signedHeaders, payloadHash: bodyHash,
             excludingQueryKey: parameters.isQuery ? "X-Amz-Signature" : nil)
-        let stringToSign = SigV4.stringToSign(
+        let stringToSign = SigV4.stringToSignBytes(
             canonicalRequest: canonical, date: parameters.date, scope: signed.scope.dropFirst().joined(separator: "/"))
         let place = SigningKeyCache.Place(
             accessKeyID: signed.accessKeyID, day: signed.day, region: signed.region, service: signed.service,
