@@ -210,9 +210,15 @@ import Testing
         let session = try world.session()
         // Served once: A has opened the session's EKT and keeps its key in the session-key cache.
         _ = try world.run(.generateRandom(length: 8), session: session)
+        #expect(world.a.sessionKeyCount == 1)
         try world.rotateDomainKeyOut()
+        // The rotation that dropped the domain key dropped the session key it sealed from A's memory.
+        #expect(world.a.sessionKeyCount == 0)
         // The domain key that sealed the EKT is gone: the cached key must not outlive it.
         #expect(failureCode(try world.send(.generateRandom(length: 8), session: session)) == .wrongDomain)
+        // A session under the new domain key is served, and its key kept.
+        _ = try world.run(.generateRandom(length: 8), session: try world.session())
+        #expect(world.a.sessionKeyCount == 1)
     }
 
     @Test func aKeptBackingKeyIsRefusedOnceItsDomainKeyIsRotatedOut() throws {

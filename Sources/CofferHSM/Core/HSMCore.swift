@@ -37,6 +37,12 @@ public struct HSMCore: Sendable {
         return sessions.opened.count
     }
 
+    /// How many opened session keys the HSM keeps (nil unless operational); for tests.
+    package var sessionKeyCount: Int? {
+        guard case .operational(_, _, let sessions) = state else { return nil }
+        return sessions.sessionKeyCount
+    }
+
     /// The current hsmID (nil once wiped).
     public var hsmID: String? {
         switch state {

@@ -13,12 +13,29 @@ struct SessionService: Sendable {
     var seenInits = SeenInits()
     var usage = DomainKeyUsage()
     var opened = OpenedTokens()
-    private var sessionKeys: [ByteKey: (key: SecretBytes, expires: WireTime)] = [:]
+    private var sessionKeys: [ByteKey: CachedSessionKey] = [:]
 
-    /// The same, for the domain `next`: opened tokens that no check would pass under it are dropped.
+    /// An opened session key, with what decides whether it may still be used.
+    private struct CachedSessionKey: Sendable {
+        let key: SecretBytes
+        let expires: WireTime
+        let domainID: [UInt8]
+        let domainKeyID: [UInt8]
+    }
+
+    /// How many opened session keys are kept (for tests).
+    var sessionKeyCount: Int { sessionKeys.count }
+
+    /// The same, for the domain `next`: opened session keys and backing-key tokens that no check would pass
+    /// under it are dropped, so a rotation takes what the rotated-out domain key sealed out of memory (§7:
+    /// "bounded and evicted at expiry"), not only out of use.
     func adopting(_ next: DomainMembership, now: WireTime) -> SessionService {
         var adopted = self
         adopted.opened.prune(membership: next, now: now)
+        adopted.sessionKeys = sessionKeys.filter {
+            $0.value.domainID == next.state.domainID && next.key($0.value.domainKeyID) != nil
+                && now <= $0.value.expires
+        }
         return adopted
     }
 
@@ -90,7 +107,8 @@ struct SessionService: Sendable {
             sessionKeys = sessionKeys.filter { $0.value.expires >= now }
             if sessionKeys.count >= Self.sessionKeyCacheCapacity { sessionKeys.removeAll() }
         }
-        sessionKeys[place] = (key, header.notAfter ?? now)
+        sessionKeys[place] = CachedSessionKey(
+            key: key, expires: header.notAfter ?? now, domainID: header.domainID, domainKeyID: header.domainKeyID)
         return key
     }
 }
