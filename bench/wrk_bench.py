@@ -30,16 +30,19 @@ try:
                     r"^export (.*AWS_ENDPOINT_URL_KMS=\S+)$", "coffer").group(1)
     env = dict(item.split("=", 1) for item in exports.split())
     coffer = env["AWS_ENDPOINT_URL_KMS"]
+    coffer_pid = wrk_common.processes[-1].pid
     ceiling_port = spawn([args.ceiling, "--port", "0"], r"listening on 127\.0\.0\.1:(\d+)", "ceiling").group(1)
     targets = [Target("ceiling (bare Hummingbird route)", "http://127.0.0.1:%s" % ceiling_port, None,
-                      json.dumps({"KeyId": "ceiling"}), "x", "x")]
-    targets += kms_targets("coffer", coffer, env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"])
+                      json.dumps({"KeyId": "ceiling"}), "x", "x", wrk_common.processes[-1].pid)]
+    targets += kms_targets("coffer", coffer, env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], coffer_pid)
     moto = None
     try:
         moto_port = free_port()
         spawn(["moto_server", "-H", "127.0.0.1", "-p", str(moto_port)], r"Running on", "moto")
         moto = "http://127.0.0.1:%d" % moto_port
-        targets += [t for t in kms_targets("moto_server", moto, "testing", "testing") if "GenerateDataKey" in t.name]
+        moto_pid = wrk_common.processes[-1].pid
+        targets += [t for t in kms_targets("moto_server", moto, "testing", "testing", moto_pid)
+                    if "GenerateDataKey" in t.name]
     except (FileNotFoundError, SystemExit) as error:
         print("bench: moto_server not measured (%s)" % error)
 
@@ -76,5 +79,16 @@ if moto:
 print()
 for name, values in ratios.items():
     print("%-50s %s" % (name, "  ".join("%.2f" % v for v in values)))
+
+# What each server's process spent per request (its user and system CPU time over the requests wrk
+# counted), which the hypervisor's steal does not inflate: the steadier figure to compare two builds by.
+cpu = {}
+for name in rounds[0]:
+    values = [results[name].get("server_cpu_us_per_request") for results in rounds]
+    if None not in values:
+        cpu[name] = [round(v, 1) for v in values]
+print()
+for name, values in cpu.items():
+    print("%-66s %s" % ("server CPU µs/request, " + name, "  ".join("%7.1f" % v for v in values)))
 failed = sum(r["failed"] for results in rounds for r in results.values())
-write_report(args.out, failed, duration_s=args.duration, rounds=rounds, ratios=ratios)
+write_report(args.out, failed, duration_s=args.duration, rounds=rounds, ratios=ratios, server_cpu_us_per_request=cpu)
