@@ -240,6 +240,21 @@ import Testing
         #expect(failure.code == .wrongDomain)
     }
 
+    @Test func keptBackingKeysStayWithinTheCapacity() throws {
+        var world = try SessionWorld()
+        let session = try world.session()
+        for number in 1...(HSMCore.openedTokenCapacity + 1) {
+            let token = try backingKey(&world, session)
+            _ = try world.run(
+                .encrypt(key: token, plaintext: SecretBytes(copying: [1]), context: .empty), session: session)
+            if number == HSMCore.openedTokenCapacity {
+                #expect(world.a.openedTokenCount == HSMCore.openedTokenCapacity)
+            }
+        }
+        // Full of tokens every check still passes: the cache started afresh with the newest one.
+        #expect(world.a.openedTokenCount == 1)
+    }
+
     @Test func aKeptBackingKeyIsUsedOnlyWithTheHeaderItWasOpenedWith() throws {
         var world = try SessionWorld()
         let session = try world.session()

@@ -31,6 +31,9 @@ public struct HSMCore: Sendable {
         state = .uninitialized(keys)
     }
 
+    /// The most opened backing-key tokens the HSM keeps; for tests.
+    package static let openedTokenCapacity = OpenedTokens.capacity
+
     /// How many opened backing-key tokens the HSM keeps (nil unless operational); for tests.
     package var openedTokenCount: Int? {
         guard case .operational(_, _, let sessions) = state else { return nil }
