@@ -1,4 +1,5 @@
 import CofferJSON
+import Foundation
 import Testing
 
 /// The strict JSON reader: values exactly as sent, every malformed body refused, bounded nesting, and
@@ -89,5 +90,29 @@ import Testing
                 == #"{"s":"a\"b\\\n\u0001é","n":-5,"t":1800000000,"f":1.5,"l":[true,{}]}"#)
         let value = try object(String(decoding: writer.bytes, as: UTF8.self))
         #expect(value["s"] == .string("a\"b\\\n\u{1}é"))
+    }
+
+    /// Strings copied in one piece (nothing to escape) and escaped byte by byte, one character at a time
+    /// at every position, each exactly as expected and read back as written.
+    @Test func everyStringIsCopiedOrEscapedExactly() throws {
+        let escapes: [(String, String)] = [
+            ("\"", #"\""#), ("\\", #"\\"#), ("\n", #"\n"#), ("\r", #"\r"#), ("\t", #"\t"#), ("\u{0}", #"\u0000"#),
+            ("\u{1f}", #"\u001f"#), (" ", " "), ("\u{7f}", "\u{7f}"), ("é", "é"), ("/", "/"),
+            ("\u{1F600}", "\u{1F600}"),
+        ]
+        for (character, written) in escapes {
+            for text in [character, "a" + character, character + "b", "ab" + character + "cd", ""] {
+                var writer = JSONWriter()
+                writer.string(text)
+                let expected = "\"" + text.replacingOccurrences(of: character, with: written) + "\""
+                #expect(String(decoding: writer.bytes, as: UTF8.self) == expected, "\(text.debugDescription)")
+                var wrapper = JSONWriter()
+                wrapper.beginObject()
+                wrapper.name("s")
+                wrapper.string(text)
+                wrapper.endObject()
+                #expect(try object(String(decoding: wrapper.bytes, as: UTF8.self))["s"] == .string(text))
+            }
+        }
     }
 }
