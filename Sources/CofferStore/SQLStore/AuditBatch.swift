@@ -1,46 +1,116 @@
+import Synchronization
+
 /// Group commit for the audit log's own appends (calls that change nothing: Encrypt, Decrypt,
 /// GenerateDataKey …): records that arrive while one batch's transaction runs are written together by
 /// the next, in one transaction, in arrival order. Each caller still returns only after its record is
 /// committed (safe from a crash of this process, on disk within about a second:
 /// ``CommitDurability/deferredSync``), with its own sequence number, or with the batch's error: no call
 /// succeeds unrecorded.
-/// Under load, one transaction carries many records instead of one each; alone, a record waits for
-/// nothing.
-actor AuditBatch {
+///
+/// No task of its own writes the batches: a caller that finds no batch being written writes one itself
+/// (its record and up to ``maximumBatch`` − 1 that wait, oldest first), answers the callers it wrote for,
+/// and hands the turn to the longest waiter, whose task writes the next batch. Alone, a record is written
+/// by its caller's task with nothing between (a task started per batch cost two thread wake-ups per call;
+/// issue 12). Under load, one transaction carries many records instead of one each. A batch fails as a
+/// whole: when its writer's store call fails (an error, or the writer's task cancelled while its
+/// PostgreSQL transaction runs), every caller in it gets that error.
+final class AuditBatch: Sendable {
     /// The most records one transaction carries.
     static let maximumBatch = 256
 
-    private var waiting: [(entry: AuditEntry, caller: CheckedContinuation<Int64, any Error>)] = []
-    private var writing = false
+    /// What a waiting caller is woken with.
+    private enum Turn: Sendable {
+        /// Its record was written with this sequence number.
+        case written(Int64)
+        /// Its record was in a batch that failed.
+        case failed(any Error)
+        /// It writes the next batch.
+        case write
+    }
+
+    private struct Waiter {
+        let entry: AuditEntry
+        let caller: CheckedContinuation<Turn, Never>
+    }
+
+    private struct State {
+        /// Whether a caller is writing a batch (it, or the waiter it hands the turn to, writes the next).
+        var writing = false
+        var waiting: [Waiter] = []
+    }
+
+    private let state = Mutex(State())
 
     /// Appends `entry` with the next batch that `write` commits (it appends the records it is given, in
     /// order, in one transaction, and returns their sequence numbers); the entry's sequence number.
     func append(
         _ entry: AuditEntry, write: @escaping @Sendable ([AuditEntry]) async throws -> [Int64]
     ) async throws -> Int64 {
-        try await withCheckedThrowingContinuation { caller in
-            waiting.append((entry, caller))
-            guard !writing else { return }
-            writing = true
-            Task { await self.drain(write) }
+        let writesNow = state.withLock { state in
+            guard !state.writing else { return false }
+            state.writing = true
+            return true
         }
-    }
-
-    /// Writes batches until nobody waits.
-    private func drain(_ write: @Sendable ([AuditEntry]) async throws -> [Int64]) async {
-        while !waiting.isEmpty {
-            let batch = Array(waiting.prefix(Self.maximumBatch))
-            waiting.removeFirst(batch.count)
-            do {
-                let sequences = try await write(batch.map(\.entry))
-                guard sequences.count == batch.count else {
-                    throw StoreError(.database, "the audit batch returned \(sequences.count) of \(batch.count)")
+        if !writesNow {
+            let turn = await withCheckedContinuation { (caller: CheckedContinuation<Turn, Never>) in
+                let writes = state.withLock { state in
+                    guard state.writing else {
+                        state.writing = true
+                        return true
+                    }
+                    state.waiting.append(Waiter(entry: entry, caller: caller))
+                    return false
                 }
-                for (waiter, sequence) in zip(batch, sequences) { waiter.caller.resume(returning: sequence) }
-            } catch {
-                for waiter in batch { waiter.caller.resume(throwing: error) }
+                if writes { caller.resume(returning: .write) }
+            }
+            switch turn {
+            case .written(let sequence): return sequence
+            case .failed(let error): throw error
+            case .write: break
             }
         }
-        writing = false
+        return try await writeBatch(first: entry, write)
+    }
+
+    /// How many callers wait (for tests).
+    var waitingCount: Int { state.withLock { $0.waiting.count } }
+
+    /// Writes `first` and the records that wait (up to ``maximumBatch`` in all), answers their callers,
+    /// hands the turn on, and returns `first`'s sequence number.
+    private func writeBatch(
+        first: AuditEntry, _ write: @Sendable ([AuditEntry]) async throws -> [Int64]
+    ) async throws -> Int64 {
+        let others = state.withLock { state in
+            let taken = Array(state.waiting.prefix(Self.maximumBatch - 1))
+            state.waiting.removeFirst(taken.count)
+            return taken
+        }
+        let outcome: Result<[Int64], any Error>
+        do {
+            let sequences = try await write([first] + others.map(\.entry))
+            guard sequences.count == others.count + 1 else {
+                throw StoreError(.database, "the audit batch returned \(sequences.count) of \(others.count + 1)")
+            }
+            outcome = .success(sequences)
+        } catch {
+            outcome = .failure(error)
+        }
+        switch outcome {
+        case .success(let sequences):
+            for (waiter, sequence) in zip(others, sequences.dropFirst()) {
+                waiter.caller.resume(returning: .written(sequence))
+            }
+        case .failure(let error):
+            for waiter in others { waiter.caller.resume(returning: .failed(error)) }
+        }
+        let next = state.withLock { state -> Waiter? in
+            guard !state.waiting.isEmpty else {
+                state.writing = false
+                return nil
+            }
+            return state.waiting.removeFirst()
+        }
+        next?.caller.resume(returning: .write)
+        return try outcome.get()[0]
     }
 }
