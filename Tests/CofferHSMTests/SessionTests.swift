@@ -221,6 +221,19 @@ import Testing
         #expect(world.a.sessionKeyCount == 1)
     }
 
+    @Test func aCachedSessionOutlivesADomainChangeThatKeepsItsDomainKey() throws {
+        var world = try SessionWorld()
+        let session = try world.session()
+        _ = try world.run(.generateRandom(length: 8), session: session)
+        #expect(world.a.sessionKeyCount == 1)
+        #expect(world.state.parameters.domainKeyRetention >= 1)
+        try world.rotateDomainKey(times: 1)
+        // The key that sealed the EKT is still held: the cached session key stays, and serves.
+        #expect(world.a.sessionKeyCount == 1)
+        _ = try world.run(.generateRandom(length: 8), session: session)
+        #expect(world.a.sessionKeyCount == 1)
+    }
+
     @Test func aKeptBackingKeyIsRefusedOnceItsDomainKeyIsRotatedOut() throws {
         var world = try SessionWorld()
         let token = try backingKey(&world, try world.session())

@@ -81,7 +81,12 @@ struct SessionWorld {
 
     /// Rotates A's domain keys until the one in use now is no longer held (domainKeyRetention + 1 times).
     mutating func rotateDomainKeyOut() throws {
-        for _ in 0...state.parameters.domainKeyRetention {
+        try rotateDomainKey(times: state.parameters.domainKeyRetention + 1)
+    }
+
+    /// Rotates A's domain key `times` times (the current key stays held for `domainKeyRetention` of them).
+    mutating func rotateDomainKey(times: Int) throws {
+        for _ in 0..<times {
             let rotate = try fixture.sign(fixture.command(.rotateKeys, base: state), by: ["alice", "bob"])
             state = try Self.token(Self.ask(&a, .command(rotate), now: fixture.now, random: &fixture.random)).state
         }

@@ -230,7 +230,8 @@ public final class HSMServer: Sendable {
 
 /// One connection: each frame in, one answer out, flushed when the read that brought the frames is done.
 /// An oversized frame length is an error from the decoder, and the connection is closed without an answer
-/// (PROTOCOL §7), after the answers to the frames before it have been sent.
+/// (PROTOCOL §7), the answers to the frames before it flushed first (what the socket does not take at
+/// once is dropped with the connection, as before).
 final class HSMConnectionHandler: ChannelInboundHandler, Sendable {
     typealias InboundIn = InboundFrame
     typealias OutboundOut = ByteBuffer

@@ -21,20 +21,24 @@ struct SessionService: Sendable {
         let expires: WireTime
         let domainID: [UInt8]
         let domainKeyID: [UInt8]
+        /// The session's host, `H(SPKI)` of its signing key.
+        let subject: [UInt8]
     }
 
     /// How many opened session keys are kept (for tests).
     var sessionKeyCount: Int { sessionKeys.count }
 
     /// The same, for the domain `next`: opened session keys and backing-key tokens that no check would pass
-    /// under it are dropped, so a rotation takes what the rotated-out domain key sealed out of memory (§7:
-    /// "bounded and evicted at expiry"), not only out of use.
+    /// under it are dropped (another domain, a domain key no longer held, a host no longer listed, a window
+    /// closed), so a rotation takes what the rotated-out domain key sealed out of memory (§7: "bounded and
+    /// evicted at expiry"), not only out of use.
     func adopting(_ next: DomainMembership, now: WireTime) -> SessionService {
         var adopted = self
         adopted.opened.prune(membership: next, now: now)
+        let hosts = Set(next.state.hosts.map { SessionCrypto.subject(hostKey: $0.signingKey) })
         adopted.sessionKeys = sessionKeys.filter {
             $0.value.domainID == next.state.domainID && next.key($0.value.domainKeyID) != nil
-                && now <= $0.value.expires
+                && hosts.contains($0.value.subject) && now <= $0.value.expires
         }
         return adopted
     }
@@ -108,7 +112,8 @@ struct SessionService: Sendable {
             if sessionKeys.count >= Self.sessionKeyCacheCapacity { sessionKeys.removeAll() }
         }
         sessionKeys[place] = CachedSessionKey(
-            key: key, expires: header.notAfter ?? now, domainID: header.domainID, domainKeyID: header.domainKeyID)
+            key: key, expires: header.notAfter ?? now, domainID: header.domainID, domainKeyID: header.domainKeyID,
+            subject: header.subject)
         return key
     }
 }

@@ -202,14 +202,6 @@ public enum SigV4 {
             .map { "\($0.0)=\($0.1)" }.joined(separator: "&")
     }
 
-    /// `name:value` for each signed header: values of a repeated header joined by commas in order,
-    /// whitespace runs (folded lines included) collapsed to one space and trimmed.
-    static func canonicalHeaders(_ request: SigV4Request, _ signed: [String]) -> [(String, String)] {
-        signed.map { name in
-            (name, request.values(name).map(collapse).joined(separator: ","))
-        }
-    }
-
     /// Whether `path` is its own canonical URI: it starts with `/`, has only unreserved characters
     /// between its slashes, no empty segment and no `.` or `..` segment (KMS's `/` is).
     static func isCanonicalPath(_ path: String) -> Bool {
@@ -258,6 +250,8 @@ public enum SigV4 {
         }
     }
 
+    /// A header value with whitespace runs (folded lines included) collapsed to one space and trimmed; the
+    /// values of a repeated header are joined by commas in order (``canonicalRequestBytes``).
     static func collapse(_ value: String) -> String {
         value.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }).joined(separator: " ")
     }
