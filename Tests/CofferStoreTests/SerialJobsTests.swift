@@ -74,6 +74,40 @@ import Testing
         #expect(jobs.waitingCount == 0)
     }
 
+    @Test func aJobRunsAtOnceOnlyWhenTheTurnIsFree() async throws {
+        let jobs = SerialJobs()
+        let log = Locked<[Int]>([])
+        // Free: it runs in the caller, and frees the turn again.
+        guard
+            case .ran(let first) = try await jobs.runIfFree({
+                log.withLock { $0.append(1) }
+                return 1
+            })
+        else {
+            Issue.record("a free turn refused the job")
+            return
+        }
+        #expect(first == 1)
+        // Held: refused without running.
+        let (gate, holder) = await Self.hold(jobs, log)
+        if case .ran = try await jobs.runIfFree({ log.withLock { $0.append(2) } }) { Issue.record("ran while held") }
+        // Held, with a caller waiting: refused, and the waiter runs next.
+        let waiter = Task { try await jobs.run { log.withLock { $0.append(3) } } }
+        await Self.parked(jobs, 1)
+        if case .ran = try await jobs.runIfFree({ log.withLock { $0.append(2) } }) { Issue.record("ran ahead") }
+        gate.open()
+        try await holder.value
+        try await waiter.value
+        #expect(log.withLock { $0 } == [1, 0, 3])
+        // Free again.
+        guard case .ran = try await jobs.runIfFree({ log.withLock { $0.append(4) } }) else {
+            Issue.record("the turn was not freed")
+            return
+        }
+        #expect(log.withLock { $0 } == [1, 0, 3, 4])
+        #expect(jobs.waitingCount == 0)
+    }
+
     @Test func jobsNeverOverlap() async throws {
         let jobs = SerialJobs()
         let running = Locked((now: 0, most: 0, done: 0))

@@ -75,7 +75,20 @@ final class SQLiteBackend: SQLBackend {
     }
 
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+        try await job(inlineWhenFree: true, body)
+    }
+
+    /// Runs `body` as one job. A job that may wait on the disk or on a lock (a write transaction) runs on
+    /// the connection's thread, so that it never holds up a thread of Swift's shared pool; a read (WAL
+    /// readers take no lock and do no synchronous I/O) runs in its caller's task when no other job holds the
+    /// connection or waits for it, which saves two thread hand-offs, and otherwise queues for the thread.
+    private func job<T: Sendable>(
+        inlineWhenFree: Bool, _ body: @escaping @Sendable (any SQLConnection) async throws -> T
+    ) async throws -> T {
         let session = Session(handle: handle)
+        if inlineWhenFree, case .ran(let result) = try await jobs.runIfFree({ try await body(session) }) {
+            return result
+        }
         return try await withTaskExecutorPreference(handle.thread) {
             try await jobs.run { try await body(session) }
         }
@@ -94,17 +107,17 @@ final class SQLiteBackend: SQLBackend {
 
     func snapshot<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
         // A deferred transaction reads one snapshot and takes no write lock.
-        try await inTransaction("BEGIN", body)
+        try await inTransaction("BEGIN", inlineWhenFree: true, body)
     }
 
     /// Runs `body` between `begin` and COMMIT, with the connection's `PRAGMA synchronous` at `synchronous`
     /// when given (a pragma that must run outside the transaction; skipped when the connection is known to
     /// be at that level already, which saves a statement, and a trip to SQLite's thread, on most writes).
     private func inTransaction<T: Sendable>(
-        _ begin: String, synchronous: String? = nil,
+        _ begin: String, synchronous: String? = nil, inlineWhenFree: Bool = false,
         _ body: @escaping @Sendable (any SQLConnection) async throws -> T
     ) async throws -> T {
-        try await read { c in
+        try await job(inlineWhenFree: inlineWhenFree) { c in
             if let synchronous, self.synchronousLevel.withLock({ $0 }) != synchronous {
                 self.synchronousLevel.withLock { $0 = nil }  // unknown until the pragma has run
                 _ = try await c.query("PRAGMA synchronous=\(synchronous)", [])

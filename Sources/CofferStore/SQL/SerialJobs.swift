@@ -22,6 +22,28 @@ final class SerialJobs: Sendable {
         return try await job()
     }
 
+    /// What ``runIfFree(_:)`` did.
+    enum Attempt<T> {
+        /// The job ran, with this result.
+        case ran(T)
+        /// Another job held the turn or waited for it; the job did not run.
+        case busy
+    }
+
+    /// Runs `job` at once if no job holds the turn or waits for it, else leaves it to the caller to queue
+    /// with ``run(_:)``. It never runs ahead of a waiting job: the turn is handed from job to job without
+    /// being freed while any waits.
+    func runIfFree<T: Sendable>(_ job: () async throws -> T) async throws -> Attempt<T> {
+        let entered = state.withLock { state in
+            guard !state.busy else { return false }
+            state.busy = true
+            return true
+        }
+        guard entered else { return .busy }
+        defer { leave() }
+        return .ran(try await job())
+    }
+
     /// Waits for the turn: at once when nobody holds it, else after everyone who asked before.
     private func enter() async {
         let entered = state.withLock { state in
