@@ -9,7 +9,8 @@ import Synchronization
 /// (``migrations``). SQLite itself comes with sqlite-nio: nothing to install.
 ///
 /// A job runs on the connection's own thread (``SQLiteHandle``), all its statements in one hop there, with
-/// the statements kept prepared.
+/// the statements kept prepared; reads and audit appends that find the connection free run in their
+/// caller's task instead (``job(inlineWhenFree:_:)``).
 ///
 /// The WAL is checkpointed by a second connection of its own (``Checkpointer``), not by the commit that
 /// fills it: SQLite's automatic checkpoint copies the WAL into the database and syncs it inside some
@@ -78,10 +79,14 @@ final class SQLiteBackend: SQLBackend {
         try await job(inlineWhenFree: true, body)
     }
 
-    /// Runs `body` as one job. A job that may wait on the disk or on a lock (a write transaction) runs on
-    /// the connection's thread, so that it never holds up a thread of Swift's shared pool; a read (WAL
-    /// readers take no lock and do no synchronous I/O) runs in its caller's task when no other job holds the
-    /// connection or waits for it, which saves two thread hand-offs, and otherwise queues for the thread.
+    /// Runs `body` as one job. A read (WAL readers take no lock and do no synchronous I/O) and a write whose
+    /// commit does not sync (audit appends, ``CommitDurability/deferredSync``) run in their caller's task
+    /// when no other job holds the connection or waits for it, which saves two thread hand-offs each, and
+    /// otherwise queue for the connection's thread. A commit that syncs always runs on that thread, so an
+    /// fsync never holds up a thread of Swift's shared pool. Such an inline write can still wait for the
+    /// write lock while another process holds it (`coffer principals`, `coffer audit`) or a RESTART
+    /// checkpoint is pending, at most ``busyTimeoutMilliseconds``, holding one pool thread meanwhile: rare
+    /// and momentary, and only one job runs at a time.
     private func job<T: Sendable>(
         inlineWhenFree: Bool, _ body: @escaping @Sendable (any SQLConnection) async throws -> T
     ) async throws -> T {
@@ -102,7 +107,8 @@ final class SQLiteBackend: SQLBackend {
         // without syncing it; the checkpointer syncs it (without a checkpointer, in memory, there is
         // nothing to sync).
         let synchronous = durability == .deferredSync && checkpointer != nil ? "NORMAL" : "FULL"
-        return try await inTransaction("BEGIN IMMEDIATE", synchronous: synchronous, body)
+        return try await inTransaction(
+            "BEGIN IMMEDIATE", synchronous: synchronous, inlineWhenFree: durability == .deferredSync, body)
     }
 
     func snapshot<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
