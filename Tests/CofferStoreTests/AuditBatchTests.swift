@@ -5,34 +5,47 @@ import Testing
 
 /// Group commit without a task of its own: a caller alone writes its own record; callers arriving while
 /// a batch is written are written together by the longest waiter, in arrival order, each answered with
-/// its own number or its batch's error.
-@Suite struct AuditBatchTests {
-    /// A log in memory: `write` appends a batch after a pause (so that callers pile up while it runs)
-    /// and can be told to fail.
+/// its own number or its batch's error, and a writer's cancellation fails no one else. Every step waits
+/// on explicit gates and counts, never on time.
+@Suite(.timeLimit(.minutes(1))) struct AuditBatchTests {
+    typealias Gate = SerialJobsTests.Gate
+
+    /// A log in memory. Its `write` can hold a numbered call at a gate, and fails like a PostgreSQL call
+    /// (`unavailable`, rolled back) when its task is cancelled.
     final class Log: Sendable {
         struct State {
             var rows: [AuditEntry] = []
             var batches: [Int] = []
             var calls = 0
-            /// The write call (1, 2, …) that fails.
+            /// Gates held calls wait at, by call number (1, 2, …), and gates opened when they start.
+            var holds: [Int: Gate] = [:]
+            var starts: [Int: Gate] = [:]
+            /// A call (by number) that fails with `database`.
             var failing: Int?
         }
 
         let state = Mutex(State())
-        let pause: Duration
 
-        init(pause: Duration) { self.pause = pause }
-
-        struct Refused: Error {}
+        /// Makes call `number` wait at a gate; returns it and a gate opened when the call starts.
+        func hold(_ number: Int) -> (release: Gate, started: Gate) {
+            let gates = (Gate(), Gate())
+            state.withLock { state in
+                state.holds[number] = gates.0
+                state.starts[number] = gates.1
+            }
+            return gates
+        }
 
         func write(_ entries: [AuditEntry]) async throws -> [Int64] {
-            let call = state.withLock { state in
+            let (call, hold, start) = state.withLock { state in
                 state.calls += 1
-                return state.calls
+                return (state.calls, state.holds[state.calls], state.starts[state.calls])
             }
-            try await Task.sleep(for: pause)
+            start?.open()
+            await hold?.wait()
+            if Task.isCancelled { throw StoreError(.unavailable, "cancelled: rolled back") }
             return try state.withLock { state in
-                if call == state.failing { throw Refused() }
+                if call == state.failing { throw StoreError(.database, "refused") }
                 let first = state.rows.count + 1
                 state.rows += entries
                 state.batches.append(entries.count)
@@ -45,54 +58,97 @@ import Testing
         AuditEntry(time: 0, eventID: "e\(number)", keyARN: nil, operation: "Op", record: "{}")
     }
 
+    /// Starts callers `numbers` one after another, each parked before the next starts.
+    static func park(
+        _ numbers: ClosedRange<Int>, on batch: AuditBatch, _ log: Log, already: Int = 0
+    ) async -> [Task<Int64, any Error>] {
+        var tasks: [Task<Int64, any Error>] = []
+        for number in numbers {
+            tasks.append(Task { try await batch.append(entry(number), write: log.write) })
+            while batch.waitingCount < already + tasks.count { await Task.yield() }
+        }
+        return tasks
+    }
+
     @Test func aCallerAloneWritesItsOwnRecord() async throws {
         let batch = AuditBatch()
-        let log = Log(pause: .zero)
+        let log = Log()
         for number in 1...3 {
             #expect(try await batch.append(Self.entry(number), write: log.write) == Int64(number))
         }
         #expect(log.state.withLock { $0.batches } == [1, 1, 1])
     }
 
-    @Test(.timeLimit(.minutes(1))) func callersThatArriveTogetherShareBatchesAndGetTheirOwnNumbers() async throws {
+    @Test func callersThatArriveWhileABatchIsWrittenShareTheNextInArrivalOrder() async throws {
         let batch = AuditBatch()
-        let log = Log(pause: .milliseconds(20))
-        let count = 600
-        let numbers = try await withThrowingTaskGroup(of: (Int, Int64).self) { group in
-            for number in 1...count {
-                group.addTask { (number, try await batch.append(Self.entry(number), write: log.write)) }
-            }
-            return try await group.reduce(into: [Int: Int64]()) { $0[$1.0] = $1.1 }
-        }
+        let log = Log()
+        let (release, started) = log.hold(1)
+        let first = Task { try await batch.append(Self.entry(0), write: log.write) }
+        await started.wait()
+        let parked = await Self.park(1...300, on: batch, log)
+        release.open()
+        #expect(try await first.value == 1)
+        for (index, caller) in parked.enumerated() { #expect(try await caller.value == Int64(index + 2)) }
         let (rows, batches) = log.state.withLock { ($0.rows, $0.batches) }
-        // Every record written once, and each caller answered with its own row's number.
-        #expect(rows.count == count)
-        #expect(Set(rows.map(\.eventID)).count == count)
-        for (number, sequence) in numbers { #expect(rows[Int(sequence) - 1].eventID == "e\(number)") }
-        // Grouped: fewer transactions than callers, none above the limit.
-        #expect(batches.count < count)
-        #expect(batches.allSatisfy { $0 <= AuditBatch.maximumBatch })
-        #expect(batches.max() ?? 0 > 1)
+        // One alone, then the longest waiter writes 256 (the limit), then the rest.
+        #expect(batches == [1, AuditBatch.maximumBatch, 300 - AuditBatch.maximumBatch])
+        #expect(rows.map(\.eventID) == (0...300).map { "e\($0)" })
         #expect(batch.waitingCount == 0)
     }
 
-    @Test(.timeLimit(.minutes(1))) func aFailedBatchFailsEveryCallerInItAndTheNextBatchIsWritten() async throws {
+    @Test func aFailedBatchFailsEveryCallerInItAndTheNextBatchIsWritten() async throws {
         let batch = AuditBatch()
-        let log = Log(pause: .milliseconds(500))
+        let log = Log()
         log.state.withLock { $0.failing = 2 }
-        // The first caller writes alone; three arrive while it writes and wait for the next batch, which fails.
+        let (release, started) = log.hold(1)
         let first = Task { try await batch.append(Self.entry(0), write: log.write) }
-        while log.state.withLock({ $0.calls }) < 1 { try await Task.sleep(for: .milliseconds(1)) }  // it writes
-        let waiters = (1...3).map { number in
-            Task { try await batch.append(Self.entry(number), write: log.write) }
-        }
-        while batch.waitingCount < 3 { try await Task.sleep(for: .milliseconds(1)) }
+        await started.wait()
+        let waiters = await Self.park(1...3, on: batch, log)
+        release.open()
         #expect(try await first.value == 1)
         for waiter in waiters {
-            await #expect(throws: Log.Refused.self) { try await waiter.value }
+            await #expect(throws: StoreError.self) { try await waiter.value }
         }
         // Nothing stuck: the next caller writes again.
         #expect(try await batch.append(Self.entry(4), write: log.write) == 2)
+        #expect(batch.waitingCount == 0)
+    }
+
+    @Test func aWaiterCancelledBeforeItsTurnStillWritesTheBatchItLeads() async throws {
+        let batch = AuditBatch()
+        let log = Log()
+        let (release, started) = log.hold(1)
+        let first = Task { try await batch.append(Self.entry(0), write: log.write) }
+        await started.wait()
+        let waiters = await Self.park(1...3, on: batch, log)
+        waiters[0].cancel()  // it leads the next batch
+        release.open()
+        #expect(try await first.value == 1)
+        for (index, waiter) in waiters.enumerated() { #expect(try await waiter.value == Int64(index + 2)) }
+        #expect(log.state.withLock { $0.batches } == [1, 3])
+    }
+
+    @Test func aWriterCancelledWhileItWritesFailsAloneAndTheOthersAreWrittenNext() async throws {
+        let batch = AuditBatch()
+        let log = Log()
+        let (releaseFirst, startedFirst) = log.hold(1)
+        let (releaseSecond, startedSecond) = log.hold(2)
+        let first = Task { try await batch.append(Self.entry(0), write: log.write) }
+        await startedFirst.wait()
+        let waiters = await Self.park(1...3, on: batch, log)
+        releaseFirst.open()
+        #expect(try await first.value == 1)
+        // The longest waiter writes the three; it is cancelled while its write is held.
+        await startedSecond.wait()
+        let late = await Self.park(4...4, on: batch, log)
+        waiters[0].cancel()
+        releaseSecond.open()
+        await #expect(throws: StoreError.self) { try await waiters[0].value }
+        // The other two, then the late one, are written by the next writer, once each, in arrival order.
+        #expect(try await waiters[1].value == 2)
+        #expect(try await waiters[2].value == 3)
+        #expect(try await late[0].value == 4)
+        #expect(log.state.withLock { $0.rows.map(\.eventID) } == ["e0", "e2", "e3", "e4"])
         #expect(batch.waitingCount == 0)
     }
 }

@@ -5,7 +5,7 @@ import Testing
 
 /// The store's one-at-a-time queue: jobs never overlap, waiters run in arrival order, and a job that
 /// throws or a caller cancelled while waiting still hands the turn on.
-@Suite struct SerialJobsTests {
+@Suite(.timeLimit(.minutes(1))) struct SerialJobsTests {
     /// A value shared by jobs (a Mutex cannot be captured by the escaping closures tasks take).
     final class Locked<Value: Sendable>: Sendable {
         private let value: Mutex<Value>

@@ -9,8 +9,8 @@ import Synchronization
 /// (``migrations``). SQLite itself comes with sqlite-nio: nothing to install.
 ///
 /// A job runs on the connection's own thread (``SQLiteHandle``), all its statements in one hop there, with
-/// the statements kept prepared; reads and audit appends that find the connection free run in their
-/// caller's task instead (``job(inlineWhenFree:_:)``).
+/// the statements kept prepared; single reads and audit appends that find the connection free run in
+/// their caller's task instead (``job(inlineWhenFree:_:)``).
 ///
 /// The WAL is checkpointed by a second connection of its own (``Checkpointer``), not by the commit that
 /// fills it: SQLite's automatic checkpoint copies the WAL into the database and syncs it inside some
@@ -79,14 +79,16 @@ final class SQLiteBackend: SQLBackend {
         try await job(inlineWhenFree: true, body)
     }
 
-    /// Runs `body` as one job. A read (WAL readers take no lock and do no synchronous I/O) and a write whose
-    /// commit does not sync (audit appends, ``CommitDurability/deferredSync``) run in their caller's task
-    /// when no other job holds the connection or waits for it, which saves two thread hand-offs each, and
-    /// otherwise queue for the connection's thread. A commit that syncs always runs on that thread, so an
-    /// fsync never holds up a thread of Swift's shared pool. Such an inline write can still wait for the
-    /// write lock while another process holds it (`coffer principals`, `coffer audit`) or a RESTART
-    /// checkpoint is pending, at most ``busyTimeoutMilliseconds``, holding one pool thread meanwhile: rare
-    /// and momentary, and only one job runs at a time.
+    /// Runs `body` as one job. A single read (WAL readers take no lock and do no synchronous I/O) and a
+    /// write whose commit does not sync (audit appends, ``CommitDurability/deferredSync``) run in their
+    /// caller's task when no other job holds the connection or waits for it, which saves two thread
+    /// hand-offs each, and otherwise queue for the connection's thread. Write transactions whose commit
+    /// syncs, and snapshots (a whole-log verification can read for a long time), always run on that thread.
+    /// An inline audit append still holds one thread of Swift's shared pool while it waits for the write
+    /// lock held by another process (`coffer principals`, `coffer audit`) or by a pending RESTART
+    /// checkpoint (at most ``busyTimeoutMilliseconds``), and while SQLite syncs the WAL header, which the
+    /// first write after a checkpoint has copied the whole WAL does: rare and short, and only one job runs
+    /// at a time.
     private func job<T: Sendable>(
         inlineWhenFree: Bool, _ body: @escaping @Sendable (any SQLConnection) async throws -> T
     ) async throws -> T {
@@ -113,7 +115,7 @@ final class SQLiteBackend: SQLBackend {
 
     func snapshot<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
         // A deferred transaction reads one snapshot and takes no write lock.
-        try await inTransaction("BEGIN", inlineWhenFree: true, body)
+        try await inTransaction("BEGIN", body)
     }
 
     /// Runs `body` between `begin` and COMMIT, with the connection's `PRAGMA synchronous` at `synchronous`

@@ -12,8 +12,11 @@ import Synchronization
 /// and hands the turn to the longest waiter, whose task writes the next batch. Alone, a record is written
 /// by its caller's task with nothing between (a task started per batch cost two thread wake-ups per call;
 /// issue 12). Under load, one transaction carries many records instead of one each. A batch fails as a
-/// whole: when its writer's store call fails (an error, or the writer's task cancelled while its
-/// PostgreSQL transaction runs), every caller in it gets that error.
+/// whole: when its store call fails, every caller in it gets that error. A writer's cancellation does not
+/// fail the others (a PostgreSQL call ends early when its task is cancelled): a writer already cancelled
+/// when its turn comes writes from a task of its own, and one cancelled while it writes, whose transaction
+/// was therefore rolled back (`unavailable`, never `outcomeUnknown`), puts the others' records back at the
+/// head of the queue for the next writer and fails alone.
 final class AuditBatch: Sendable {
     /// The most records one transaction carries.
     static let maximumBatch = 256
@@ -78,18 +81,23 @@ final class AuditBatch: Sendable {
     /// Writes `first` and the records that wait (up to ``maximumBatch`` in all), answers their callers,
     /// hands the turn on, and returns `first`'s sequence number.
     private func writeBatch(
-        first: AuditEntry, _ write: @Sendable ([AuditEntry]) async throws -> [Int64]
+        first: AuditEntry, _ write: @escaping @Sendable ([AuditEntry]) async throws -> [Int64]
     ) async throws -> Int64 {
         let others = state.withLock { state in
             let taken = Array(state.waiting.prefix(Self.maximumBatch - 1))
             state.waiting.removeFirst(taken.count)
             return taken
         }
+        let entries = [first] + others.map(\.entry)
+        let cancelledBefore = Task.isCancelled
         let outcome: Result<[Int64], any Error>
         do {
-            let sequences = try await write([first] + others.map(\.entry))
-            guard sequences.count == others.count + 1 else {
-                throw StoreError(.database, "the audit batch returned \(sequences.count) of \(others.count + 1)")
+            // A caller cancelled while it waited writes the batch, which carries others' records, from a task
+            // its cancellation does not reach.
+            let sequences =
+                cancelledBefore ? try await Task { try await write(entries) }.value : try await write(entries)
+            guard sequences.count == entries.count else {
+                throw StoreError(.database, "the audit batch returned \(sequences.count) of \(entries.count)")
             }
             outcome = .success(sequences)
         } catch {
@@ -100,6 +108,11 @@ final class AuditBatch: Sendable {
             for (waiter, sequence) in zip(others, sequences.dropFirst()) {
                 waiter.caller.resume(returning: .written(sequence))
             }
+        case .failure(let error)
+        where !cancelledBefore && Task.isCancelled && (error as? StoreError)?.code == .unavailable:
+            // Cancelled while it wrote: rolled back, so nothing of the batch is in the log. The others' records
+            // go back, oldest first, to the head of the queue; the next writer writes them.
+            state.withLock { $0.waiting.insert(contentsOf: others, at: 0) }
         case .failure(let error):
             for waiter in others { waiter.caller.resume(returning: .failed(error)) }
         }
