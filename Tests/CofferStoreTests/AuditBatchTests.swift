@@ -70,6 +70,17 @@ import Testing
         return tasks
     }
 
+    /// Caller e0 writing alone, held inside its write, and callers `parked` waiting behind it; returns e0's
+    /// task, the gate that lets its write finish, and the parked callers.
+    static func heldBatch(
+        _ batch: AuditBatch, _ log: Log, parked numbers: ClosedRange<Int>
+    ) async -> (first: Task<Int64, any Error>, release: Gate, parked: [Task<Int64, any Error>]) {
+        let (release, started) = log.hold(1)
+        let first = Task { try await batch.append(entry(0), write: log.write) }
+        await started.wait()
+        return (first, release, await park(numbers, on: batch, log))
+    }
+
     @Test func aCallerAloneWritesItsOwnRecord() async throws {
         let batch = AuditBatch()
         let log = Log()
@@ -82,10 +93,7 @@ import Testing
     @Test func callersThatArriveWhileABatchIsWrittenShareTheNextInArrivalOrder() async throws {
         let batch = AuditBatch()
         let log = Log()
-        let (release, started) = log.hold(1)
-        let first = Task { try await batch.append(Self.entry(0), write: log.write) }
-        await started.wait()
-        let parked = await Self.park(1...300, on: batch, log)
+        let (first, release, parked) = await Self.heldBatch(batch, log, parked: 1...300)
         release.open()
         #expect(try await first.value == 1)
         for (index, caller) in parked.enumerated() { #expect(try await caller.value == Int64(index + 2)) }
@@ -100,10 +108,7 @@ import Testing
         let batch = AuditBatch()
         let log = Log()
         log.state.withLock { $0.failing = 2 }
-        let (release, started) = log.hold(1)
-        let first = Task { try await batch.append(Self.entry(0), write: log.write) }
-        await started.wait()
-        let waiters = await Self.park(1...3, on: batch, log)
+        let (first, release, waiters) = await Self.heldBatch(batch, log, parked: 1...3)
         release.open()
         #expect(try await first.value == 1)
         for waiter in waiters {
@@ -117,10 +122,7 @@ import Testing
     @Test func aWaiterCancelledBeforeItsTurnStillWritesTheBatchItLeads() async throws {
         let batch = AuditBatch()
         let log = Log()
-        let (release, started) = log.hold(1)
-        let first = Task { try await batch.append(Self.entry(0), write: log.write) }
-        await started.wait()
-        let waiters = await Self.park(1...3, on: batch, log)
+        let (first, release, waiters) = await Self.heldBatch(batch, log, parked: 1...3)
         waiters[0].cancel()  // it leads the next batch
         release.open()
         #expect(try await first.value == 1)
@@ -131,11 +133,8 @@ import Testing
     @Test func aWriterCancelledWhileItWritesFailsAloneAndTheOthersAreWrittenNext() async throws {
         let batch = AuditBatch()
         let log = Log()
-        let (releaseFirst, startedFirst) = log.hold(1)
         let (releaseSecond, startedSecond) = log.hold(2)
-        let first = Task { try await batch.append(Self.entry(0), write: log.write) }
-        await startedFirst.wait()
-        let waiters = await Self.park(1...3, on: batch, log)
+        let (first, releaseFirst, waiters) = await Self.heldBatch(batch, log, parked: 1...3)
         releaseFirst.open()
         #expect(try await first.value == 1)
         // The longest waiter writes the three; it is cancelled while its write is held.
