@@ -15,14 +15,12 @@ struct SessionService: Sendable {
     var opened = OpenedTokens()
     private var sessionKeys: [ByteKey: CachedSessionKey] = [:]
 
-    /// An opened session key, with what decides whether it may still be used.
+    /// An opened session key, with the header of the token it came from (what decides whether it may still
+    /// be used: domain, domain key, host subject, window).
     private struct CachedSessionKey: Sendable {
         let key: SecretBytes
+        let header: ExportedKeyToken.Header
         let expires: WireTime
-        let domainID: [UInt8]
-        let domainKeyID: [UInt8]
-        /// The session's host, `H(SPKI)` of its signing key.
-        let subject: [UInt8]
     }
 
     /// How many opened session keys are kept (for tests).
@@ -36,9 +34,9 @@ struct SessionService: Sendable {
         var adopted = self
         adopted.opened.prune(membership: next, now: now)
         let hosts = Set(next.state.hosts.map { SessionCrypto.subject(hostKey: $0.signingKey) })
-        adopted.sessionKeys = sessionKeys.filter {
-            $0.value.domainID == next.state.domainID && next.key($0.value.domainKeyID) != nil
-                && hosts.contains($0.value.subject) && now <= $0.value.expires
+        adopted.sessionKeys = sessionKeys.filter { _, cached in
+            (try? TokenOpener.check(cached.header, membership: next, now: now)) != nil
+                && hosts.contains(cached.header.subject) && now <= cached.expires
         }
         return adopted
     }
@@ -111,9 +109,7 @@ struct SessionService: Sendable {
             sessionKeys = sessionKeys.filter { $0.value.expires >= now }
             if sessionKeys.count >= Self.sessionKeyCacheCapacity { sessionKeys.removeAll() }
         }
-        sessionKeys[place] = CachedSessionKey(
-            key: key, expires: header.notAfter ?? now, domainID: header.domainID, domainKeyID: header.domainKeyID,
-            subject: header.subject)
+        sessionKeys[place] = CachedSessionKey(key: key, header: header, expires: header.notAfter ?? now)
         return key
     }
 }
