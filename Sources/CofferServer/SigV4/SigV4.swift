@@ -116,7 +116,8 @@ public enum SigV4 {
     /// The string to sign as bytes.
     static func stringToSignBytes(canonicalRequest: [UInt8], date: String, scope: String) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(algorithm.utf8.count + date.utf8.count + scope.utf8.count + 67)
+        // Three newlines and the 64 hex digits of the hash.
+        out.reserveCapacity(algorithm.utf8.count + date.utf8.count + scope.utf8.count + 3 + 64)
         out.append(contentsOf: algorithm.utf8)
         out.append(UInt8(ascii: "\n"))
         out.append(contentsOf: date.utf8)

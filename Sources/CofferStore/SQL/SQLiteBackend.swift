@@ -79,8 +79,9 @@ final class SQLiteBackend: SQLBackend {
         try await job(inlineWhenFree: true, body)
     }
 
-    /// Runs `body` as one job. A single read (WAL readers take no lock and do no synchronous I/O) and a
-    /// write whose commit does not sync (audit appends, ``CommitDurability/deferredSync``) run in their
+    /// Runs `body` as one job. A ``read(_:)`` (statements outside a transaction: the reads of requests,
+    /// whose WAL readers take no lock and do no synchronous I/O, and the pragmas at open) and a write whose
+    /// commit does not sync (audit appends, ``CommitDurability/deferredSync``) run in their
     /// caller's task when no other job holds the connection or waits for it, which saves two thread
     /// hand-offs each, and otherwise queue for the connection's thread. Write transactions whose commit
     /// syncs, and snapshots (a whole-log verification can read for a long time), always run on that thread.
