@@ -199,6 +199,7 @@ class Load:
         self.before = 0  # how many of `made` were made before any fault
         self.first_keys = len(self.keys)
         self.outcomes = []  # (monotonic time, phase, "ok" or error name, host index)
+        self.messages = []  # (phase, host index, error name, message) of every failure, for the assertions
         self.wrong = []  # any answer that contradicts what was acknowledged
         self.phase = "warm-up"
         self.stopping = threading.Event()
@@ -255,6 +256,8 @@ class Load:
                 if name not in TRANSIENT:
                     with self.lock:
                         self.wrong.append(("error", name, str(error)))
+                with self.lock:
+                    self.messages.append((self.phase, n % 2, name, error.response["Error"].get("Message", "")))
                 self._record(name, n % 2)
                 time.sleep(0.2)
             except botocore.exceptions.BotoCoreError as error:
@@ -281,7 +284,10 @@ def fleet():
     running = FaultFleet()
     yield running
     running.stop()
-    shutil.rmtree(running.dir, ignore_errors=True)
+    if not os.environ.get("COFFER_KEEP_LOGS"):
+        shutil.rmtree(running.dir, ignore_errors=True)
+    else:
+        print("\nlogs kept in %s" % running.dir)
 
 
 def serves_again(fleet, load, moment, timeout=60):
@@ -391,7 +397,9 @@ def test_faults_under_load_lose_nothing_and_the_fleet_recovers_by_itself(fleet):
     for phase in ("HSM A stopped (SIGSTOP)", "host-1 to HSM A stalled (proxy)", "every session past its lifetime",
                   "HSM A killed (SIGKILL)"):
         counts = load.summary(phase)
-        assert set(counts) == {"ok"}, (phase, counts)
+        with load.lock:
+            messages = [m for m in load.messages if m[0] == phase][:5]
+        assert set(counts) == {"ok"}, (phase, counts, messages)
 
 
 def test_a_full_disk_under_the_sqlite_file_fails_calls_cleanly_and_they_succeed_once_it_has_room():

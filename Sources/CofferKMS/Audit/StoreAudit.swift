@@ -29,7 +29,9 @@ public struct StoreAudit: AuditSink {
         } catch {
             logger.error(
                 "the audit record was not written",
-                metadata: ["operation": "\(event.operation)", "requestId": "\(event.context.requestID)"])
+                metadata: [
+                    "operation": "\(event.operation)", "requestId": "\(event.context.requestID)", "error": "\(error)",
+                ])
         }
     }
 
@@ -43,7 +45,9 @@ public struct StoreAudit: AuditSink {
         do {
             _ = try await store.appendAudit(entry)
         } catch {
-            logger.error("the audit record was not written", metadata: ["operation": "\(entry.operation)"])
+            // The store's diagnostic says why (unavailable, a failed COMMIT); an audit record holds no secret.
+            logger.error(
+                "the audit record was not written", metadata: ["operation": "\(entry.operation)", "error": "\(error)"])
             throw KMSError(.dependencyTimeout, "The call could not be recorded in the audit log; try again.")
         }
     }
