@@ -4,17 +4,19 @@ import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import NIOCore
+import NIOPosix
 import NIOSSL
+import ServiceLifecycle
 
 /// The HTTP front of ``KMSEndpoint`` on Hummingbird 2: `POST /` in, the endpoint's reply out; and the
 /// probes `GET /health`, `GET /ready` and `GET /metrics`.
 public enum KMSHTTPServer {
-    /// An application serving `endpoint` on `host:port`, over TLS when `tls` is given; `onRunning`
-    /// learns the bound port.
+    /// The service serving `endpoint` on `host:port`, over TLS when `tls` is given; `onRunning` learns the
+    /// bound port. Requests run on the event loops that read and answer them (``EventLoopTaskExecutor``).
     public static func application(
         endpoint: KMSEndpoint, host: String, port: Int, tls: TLSConfiguration? = nil, limits: HTTPLimits = HTTPLimits(),
         probes: Probes = Probes(), logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) throws -> some ApplicationProtocol {
+    ) throws -> some Service {
         let router = Router(context: KMSRequestContext.self)
         // Load balancers and Prometheus: unsigned GETs that reveal no key, caller or request content.
         router.get("/health") { _, _ -> Response in Self.text(.ok, "ok\n") }
@@ -55,11 +57,13 @@ public enum KMSHTTPServer {
         ])
         let server: HTTPServerBuilder =
             try tls.map { try .tls(.http1(configuration: http1), tlsConfiguration: $0) } ?? .http1(configuration: http1)
-        return Application(
+        let application = Application(
             router: router, server: server,
             configuration: ApplicationConfiguration(
                 address: .hostname(host, port: port), serverName: "Coffer"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
+        return EventLoopPreferring(
+            wrapped: application, executor: EventLoopTaskExecutor(group: MultiThreadedEventLoopGroup.singleton))
     }
 }
 
