@@ -55,7 +55,7 @@ public final class HSMConnection: Sendable {
         let promise = channel.eventLoop.makePromise(of: Envelope.self)
         let bytes = Envelope(id: id, body: body).derBytes
         let deadline = NIODeadline.now() + timeout
-        channel.eventLoop.execute { [handler, channel] in
+        let send = { @Sendable [handler, channel] in
             guard channel.isActive else {
                 promise.fail(HSMClientError(.transport, "the connection to the HSM is closed"))
                 return
@@ -66,6 +66,9 @@ public final class HSMConnection: Sendable {
             }
             handler.flushSoon(channel)
         }
+        // A request task runs on the event loop that resumed it (the host's task executor); on the
+        // connection's own loop the frame is queued at once, without a trip through the loop's task queue.
+        if channel.eventLoop.inEventLoop { send() } else { channel.eventLoop.execute(send) }
         do {
             return try await promise.futureResult.get().body
         } catch let error as HSMClientError {
