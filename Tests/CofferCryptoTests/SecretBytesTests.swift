@@ -17,6 +17,24 @@ import Testing
         #expect(SecretBytes(copying: []) == SecretBytes(copying: []))
     }
 
+    /// Every kind of source gives the same bytes: contiguous ones (array, slice, buffer, Data, a Data
+    /// slice) are copied at once, the others byte by byte.
+    @Test func copyingFromAnySourceKeepsTheBytes() {
+        let bytes = (0..<300).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        let expected = SecretBytes(copying: bytes)
+        #expect(SecretBytes(copying: bytes[...]) == expected)
+        #expect(bytes.withUnsafeBytes { SecretBytes(copying: $0) } == expected)
+        #expect(SecretBytes(copying: Data(bytes)) == expected)
+        #expect(SecretBytes(copying: Data([0] + bytes).dropFirst()) == expected)
+        #expect(SecretBytes(copying: bytes.lazy.map { $0 }) == expected)
+        #expect(SecretBytes(copying: AnyCollection(bytes)) == expected)
+        #expect(SecretBytes(copying: Data()).count == 0)
+        var secret = expected
+        secret.withUnsafeBytes { #expect(Array($0) == bytes) }
+        secret = SecretBytes(copying: bytes.prefix(1))
+        secret.withUnsafeBytes { #expect(Array($0) == [0]) }
+    }
+
     @Test func consumingWipesTheSourceArray() {
         var source: [UInt8] = [9, 9, 9, 9]
         let secret = SecretBytes(consuming: &source)

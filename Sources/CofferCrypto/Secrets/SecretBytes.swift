@@ -29,7 +29,11 @@ public struct SecretBytes: Sendable, CustomStringConvertible, CustomDebugStringC
     /// Copies `bytes` into a new secret. The caller still owns (and should wipe) `bytes`.
     public init(copying bytes: some Collection<UInt8>) {
         self.init(count: bytes.count) { buffer in
-            _ = buffer.initializeMemory(as: UInt8.self, from: bytes)
+            // One copy when the bytes are contiguous (arrays, buffers, Data); byte by byte otherwise.
+            let copied = bytes.withContiguousStorageIfAvailable { source in
+                buffer.copyMemory(from: UnsafeRawBufferPointer(source))
+            }
+            if copied == nil { _ = buffer.initializeMemory(as: UInt8.self, from: bytes) }
         }
     }
 

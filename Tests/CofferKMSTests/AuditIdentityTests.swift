@@ -1,0 +1,31 @@
+import Testing
+
+@testable import CofferKMS
+
+@Suite struct AuditIdentityTests {
+    /// CloudTrail's `userIdentity.type` of each kind of principal.
+    @Test func eachPrincipalHasItsIdentityType() {
+        let account = "111122223333"
+        #expect(StoreAudit.identityType("arn:aws:iam::111122223333:root", account: account) == "Root")
+        #expect(StoreAudit.identityType("arn:aws:iam::444455556666:root", account: account) == "IAMUser")
+        #expect(
+            StoreAudit.identityType("arn:aws:sts::111122223333:assumed-role/Admin/alice", account: account)
+                == "AssumedRole")
+        #expect(StoreAudit.identityType("arn:aws:iam::111122223333:role/Admin", account: account) == "AWSRole")
+        #expect(StoreAudit.identityType("arn:aws:iam::111122223333:user/alice", account: account) == "IAMUser")
+        #expect(StoreAudit.identityType("arn:aws:iam::111122223333:user/role/x", account: account) == "IAMUser")
+        #expect(StoreAudit.identityType("arn:aws:iam::111122223333:user/x:role/", account: account) == "AWSRole")
+    }
+
+    /// The byte-wise `contains` agrees with the standard library's on every placement, including none.
+    @Test func containsAgreesWithTheStandardLibrary() {
+        let parts = ["", "a", "ab", ":role/", "é", "ß"]
+        let texts = ["", "a", "b", "ab", "ba", "aab", "abab", "x:role/", ":role/y", ":rol", "é", "eé", "ßa", "ss"]
+        for text in texts {
+            for part in parts {
+                let expected = part.isEmpty || text.utf8.indices.contains { text.utf8[$0...].starts(with: part.utf8) }
+                #expect(StoreAudit.contains(text, part) == expected, "\(text) contains \(part)")
+            }
+        }
+    }
+}
