@@ -39,7 +39,7 @@ import Testing
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let executor = EventLoopTaskExecutor(group: group)
         let loops = Array(group.makeIterator())
-        try await withTaskExecutorPreference(executor) {
+        await withTaskExecutorPreference(executor) {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 Thread.detachNewThread { continuation.resume() }
             }

@@ -30,7 +30,7 @@ public struct SecretBytes: Sendable, CustomStringConvertible, CustomDebugStringC
     public init(copying bytes: some Collection<UInt8>) {
         self.init(count: bytes.count) { buffer in
             // One copy when the bytes are contiguous (arrays, buffers, Data); byte by byte otherwise.
-            let copied = bytes.withContiguousStorageIfAvailable { source in
+            let copied: Void? = bytes.withContiguousStorageIfAvailable { source in
                 buffer.copyMemory(from: UnsafeRawBufferPointer(source))
             }
             if copied == nil { _ = buffer.initializeMemory(as: UInt8.self, from: bytes) }

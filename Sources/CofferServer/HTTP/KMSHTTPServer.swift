@@ -30,26 +30,18 @@ public enum KMSHTTPServer {
             return Response(
                 status: .ok, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: probes.metrics())))
         }
+        // Each loop's executor: a request's task keeps to its connection's loop (a task resumed by the HSM
+        // connection's loop returns to it), so requests spread over the loops as connections do.
+        let executors = Dictionary(
+            uniqueKeysWithValues: MultiThreadedEventLoopGroup.singleton.makeIterator().map {
+                (ObjectIdentifier($0), EventLoopTaskExecutor(group: $0))
+            })
         router.post("/") { request, context -> Response in
-            var request = request
-            let body = try await request.collectBody(upTo: KMSEndpoint.maximumBody)
-            // swift-http-types carries Host as the request's authority, not as a header field; SigV4 signs it.
-            var headers = request.headers.map { (name: $0.name.rawName, value: $0.value) }
-            if let authority = request.head.authority, !headers.contains(where: { $0.name.lowercased() == "host" }) {
-                headers.insert(("Host", authority), at: 0)
+            let executor =
+                executors[ObjectIdentifier(context.eventLoop)] ?? EventLoopTaskExecutor(group: context.eventLoop)
+            return try await withTaskExecutorPreference(executor) {
+                try await Self.serve(request, context: context, endpoint: endpoint)
             }
-            let signed = SigV4Request(
-                method: "POST", path: request.uri.path, query: request.uri.query ?? "", headers: headers,
-                body: Array(body.readableBytesView))
-            // The peer's address is `aws:SourceIp` and the audit record's source address.
-            let reply = await endpoint.handle(signed, sourceAddress: context.remoteAddress?.ipAddress)
-            var fields = HTTPFields()
-            for (name, value) in reply.headers {
-                if let field = HTTPField.Name(name) { fields[field] = value }
-            }
-            return Response(
-                status: HTTPResponse.Status(code: reply.status), headers: fields,
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: reply.body)))
         }
         let places = ConnectionPlaces(maximumConnections: limits.maximumConnections)
         let http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [
@@ -64,6 +56,31 @@ public enum KMSHTTPServer {
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
         return EventLoopPreferring(
             wrapped: application, executor: EventLoopTaskExecutor(group: MultiThreadedEventLoopGroup.singleton))
+    }
+}
+
+extension KMSHTTPServer {
+    /// `POST /`: the request as SigV4 sees it, handled by `endpoint`, and its reply.
+    static func serve(_ request: Request, context: KMSRequestContext, endpoint: KMSEndpoint) async throws -> Response {
+        var request = request
+        let body = try await request.collectBody(upTo: KMSEndpoint.maximumBody)
+        // swift-http-types carries Host as the request's authority, not as a header field; SigV4 signs it.
+        var headers = request.headers.map { (name: $0.name.rawName, value: $0.value) }
+        if let authority = request.head.authority, !headers.contains(where: { $0.name.lowercased() == "host" }) {
+            headers.insert(("Host", authority), at: 0)
+        }
+        let signed = SigV4Request(
+            method: "POST", path: request.uri.path, query: request.uri.query ?? "", headers: headers,
+            body: Array(body.readableBytesView))
+        // The peer's address is `aws:SourceIp` and the audit record's source address.
+        let reply = await endpoint.handle(signed, sourceAddress: context.remoteAddress?.ipAddress)
+        var fields = HTTPFields()
+        for (name, value) in reply.headers {
+            if let field = HTTPField.Name(name) { fields[field] = value }
+        }
+        return Response(
+            status: HTTPResponse.Status(code: reply.status), headers: fields,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: reply.body)))
     }
 }
 
@@ -96,10 +113,13 @@ struct KMSRequestContext: RequestContext {
     var coreContext: CoreRequestContextStorage
     /// The client's address.
     let remoteAddress: SocketAddress?
+    /// The connection's event loop.
+    let eventLoop: any EventLoop
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
+        eventLoop = source.channel.eventLoop
     }
 }
 

@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import NIOPosix
 import SQLiteNIO
 import Synchronization
 
@@ -81,21 +82,34 @@ final class SQLiteBackend: SQLBackend {
 
     /// Runs `body` as one job. A ``read(_:)`` (statements outside a transaction: the reads of requests,
     /// whose WAL readers take no lock and do no synchronous I/O, and the pragmas at open) and a write whose
-    /// commit does not sync (audit appends, ``CommitDurability/deferredSync``) run in their
-    /// caller's task when no other job holds the connection or waits for it, which saves two thread
-    /// hand-offs each, and otherwise queue for the connection's thread. Write transactions whose commit
-    /// syncs, and snapshots (a whole-log verification can read for a long time), always run on that thread.
-    /// An inline audit append still holds one thread of Swift's shared pool while it waits for the write
-    /// lock held by another process (`coffer principals`, `coffer audit`) or by a pending RESTART
-    /// checkpoint (at most ``busyTimeoutMilliseconds``), and while SQLite syncs the WAL header, which the
-    /// first write after a checkpoint has copied the whole WAL does: rare and short, and only one job runs
-    /// at a time.
+    /// commit does not sync (audit appends, ``CommitDurability/deferredSync``) run in their caller's task
+    /// when no other job holds the connection or waits for it, which saves two thread hand-offs each, and
+    /// otherwise queue for the connection's thread. Write transactions whose commit syncs, and snapshots (a
+    /// whole-log verification can read for a long time), always run on that thread.
+    ///
+    /// The HTTP service's request tasks run on event loops (`EventLoopTaskExecutor` in CofferServer), where
+    /// waiting would hold every connection of the loop: there an inline write does not wait for the write
+    /// lock when another process holds it (`coffer principals`, `coffer audit`) or a RESTART checkpoint is
+    /// pending. Its `BEGIN IMMEDIATE` fails at once instead, and the job queues for the connection's thread,
+    /// which waits up to ``busyTimeoutMilliseconds``. What an inline write can still spend on the loop is
+    /// SQLite's sync of the WAL header on the first write after a checkpoint has copied the whole WAL.
     private func job<T: Sendable>(
-        inlineWhenFree: Bool, _ body: @escaping @Sendable (any SQLConnection) async throws -> T
+        inlineWhenFree: Bool, writes: Bool = false, _ body: @escaping @Sendable (any SQLConnection) async throws -> T
     ) async throws -> T {
         let session = Session(handle: handle)
-        if inlineWhenFree, case .ran(let result) = try await jobs.runIfFree({ try await body(session) }) {
-            return result
+        if inlineWhenFree {
+            let mustNotWait = writes && MultiThreadedEventLoopGroup.currentEventLoop != nil
+            do {
+                let attempt = try await jobs.runIfFree { () async throws -> T in
+                    guard mustNotWait else { return try await body(session) }
+                    self.handle.setBusyTimeout(milliseconds: 0)
+                    defer { self.handle.setBusyTimeout(milliseconds: Self.busyTimeoutMilliseconds) }
+                    return try await body(session)
+                }
+                if case .ran(let result) = attempt { return result }
+            } catch let failure as SQLiteHandle.Failure where mustNotWait && failure.isBusy {
+                // Nothing was written (a write's transaction rolls back): wait for the lock on the thread.
+            }
         }
         return try await withTaskExecutorPreference(handle.thread) {
             try await jobs.run { try await body(session) }
@@ -126,7 +140,7 @@ final class SQLiteBackend: SQLBackend {
         _ begin: String, synchronous: String? = nil, inlineWhenFree: Bool = false,
         _ body: @escaping @Sendable (any SQLConnection) async throws -> T
     ) async throws -> T {
-        try await job(inlineWhenFree: inlineWhenFree) { c in
+        try await job(inlineWhenFree: inlineWhenFree, writes: true) { c in
             if let synchronous, self.synchronousLevel.withLock({ $0 }) != synchronous {
                 self.synchronousLevel.withLock { $0 = nil }  // unknown until the pragma has run
                 _ = try await c.query("PRAGMA synchronous=\(synchronous)", [])

@@ -104,6 +104,8 @@ final class SQLiteHandle: Sendable {
         /// A UNIQUE or PRIMARY KEY constraint (or one SQLite does not name).
         var isUniqueness: Bool { [SQLITE_CONSTRAINT, Self.unique, Self.primaryKey].contains(code) }
         var isForeignKey: Bool { code == Self.foreignKey }
+        /// A lock held by another connection (SQLITE_BUSY or one of its extended codes).
+        var isBusy: Bool { code & 0xff == SQLITE_BUSY }
 
         // The extended codes sqlite3.h defines as (SQLITE_CONSTRAINT | (n << 8)), which Swift does not import.
         static let foreignKey = SQLITE_CONSTRAINT | (3 << 8)
@@ -160,6 +162,13 @@ final class SQLiteHandle: Sendable {
             state.database = nil
         }
         thread.stop()
+    }
+
+    /// How long a statement waits for a lock another connection holds before it fails with `SQLITE_BUSY`.
+    func setBusyTimeout(milliseconds: Int) {
+        state.withLock { state in
+            if let database = state.database { sqlite_nio_sqlite3_busy_timeout(database, Int32(milliseconds)) }
+        }
     }
 
     /// Runs `sql` with `binds` for its `?`s and returns every row it yields.

@@ -94,7 +94,8 @@ extension SQLKeyStore {
             ).map(Self.auditRow)
         }
         let start = try await read { c in
-            try await c.query("SELECT MIN(time) AS t FROM audit_log", []).first?.column("t")?.integer
+            // The log's first record (by its key, not a scan of every row's time).
+            try await c.query("SELECT time AS t FROM audit_log ORDER BY seq LIMIT 1", []).first?.column("t")?.integer
         }
         return (found.first, start.map(Int64.init))
     }
