@@ -1,6 +1,5 @@
 import Logging
 import NIOCore
-import NIOPosix
 import SQLiteNIO
 import Synchronization
 
@@ -87,27 +86,26 @@ final class SQLiteBackend: SQLBackend {
     /// otherwise queue for the connection's thread. Write transactions whose commit syncs, and snapshots (a
     /// whole-log verification can read for a long time), always run on that thread.
     ///
-    /// The HTTP service's request tasks run on event loops (`EventLoopTaskExecutor` in CofferServer), where
-    /// waiting would hold every connection of the loop: there an inline write does not wait for the write
-    /// lock when another process holds it (`coffer principals`, `coffer audit`) or a RESTART checkpoint is
-    /// pending. Its `BEGIN IMMEDIATE` fails at once instead, and the job queues for the connection's thread,
-    /// which waits up to ``busyTimeoutMilliseconds``. What an inline write can still spend on the loop is
+    /// An inline write never waits for the write lock in its caller's task (which may be an event loop's,
+    /// `EventLoopTaskExecutor` in CofferServer, where waiting would hold every connection of the loop):
+    /// when another process holds it (`coffer principals`, `coffer audit`) or a RESTART checkpoint is
+    /// pending, its `BEGIN IMMEDIATE` fails at once and the job queues for the connection's thread, which
+    /// waits up to ``busyTimeoutMilliseconds``. What an inline write can still spend in its caller's task is
     /// SQLite's sync of the WAL header on the first write after a checkpoint has copied the whole WAL.
     private func job<T: Sendable>(
         inlineWhenFree: Bool, writes: Bool = false, _ body: @escaping @Sendable (any SQLConnection) async throws -> T
     ) async throws -> T {
         let session = Session(handle: handle)
         if inlineWhenFree {
-            let mustNotWait = writes && MultiThreadedEventLoopGroup.currentEventLoop != nil
             do {
                 let attempt = try await jobs.runIfFree { () async throws -> T in
-                    guard mustNotWait else { return try await body(session) }
+                    guard writes else { return try await body(session) }
                     self.handle.setBusyTimeout(milliseconds: 0)
                     defer { self.handle.setBusyTimeout(milliseconds: Self.busyTimeoutMilliseconds) }
                     return try await body(session)
                 }
                 if case .ran(let result) = attempt { return result }
-            } catch let failure as SQLiteHandle.Failure where mustNotWait && failure.isBusy {
+            } catch let failure as SQLiteHandle.Failure where writes && failure.isBusy {
                 // Nothing was written (a write's transaction rolls back): wait for the lock on the thread.
             }
         }
