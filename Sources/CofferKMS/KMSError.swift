@@ -49,11 +49,21 @@ public struct KMSError: Error, Hashable, Sendable, CustomStringConvertible {
     public let code: Code
     /// What the caller is told (ids and outcomes, never key material or plaintext).
     public let message: String
+    /// What the server's log is told and the caller is not: why a dependency failed (the store's
+    /// diagnostic). Never a secret, a plaintext or a ciphertext; not part of equality.
+    public let cause: String?
 
     /// Builds an error.
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, cause: String? = nil) {
         self.code = code
         self.message = message
+        self.cause = cause
+    }
+
+    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code && lhs.message == rhs.message }
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(code)
+        hasher.combine(message)
     }
 
     public var description: String { "\(code.awsName): \(message)" }

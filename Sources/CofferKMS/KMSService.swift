@@ -212,8 +212,8 @@ public final class KMSService: Sendable {
         case .notFound: KMSError(.notFound, "\(error)")
         case .alreadyExists: KMSError(.alreadyExists, "\(error)")
         case .conflict, .stale: KMSError(.invalidState, "The key changed while the request ran; try again.")
-        case .unavailable: KMSError(.dependencyTimeout, "The key store is not available; try again.")
-        default: KMSError(.internal, "the key store failed")
+        case .unavailable: KMSError(.dependencyTimeout, "The key store is not available; try again.", cause: "\(error)")
+        default: KMSError(.internal, "the key store failed", cause: "\(error)")
         }
     }
 

@@ -42,6 +42,92 @@ import Testing
         await store.close()
     }
 
+    typealias Locked = SerialJobsTests.Locked
+
+    /// Counts one more attempt; which it is (1, 2, …).
+    static func count(_ attempts: Locked<Int>) -> Int {
+        attempts.withLock { count in
+            count += 1
+            return count
+        }
+    }
+
+    /// Ends the server session of `c` from another connection, as a server restart or an administrator
+    /// would, and waits until the server has let it go.
+    static func endSession(of c: any SQLConnection, from other: SQLKeyStore) async throws {
+        let pid = try #require(try await c.query("SELECT pg_backend_pid() AS pid", []).first?.column("pid")?.integer)
+        let ended = try await other.backend.read { o in
+            try await o.query("SELECT pg_terminate_backend(CAST(? AS integer), 5000) AS ended", [.integer(pid)])
+        }
+        #expect(ended.first?.column("ended")?.integer == 1)
+    }
+
+    @Test func aReadWhoseConnectionBrokeRunsAgainOnAnother() async throws {
+        // A connection the pool holds may have been ended by the server (a restart, a host frozen past the
+        // idle-in-transaction timeout): the read it carried changed nothing and runs again.
+        let database = try await StoreKind.postgres.fresh(legacyScope: KeyScope(account: "1", region: "r"))
+        let store = try await database.open()
+        let other = try await database.open()
+        let attempts = Locked(0)
+        let answer = try await store.backend.read { c in
+            if Self.count(attempts) == 1 { try await Self.endSession(of: c, from: other) }
+            return try await c.query("SELECT 7 AS answer", []).first?.column("answer")?.integer
+        }
+        #expect(answer == 7)
+        #expect(attempts.withLock { $0 } == 2)
+        // Twice in one call is the database's trouble, not one stale connection: the caller hears of it.
+        let twice = Locked(0)
+        #expect(
+            await storeErrorCode {
+                _ = try await store.backend.read { c in
+                    twice.withLock { $0 += 1 }
+                    try await Self.endSession(of: c, from: other)
+                    return try await c.query("SELECT 7 AS answer", [])
+                }
+            } == .unavailable)
+        #expect(twice.withLock { $0 } == 2)
+        await store.close()
+        await other.close()
+    }
+
+    @Test func aTransactionWhoseConnectionBrokeBeforeCommitRunsAgainOnceAndCommitsOnce() async throws {
+        let database = try await StoreKind.postgres.fresh(legacyScope: KeyScope(account: "1", region: "r"))
+        let store = try await database.open()
+        let other = try await database.open()
+        try await database.execute(["CREATE TABLE probe (n BIGINT NOT NULL)"], on: store)
+        let attempts = Locked(0)
+        try await store.backend.transaction { c in
+            _ = try await c.query("INSERT INTO probe (n) VALUES (1)", [])
+            if Self.count(attempts) == 1 { try await Self.endSession(of: c, from: other) }
+            _ = try await c.query("INSERT INTO probe (n) VALUES (2)", [])
+        }
+        #expect(attempts.withLock { $0 } == 2)
+        let rows = try await store.backend.read { c in try await c.query("SELECT n FROM probe ORDER BY n", []) }
+        #expect(rows.map { $0.column("n")?.integer } == [1, 2])
+        await store.close()
+        await other.close()
+    }
+
+    @Test func aSessionEndedForIdlingInATransactionRunsAgainOnAnother() async throws {
+        // What a host frozen mid-transaction finds when it resumes (tests/e2e/test_faults.py): the server
+        // ended its session for idling in the transaction (25P03), and rolled the transaction back.
+        let database = try await StoreKind.postgres.fresh(legacyScope: KeyScope(account: "1", region: "r"))
+        let store = try await database.open()
+        try await database.execute(["CREATE TABLE probe (n BIGINT NOT NULL)"], on: store)
+        let attempts = Locked(0)
+        try await store.backend.transaction { c in
+            _ = try await c.query("INSERT INTO probe (n) VALUES (1)", [])
+            if Self.count(attempts) == 1 {
+                _ = try await c.query("SET LOCAL idle_in_transaction_session_timeout = 50", [])
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
+        #expect(attempts.withLock { $0 } == 2)
+        let rows = try await store.backend.read { c in try await c.query("SELECT n FROM probe", []) }
+        #expect(rows.map { $0.column("n")?.integer } == [1])
+        await store.close()
+    }
+
     @Test func aDatabaseOfAnotherSchemaIsRefused() async throws {
         let database = try await StoreKind.postgres.fresh(legacyScope: KeyScope(account: "1", region: "r"))
         let store = try await database.open()

@@ -93,8 +93,17 @@ final class PostgresBackend: SQLBackend {
 
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
         try await PostgresCall.run(limits: calls, timeout: calls.timeout()) { _ in
-            try await self.client.withConnection { connection in
-                try await body(Session(connection: connection, logger: self.logger))
+            var retried = false
+            while true {
+                do {
+                    return try await self.client.withConnection { connection in
+                        try await body(Session(connection: connection, logger: self.logger))
+                    }
+                } catch let error where !retried && !Task.isCancelled && PostgresCall.isBrokenConnection(error) {
+                    // A pooled connection the server ended while it sat idle (a restart, the idle-in-
+                    // transaction timeout after a freeze): a read changes nothing, so it runs again on another.
+                    retried = true
+                }
             }
         }
     }
@@ -115,14 +124,18 @@ final class PostgresBackend: SQLBackend {
     }
 
     /// Runs `body` between BEGIN and COMMIT on one connection, again when the engine aborts it as a
-    /// serialization failure or deadlock. COMMIT is sent only while the caller still waits
-    /// (``PostgresCall/Gate``): a call answered `unavailable` is rolled back, never committed late.
+    /// serialization failure or deadlock, and once more on another connection when its connection broke
+    /// before COMMIT was sent. COMMIT is sent only while the caller still waits (``PostgresCall/Gate``): a
+    /// call answered `unavailable` is rolled back, never committed late. A connection that breaks while
+    /// COMMIT is on the wire leaves the outcome unknown (`outcomeUnknown`), never `unavailable`.
     private func inTransaction<T: Sendable>(
         isolation: String?, timeout: Duration, _ body: @escaping @Sendable (any SQLConnection) async throws -> T
     ) async throws -> T {
         try await PostgresCall.run(limits: calls, timeout: timeout) { gate in
             var attempt = 1
+            var reconnected = false
             while true {
+                var commitSent = false
                 do {
                     return try await self.client.withConnection { connection in
                         let session = Session(connection: connection, logger: self.logger)
@@ -133,6 +146,7 @@ final class PostgresBackend: SQLBackend {
                                 _ = try? await session.query("ROLLBACK", [])
                                 throw StoreError(.unavailable, "the call timed out before its commit")
                             }
+                            commitSent = true
                             _ = try await session.query("COMMIT", [])
                             return result
                         } catch {
@@ -140,11 +154,25 @@ final class PostgresBackend: SQLBackend {
                             throw error
                         }
                     }
-                } catch let error as PSQLError
-                    where attempt < Self.transactionAttempts
-                    && Self.retriedStates.contains(error.serverInfo?[.sqlState] ?? "")
-                {
-                    attempt += 1
+                } catch {
+                    if commitSent {
+                        // What became of the COMMIT: refused by the server, or never run because the server
+                        // had ended the session for idling in the transaction (both rolled back), or unknown.
+                        guard PostgresCall.rolledBackAtCommit(error) else {
+                            throw StoreError(
+                                .outcomeUnknown, "the connection broke while COMMIT was on the wire: \(error)")
+                        }
+                        guard gate.commitRefused() else { throw error }
+                    }
+                    if attempt < Self.transactionAttempts,
+                        let state = PostgresCall.statementState(error), Self.retriedStates.contains(state)
+                    {
+                        attempt += 1
+                    } else if !reconnected, !Task.isCancelled, PostgresCall.isBrokenConnection(error) {
+                        reconnected = true
+                    } else {
+                        throw error
+                    }
                 }
             }
         }
@@ -193,6 +221,8 @@ final class PostgresBackend: SQLBackend {
                 }
             }
             let query = PostgresQuery(unsafeSQL: Self.numbered(sql), binds: bindings)
+            // A closed connection would never answer (``PostgresCall/ConnectionClosed``).
+            guard !connection.isClosed else { throw PostgresCall.ConnectionClosed() }
             var rows: [SQLRow] = []
             do {
                 for try await row in try await connection.query(query, logger: logger) {

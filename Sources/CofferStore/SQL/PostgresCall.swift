@@ -34,9 +34,13 @@ enum PostgresCall {
         }
     }
 
-    /// Decides between a late COMMIT and the timeout, once.
+    /// Decides between a late COMMIT and the timeout.
     final class Gate: Sendable {
-        private enum State { case running, committing, timedOut }
+        private enum State {
+            case running, committing, timedOut
+            /// The caller was told `outcomeUnknown` while a COMMIT was on the wire.
+            case timedOutCommitting
+        }
         private let state = NIOLockedValueBox(State.running)
 
         /// Whether the transaction may commit: false when its caller was already answered.
@@ -48,12 +52,27 @@ enum PostgresCall {
             }
         }
 
+        /// The server refused the COMMIT and rolled the transaction back (a serialization failure found at
+        /// commit): whether it may run again, false when its caller was answered meanwhile.
+        func commitRefused() -> Bool {
+            state.withLockedValue { state in
+                guard case .committing = state else { return false }
+                state = .running
+                return true
+            }
+        }
+
         /// Marks the call timed out; whether a COMMIT had already been sent (outcome unknown).
         func timeOut() -> Bool {
             state.withLockedValue { state in
-                if case .committing = state { return true }
-                state = .timedOut
-                return false
+                switch state {
+                case .committing, .timedOutCommitting:
+                    state = .timedOutCommitting
+                    return true
+                case .running, .timedOut:
+                    state = .timedOut
+                    return false
+                }
             }
         }
     }
@@ -89,12 +108,14 @@ enum PostgresCall {
                 Task {
                     let result = await task.result
                     timer.cancel()
+                    let answered = answer.resume(result)
+                    // A late failure is the work giving up after its caller's timeout (which was
+                    // recorded then), not news of the database: only a failure that answers counts.
                     if case .failure(let error as StoreError) = result, error.code == .unavailable {
-                        limits.record(reachable: false)
+                        if answered { limits.record(reachable: false) }
                     } else {
                         limits.record(reachable: true)
                     }
-                    answer.resume(result)
                 }
             }
         } onCancel: {
@@ -103,13 +124,67 @@ enum PostgresCall {
     }
 
     /// The store's own errors and refused statements as they are; anything else (a failed connection, a
-    /// cancelled lease) as `unavailable`: the transaction was rolled back, or its COMMIT was never sent.
+    /// session the server ended, a cancelled lease) as `unavailable`: the transaction was rolled back, or
+    /// its COMMIT was never sent.
     static func unwrapped(_ error: any Error) -> any Error {
         switch error {
         case is StoreError, is SQLConstraintViolation: return error
-        case let error as PSQLError where error.code == .server: return error
+        case let error as PSQLError where error.code == .server && !isBrokenConnection(error): return error
         default: return StoreError(.unavailable, "the database cannot be reached: \(error)")
         }
+    }
+
+    /// `idle_in_transaction_session_timeout`: the server ended a session that sat idle inside a
+    /// transaction, and rolled the transaction back.
+    static let idleInTransactionEnded = "25P03"
+    /// The server states that end the session rather than the statement: ``idleInTransactionEnded``,
+    /// `admin_shutdown`, `crash_shutdown`, `cannot_connect_now`.
+    static let sessionEndingStates: Set<String> = [idleInTransactionEnded, "57P01", "57P02", "57P03"]
+
+    /// The SQLSTATE of a statement the server refused (not of a connection that broke).
+    static func statementState(_ error: any Error) -> String? {
+        guard let error = error as? PSQLError, error.code == .server else { return nil }
+        return error.serverInfo?[.sqlState]
+    }
+
+    /// Why the server ended the session, when it said so: the error's own SQLSTATE, or that of the server
+    /// error under a closed connection (postgres-nio fails the statements after the server's FATAL so).
+    static func sessionEndState(_ error: any Error) -> String? {
+        guard let error = error as? PSQLError else { return nil }
+        if error.code == .server {
+            let state = error.serverInfo?[.sqlState]
+            return state.map(sessionEndingStates.contains) == true ? state : nil
+        }
+        return error.underlying.flatMap(sessionEndState)
+    }
+
+    /// A statement was not sent because its connection had closed (the server ended the session, or the
+    /// socket broke, while the connection sat between statements). postgres-nio 1.33 never answers a query
+    /// written to a closed connection (the write is dropped with no promise), so ``PostgresBackend`` checks
+    /// before each statement rather than wait out the call's timeout.
+    struct ConnectionClosed: Error, CustomStringConvertible {
+        var description: String { "the connection had closed before the statement was sent" }
+    }
+
+    /// Whether `error` says that the connection broke (closed, reset, or its session ended by the server)
+    /// rather than that a statement failed: whatever ran on it and was not committed is gone.
+    static func isBrokenConnection(_ error: any Error) -> Bool {
+        if error is ConnectionClosed { return true }
+        guard let error = error as? PSQLError else { return false }
+        switch error.code {
+        case .serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown: return true
+        default: return sessionEndState(error) != nil
+        }
+    }
+
+    /// Whether a COMMIT that failed with `error` certainly did not commit: the server refused it (a
+    /// serialization failure found at commit), the connection had closed before the COMMIT was sent, or the
+    /// server had ended the session for idling in the transaction before the COMMIT reached it. Any other
+    /// break leaves the outcome unknown.
+    static func rolledBackAtCommit(_ error: any Error) -> Bool {
+        if error is ConnectionClosed { return true }
+        if statementState(error) != nil, sessionEndState(error) == nil { return true }
+        return sessionEndState(error) == idleInTransactionEnded
     }
 
     /// One answer to one waiting caller, whichever comes first.
