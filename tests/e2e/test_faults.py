@@ -130,6 +130,7 @@ class FaultFleet(Processes):
         self.proxy = StallingProxy(a)
         self.hosts = [None, None]
         self.endpoints = [None, None]
+        self.host_starts = {}
         for n in (1, 2):
             self.start_host(n)
         self.add_admin(self.store, a, self.genesis, ACCOUNT)
@@ -140,7 +141,9 @@ class FaultFleet(Processes):
         self.hsms[name] = (process, self.wait_for(log, r"listening on (127\.0\.0\.1:\d+)", process).group(1))
 
     def start_host(self, n):
-        log = os.path.join(self.dir, "host-%d.log" % n)
+        # A host started again logs to a new file: the first one's log says what it answered before it died.
+        starts = self.host_starts[n] = self.host_starts.get(n, 0) + 1
+        log = os.path.join(self.dir, "host-%d.log" % n if starts == 1 else "host-%d-start%d.log" % (n, starts))
         first = self.proxy.address if n == 1 else self.hsms["a"][1]
         process = self.spawn(
             ["host", "--listen", "127.0.0.1:0", "--hsm", first, "--hsm", self.hsms["b"][1],
