@@ -17,6 +17,20 @@ import Testing
         #expect(StoreAudit.identityType("arn:aws:iam::111122223333:user/x:role/", account: account) == "AWSRole")
     }
 
+    /// Only `arn:aws:iam::ACCOUNT:root` itself is the account's root, compared without building it.
+    @Test(arguments: [
+        ("arn:aws:iam::111122223333:root", true), ("arn:aws:iam::111122223333:rootx", false),
+        ("arn:aws:iam::1111222233333:root", false), ("arn:aws:iam::11112222333:root", false),
+        ("arn:aws:iam::111122223334:root", false), ("xarn:aws:iam::111122223333:root", false),
+        ("arn:aws:iam::111122223333:Root", false), ("arn:aws:iam::111122223333:", false), ("", false),
+        ("arn:aws:iam::111122223333:root:root", false), ("arn:aws:iam:::111122223333root", false),
+    ])
+    func onlyTheAccountsRootArnIsRoot(_ principal: String, _ root: Bool) {
+        #expect(StoreAudit.isRoot(principal, account: "111122223333") == root)
+        #expect(
+            StoreAudit.isRoot(principal, account: "111122223333") == (principal == "arn:aws:iam::111122223333:root"))
+    }
+
     /// The byte-wise `contains` agrees with a search at every index, on every placement and none.
     @Test func containsAgreesWithASearchAtEveryIndex() {
         let parts = ["", "a", "ab", ":role/", "é", "ß"]
