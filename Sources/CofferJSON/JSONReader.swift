@@ -124,6 +124,7 @@ public struct JSONReader {
         guard take(UInt8(ascii: "\"")) else { throw JSONError(.malformed, at: index) }
         var scalars = String.UnicodeScalarView()
         var runStart = index
+        var escaped = false
         func flush(_ end: Int) throws(JSONError) {
             guard end > runStart else { return }
             guard let text = String(validating: bytes[runStart..<end], as: UTF8.self) else {
@@ -135,10 +136,19 @@ public struct JSONReader {
             let byte = bytes[index]
             switch byte {
             case UInt8(ascii: "\""):
+                guard escaped else {
+                    // No escape: the bytes themselves, validated once (most strings of a request).
+                    guard let text = String(validating: bytes[runStart..<index], as: UTF8.self) else {
+                        throw JSONError(.malformed, at: runStart)
+                    }
+                    index += 1
+                    return text
+                }
                 try flush(index)
                 index += 1
                 return String(scalars)
             case UInt8(ascii: "\\"):
+                escaped = true
                 try flush(index)
                 index += 1
                 scalars.append(try escape())

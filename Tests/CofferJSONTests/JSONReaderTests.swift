@@ -46,6 +46,9 @@ import Testing
             #expect(throws: JSONError.self, "\(json)") { try JSONReader.read(Array(json.utf8)) }
         }
         #expect(throws: JSONError.self) { try JSONReader.read([0x22, 0xff, 0x22]) }
+        // Invalid UTF-8 before and after an escape (the string is then built scalar by scalar).
+        #expect(throws: JSONError.self) { try JSONReader.read([0x22, 0x5c, 0x6e, 0xff, 0x22]) }
+        #expect(throws: JSONError.self) { try JSONReader.read([0x22, 0xc3, 0x5c, 0x6e, 0x22]) }
     }
 
     @Test func duplicateMembersAndDeepNestingAreRefused() {
