@@ -51,16 +51,18 @@ public struct KMSError: Error, Hashable, Sendable, CustomStringConvertible {
     public let message: String
     /// What the server's log is told and the caller is not: why a dependency failed (the store's
     /// diagnostic). Never a secret, a plaintext or a ciphertext; not part of equality.
-    public let cause: String?
+    package let cause: String?
 
-    /// Builds an error.
+    /// Builds an error; `cause`, for the server's log, says why a dependency failed.
     public init(_ code: Code, _ message: String, cause: String? = nil) {
         self.code = code
         self.message = message
         self.cause = cause
     }
 
+    /// The same exception with the same message, whatever the logged cause.
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code && lhs.message == rhs.message }
+    /// Hashes what ``==`` compares.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(code)
         hasher.combine(message)

@@ -24,6 +24,7 @@ import Testing
         ("arn:aws:iam::111122223334:root", false), ("xarn:aws:iam::111122223333:root", false),
         ("arn:aws:iam::111122223333:Root", false), ("arn:aws:iam::111122223333:", false), ("", false),
         ("arn:aws:iam::111122223333:root:root", false), ("arn:aws:iam:::111122223333root", false),
+        ("arn:aws:iaX::111122223333:root", false), ("arn:aws:iam::111122223333:roox", false),
     ])
     func onlyTheAccountsRootArnIsRoot(_ principal: String, _ root: Bool) {
         #expect(StoreAudit.isRoot(principal, account: "111122223333") == root)

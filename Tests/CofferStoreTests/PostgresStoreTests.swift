@@ -128,6 +128,77 @@ import Testing
         await store.close()
     }
 
+    /// A table whose rows run `function` at COMMIT (a deferred constraint trigger), with a sequence
+    /// (which no rollback resets) counting the COMMITs it has seen.
+    static func probeFailingAtCommit(_ function: String, _ database: TestDatabase, _ store: SQLKeyStore) async throws {
+        try await database.execute(
+            [
+                "CREATE TABLE probe (n BIGINT NOT NULL)", "CREATE SEQUENCE commits",
+                """
+                CREATE FUNCTION at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN \(function) RETURN NULL; END $$
+                """,
+                """
+                CREATE CONSTRAINT TRIGGER at_commit AFTER INSERT ON probe DEFERRABLE INITIALLY DEFERRED
+                FOR EACH ROW EXECUTE FUNCTION at_commit()
+                """,
+            ], on: store)
+    }
+
+    @Test func aCommitRefusedAsASerializationFailureRunsAgainAndCommitsOnce() async throws {
+        let database = try await StoreKind.postgres.fresh(legacyScope: KeyScope(account: "1", region: "r"))
+        let store = try await database.open()
+        try await Self.probeFailingAtCommit(
+            "IF nextval('commits') = 1 THEN RAISE EXCEPTION 'first commit' USING ERRCODE = 'serialization_failure'; END IF;",
+            database, store)
+        let attempts = Locked(0)
+        try await store.backend.transaction { c in
+            _ = Self.count(attempts)
+            _ = try await c.query("INSERT INTO probe (n) VALUES (1)", [])
+        }
+        #expect(attempts.withLock { $0 } == 2)
+        let rows = try await store.backend.read { c in try await c.query("SELECT n FROM probe", []) }
+        #expect(rows.map { $0.column("n")?.integer } == [1])
+        await store.close()
+    }
+
+    @Test func aSessionEndedWhileCommittingLeavesTheOutcomeUnknownAndIsNotRunAgain() async throws {
+        // The server ends the session (FATAL 57P01) while it runs the COMMIT: whether the transaction
+        // committed is not for the host to guess, and running it again could apply it twice.
+        let database = try await StoreKind.postgres.fresh(legacyScope: KeyScope(account: "1", region: "r"))
+        let store = try await database.open()
+        try await Self.probeFailingAtCommit("PERFORM pg_terminate_backend(pg_backend_pid());", database, store)
+        let attempts = Locked(0)
+        #expect(
+            await storeErrorCode {
+                try await store.backend.transaction { c in
+                    _ = Self.count(attempts)
+                    _ = try await c.query("INSERT INTO probe (n) VALUES (1)", [])
+                }
+            } == .outcomeUnknown)
+        #expect(attempts.withLock { $0 } == 1)
+        await store.close()
+    }
+
+    @Test func aRefusedStatementSaysWhyWithoutTheDriversGenericText() async throws {
+        // What the host logs of a store failure: the server's SQLSTATE and message, never the bound values.
+        let database = try await StoreKind.postgres.fresh(legacyScope: KeyScope(account: "1", region: "r"))
+        let store = try await database.open()
+        do {
+            _ = try await store.backend.read { c in
+                try await c.query("SELECT * FROM no_such_table WHERE x = ?", [.text("bound-value-7f3a")])
+            }
+            Issue.record("a statement on a missing table succeeded")
+        } catch let error as StoreError {
+            #expect(error.code == .database)
+            #expect(error.description.contains("42P01"))
+            #expect(error.description.contains("no_such_table"))
+            #expect(!error.description.contains("bound-value-7f3a"))
+            #expect(!error.description.contains("Generic description"))
+        }
+        await store.close()
+    }
+
     @Test func aDatabaseOfAnotherSchemaIsRefused() async throws {
         let database = try await StoreKind.postgres.fresh(legacyScope: KeyScope(account: "1", region: "r"))
         let store = try await database.open()

@@ -280,10 +280,17 @@ def test_every_hsm_killed_a_new_one_recovers_and_every_ciphertext_decrypts(drill
     decrypted, _ = esdk.decrypt(source=message, key_provider=provider(drill.endpoints[1]))
     assert decrypted == b"an envelope-encrypted message"
 
-    # The stored chain, recovery included, verifies from the genesis; a host restarted on it serves at once.
-    drill.run("domain", "export", "--store", drill.store, "--out", "tokens")
-    files = sorted(os.listdir(drill.path("tokens")), key=lambda name: int(re.search(r"\d+", name).group()))
-    assert len(files) == 3
+    # The stored chain, recovery included, verifies from the genesis; a host restarted on it serves at once. A
+    # host serves a state its pool adopted at once and appends it to the store's chain in its upkeep round (every
+    # second here), which may come after the calls above.
+    deadline = time.monotonic() + 30
+    while True:
+        drill.run("domain", "export", "--store", drill.store, "--out", "tokens")
+        files = sorted(os.listdir(drill.path("tokens")), key=lambda name: int(re.search(r"\d+", name).group()))
+        if len(files) == 3 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert len(files) == 3, "the recovered state was not stored within 30 s: %s" % files
     verified = drill.run("domain", "verify", "--genesis", drill.genesis, *["tokens/" + f for f in files])
     assert "epoch 2: domain.recover approved by alice, bob — verified" in verified
     drill.hosts[1].terminate()

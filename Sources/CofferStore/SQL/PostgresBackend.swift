@@ -96,7 +96,7 @@ final class PostgresBackend: SQLBackend {
             var retried = false
             while true {
                 do {
-                    return try await self.client.withConnection { connection in
+                    return try await self.withConnection { connection in
                         try await body(Session(connection: connection, logger: self.logger))
                     }
                 } catch let error where !retried && !Task.isCancelled && PostgresCall.isBrokenConnection(error) {
@@ -104,6 +104,20 @@ final class PostgresBackend: SQLBackend {
                     // transaction timeout after a freeze): a read changes nothing, so it runs again on another.
                     retried = true
                 }
+            }
+        }
+    }
+
+    /// Runs `body` on a leased connection. One found broken is closed before it goes back to the pool:
+    /// postgres-nio fails a statement before it closes the channel, and a pool not yet told would lease the
+    /// same dead connection to the call's second attempt.
+    private func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await client.withConnection { connection in
+            do {
+                return try await body(connection)
+            } catch {
+                if PostgresCall.isBrokenConnection(error) { try? await connection.close() }
+                throw error
             }
         }
     }
@@ -137,7 +151,7 @@ final class PostgresBackend: SQLBackend {
             while true {
                 var commitSent = false
                 do {
-                    return try await self.client.withConnection { connection in
+                    return try await self.withConnection { connection in
                         let session = Session(connection: connection, logger: self.logger)
                         _ = try await session.query("BEGIN" + (isolation.map { " " + $0 } ?? ""), [])
                         do {
@@ -156,11 +170,12 @@ final class PostgresBackend: SQLBackend {
                     }
                 } catch {
                     if commitSent {
-                        // What became of the COMMIT: refused by the server, or never run because the server
-                        // had ended the session for idling in the transaction (both rolled back), or unknown.
+                        // What became of the COMMIT: refused by the server, never sent, or never run because
+                        // the server had ended the session for idling in the transaction (all rolled back), or
+                        // unknown.
                         guard PostgresCall.rolledBackAtCommit(error) else {
-                            throw StoreError(
-                                .outcomeUnknown, "the connection broke while COMMIT was on the wire: \(error)")
+                            let why = PostgresCall.diagnostic(error)
+                            throw StoreError(.outcomeUnknown, "the COMMIT's outcome is unknown: \(why)")
                         }
                         guard gate.commitRefused() else { throw error }
                     }

@@ -37,7 +37,12 @@ enum PostgresCall {
     /// Decides between a late COMMIT and the timeout.
     final class Gate: Sendable {
         private enum State {
-            case running, committing, timedOut
+            /// The transaction runs and may commit.
+            case running
+            /// Its COMMIT was sent while the caller waited.
+            case committing
+            /// The caller was told `unavailable` before any COMMIT: none may be sent.
+            case timedOut
             /// The caller was told `outcomeUnknown` while a COMMIT was on the wire.
             case timedOutCommitting
         }
@@ -100,22 +105,24 @@ enum PostgresCall {
                         committing
                         ? StoreError(.outcomeUnknown, "the database did not confirm a COMMIT within \(timeout)")
                         : StoreError(.unavailable, "the database did not answer within \(timeout)")
-                    if answer.resume(.failure(failure)) {
-                        limits.record(reachable: false)
+                    // Recorded before the caller resumes, so that its next call sees the outage.
+                    if answer.resume(.failure(failure), beforeResuming: { limits.record(reachable: false) }) {
                         task.cancel()
                     }
                 }
                 Task {
                     let result = await task.result
                     timer.cancel()
-                    let answered = answer.resume(result)
-                    // A late failure is the work giving up after its caller's timeout (which was
-                    // recorded then), not news of the database: only a failure that answers counts.
+                    let outage: Bool
                     if case .failure(let error as StoreError) = result, error.code == .unavailable {
-                        if answered { limits.record(reachable: false) }
+                        outage = true
                     } else {
-                        limits.record(reachable: true)
+                        outage = false
                     }
+                    // A late failure is the work giving up after its caller's timeout (which was recorded
+                    // then), not news of the database: only a failure that answers counts. A late success is.
+                    let answered = answer.resume(result, beforeResuming: { limits.record(reachable: !outage) })
+                    if !answered && !outage { limits.record(reachable: true) }
                 }
             }
         } onCancel: {
@@ -123,45 +130,70 @@ enum PostgresCall {
         }
     }
 
-    /// The store's own errors and refused statements as they are; anything else (a failed connection, a
-    /// session the server ended, a cancelled lease) as `unavailable`: the transaction was rolled back, or
-    /// its COMMIT was never sent.
+    /// The store's own errors as they are; a statement the server refused as `database`; anything else (a
+    /// failed connection, a session the server ended, a cancelled lease) as `unavailable`: the transaction
+    /// was rolled back, or its COMMIT was never sent.
     static func unwrapped(_ error: any Error) -> any Error {
         switch error {
         case is StoreError, is SQLConstraintViolation: return error
-        case let error as PSQLError where error.code == .server && !isBrokenConnection(error): return error
-        default: return StoreError(.unavailable, "the database cannot be reached: \(error)")
+        case let error as PSQLError where error.code == .server && !isBrokenConnection(error):
+            return StoreError(.database, "the database refused a statement: \(diagnostic(error))")
+        default: return StoreError(.unavailable, "the database cannot be reached: \(diagnostic(error))")
         }
+    }
+
+    /// What may be logged of a driver error. postgres-nio describes its errors as "Generic description…",
+    /// and their reflection carries the statement's bound values (key tokens, audit records): this names
+    /// the error's code, the server's severity and SQLSTATE, the server's message unless it may quote a
+    /// value (data exceptions, class 22, and integrity violations, class 23), never its DETAIL, and what
+    /// lies under a broken connection.
+    static func diagnostic(_ error: any Error) -> String {
+        guard let error = error as? PSQLError else { return "\(error)" }
+        var parts = ["\(error.code)"]
+        if let info = error.serverInfo {
+            if let severity = info[.severity] ?? info[.localizedSeverity] { parts.append(severity) }
+            let state = info[.sqlState]
+            if let state { parts.append(state) }
+            if let message = info[.message], !(state.map { $0.hasPrefix("22") || $0.hasPrefix("23") } ?? true) {
+                parts.append(message)
+            }
+        }
+        if let underlying = error.underlying { parts.append(diagnostic(underlying)) }
+        return parts.joined(separator: ": ")
     }
 
     /// `idle_in_transaction_session_timeout`: the server ended a session that sat idle inside a
     /// transaction, and rolled the transaction back.
     static let idleInTransactionEnded = "25P03"
-    /// The server states that end the session rather than the statement: ``idleInTransactionEnded``,
-    /// `admin_shutdown`, `crash_shutdown`, `cannot_connect_now`.
-    static let sessionEndingStates: Set<String> = [idleInTransactionEnded, "57P01", "57P02", "57P03"]
 
-    /// The SQLSTATE of a statement the server refused (not of a connection that broke).
-    static func statementState(_ error: any Error) -> String? {
-        guard let error = error as? PSQLError, error.code == .server else { return nil }
-        return error.serverInfo?[.sqlState]
+    /// A server error and whether it ended the session (severity FATAL or PANIC) or only the statement
+    /// (ERROR): the error itself, or the one under a closed connection (postgres-nio fails the statements
+    /// after the server's FATAL so).
+    private static func serverError(_ error: any Error) -> (state: String, endedSession: Bool)? {
+        guard let error = error as? PSQLError else { return nil }
+        guard error.code == .server, let info = error.serverInfo else {
+            return error.underlying.flatMap(serverError).flatMap { $0.endedSession ? $0 : nil }
+        }
+        let severity = info[.severity] ?? info[.localizedSeverity]
+        return (info[.sqlState] ?? "", severity == "FATAL" || severity == "PANIC")
     }
 
-    /// Why the server ended the session, when it said so: the error's own SQLSTATE, or that of the server
-    /// error under a closed connection (postgres-nio fails the statements after the server's FATAL so).
+    /// The SQLSTATE of a statement the server refused (severity ERROR), not of a session it ended.
+    static func statementState(_ error: any Error) -> String? {
+        serverError(error).flatMap { $0.endedSession ? nil : $0.state }
+    }
+
+    /// The SQLSTATE with which the server ended the session (a FATAL or PANIC), when it said so.
     static func sessionEndState(_ error: any Error) -> String? {
-        guard let error = error as? PSQLError else { return nil }
-        if error.code == .server {
-            let state = error.serverInfo?[.sqlState]
-            return state.map(sessionEndingStates.contains) == true ? state : nil
-        }
-        return error.underlying.flatMap(sessionEndState)
+        serverError(error).flatMap { $0.endedSession ? $0.state : nil }
     }
 
     /// A statement was not sent because its connection had closed (the server ended the session, or the
     /// socket broke, while the connection sat between statements). postgres-nio 1.33 never answers a query
     /// written to a closed connection (the write is dropped with no promise), so ``PostgresBackend`` checks
-    /// before each statement rather than wait out the call's timeout.
+    /// before each statement rather than wait out the call's timeout. The check is read off the connection's
+    /// event loop: a connection that closes between it and the write still goes unanswered until the
+    /// timeout (which, for a COMMIT, answers `outcomeUnknown`).
     struct ConnectionClosed: Error, CustomStringConvertible {
         var description: String { "the connection had closed before the statement was sent" }
     }
@@ -177,14 +209,13 @@ enum PostgresCall {
         }
     }
 
-    /// Whether a COMMIT that failed with `error` certainly did not commit: the server refused it (a
-    /// serialization failure found at commit), the connection had closed before the COMMIT was sent, or the
-    /// server had ended the session for idling in the transaction before the COMMIT reached it. Any other
-    /// break leaves the outcome unknown.
+    /// Whether a COMMIT that failed with `error` certainly did not commit: the server refused it (an ERROR,
+    /// such as a serialization failure found at commit), the connection had closed before the COMMIT was
+    /// sent, or the server had ended the session for idling in the transaction before the COMMIT reached
+    /// it. Anything else (a FATAL or PANIC while committing, a connection that broke) leaves the outcome
+    /// unknown.
     static func rolledBackAtCommit(_ error: any Error) -> Bool {
-        if error is ConnectionClosed { return true }
-        if statementState(error) != nil, sessionEndState(error) == nil { return true }
-        return sessionEndState(error) == idleInTransactionEnded
+        error is ConnectionClosed || statementState(error) != nil || sessionEndState(error) == idleInTransactionEnded
     }
 
     /// One answer to one waiting caller, whichever comes first.
@@ -205,9 +236,9 @@ enum PostgresCall {
             if let early { continuation.resume(with: early) }
         }
 
-        /// Answers the caller with `result` unless it was answered already; whether this answered it.
-        @discardableResult
-        func resume(_ result: Result<T, any Error>) -> Bool {
+        /// Answers the caller with `result` unless it was answered already, running `beforeResuming` first
+        /// when this answers it; whether this answered it.
+        func resume(_ result: Result<T, any Error>, beforeResuming: () -> Void) -> Bool {
             let (continuation, answered): (CheckedContinuation<T, any Error>?, Bool) = state.withLockedValue {
                 state in
                 guard !state.answered else { return (nil, false) }
@@ -216,11 +247,25 @@ enum PostgresCall {
                     state.continuation = nil
                     return (continuation, true)
                 }
-                state.early = result
                 return (nil, true)
             }
-            continuation?.resume(with: result)
-            return answered
+            guard answered else { return false }
+            beforeResuming()
+            if let continuation {
+                continuation.resume(with: result)
+            } else {
+                // The caller has not begun to wait yet: it finds the answer when it does.
+                let waiting: CheckedContinuation<T, any Error>? = state.withLockedValue { state in
+                    if let waiting = state.continuation {
+                        state.continuation = nil
+                        return waiting
+                    }
+                    state.early = result
+                    return nil
+                }
+                waiting?.resume(with: result)
+            }
+            return true
         }
     }
 }
