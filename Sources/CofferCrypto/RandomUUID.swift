@@ -12,14 +12,24 @@ public enum RandomUUID {
         return format(high: words.0, low: words.1)
     }
 
-    /// The five groups of the UUID's 16 bytes, as its text separates them.
-    private static let groups = [0..<4, 4..<6, 6..<8, 8..<10, 10..<16]
-
-    /// The UUID whose 16 bytes are `high` then `low` (big-endian), with the version and variant bits set.
+    /// The UUID whose 16 bytes are `high` then `low` (big-endian), with the version and variant bits set:
+    /// its 32 hex digits written once into the string, a dash before digits 8, 12, 16 and 20.
     static func format(high: UInt64, low: UInt64) -> String {
         let high = (high & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000  // version 4
         let low = (low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000  // variant 10
-        let bytes = withUnsafeBytes(of: high.bigEndian, Array.init) + withUnsafeBytes(of: low.bigEndian, Array.init)
-        return groups.map { Hex.encode(bytes[$0]) }.joined(separator: "-")
+        return String(unsafeUninitializedCapacity: 36) { text in
+            var at = 0
+            for digit in 0..<32 {
+                if digit == 8 || digit == 12 || digit == 16 || digit == 20 {
+                    text[at] = UInt8(ascii: "-")
+                    at += 1
+                }
+                let word = digit < 16 ? high : low
+                let value = UInt8(truncatingIfNeeded: word >> UInt64(60 - 4 * (digit % 16))) & 0xF
+                text[at] = value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
+                at += 1
+            }
+            return at
+        }
     }
 }

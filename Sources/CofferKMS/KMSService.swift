@@ -86,9 +86,11 @@ public final class KMSService: Sendable {
         _ operation: Operation.Type, body: [UInt8], context: RequestContext
     ) async throws(KMSError) -> [UInt8] {
         var event = AuditEvent(operation: Operation.name, context: context)
-        event.requestParameters = AuditRedaction.parameters(body)
         do throws(KMSError) {
-            let input = try Operation.Input(json: body)
+            // Parsed once, for the input and the audit record's parameters.
+            let object = try Operation.Input.requestObject(body)
+            event.requestParameters = body.isEmpty ? nil : AuditRedaction.parameters(object)
+            let input = try Operation.Input(object: object)
             try Operation.validate(input)
             var key: KeyRecord?
             let reference = Operation.requirement != .none ? Operation.key(in: input) : nil

@@ -12,6 +12,19 @@ import Testing
         #expect(RandomUUID.format(high: .max, low: .max) == "ffffffff-ffff-4fff-bfff-ffffffffffff")
     }
 
+    @Test func formatIsFoundationsTextOfTheSameBytes() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<1_000 {
+            let high: UInt64 = generator.next()
+            let low: UInt64 = generator.next()
+            let versioned = (high & 0xFFFF_FFFF_FFFF_0FFF) | 0x4000
+            let varied = (low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
+            let bytes =
+                withUnsafeBytes(of: versioned.bigEndian, Array.init) + withUnsafeBytes(of: varied.bigEndian, Array.init)
+            #expect(RandomUUID.format(high: high, low: low) == NSUUID(uuidBytes: bytes).uuidString.lowercased())
+        }
+    }
+
     @Test func isWhatFoundationReadsAsTheSameUUID() throws {
         for _ in 0..<1_000 {
             let text = RandomUUID.lowercased()

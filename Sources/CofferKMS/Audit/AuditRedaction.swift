@@ -16,9 +16,8 @@ enum AuditRedaction {
         "BypassPolicyLockoutSafetyCheck", "CustomerMasterKeySpec", "IncludeKeyMaterial", "TagKeys",
     ]
 
-    /// The allowed members of a request body that reads as a JSON object; nil otherwise.
-    static func parameters(_ body: [UInt8]) -> JSONObject? {
-        guard case .object(let object)? = try? JSONReader.read(body) else { return nil }
-        return JSONObject(object.members.filter { allowed.contains($0.name) })
+    /// The allowed members of a request body's object.
+    static func parameters(_ object: JSONObject) -> JSONObject {
+        JSONObject(object.members.filter { allowed.contains($0.name) })
     }
 }

@@ -19,6 +19,19 @@ extension KMSShape {
     /// type), then every constraint of the model (one ValidationException listing all that fail). An
     /// empty body is an empty object, as AWS reads it.
     public init(json body: [UInt8]) throws(KMSError) {
+        try self.init(object: Self.requestObject(body))
+    }
+
+    /// Reads a request body's object (``requestObject(_:)``) against the model.
+    public init(object: JSONObject) throws(KMSError) {
+        let reader = ShapeReader()
+        self = try Self(reading: object, at: "", with: reader)
+        try reader.finish()
+    }
+
+    /// A request body as a JSON object: SerializationException when it is not one; an empty body is an
+    /// empty object, as AWS reads it.
+    public static func requestObject(_ body: [UInt8]) throws(KMSError) -> JSONObject {
         let value: JSONValue
         if body.isEmpty {
             value = .object(JSONObject())
@@ -36,9 +49,7 @@ extension KMSShape {
         guard case .object(let object) = value else {
             throw KMSError(.serialization, "\(value.kindName) can not be converted to a Structure")
         }
-        let reader = ShapeReader()
-        self = try Self(reading: object, at: "", with: reader)
-        try reader.finish()
+        return object
     }
 
     /// The AWS JSON body of this value.
