@@ -93,16 +93,16 @@ final class PostgresBackend: SQLBackend {
 
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
         try await PostgresCall.run(limits: calls, timeout: calls.timeout()) { _ in
-            var retried = false
+            var reconnected = false
             while true {
                 do {
                     return try await self.withConnection { connection in
                         try await body(Session(connection: connection, logger: self.logger))
                     }
-                } catch let error where !retried && !Task.isCancelled && PostgresCall.isBrokenConnection(error) {
+                } catch let error where PostgresCall.reconnects(after: error, reconnected: reconnected) {
                     // A pooled connection the server ended while it sat idle (a restart, the idle-in-
                     // transaction timeout after a freeze): a read changes nothing, so it runs again on another.
-                    retried = true
+                    reconnected = true
                 }
             }
         }
@@ -157,7 +157,6 @@ final class PostgresBackend: SQLBackend {
                         do {
                             let result = try await body(session)
                             guard gate.beginCommit() else {
-                                _ = try? await session.query("ROLLBACK", [])
                                 throw StoreError(.unavailable, "the call timed out before its commit")
                             }
                             commitSent = true
@@ -183,7 +182,7 @@ final class PostgresBackend: SQLBackend {
                         let state = PostgresCall.statementState(error), Self.retriedStates.contains(state)
                     {
                         attempt += 1
-                    } else if !reconnected, !Task.isCancelled, PostgresCall.isBrokenConnection(error) {
+                    } else if PostgresCall.reconnects(after: error, reconnected: reconnected) {
                         reconnected = true
                     } else {
                         throw error

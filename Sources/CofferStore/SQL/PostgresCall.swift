@@ -94,10 +94,9 @@ enum PostgresCall {
                 throw unwrapped(error)
             }
         }
-        let answer = Answer<T>()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                answer.wait(continuation)
+                let answer = Answer(continuation)
                 let timer = Task {
                     try await Task.sleep(for: timeout)
                     let committing = gate.timeOut()
@@ -113,12 +112,8 @@ enum PostgresCall {
                 Task {
                     let result = await task.result
                     timer.cancel()
-                    let outage: Bool
-                    if case .failure(let error as StoreError) = result, error.code == .unavailable {
-                        outage = true
-                    } else {
-                        outage = false
-                    }
+                    let outage =
+                        if case .failure(let error as StoreError) = result { error.code == .unavailable } else { false }
                     // A late failure is the work giving up after its caller's timeout (which was recorded
                     // then), not news of the database: only a failure that answers counts. A late success is.
                     let answered = answer.resume(result, beforeResuming: { limits.record(reachable: !outage) })
@@ -209,6 +204,12 @@ enum PostgresCall {
         }
     }
 
+    /// Whether a call whose attempt failed with `error` runs once more on another connection: its connection
+    /// broke, it has not done so already (`reconnected`), and its caller still waits.
+    static func reconnects(after error: any Error, reconnected: Bool) -> Bool {
+        !reconnected && !Task.isCancelled && isBrokenConnection(error)
+    }
+
     /// Whether a COMMIT that failed with `error` certainly did not commit: the server refused it (an ERROR,
     /// such as a serialization failure found at commit), the connection had closed before the COMMIT was
     /// sent, or the server had ended the session for idling in the transaction before the COMMIT reached
@@ -220,51 +221,22 @@ enum PostgresCall {
 
     /// One answer to one waiting caller, whichever comes first.
     private final class Answer<T: Sendable>: Sendable {
-        private struct State {
-            var continuation: CheckedContinuation<T, any Error>?
-            var early: Result<T, any Error>?
-            var answered = false
-        }
-        private let state = NIOLockedValueBox(State())
+        private let waiting: NIOLockedValueBox<CheckedContinuation<T, any Error>?>
 
-        func wait(_ continuation: CheckedContinuation<T, any Error>) {
-            let early: Result<T, any Error>? = state.withLockedValue { state in
-                if let early = state.early { return early }
-                state.continuation = continuation
-                return nil
-            }
-            if let early { continuation.resume(with: early) }
+        init(_ continuation: CheckedContinuation<T, any Error>) {
+            waiting = NIOLockedValueBox(continuation)
         }
 
         /// Answers the caller with `result` unless it was answered already, running `beforeResuming` first
         /// when this answers it; whether this answered it.
         func resume(_ result: Result<T, any Error>, beforeResuming: () -> Void) -> Bool {
-            let (continuation, answered): (CheckedContinuation<T, any Error>?, Bool) = state.withLockedValue {
-                state in
-                guard !state.answered else { return (nil, false) }
-                state.answered = true
-                if let continuation = state.continuation {
-                    state.continuation = nil
-                    return (continuation, true)
-                }
-                return (nil, true)
+            let continuation = waiting.withLockedValue { waiting in
+                defer { waiting = nil }
+                return waiting
             }
-            guard answered else { return false }
+            guard let continuation else { return false }
             beforeResuming()
-            if let continuation {
-                continuation.resume(with: result)
-            } else {
-                // The caller has not begun to wait yet: it finds the answer when it does.
-                let waiting: CheckedContinuation<T, any Error>? = state.withLockedValue { state in
-                    if let waiting = state.continuation {
-                        state.continuation = nil
-                        return waiting
-                    }
-                    state.early = result
-                    return nil
-                }
-                waiting?.resume(with: result)
-            }
+            continuation.resume(with: result)
             return true
         }
     }
