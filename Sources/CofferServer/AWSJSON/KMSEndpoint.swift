@@ -140,20 +140,15 @@ public struct KMSEndpoint: Sendable {
                 ])
             return Reply(status: 200, headers: Self.headers(requestID), body: body)
         } catch {
+            var metadata: Logger.Metadata = [
+                "requestID": "\(requestID)", "operation": "\(operation ?? "?")", "error": "\(error.code)",
+            ]
             if let cause = error.cause {
                 // A dependency failed (the store's diagnostic): what an operator needs to find out why.
-                logger.warning(
-                    "failed",
-                    metadata: [
-                        "requestID": "\(requestID)", "operation": "\(operation ?? "?")", "error": "\(error.code)",
-                        "cause": "\(cause)",
-                    ])
+                metadata["cause"] = "\(cause)"
+                logger.warning("failed", metadata: metadata)
             } else {
-                logger.info(
-                    "refused",
-                    metadata: [
-                        "requestID": "\(requestID)", "operation": "\(operation ?? "?")", "error": "\(error.code)",
-                    ])
+                logger.info("refused", metadata: metadata)
             }
             return Self.error(
                 name: error.code.awsName, message: error.message, requestID: requestID, status: error.code.httpStatus)
