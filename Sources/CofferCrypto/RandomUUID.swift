@@ -26,7 +26,7 @@ public enum RandomUUID {
                 }
                 let word = digit < 16 ? high : low
                 let value = UInt8(truncatingIfNeeded: word >> UInt64(60 - 4 * (digit % 16))) & 0xF
-                text[at] = value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
+                text[at] = Hex.digit(value)
                 at += 1
             }
             return at

@@ -124,7 +124,6 @@ public struct JSONReader {
         guard take(UInt8(ascii: "\"")) else { throw JSONError(.malformed, at: index) }
         var scalars = String.UnicodeScalarView()
         var runStart = index
-        var escaped = false
         func flush(_ end: Int) throws(JSONError) {
             guard end > runStart else { return }
             guard let text = String(validating: bytes[runStart..<end], as: UTF8.self) else {
@@ -136,8 +135,9 @@ public struct JSONReader {
             let byte = bytes[index]
             switch byte {
             case UInt8(ascii: "\""):
-                guard escaped else {
-                    // No escape: the bytes themselves, validated once (most strings of a request).
+                guard !scalars.isEmpty else {
+                    // No escape so far (each appends a scalar): the bytes themselves, validated once (most
+                    // strings of a request).
                     guard let text = String(validating: bytes[runStart..<index], as: UTF8.self) else {
                         throw JSONError(.malformed, at: runStart)
                     }
@@ -148,7 +148,6 @@ public struct JSONReader {
                 index += 1
                 return String(scalars)
             case UInt8(ascii: "\\"):
-                escaped = true
                 try flush(index)
                 index += 1
                 scalars.append(try escape())
