@@ -110,7 +110,7 @@ public enum CommandArguments: Hashable, Sendable {
 
     /// The DER of these arguments, for `QuorumCommand.arguments`. Lists are written in the order given.
     public var derBytes: [UInt8] {
-        var coder = DER.Serializer()
+        var coder = DERWriter()
         switch self {
         case .create(let create):
             coder.append(create)
@@ -188,7 +188,7 @@ public struct DomainCreate: DERMessage, Hashable {
         try WireValidation.checkSortedUnique(rules.map(\.command), "DomainCreate.rules")
     }
 
-    public func serialize(into coder: inout DER.Serializer) {
+    public func serialize(into coder: inout DERWriter) {
         coder.appendSequence { c in
             c.appendUTF8(name)
             c.appendSequence(of: operators) { $0.append($1) }
@@ -220,7 +220,7 @@ public struct MemberAddition: DERMessage, Hashable {
         try r.end()
     }
 
-    public func serialize(into coder: inout DER.Serializer) {
+    public func serialize(into coder: inout DERWriter) {
         coder.appendSequence { c in
             c.append(identity)
             c.appendEnumerated(kind.rawValue)

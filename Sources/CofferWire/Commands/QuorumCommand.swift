@@ -36,7 +36,7 @@ public struct QuorumCommand: DERMessage, Hashable {
         self.issuedAt = issuedAt
         self.expiresAt = expiresAt
         self.nonce = nonce
-        var coder = DER.Serializer()
+        var coder = DERWriter()
         coder.appendSequence { c in
             c.appendOctets(domainID)
             c.appendInteger(baseEpoch)
@@ -64,7 +64,7 @@ public struct QuorumCommand: DERMessage, Hashable {
         derBytes = Array(node.encodedBytes)
     }
 
-    public func serialize(into coder: inout DER.Serializer) { coder.appendDER(derBytes) }
+    public func serialize(into coder: inout DERWriter) { coder.appendDER(derBytes) }
 }
 
 /// `Approval ::= SEQUENCE { operatorID, signature }`, the signature being
@@ -88,7 +88,7 @@ public struct Approval: DERMessage, Hashable {
         try r.end()
     }
 
-    public func serialize(into coder: inout DER.Serializer) {
+    public func serialize(into coder: inout DERWriter) {
         coder.appendSequence { c in
             c.appendUTF8(operatorID)
             c.appendOctets(signature)
@@ -118,7 +118,7 @@ public struct SignedCommand: DERMessage, Hashable {
         try WireValidation.checkSortedUnique(approvals.map(\.operatorID), "SignedCommand.approvals")
     }
 
-    public func serialize(into coder: inout DER.Serializer) {
+    public func serialize(into coder: inout DERWriter) {
         coder.appendSequence { c in
             c.append(command)
             c.appendSequence(of: approvals) { $0.append($1) }

@@ -1,11 +1,97 @@
 import CofferCrypto
 import SwiftASN1
 
-/// DER encoding helpers on swift-asn1's serializer. Encoders write what they are given; it is the
-/// builders' and decoders' job to keep values within PROTOCOL §2's limits.
-extension DER.Serializer {
+/// PROTOCOL §2's DER, written. Parsing is swift-asn1's (`DERReader`); writing is this small writer because
+/// swift-asn1's serializer guesses a one-byte length and, when the content turns out longer than 127 bytes,
+/// moves it one byte at a time, each store checking the array's uniqueness. Messages nest a few hundred
+/// bytes several levels deep, and that move was a fifth of the CPU of an HSM session request. Here a
+/// primitive's length is written before its content, and a constructed value's content is moved at most
+/// once, with one `memmove`. Encoders write what they are given; it is the builders' and decoders' job to
+/// keep values within PROTOCOL §2's limits.
+public struct DERWriter: Sendable {
+    /// The DER written so far.
+    public private(set) var serializedBytes: [UInt8]
+
+    /// An empty writer.
+    public init() {
+        serializedBytes = []
+        serializedBytes.reserveCapacity(1024)
+    }
+
+    /// A primitive value: identifier, definite length, `content`.
+    package mutating func appendPrimitive(identifier: ASN1Identifier, _ content: some Collection<UInt8>) {
+        appendIdentifier(identifier, constructed: false)
+        appendLength(content.count)
+        serializedBytes.append(contentsOf: content)
+    }
+
+    /// A constructed value whose content `body` writes. Its length is known only afterwards: one length
+    /// octet is reserved and, when the content needs the long form, the content moves right once.
+    package mutating func appendConstructed(identifier: ASN1Identifier, _ body: (inout DERWriter) -> Void) {
+        appendIdentifier(identifier, constructed: true)
+        let lengthIndex = serializedBytes.endIndex
+        serializedBytes.append(0)
+        body(&self)
+        let length = serializedBytes.endIndex - lengthIndex - 1
+        guard length > 0x7F else {
+            serializedBytes[lengthIndex] = UInt8(length)
+            return
+        }
+        let octets = Self.lengthOctets(length)
+        serializedBytes.insert(contentsOf: repeatElement(0, count: octets), at: lengthIndex + 1)
+        serializedBytes[lengthIndex] = 0x80 | UInt8(octets)
+        for position in 0..<octets {
+            serializedBytes[lengthIndex + 1 + position] = UInt8(
+                truncatingIfNeeded: length >> (8 * (octets - 1 - position)))
+        }
+    }
+
+    /// X.690 §8.1.2: class, constructed bit and tag number, the number in base 128 when it is 31 or more.
+    private mutating func appendIdentifier(_ identifier: ASN1Identifier, constructed: Bool) {
+        let classBits: UInt8 =
+            switch identifier.tagClass {
+            case .universal: 0x00
+            case .application: 0x40
+            case .contextSpecific: 0x80
+            case .private: 0xC0
+            }
+        let leading = classBits | (constructed ? 0x20 : 0x00)
+        let number = identifier.tagNumber
+        guard number >= 0x1F else {
+            serializedBytes.append(leading | UInt8(number))
+            return
+        }
+        serializedBytes.append(leading | 0x1F)
+        var groups = 1
+        while number >> (7 * UInt(groups)) != 0 { groups += 1 }
+        for group in (0..<groups).reversed() {
+            let bits = UInt8(truncatingIfNeeded: number >> (7 * UInt(group))) & 0x7F
+            serializedBytes.append(group == 0 ? bits : bits | 0x80)
+        }
+    }
+
+    /// X.690 §8.1.3 and §10.1: the short form below 128, otherwise the fewest big-endian octets.
+    private mutating func appendLength(_ length: Int) {
+        guard length > 0x7F else {
+            serializedBytes.append(UInt8(length))
+            return
+        }
+        let octets = Self.lengthOctets(length)
+        serializedBytes.append(0x80 | UInt8(octets))
+        for position in 0..<octets {
+            serializedBytes.append(UInt8(truncatingIfNeeded: length >> (8 * (octets - 1 - position))))
+        }
+    }
+
+    /// How many octets the long form of `length` takes after its first.
+    private static func lengthOctets(_ length: Int) -> Int {
+        (Int.bitWidth - length.leadingZeroBitCount + 7) / 8
+    }
+}
+
+extension DERWriter {
     mutating func appendInteger(_ value: Int64, identifier: ASN1Identifier = .integer) {
-        appendPrimitiveNode(identifier: identifier) { $0.append(contentsOf: DERInteger.content(value)) }
+        appendPrimitive(identifier: identifier, DERInteger.content(value))
     }
 
     mutating func appendInteger(_ value: Int, identifier: ASN1Identifier = .integer) {
@@ -17,44 +103,44 @@ extension DER.Serializer {
     }
 
     mutating func appendBoolean(_ value: Bool) {
-        appendPrimitiveNode(identifier: .boolean) { $0.append(value ? 0xff : 0x00) }
+        appendPrimitive(identifier: .boolean, CollectionOfOne(value ? 0xff : 0x00))
     }
 
     mutating func appendNull() {
-        appendPrimitiveNode(identifier: .null) { _ in }
+        appendPrimitive(identifier: .null, EmptyCollection())
     }
 
-    mutating func appendOctets(_ bytes: some Sequence<UInt8>, identifier: ASN1Identifier = .octetString) {
-        appendPrimitiveNode(identifier: identifier) { $0.append(contentsOf: bytes) }
+    mutating func appendOctets(_ bytes: some Collection<UInt8>, identifier: ASN1Identifier = .octetString) {
+        appendPrimitive(identifier: identifier, bytes)
     }
 
     mutating func appendUTF8(_ text: String) {
-        appendPrimitiveNode(identifier: .utf8String) { $0.append(contentsOf: text.utf8) }
+        appendPrimitive(identifier: .utf8String, text.utf8)
     }
 
     mutating func appendTime(_ time: WireTime, identifier: ASN1Identifier = .generalizedTime) {
-        appendPrimitiveNode(identifier: identifier) { $0.append(contentsOf: time.generalizedTimeBytes) }
+        appendPrimitive(identifier: identifier, time.generalizedTimeBytes)
     }
 
-    mutating func appendSequence(_ body: (inout DER.Serializer) -> Void) {
-        appendConstructedNode(identifier: .sequence, body)
+    mutating func appendSequence(_ body: (inout DERWriter) -> Void) {
+        appendConstructed(identifier: .sequence, body)
     }
 
     /// A `SEQUENCE OF` whose elements each write themselves.
-    mutating func appendSequence<S: Sequence>(of elements: S, _ write: (inout DER.Serializer, S.Element) -> Void) {
-        appendConstructedNode(identifier: .sequence) { coder in
+    mutating func appendSequence<S: Sequence>(of elements: S, _ write: (inout DERWriter, S.Element) -> Void) {
+        appendConstructed(identifier: .sequence) { coder in
             for element in elements { write(&coder, element) }
         }
     }
 
     /// An EXPLICIT context tag around `body` (a CHOICE alternative, PROTOCOL §2).
-    mutating func appendExplicit(_ number: UInt, _ body: (inout DER.Serializer) -> Void) {
-        appendConstructedNode(identifier: ASN1Identifier(tagWithNumber: number, tagClass: .contextSpecific), body)
+    mutating func appendExplicit(_ number: UInt, _ body: (inout DERWriter) -> Void) {
+        appendConstructed(identifier: ASN1Identifier(tagWithNumber: number, tagClass: .contextSpecific), body)
     }
 
     /// Bytes that already are one or more complete DER values (a structure kept as received).
     mutating func appendDER(_ bytes: some Sequence<UInt8>) {
-        serializeRawBytes(bytes)
+        serializedBytes.append(contentsOf: bytes)
     }
 }
 
@@ -81,7 +167,7 @@ enum DERInteger {
 /// A type that is one DER value of PROTOCOL.md.
 public protocol DERMessage: Sendable {
     /// Writes the value's DER.
-    func serialize(into coder: inout DER.Serializer)
+    func serialize(into coder: inout DERWriter)
     /// Strictly reads the value from one parsed node.
     init(node: ASN1Node) throws(WireError)
 }
@@ -89,7 +175,7 @@ public protocol DERMessage: Sendable {
 extension DERMessage {
     /// The value's DER bytes.
     public var derBytes: [UInt8] {
-        var coder = DER.Serializer()
+        var coder = DERWriter()
         serialize(into: &coder)
         return coder.serializedBytes
     }
@@ -100,7 +186,7 @@ extension DERMessage {
     }
 }
 
-extension DER.Serializer {
+extension DERWriter {
     /// Writes a message's DER.
     mutating func append(_ message: some DERMessage) {
         message.serialize(into: &self)

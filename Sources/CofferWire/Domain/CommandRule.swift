@@ -20,7 +20,7 @@ public struct Requirement: DERMessage, Hashable {
         try r.end()
     }
 
-    public func serialize(into coder: inout DER.Serializer) {
+    public func serialize(into coder: inout DERWriter) {
         coder.appendSequence { c in
             c.appendUTF8(role)
             c.appendInteger(minimum)
@@ -48,7 +48,7 @@ public struct Rule: DERMessage, Hashable {
         try WireValidation.checkSortedUnique(requirements.map(\.role), "Rule (requirements by role)")
     }
 
-    public func serialize(into coder: inout DER.Serializer) {
+    public func serialize(into coder: inout DERWriter) {
         coder.appendSequence(of: requirements) { $0.append($1) }
     }
 }
@@ -77,7 +77,7 @@ public struct CommandRule: DERMessage, Hashable {
         }
     }
 
-    public func serialize(into coder: inout DER.Serializer) {
+    public func serialize(into coder: inout DERWriter) {
         coder.appendSequence { c in
             c.appendUTF8(command)
             c.appendSequence(of: alternatives) { $0.append($1) }

@@ -46,7 +46,7 @@ public struct DomainState: DERMessage, Hashable {
         self.rules = rules
         self.domainKeys = domainKeys
         self.parameters = parameters
-        var coder = DER.Serializer()
+        var coder = DERWriter()
         coder.appendSequence { c in
             c.appendInteger(Self.version)
             c.appendOctets(domainID)
@@ -91,7 +91,7 @@ public struct DomainState: DERMessage, Hashable {
         derBytes = Array(node.encodedBytes)
     }
 
-    public func serialize(into coder: inout DER.Serializer) { coder.appendDER(derBytes) }
+    public func serialize(into coder: inout DERWriter) { coder.appendDER(derBytes) }
 
     /// `H(DER(state))`.
     public var digest: [UInt8] { Hash.h(derBytes) }
@@ -125,7 +125,7 @@ public struct Operator: DERMessage, Hashable {
         try WireValidation.checkSortedUnique(roles, "Operator.roles")
     }
 
-    public func serialize(into coder: inout DER.Serializer) {
+    public func serialize(into coder: inout DERWriter) {
         coder.appendSequence { c in
             c.appendUTF8(id)
             c.appendOctets(signingKey.spki)
@@ -170,7 +170,7 @@ public struct Member: DERMessage, Hashable {
         try r.end()
     }
 
-    public func serialize(into coder: inout DER.Serializer) {
+    public func serialize(into coder: inout DERWriter) {
         coder.appendSequence { c in
             c.appendUTF8(hsmID)
             c.appendOctets(signingKey.spki)
@@ -200,7 +200,7 @@ public struct Host: DERMessage, Hashable {
         try r.end()
     }
 
-    public func serialize(into coder: inout DER.Serializer) {
+    public func serialize(into coder: inout DERWriter) {
         coder.appendSequence { c in
             c.appendUTF8(id)
             c.appendOctets(signingKey.spki)
@@ -228,7 +228,7 @@ public struct DomainKeyInfo: DERMessage, Hashable {
         try r.end()
     }
 
-    public func serialize(into coder: inout DER.Serializer) {
+    public func serialize(into coder: inout DERWriter) {
         coder.appendSequence { c in
             c.appendOctets(keyID)
             c.appendTime(created)
@@ -268,7 +268,7 @@ public struct Parameters: DERMessage, Hashable {
         try r.end()
     }
 
-    public func serialize(into coder: inout DER.Serializer) {
+    public func serialize(into coder: inout DERWriter) {
         coder.appendSequence { c in
             c.appendInteger(sessionLifetime)
             c.appendInteger(domainKeyRetention)

@@ -104,7 +104,7 @@ public struct Envelope: DERMessage, Hashable {
         }
     }
 
-    public func serialize(into coder: inout DER.Serializer) {
+    public func serialize(into coder: inout DERWriter) {
         coder.appendSequence { c in
             c.appendInteger(Self.version)
             c.appendInteger(id)

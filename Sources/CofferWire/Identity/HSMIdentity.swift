@@ -43,7 +43,7 @@ public struct HSMIdentity: DERMessage, Hashable {
         self.domainID = domainID
         self.epoch = epoch
         self.challenge = challenge
-        var coder = DER.Serializer()
+        var coder = DERWriter()
         coder.appendSequence { c in
             c.appendUTF8(hsmID)
             c.appendOctets(signingKey.spki)
@@ -77,7 +77,7 @@ public struct HSMIdentity: DERMessage, Hashable {
         derBytes = Array(node.encodedBytes)
     }
 
-    public func serialize(into coder: inout DER.Serializer) { coder.appendDER(derBytes) }
+    public func serialize(into coder: inout DERWriter) { coder.appendDER(derBytes) }
 }
 
 /// `SignedIdentity ::= SEQUENCE { identity HSMIdentity, signature }` with
@@ -101,7 +101,7 @@ public struct SignedIdentity: DERMessage, Hashable {
         try r.end()
     }
 
-    public func serialize(into coder: inout DER.Serializer) {
+    public func serialize(into coder: inout DERWriter) {
         coder.appendSequence { c in
             c.append(identity)
             c.appendOctets(signature)

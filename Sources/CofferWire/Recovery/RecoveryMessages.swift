@@ -63,7 +63,7 @@ public struct ShareHeader: DERMessage, Hashable {
         }
     }
 
-    public func serialize(into coder: inout DER.Serializer) {
+    public func serialize(into coder: inout DERWriter) {
         coder.appendSequence { c in
             c.appendInteger(Self.version)
             c.appendUTF8(member)
@@ -101,7 +101,7 @@ public struct SealedShare: DERMessage, Hashable {
         try r.end()
     }
 
-    public func serialize(into coder: inout DER.Serializer) {
+    public func serialize(into coder: inout DERWriter) {
         coder.appendSequence { c in
             c.append(header)
             c.appendOctets(ephemeralKey.spki)
@@ -132,7 +132,7 @@ public struct DomainRecover: DERMessage, Hashable {
         try r.end()
     }
 
-    public func serialize(into coder: inout DER.Serializer) {
+    public func serialize(into coder: inout DERWriter) {
         coder.appendSequence { c in
             c.appendOctets(anchor)
             c.append(member)
@@ -177,7 +177,7 @@ public struct RecoverRequest: DERMessage, Hashable {
         }
     }
 
-    public func serialize(into coder: inout DER.Serializer) {
+    public func serialize(into coder: inout DERWriter) {
         coder.appendSequence { c in
             c.append(command)
             c.appendSequence(of: chain) { $0.append($1) }

@@ -69,7 +69,7 @@ public struct EncryptionContext: DERMessage, Hashable {
         try WireValidation.checkSortedUnique(pairs.map(\.key), "EncryptionContext")
     }
 
-    public func serialize(into coder: inout DER.Serializer) {
+    public func serialize(into coder: inout DERWriter) {
         coder.appendSequence(of: pairs) { c, pair in
             c.appendSequence { c in
                 c.appendUTF8(pair.key)

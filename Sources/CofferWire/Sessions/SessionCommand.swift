@@ -103,7 +103,7 @@ public enum SessionCommand: Sendable, Equatable {
     }
 
     /// Writes the command's DER (which may contain a plaintext: prefer ``secretDER``).
-    public func serialize(into coder: inout DER.Serializer) {
+    public func serialize(into coder: inout DERWriter) {
         coder.appendExplicit(tag) { c in
             c.appendSequence { c in
                 switch self {
@@ -205,10 +205,10 @@ public enum SessionCommand: Sendable, Equatable {
 
     /// The command's DER as a secret.
     public var secretDER: SecretBytes {
-        var coder = DER.Serializer()
+        var coder = DERWriter()
         serialize(into: &coder)
         var bytes = coder.serializedBytes
-        coder = DER.Serializer()
+        coder = DERWriter()
         return SecretBytes(consuming: &bytes)
     }
 
@@ -368,7 +368,7 @@ public struct Failure: DERMessage, Hashable, Error {
         try r.end()
     }
 
-    public func serialize(into coder: inout DER.Serializer) {
+    public func serialize(into coder: inout DERWriter) {
         coder.appendSequence { c in
             c.appendEnumerated(code.rawValue)
             c.appendUTF8(message)

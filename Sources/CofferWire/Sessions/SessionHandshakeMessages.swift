@@ -28,7 +28,7 @@ public struct SessionInit: DERMessage, Hashable {
         self.ephemeralKey = ephemeralKey
         self.time = time
         self.nonce = nonce
-        var coder = DER.Serializer()
+        var coder = DERWriter()
         coder.appendSequence { c in
             c.appendOctets(domainID)
             c.appendInteger(epoch)
@@ -52,7 +52,7 @@ public struct SessionInit: DERMessage, Hashable {
         derBytes = Array(node.encodedBytes)
     }
 
-    public func serialize(into coder: inout DER.Serializer) { coder.appendDER(derBytes) }
+    public func serialize(into coder: inout DERWriter) { coder.appendDER(derBytes) }
 }
 
 /// `SignedInit ::= SEQUENCE { init SessionInit, signature }`, `Sig1 = Sign(dHOS, "coffer session init v1", DER(init))`.
@@ -68,7 +68,7 @@ public struct SignedInit: DERMessage, Hashable {
     public init(initMessage: SessionInit, signature: [UInt8]) {
         self.initMessage = initMessage
         self.signature = signature
-        var coder = DER.Serializer()
+        var coder = DERWriter()
         coder.appendSequence { c in
             c.append(initMessage)
             c.appendOctets(signature)
@@ -84,7 +84,7 @@ public struct SignedInit: DERMessage, Hashable {
         derBytes = Array(node.encodedBytes)
     }
 
-    public func serialize(into coder: inout DER.Serializer) { coder.appendDER(derBytes) }
+    public func serialize(into coder: inout DERWriter) { coder.appendDER(derBytes) }
 
     /// `initDigest = H(DER(SignedInit))`: binds the HSM's answer to this exact offer.
     public var digest: [UInt8] { Hash.h(derBytes) }
@@ -115,7 +115,7 @@ public struct SessionAccept: DERMessage, Hashable {
         self.initDigest = initDigest
         self.esk = esk
         self.ekt = ekt
-        var coder = DER.Serializer()
+        var coder = DERWriter()
         coder.appendSequence { c in
             c.appendUTF8(hsmID)
             c.appendOctets(ephemeralKey.spki)
@@ -137,7 +137,7 @@ public struct SessionAccept: DERMessage, Hashable {
         derBytes = Array(node.encodedBytes)
     }
 
-    public func serialize(into coder: inout DER.Serializer) { coder.appendDER(derBytes) }
+    public func serialize(into coder: inout DERWriter) { coder.appendDER(derBytes) }
 }
 
 /// `SignedAccept ::= SEQUENCE { accept SessionAccept, signature }`, `Sig2 = Sign(dHSK, "coffer session accept v1", DER(accept))`.
@@ -160,7 +160,7 @@ public struct SignedAccept: DERMessage, Hashable {
         try r.end()
     }
 
-    public func serialize(into coder: inout DER.Serializer) {
+    public func serialize(into coder: inout DERWriter) {
         coder.appendSequence { c in
             c.append(accept)
             c.appendOctets(signature)

@@ -26,7 +26,7 @@ public struct SessionRequest: DERMessage, Hashable {
         try r.end()
     }
 
-    public func serialize(into coder: inout DER.Serializer) {
+    public func serialize(into coder: inout DERWriter) {
         coder.appendSequence { c in
             c.append(ekt)
             c.appendInteger(requestID)
@@ -60,7 +60,7 @@ public struct SessionResponse: DERMessage, Hashable {
         try r.end()
     }
 
-    public func serialize(into coder: inout DER.Serializer) {
+    public func serialize(into coder: inout DERWriter) {
         coder.appendSequence { c in
             c.appendInteger(requestID)
             c.appendOctets(sealed)

@@ -35,7 +35,7 @@ public enum SessionResult: Sendable, Equatable {
     case failure(Failure)
 
     /// Writes the result's DER (which may contain a secret: prefer ``secretDER``).
-    public func serialize(into coder: inout DER.Serializer) {
+    public func serialize(into coder: inout DERWriter) {
         switch self {
         case .random(let bytes):
             coder.appendExplicit(0) { c in bytes.withUnsafeBytes { c.appendOctets($0) } }
@@ -96,10 +96,10 @@ public enum SessionResult: Sendable, Equatable {
 
     /// The result's DER as a secret.
     public var secretDER: SecretBytes {
-        var coder = DER.Serializer()
+        var coder = DERWriter()
         serialize(into: &coder)
         var bytes = coder.serializedBytes
-        coder = DER.Serializer()
+        coder = DERWriter()
         return SecretBytes(consuming: &bytes)
     }
 

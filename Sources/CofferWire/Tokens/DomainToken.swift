@@ -26,7 +26,7 @@ public struct DomainToken: DERMessage, Hashable {
     public static func toBeSigned(
         state: DomainState, authorization: SignedCommand, keys: SealedDomainKeys, exporter: String
     ) -> [UInt8] {
-        var coder = DER.Serializer()
+        var coder = DERWriter()
         coder.append(state)
         coder.append(authorization)
         coder.append(keys)
@@ -46,7 +46,7 @@ public struct DomainToken: DERMessage, Hashable {
         self.signature = signature
         let tbs = Self.toBeSigned(state: state, authorization: authorization, keys: keys, exporter: exporter)
         toBeSigned = tbs
-        var coder = DER.Serializer()
+        var coder = DERWriter()
         coder.appendSequence { c in
             c.appendDER(tbs)
             c.appendOctets(signature)
@@ -72,7 +72,7 @@ public struct DomainToken: DERMessage, Hashable {
         derBytes = Array(node.encodedBytes)
     }
 
-    public func serialize(into coder: inout DER.Serializer) { coder.appendDER(derBytes) }
+    public func serialize(into coder: inout DERWriter) { coder.appendDER(derBytes) }
 
     /// `H(DER(token))`.
     public var digest: [UInt8] { Hash.h(derBytes) }
@@ -100,7 +100,7 @@ public struct SealedDomainKeys: DERMessage, Hashable {
         try WireValidation.checkSortedUnique(recipients.map(\.hsmID), "SealedDomainKeys.recipients")
     }
 
-    public func serialize(into coder: inout DER.Serializer) {
+    public func serialize(into coder: inout DERWriter) {
         coder.appendSequence { c in
             c.appendOctets(sealed)
             c.appendSequence(of: recipients) { $0.append($1) }
@@ -133,7 +133,7 @@ public struct Recipient: DERMessage, Hashable {
         try r.end()
     }
 
-    public func serialize(into coder: inout DER.Serializer) {
+    public func serialize(into coder: inout DERWriter) {
         coder.appendSequence { c in
             c.appendUTF8(hsmID)
             c.appendOctets(ephemeralKey.spki)
@@ -161,7 +161,7 @@ public struct DomainKey: Sendable, Equatable {
 public enum DomainKeyList {
     /// The DER of `keys`, as a secret.
     public static func encode(_ keys: [DomainKey]) -> SecretBytes {
-        var coder = DER.Serializer()
+        var coder = DERWriter()
         coder.appendSequence(of: keys) { c, key in
             c.appendSequence { c in
                 c.appendOctets(key.keyID)
@@ -169,7 +169,7 @@ public enum DomainKeyList {
             }
         }
         var bytes = coder.serializedBytes
-        coder = DER.Serializer()
+        coder = DERWriter()
         return SecretBytes(consuming: &bytes)
     }
 

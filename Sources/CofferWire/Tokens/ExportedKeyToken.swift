@@ -54,7 +54,7 @@ public struct ExportedKeyToken: DERMessage, Hashable {
             self.spec = spec
             self.notBefore = notBefore
             self.notAfter = notAfter
-            var coder = DER.Serializer()
+            var coder = DERWriter()
             coder.appendSequence { c in
                 c.appendInteger(Self.version)
                 c.appendOctets(domainID)
@@ -95,14 +95,14 @@ public struct ExportedKeyToken: DERMessage, Hashable {
             derBytes = Array(node.encodedBytes)
         }
 
-        public func serialize(into coder: inout DER.Serializer) { coder.appendDER(derBytes) }
+        public func serialize(into coder: inout DERWriter) { coder.appendDER(derBytes) }
     }
 
     /// Assembles a token.
     public init(header: Header, sealed: [UInt8]) {
         self.header = header
         self.sealed = sealed
-        var coder = DER.Serializer()
+        var coder = DERWriter()
         coder.appendSequence { c in
             c.append(header)
             c.appendOctets(sealed)
@@ -118,7 +118,7 @@ public struct ExportedKeyToken: DERMessage, Hashable {
         derBytes = Array(node.encodedBytes)
     }
 
-    public func serialize(into coder: inout DER.Serializer) { coder.appendDER(derBytes) }
+    public func serialize(into coder: inout DERWriter) { coder.appendDER(derBytes) }
 
     /// `H(DER(ekt))`: the anti-replay key and part of every request and response AAD (§7).
     public var digest: [UInt8] { Hash.h(derBytes) }
