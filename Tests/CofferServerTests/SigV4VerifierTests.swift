@@ -93,6 +93,46 @@ import Testing
         #expect(refusal(token) == "UnrecognizedClientException")
     }
 
+    /// The Authorization header's parameters as SDKs and people write them: any order, spaces and tabs around
+    /// each part, empty parts, unknown names, a name given twice (the later wins); a part with no name, no
+    /// value or no `=` is skipped, so a header left with a parameter missing is incomplete.
+    @Test func authorizationParametersAreReadInAnyOrderAndSpacing() {
+        let signed = Self.signed()
+        let header = signed.headers[signed.headers.count - 1].value
+        let parts = header.dropFirst("AWS4-HMAC-SHA256 ".count).split(separator: ",").map {
+            String($0.drop { $0 == " " })
+        }
+        let (credential, headers, signature) = (parts[0], parts[1], parts[2])
+        func with(_ value: String) -> SigV4Request {
+            var request = signed
+            request.headers[request.headers.count - 1].value = value
+            return request
+        }
+        for accepted in [
+            "AWS4-HMAC-SHA256 \(signature),\(headers),\(credential)",
+            "\t AWS4-HMAC-SHA256 \t\(credential) ,\t\(headers)\t, \(signature) \t",
+            "AWS4-HMAC-SHA256 ,,\(credential),, Other=x,\(headers),=y,z=,\(signature),",
+            "AWS4-HMAC-SHA256 Signature=00,\(credential), \(headers), \(signature)",
+            "AWS4-HMAC-SHA256 \(credential), SignedHeaders=Content-Type;HOST;;x-amz-date;X-Amz-Target;, \(signature)",
+        ] {
+            #expect(refusal(with(accepted)) == nil, "\(accepted)")
+        }
+        for (refused, name) in [
+            ("AWS4-HMAC-SHA256 \(credential), \(headers)", "IncompleteSignatureException"),
+            ("AWS4-HMAC-SHA256 \(credential), \(headers), Signature=", "IncompleteSignatureException"),
+            ("AWS4-HMAC-SHA256 \(credential), \(headers), Signature", "IncompleteSignatureException"),
+            ("AWS4-HMAC-SHA256 \(credential), \(headers), =\(signature)", "IncompleteSignatureException"),
+            ("AWS4-HMAC-SHA256 \(credential); \(headers); \(signature)", "IncompleteSignatureException"),
+            ("AWS4-HMAC-SHA256 \(credential), \(headers), signature=00", "IncompleteSignatureException"),
+            ("AWS4-HMAC-SHA256 \(credential), \(headers), \u{301}\(signature)", "IncompleteSignatureException"),
+            ("AWS4-HMAC-SHA256 \(credential), \(headers), \(signature), Signature=00", "InvalidSignatureException"),
+            ("AWS4-HMAC-SHA256 \(credential), \(headers), \(signature)=", "InvalidSignatureException"),
+            ("AWS4-HMAC-SHA256 \(credential), SignedHeaders=host, \(signature)", "InvalidSignatureException"),
+        ] {
+            #expect(refusal(with(refused)) == name, "\(refused)")
+        }
+    }
+
     @Test func theQueryStringFormVerifiesAndExpires() throws {
         let stamp = Self.amzDate(Self.now)
         let scope = "\(stamp.prefix(8))/us-east-1/kms/aws4_request"

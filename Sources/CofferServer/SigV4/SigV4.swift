@@ -48,13 +48,18 @@ public enum SigV4 {
     }
 
     /// `text` without leading and trailing spaces and tabs (HTTP's optional whitespace, RFC 9110 §5.6.3).
+    /// Read as UTF-8 bytes: a space or tab is one ASCII byte, so both ends of what is kept fall on scalar
+    /// boundaries.
     static func trimmingSpacesAndTabs<Text: StringProtocol>(_ text: Text) -> Substring {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
         let whole = Substring(text)
-        guard let first = whole.firstIndex(where: { !isSpace($0) }), let last = whole.lastIndex(where: { !isSpace($0) })
+        let bytes = whole.utf8
+        guard let first = bytes.firstIndex(where: { !isSpaceOrTab($0) }),
+            let last = bytes.lastIndex(where: { !isSpaceOrTab($0) })
         else { return whole[whole.endIndex...] }
-        return whole[first...last]
+        return Substring(bytes[first..<bytes.index(after: last)])
     }
+
+    private static func isSpaceOrTab(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
 
     /// `Hex(SHA256(body))`.
     public static func payloadHash(_ body: [UInt8]) -> String { Hex.encode(SHA256.hash(data: body)) }

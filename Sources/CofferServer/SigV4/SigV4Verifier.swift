@@ -228,15 +228,26 @@ public struct SigV4Verifier: Sendable {
                 throw SigV4Error(
                     .incompleteSignature, "Authorization header requires Credential, SignedHeaders and Signature")
             }
-            var fields: [String: String] = [:]
-            for part in header[header.index(after: space)...].split(separator: ",") {
-                let pair = SigV4.trimmingSpacesAndTabs(part).split(separator: "=", maxSplits: 1)
-                guard pair.count == 2 else { continue }
-                fields[String(pair[0])] = String(pair[1])
+            // `name=value` parts split at commas and at their first `=`, on the UTF-8 bytes (every separator
+            // is ASCII); a part without both a name and a value is skipped, and a later part of the same name
+            // wins.
+            var credential: Substring?
+            var signed: Substring?
+            var signature: Substring?
+            for part in header[header.index(after: space)...].utf8.split(separator: UInt8(ascii: ",")) {
+                let field = SigV4.trimmingSpacesAndTabs(Substring(part))
+                guard let equals = field.utf8.firstIndex(of: UInt8(ascii: "=")) else { continue }
+                let name = Substring(field.utf8[..<equals])
+                let value = Substring(field.utf8[field.utf8.index(after: equals)...])
+                guard !name.isEmpty, !value.isEmpty else { continue }
+                switch name {
+                case "Credential": credential = value
+                case "SignedHeaders": signed = value
+                case "Signature": signature = value
+                default: continue
+                }
             }
-            guard let credential = fields["Credential"], let signed = fields["SignedHeaders"],
-                let signature = fields["Signature"]
-            else {
+            guard let credential, let signed, let signature else {
                 throw SigV4Error(
                     .incompleteSignature,
                     "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters")
@@ -247,9 +258,9 @@ public struct SigV4Verifier: Sendable {
                     .incompleteSignature, "Authorization header requires existence of a valid X-Amz-Date header")
             }
             return Parameters(
-                algorithm: String(header[..<space]), credential: credential,
-                signedHeaders: signed.split(separator: ";").map { $0.lowercased() }, signature: signature, date: date,
-                expires: nil, isQuery: false)
+                algorithm: String(header[..<space]), credential: String(credential),
+                signedHeaders: signed.utf8.split(separator: UInt8(ascii: ";")).map { Substring($0).lowercased() },
+                signature: String(signature), date: date, expires: nil, isQuery: false)
         }
         let query = request.query
         guard let algorithm = queryValues(query, "X-Amz-Algorithm").first else {
