@@ -78,3 +78,14 @@ public struct InProcessHSM: Sendable {
         return token.state
     }
 }
+
+/// Runs every job of a task on one event loop, as the host's executor does for a request whose HTTP
+/// connection lives on that loop.
+public final class OneLoopExecutor: TaskExecutor {
+    public let loop: any EventLoop
+    public init(_ loop: any EventLoop) { self.loop = loop }
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+    }
+}

@@ -70,48 +70,80 @@ public final class HSMServer: Sendable {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 256 * 1024, high: 4 * 1024 * 1024))
             .childChannelInitializer { [self] channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let address = channel.remoteAddress?.ipAddress ?? "local"
-                    let (admission, evicted) = connections.withLockedValue { state in
-                        let admission = state.table.admit(address: address)
-                        guard case .admitted(let id, let evicting) = admission else {
-                            return (admission, (any Channel)?.none)
-                        }
-                        state.channels[id] = channel
-                        return (admission, evicting.flatMap { state.channels.removeValue(forKey: $0) })
-                    }
-                    evicted?.close(promise: nil)
-                    guard case .admitted(let id, _) = admission else {
-                        logger.notice("refused a connection: every place is held by an authenticated one")
-                        channel.close(promise: nil)
-                        return
-                    }
-                    let grace = channel.eventLoop.scheduleTask(in: unauthenticatedGrace) { [self] in
-                        if connections.withLockedValue({ $0.table.isWaiting(id) }) { channel.close(promise: nil) }
-                    }
-                    channel.closeFuture.whenComplete { [self] _ in
-                        grace.cancel()
-                        connections.withLockedValue { state in
-                            state.table.remove(id)
-                            state.channels[id] = nil
-                        }
-                    }
-                    // A connection with no frame for this long is gone (a host that crashed or was cut
-                    // off); hosts' pools send a health check every 30 s on theirs.
-                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: Self.idleLimit))
-                    try channel.pipeline.syncOperations.addHandler(CloseOnIdle())
-                    try channel.pipeline.syncOperations.addHandler(BackpressureHandler())
-                    try channel.pipeline.syncOperations.addHandler(FrameWatchdog(limit: frameTimeout))
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder()))
-                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(FrameEncoder()))
-                    try channel.pipeline.syncOperations.addHandler(HSMConnectionHandler(server: self, connection: id))
-                }
+                channel.eventLoop.makeCompletedFuture { try serve(channel) }
             }
         switch address {
         case .tcp(let host, let port): return try await bootstrap.bind(host: host, port: port).get()
         case .unix(let path):
             return try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
         }
+    }
+
+    /// A connection inside this process, both ends on `loop`: a Unix socket pair whose one end the server
+    /// serves as if it had accepted it (admission, limits, watchdogs: all as for any connection) and whose
+    /// other end is the caller's, set up by `initializer`. `coffer dev`'s host reaches its HSM this way, so
+    /// that a request's frame, its answer and the task awaiting it stay on the event loop the request runs
+    /// on (``HSMConnection``'s lanes); over TCP the server's end was on whichever loop accepted it.
+    public func connectInProcess(
+        on loop: any EventLoop, _ initializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>
+    ) -> EventLoopFuture<any Channel> {
+        var descriptors: [Int32] = [-1, -1]
+        #if os(Linux)
+        let type = Int32(SOCK_STREAM.rawValue)
+        #else
+        let type = SOCK_STREAM
+        #endif
+        guard socketpair(AF_UNIX, type, 0, &descriptors) == 0 else {
+            return loop.makeFailedFuture(IOError(errnoCode: errno, reason: "socketpair"))
+        }
+        let (client, served) = (descriptors[0], descriptors[1])
+        return ClientBootstrap(group: loop)
+            .channelOption(.writeBufferWaterMark, value: .init(low: 256 * 1024, high: 4 * 1024 * 1024))
+            .channelInitializer { [self] channel in channel.eventLoop.makeCompletedFuture { try serve(channel) } }
+            .withConnectedSocket(served)
+            .flatMapError { error in
+                close(client)
+                return loop.makeFailedFuture(error)
+            }
+            .flatMap { _ in ClientBootstrap(group: loop).channelInitializer(initializer).withConnectedSocket(client) }
+    }
+
+    /// Admits an accepted (or in-process) connection and sets up its pipeline.
+    private func serve(_ channel: any Channel) throws {
+        let address = channel.remoteAddress?.ipAddress ?? "local"
+        let (admission, evicted) = connections.withLockedValue { state in
+            let admission = state.table.admit(address: address)
+            guard case .admitted(let id, let evicting) = admission else {
+                return (admission, (any Channel)?.none)
+            }
+            state.channels[id] = channel
+            return (admission, evicting.flatMap { state.channels.removeValue(forKey: $0) })
+        }
+        evicted?.close(promise: nil)
+        guard case .admitted(let id, _) = admission else {
+            logger.notice("refused a connection: every place is held by an authenticated one")
+            channel.close(promise: nil)
+            return
+        }
+        let grace = channel.eventLoop.scheduleTask(in: unauthenticatedGrace) { [self] in
+            if connections.withLockedValue({ $0.table.isWaiting(id) }) { channel.close(promise: nil) }
+        }
+        channel.closeFuture.whenComplete { [self] _ in
+            grace.cancel()
+            connections.withLockedValue { state in
+                state.table.remove(id)
+                state.channels[id] = nil
+            }
+        }
+        // A connection with no frame for this long is gone (a host that crashed or was cut
+        // off); hosts' pools send a health check every 30 s on theirs.
+        try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: Self.idleLimit))
+        try channel.pipeline.syncOperations.addHandler(CloseOnIdle())
+        try channel.pipeline.syncOperations.addHandler(BackpressureHandler())
+        try channel.pipeline.syncOperations.addHandler(FrameWatchdog(limit: frameTimeout))
+        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder()))
+        try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(FrameEncoder()))
+        try channel.pipeline.syncOperations.addHandler(HSMConnectionHandler(server: self, connection: id))
     }
 
     /// Marks connection `id` as authenticated: it keeps its place while it stays open and active, unless

@@ -17,6 +17,7 @@ import NIOCore
 /// return: it opens, uses and closes connections and runs handshakes, and reports how each ended.
 public actor HSMPool {
     private let addresses: [HSMAddress]
+    private let connector: HSMConnection.Connector?
     /// One state machine per member, in `addresses` order.
     private var members: [MemberStateMachine<HSMConnection>]
     /// The connect under way per member (the machine is `.connecting`), for others to wait on.
@@ -35,12 +36,14 @@ public actor HSMPool {
     private var closing: [Int: Task<Void, Never>] = [:]
     private var nextClosing = 0
 
-    /// A pool over `addresses` for the host `hostID`, trusting the verified `domain` state.
+    /// A pool over `addresses` for the host `hostID`, trusting the verified `domain` state. `connector`,
+    /// when given, reaches every member instead of its address (`coffer dev`'s in-process HSM).
     public init(
         addresses: [HSMAddress], hostID: String, hostKey: P384.Signing.PrivateKey, domain: DomainState,
-        clock: @escaping @Sendable () -> WireTime
+        clock: @escaping @Sendable () -> WireTime, connector: HSMConnection.Connector? = nil
     ) {
         self.addresses = addresses
+        self.connector = connector
         members = addresses.map { _ in MemberStateMachine() }
         memberIDs = addresses.map { _ in nil }
         self.hostID = hostID
@@ -472,10 +475,11 @@ public actor HSMPool {
     /// anyone waiting on it resumes, and a connection that opens after the pool closed is closed.
     private func startConnect(_ index: Int) -> Task<HSMConnection, any Error> {
         let address = addresses[index]
+        let connector = connector ?? HSMConnection.connector(for: address)
         let task = Task { () async throws -> HSMConnection in
             let fresh: HSMConnection
             do {
-                fresh = try await HSMConnection.connect(to: address)
+                fresh = try await HSMConnection.connect(using: connector)
             } catch {
                 _ = self.connectEnded(index, with: nil)
                 throw HSMClientError(.transport, "cannot reach \(address): \(error)")

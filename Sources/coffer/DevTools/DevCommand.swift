@@ -190,7 +190,10 @@ struct Dev: AsyncParsableCommand {
                     if let file = files?.hsmAddressFile { try? FileManager.default.removeItem(atPath: file) }
                     server.wipe()
                     try? await channel.close()
-                }))
+                },
+                // The host reaches its HSM through socket pairs inside this process, one per event loop
+                // (the TCP listener stays, for `coffer principals` and the recovery tools).
+                hsmConnector: { loop, initializer in server.connectInProcess(on: loop, initializer) }))
         do {
             try await CofferHost(configuration: configuration, store: store, logger: logger).run {
                 bound, credentials in

@@ -1,0 +1,138 @@
+import CofferCrypto
+import CofferHSM
+import CofferHSMClient
+import CofferTestSupport
+import CofferWire
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import Testing
+
+/// `HSMConnection`'s lanes: session requests made on an event loop go on a socket of that loop, opened in
+/// the background and authenticated by its first session request; a lane that closes or cannot open costs
+/// no request and does not end the connection; `coffer dev`'s in-process socket pairs put both ends on the
+/// asking loop.
+@Suite struct HSMConnectionLaneTests {
+    /// A connector that records every socket it opens, and refuses all but the first while `refuse` is set.
+    final class RecordingConnector: Sendable {
+        let inner: HSMConnection.Connector
+        let opened = NIOLockedValueBox<[any Channel]>([])
+        let refuse = NIOLockedValueBox(false)
+        init(_ inner: @escaping HSMConnection.Connector) { self.inner = inner }
+        var connector: HSMConnection.Connector {
+            { [self] loop, initializer in
+                let refused = refuse.withLockedValue { $0 } && !opened.withLockedValue { $0.isEmpty }
+                if refused { return loop.makeFailedFuture(ChannelError.connectTimeout(.seconds(0))) }
+                return inner(loop, initializer).map { channel in
+                    self.opened.withLockedValue { $0.append(channel) }
+                    return channel
+                }
+            }
+        }
+        var count: Int { opened.withLockedValue { $0.count } }
+    }
+
+    /// `count` session requests, each from a task running on `loop`.
+    static func requests(_ pool: HSMPool, on loop: any EventLoop, count: Int = 1) async throws {
+        for _ in 0..<count {
+            let result = try await Task(executorPreference: OneLoopExecutor(loop)) {
+                try await pool.execute(.generateRandom(length: 16))
+            }.value
+            guard case .random(let bytes) = result, bytes.count == 16 else { throw FixtureError() }
+        }
+    }
+
+    /// Repeats `requests` on every loop of `loops` until `done` holds (at most 20 s: lanes open in the
+    /// background).
+    static func until(
+        _ pool: HSMPool, _ loops: [any EventLoop], _ done: () -> Bool
+    ) async throws -> Bool {
+        for _ in 0..<400 {
+            for loop in loops { try await requests(pool, on: loop) }
+            if done() { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
+    @Test func eachEventLoopGetsItsOwnAuthenticatedSocketOverTCP() async throws {
+        let clock = TestClock()
+        let hsm = try await InProcessHSM.start(clock: clock)
+        defer { hsm.stop() }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let loops = Array(group.makeIterator())
+        let pool = HSMPool(
+            addresses: [hsm.address], hostID: "host-1", hostKey: hsm.hostKey, domain: hsm.state,
+            clock: { clock.now })
+        // The primary lives on the pool's default group; each of the two other loops opens a lane, and the
+        // lane's session requests authenticate it: three connections, none waiting on the grace.
+        #expect(try await Self.until(pool, loops) { hsm.server.connectionCounts == (3, 0) })
+        try await Self.requests(pool, on: loops[0], count: 20)
+        #expect(hsm.server.connectionCounts == (3, 0))
+        await pool.close()
+        try await group.shutdownGracefully()
+    }
+
+    @Test func aLaneThatClosesIsOpenedAgainAndTheConnectionStays() async throws {
+        let clock = TestClock()
+        let hsm = try await InProcessHSM.start(clock: clock)
+        defer { hsm.stop() }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let loop = group.next()
+        let recording = RecordingConnector(HSMConnection.connector(for: hsm.address))
+        let pool = HSMPool(
+            addresses: [hsm.address], hostID: "host-1", hostKey: hsm.hostKey, domain: hsm.state,
+            clock: { clock.now }, connector: recording.connector)
+        #expect(try await Self.until(pool, [loop]) { recording.count == 2 && hsm.server.connectionCounts == (2, 0) })
+        let lane = try #require(recording.opened.withLockedValue { $0.last })
+        #expect(lane.eventLoop === loop)
+        try await lane.close()
+        // Requests go on (on the primary), a new lane opens for the loop, and the pool never reconnects
+        // its primary (only lanes are opened: the first socket is still the pool's).
+        #expect(try await Self.until(pool, [loop]) { recording.count == 3 && hsm.server.connectionCounts == (2, 0) })
+        let first = try #require(recording.opened.withLockedValue { $0.first })
+        #expect(first.isActive)
+        await pool.close()
+        try await group.shutdownGracefully()
+    }
+
+    @Test func aLaneThatCannotOpenLeavesEveryRequestOnThePrimary() async throws {
+        let clock = TestClock()
+        let hsm = try await InProcessHSM.start(clock: clock)
+        defer { hsm.stop() }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let recording = RecordingConnector(HSMConnection.connector(for: hsm.address))
+        recording.refuse.withLockedValue { $0 = true }
+        let pool = HSMPool(
+            addresses: [hsm.address], hostID: "host-1", hostKey: hsm.hostKey, domain: hsm.state,
+            clock: { clock.now }, connector: recording.connector)
+        try await Self.requests(pool, on: group.next(), count: 50)
+        #expect(recording.count == 1)
+        #expect(hsm.server.connectionCounts == (1, 0))
+        await pool.close()
+        try await group.shutdownGracefully()
+    }
+
+    @Test func anInProcessConnectionHasBothEndsOnTheAskingLoop() async throws {
+        let clock = TestClock()
+        let hsm = try await InProcessHSM.start(clock: clock)
+        defer { hsm.stop() }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let loops = Array(group.makeIterator())
+        let recording = RecordingConnector { loop, initializer in
+            hsm.server.connectInProcess(on: loop, initializer)
+        }
+        let pool = HSMPool(
+            addresses: [hsm.address], hostID: "host-1", hostKey: hsm.hostKey, domain: hsm.state,
+            clock: { clock.now }, connector: recording.connector)
+        #expect(try await Self.until(pool, loops) { recording.count == 3 && hsm.server.connectionCounts == (3, 0) })
+        let lanes = recording.opened.withLockedValue { Array($0.dropFirst()) }
+        #expect(Set(lanes.map { ObjectIdentifier($0.eventLoop) }) == Set(loops.map { ObjectIdentifier($0) }))
+        // Closing the pool closes every socket, the server's ends with them.
+        await pool.close()
+        for channel in recording.opened.withLockedValue({ $0 }) { try await channel.closeFuture.get() }
+        for _ in 0..<100 where hsm.server.connectionCounts.all > 0 { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(hsm.server.connectionCounts == (0, 0))
+        try await group.shutdownGracefully()
+    }
+}
