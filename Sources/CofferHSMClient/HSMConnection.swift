@@ -5,14 +5,21 @@ import NIOPosix
 
 /// A connection to one HSM: requests are pipelined and matched to their answers by envelope id.
 ///
-/// It is one socket, the *primary*, plus at most one more per event loop that sends session requests, a
-/// *lane*. A request task runs on the event loop of its HTTP connection; on a socket of another loop its
-/// frame was handed across threads, and so was its answer coming back: a fifth of a request's CPU at 16
-/// connections, and a quarter of a lone request's latency. A session request goes on its own loop's lane,
-/// opened in the background the first time that loop asks (the request itself goes on the primary); its
-/// first session request authenticates the lane at the HSM. Everything else (handshakes, commands, health
-/// checks) goes on the primary, whose state is the connection's: ``isActive`` is the primary's, and a lane
-/// that closes or cannot open is set aside and opened again later, with no effect on the connection.
+/// It is one socket, the *primary*, and, when connected with `lanes`, at most one more per event loop that
+/// sends session requests, a *lane*. A request task runs on the event loop of its HTTP connection; on a
+/// socket of another loop its frame is handed across threads, and so is its answer coming back. A session
+/// request goes on its own loop's lane, opened in the background the first time that loop asks (the
+/// request itself goes on the primary); its first session request authenticates the lane at the HSM.
+/// Everything else (handshakes, commands, health checks) goes on the primary, whose state is the
+/// connection's: ``isActive`` is the primary's, and a lane that closes or cannot open is set aside and
+/// opened again later, with no effect on the connection.
+///
+/// Lanes pay when the HSM's end of each socket is on the same loop too: `coffer dev`'s in-process socket
+/// pairs (``HSMServer/connectInProcess(on:_:)``), where they served 8,100–8,700 GenerateDataKey requests/s
+/// at 16 connections against 7,600–7,800 on one socket, and 2,600–2,800 against 1,800–1,900 at 1. To an
+/// HSM over TCP they served more at 1 connection (2,000–2,100) but fewer at 16 (6,900–7,300 against
+/// 7,650–7,750: the frames of concurrent requests leave in fewer, larger writes on one socket), so a
+/// connection by address has none.
 public final class HSMConnection: Sendable {
     /// Opens one socket to the HSM on `loop`, its pipeline set up by `initializer`.
     public typealias Connector =
@@ -36,13 +43,15 @@ public final class HSMConnection: Sendable {
 
     private let primary: Lane
     private let connector: Connector
-    /// Lanes by event loop; nil once the connection is closed (a lane that opens after that is closed).
-    private let lanes = NIOLockedValueBox<[ObjectIdentifier: LaneSlot]?>([:])
+    /// Lanes by event loop; nil when the connection has none, or once it is closed (a lane that opens after
+    /// that is closed).
+    private let lanes: NIOLockedValueBox<[ObjectIdentifier: LaneSlot]?>
     private let nextID = NIOLockedValueBox<Int64>(1)
 
-    private init(primary: Lane, connector: @escaping Connector) {
+    private init(primary: Lane, connector: @escaping Connector, lanes: Bool) {
         self.primary = primary
         self.connector = connector
+        self.lanes = NIOLockedValueBox(lanes ? [:] : nil)
     }
 
     /// Connects to `address`.
@@ -51,16 +60,19 @@ public final class HSMConnection: Sendable {
     )
         async throws -> HSMConnection
     {
-        try await connect(using: connector(for: address), group: group)
+        try await connect(using: connector(for: address), lanes: false, group: group)
     }
 
-    /// Connects with `connector` (an HSM reached another way than by address: `coffer dev`'s in-process HSM).
+    /// Connects with `connector`, with a lane per event loop when `lanes` (an HSM reached another way than by
+    /// address: `coffer dev`'s in-process HSM).
     public static func connect(
-        using connector: @escaping Connector, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        using connector: @escaping Connector, lanes: Bool = true,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> HSMConnection {
         let handler = ResponseHandler()
         let channel = try await connector(group.next(), pipeline(handler)).get()
-        return HSMConnection(primary: Lane(channel: channel, handler: handler), connector: connector)
+        return HSMConnection(
+            primary: Lane(channel: channel, handler: handler), connector: connector, lanes: lanes)
     }
 
     /// Sockets to `address` over TCP or a Unix domain socket.

@@ -63,12 +63,28 @@ import Testing
         let loops = Array(group.makeIterator())
         let pool = HSMPool(
             addresses: [hsm.address], hostID: "host-1", hostKey: hsm.hostKey, domain: hsm.state,
-            clock: { clock.now })
+            clock: { clock.now }, connector: HSMConnection.connector(for: hsm.address))
         // The primary lives on the pool's default group; each of the two other loops opens a lane, and the
         // lane's session requests authenticate it: three connections, none waiting on the grace.
         #expect(try await Self.until(pool, loops) { hsm.server.connectionCounts == (3, 0) })
         try await Self.requests(pool, on: loops[0], count: 20)
         #expect(hsm.server.connectionCounts == (3, 0))
+        await pool.close()
+        try await group.shutdownGracefully()
+    }
+
+    /// By address (a `coffer host` and its HSM processes), the pool keeps one socket per member: over TCP,
+    /// lanes served fewer requests at 16 connections (``HSMConnection``).
+    @Test func aPoolReachingItsHSMByAddressKeepsOneSocket() async throws {
+        let clock = TestClock()
+        let hsm = try await InProcessHSM.start(clock: clock)
+        defer { hsm.stop() }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let pool = HSMPool(
+            addresses: [hsm.address], hostID: "host-1", hostKey: hsm.hostKey, domain: hsm.state,
+            clock: { clock.now })
+        for loop in group.makeIterator() { try await Self.requests(pool, on: loop, count: 20) }
+        #expect(hsm.server.connectionCounts == (1, 0))
         await pool.close()
         try await group.shutdownGracefully()
     }

@@ -37,7 +37,8 @@ public actor HSMPool {
     private var nextClosing = 0
 
     /// A pool over `addresses` for the host `hostID`, trusting the verified `domain` state. `connector`,
-    /// when given, reaches every member instead of its address (`coffer dev`'s in-process HSM).
+    /// when given, reaches every member instead of its address, with a lane per event loop
+    /// (``HSMConnection``; `coffer dev`'s in-process HSM).
     public init(
         addresses: [HSMAddress], hostID: String, hostKey: P384.Signing.PrivateKey, domain: DomainState,
         clock: @escaping @Sendable () -> WireTime, connector: HSMConnection.Connector? = nil
@@ -475,11 +476,15 @@ public actor HSMPool {
     /// anyone waiting on it resumes, and a connection that opens after the pool closed is closed.
     private func startConnect(_ index: Int) -> Task<HSMConnection, any Error> {
         let address = addresses[index]
-        let connector = connector ?? HSMConnection.connector(for: address)
+        let connector = connector
         let task = Task { () async throws -> HSMConnection in
             let fresh: HSMConnection
             do {
-                fresh = try await HSMConnection.connect(using: connector)
+                if let connector {
+                    fresh = try await HSMConnection.connect(using: connector)
+                } else {
+                    fresh = try await HSMConnection.connect(to: address)
+                }
             } catch {
                 _ = self.connectEnded(index, with: nil)
                 throw HSMClientError(.transport, "cannot reach \(address): \(error)")
