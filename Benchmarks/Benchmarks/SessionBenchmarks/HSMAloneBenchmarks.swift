@@ -47,6 +47,35 @@ func hsmAloneBenchmarks() {
         }
     }
 
+    // The floor under a session request: what its primitives cost through swift-crypto's API, alone. A
+    // GenerateDataKey opens one AES-GCM box and seals two (the blob and the answer), derives one key
+    // with HMAC-SHA256 and draws random bytes three times.
+    let key = SymmetricKey(size: .bits256)
+    let plaintext = [UInt8](repeating: 7, count: 32)
+    let aad = [UInt8](repeating: 1, count: 60)
+    Benchmark("Primitive: swift-crypto AES.GCM.seal, 32 bytes (a fresh nonce, the combined box)", configuration: batch) {
+        benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(try! AES.GCM.seal(plaintext, using: key, authenticating: aad).combined)
+        }
+    }
+    Benchmark("Primitive: CofferCrypto AEAD.seal, 32 bytes (swift-crypto's seal, copied out as IV ‖ ct ‖ tag)", configuration: batch) {
+        benchmark in
+        for _ in benchmark.scaledIterations { blackHole(try! AEAD.seal(plaintext, key: key, aad: aad)) }
+    }
+    let sealed = try! AEAD.seal(plaintext, key: key, aad: aad)
+    Benchmark("Primitive: CofferCrypto AEAD.open, 32 bytes (into SecretBytes)", configuration: batch) { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(try! AEAD.open(sealed, key: key, aad: aad)) }
+    }
+    Benchmark("Primitive: HMAC-SHA256 of 53 bytes (DeriveDEK's PRF)", configuration: batch) { benchmark in
+        let input = [UInt8](repeating: 3, count: 53)
+        for _ in benchmark.scaledIterations { blackHole(HMAC<SHA256>.authenticationCode(for: input, using: key)) }
+    }
+    Benchmark("Primitive: 28 random bytes from the kernel (SystemEntropy, one getrandom)", configuration: batch) {
+        benchmark in
+        for _ in benchmark.scaledIterations { blackHole(SystemEntropy.bytes(count: 28)) }
+    }
+
     Benchmark(
         "HSM alone: session handshake, the HSM's part (Sig1 verified, ECDHE, Sig2, ESK and EKT sealed)",
         configuration: .init(
