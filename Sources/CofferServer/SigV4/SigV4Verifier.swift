@@ -187,14 +187,21 @@ public struct SigV4Verifier: Sendable {
         let canonical = SigV4.canonicalRequestBytes(
             request, signedHeaders: parameters.signedHeaders, payloadHash: bodyHash,
             excludingQueryKey: parameters.isQuery ? "X-Amz-Signature" : nil)
+        // The scope is the credential after its access key id: the four parts `parse` checked, joined by
+        // the same slashes.
+        let credential = parameters.credential
+        let scope = credential.firstIndex(of: "/").map { credential[credential.index(after: $0)...] } ?? ""
         let stringToSign = SigV4.stringToSignBytes(
-            canonicalRequest: canonical, date: parameters.date, scope: signed.scope.dropFirst().joined(separator: "/"))
+            canonicalRequest: canonical, date: parameters.date, scope: String(scope))
         let place = SigningKeyCache.Place(
             accessKeyID: signed.accessKeyID, day: signed.day, region: signed.region, service: signed.service,
             fromDayKey: caller.key.isDayKey)
-        let kept = signingKeys.key(for: place, source: caller.key.bytes)
-        let key = kept ?? caller.key.signingKey(day: signed.day, region: signed.region, service: signed.service)
-        let expected = SigV4.signature(stringToSign: stringToSign, key: key)
+        let kept = signingKeys.signer(for: place, source: caller.key.bytes)
+        let signer =
+            kept
+            ?? SigningKeyCache.Signer(
+                key: caller.key.signingKey(day: signed.day, region: signed.region, service: signed.service))
+        let expected = signer.signature(stringToSign)
         guard ConstantTime.equals(Array(expected.utf8), Array(parameters.signature.lowercased().utf8)) else {
             throw SigV4Error(
                 .invalidSignature,
@@ -202,7 +209,7 @@ public struct SigV4Verifier: Sendable {
             )
         }
         // Kept only now that a request signed with it verified (see SigningKeyCache).
-        if kept == nil { signingKeys.keep(key, derivedFrom: caller.key.bytes, for: place) }
+        if kept == nil { signingKeys.keep(signer, derivedFrom: caller.key.bytes, for: place) }
         return Identity(
             accessKeyID: signed.accessKeyID, account: caller.account, principal: caller.principal,
             region: signed.region, signedHeaders: parameters.signedHeaders, identityPolicies: caller.identityPolicies)
