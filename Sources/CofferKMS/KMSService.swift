@@ -32,6 +32,8 @@ public final class KMSService: Sendable {
     let authorizer: any Authorizer
     let audit: any AuditSink
     let backingCache = BackingKeyCache()
+    /// Backing-key tokens parsed once per distinct DER.
+    let parsedTokens = ParsedTokens()
 
     /// A service over `store` and `hsm`; `clock` gives seconds since 1970. `authorizer` decides every
     /// request and `audit` records every call.
@@ -471,7 +473,7 @@ public final class KMSService: Sendable {
     /// The current (newest) backing-key token of a key.
     func currentToken(_ record: KeyRecord) async throws(KMSError) -> ExportedKeyToken {
         let backing = try await usableBackingKeys(of: record)
-        guard let newest = backing.first, let token = try? ExportedKeyToken(derEncoded: newest.token) else {
+        guard let newest = backing.first, let token = parsedTokens.token(newest.token) else {
             throw KMSError(.internal, "the key has no usable backing key")
         }
         return token
@@ -486,7 +488,7 @@ public final class KMSService: Sendable {
             backing = try await usableBackingKeys(of: record, fresh: true)
         }
         guard let match = backing.first(where: { $0.backingKeyID == wanted }),
-            let token = try? ExportedKeyToken(derEncoded: match.token)
+            let token = parsedTokens.token(match.token)
         else { throw KMSError(.invalidCiphertext, "") }
         return token
     }
