@@ -29,6 +29,10 @@ public final class HSMConnection: Sendable {
 
     /// How long a lane that could not open is not tried again.
     static let laneRetry = TimeAmount.seconds(5)
+    /// A lane unused for this long is closed by this side and opened again when next needed: the HSM closes
+    /// a connection that sends nothing for 10 minutes (health checks keep only the primary busy), and a
+    /// request sent just as it does would fail.
+    public static let laneIdleLimit = TimeAmount.minutes(5)
 
     private struct Lane: Sendable {
         let channel: any Channel
@@ -36,22 +40,24 @@ public final class HSMConnection: Sendable {
     }
 
     private enum LaneSlot: Sendable {
-        case open(Lane)
+        case open(Lane, lastUsed: NIODeadline)
         case opening
         case failed(until: NIODeadline)
     }
 
     private let primary: Lane
     private let connector: Connector
+    private let laneIdleLimit: TimeAmount
     /// Lanes by event loop; nil when the connection has none, or once it is closed (a lane that opens after
     /// that is closed).
     private let lanes: NIOLockedValueBox<[ObjectIdentifier: LaneSlot]?>
     private let nextID = NIOLockedValueBox<Int64>(1)
 
-    private init(primary: Lane, connector: @escaping Connector, lanes: Bool) {
+    private init(primary: Lane, connector: @escaping Connector, lanes: Bool, laneIdleLimit: TimeAmount) {
         self.primary = primary
         self.connector = connector
         self.lanes = NIOLockedValueBox(lanes ? [:] : nil)
+        self.laneIdleLimit = laneIdleLimit
     }
 
     /// Connects to `address`.
@@ -64,15 +70,16 @@ public final class HSMConnection: Sendable {
     }
 
     /// Connects with `connector`, with a lane per event loop when `lanes` (an HSM reached another way than by
-    /// address: `coffer dev`'s in-process HSM).
+    /// address: `coffer dev`'s in-process HSM); `laneIdleLimit` is shortened only by tests.
     public static func connect(
-        using connector: @escaping Connector, lanes: Bool = true,
+        using connector: @escaping Connector, lanes: Bool = true, laneIdleLimit: TimeAmount = laneIdleLimit,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> HSMConnection {
         let handler = ResponseHandler()
         let channel = try await connector(group.next(), pipeline(handler)).get()
         return HSMConnection(
-            primary: Lane(channel: channel, handler: handler), connector: connector, lanes: lanes)
+            primary: Lane(channel: channel, handler: handler), connector: connector, lanes: lanes,
+            laneIdleLimit: laneIdleLimit)
     }
 
     /// Sockets to `address` over TCP or a Unix domain socket.
@@ -103,7 +110,7 @@ public final class HSMConnection: Sendable {
     package var openLanes: Int {
         lanes.withLockedValue { slots in
             (slots ?? [:]).values.filter {
-                if case .open(let lane) = $0 { lane.channel.isActive } else { false }
+                if case .open(let lane, _) = $0 { lane.channel.isActive } else { false }
             }.count
         }
     }
@@ -149,30 +156,35 @@ public final class HSMConnection: Sendable {
     }
 
     /// The socket for a session request made on the current thread: its event loop's lane when open, else
-    /// the primary (and the lane is opened for the requests that follow).
+    /// the primary (and the lane is opened for the requests that follow). A lane idle past ``laneIdleLimit``
+    /// is closed here and opened anew.
     private func lane() -> Lane {
         guard let loop = MultiThreadedEventLoopGroup.currentEventLoop, !primary.channel.eventLoop.inEventLoop
         else { return primary }
         let key = ObjectIdentifier(loop)
         let now = NIODeadline.now()
-        let open: Bool = lanes.withLockedValue { slots in
-            guard slots != nil else { return false }
+        let (lane, open, idle): (Lane?, Bool, (any Channel)?) = lanes.withLockedValue { slots in
+            guard slots != nil else { return (nil, false, nil) }
             switch slots?[key] {
-            case .open(let lane) where lane.channel.isActive: return false
-            case .opening: return false
-            case .failed(let until) where until > now: return false
+            case .open(let lane, let lastUsed) where lane.channel.isActive:
+                if now - lastUsed < laneIdleLimit {
+                    slots?[key] = .open(lane, lastUsed: now)
+                    return (lane, false, nil)
+                }
+                slots?[key] = .opening
+                return (nil, true, lane.channel)
+            case .opening:
+                return (nil, false, nil)
+            case .failed(let until) where until > now:
+                return (nil, false, nil)
             case .open, .failed, nil:
                 slots?[key] = .opening
-                return true
+                return (nil, true, nil)
             }
         }
-        if open {
-            openLane(on: loop, key: key)
-            return primary
-        }
-        return lanes.withLockedValue { slots in
-            if case .open(let lane) = slots?[key], lane.channel.isActive { lane } else { primary }
-        }
+        idle?.close(promise: nil)
+        if open { openLane(on: loop, key: key) }
+        return lane ?? primary
     }
 
     private func openLane(on loop: any EventLoop, key: ObjectIdentifier) {
@@ -182,7 +194,7 @@ public final class HSMConnection: Sendable {
                 switch result {
                 case .success(let channel):
                     guard slots != nil else { return channel }
-                    slots?[key] = .open(Lane(channel: channel, handler: handler))
+                    slots?[key] = .open(Lane(channel: channel, handler: handler), lastUsed: .now())
                     return nil
                 case .failure:
                     if slots != nil { slots?[key] = .failed(until: .now() + Self.laneRetry) }
@@ -197,7 +209,7 @@ public final class HSMConnection: Sendable {
     public func close() async {
         let open: [any Channel] = lanes.withLockedValue { slots in
             defer { slots = nil }
-            return (slots ?? [:]).values.compactMap { if case .open(let lane) = $0 { lane.channel } else { nil } }
+            return (slots ?? [:]).values.compactMap { if case .open(let lane, _) = $0 { lane.channel } else { nil } }
         }
         for channel in open { try? await channel.close() }
         try? await primary.channel.close()

@@ -1,4 +1,5 @@
 import CofferCrypto
+import CofferDomain
 import CofferHSM
 import CofferHSMClient
 import CofferTestSupport
@@ -109,6 +110,54 @@ import Testing
         let first = try #require(recording.opened.withLockedValue { $0.first })
         #expect(first.isActive)
         await pool.close()
+        try await group.shutdownGracefully()
+    }
+
+    /// A lane unused past the idle limit is closed by the host's side and a new one opened (before the HSM's
+    /// own idle limit could close it under a request).
+    @Test func aLaneIdlePastItsLimitIsClosedAndOpenedAgain() async throws {
+        let clock = TestClock()
+        let hsm = try await InProcessHSM.start(clock: clock)
+        defer { hsm.stop() }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let loop = group.next()
+        let recording = RecordingConnector(HSMConnection.connector(for: hsm.address))
+        let connection = try await HSMConnection.connect(
+            using: recording.connector, laneIdleLimit: .milliseconds(300))
+        var handshake = SessionHandshake(hostID: "host-1", hostKey: hsm.hostKey, domain: hsm.state)
+        var random = SystemRandom()
+        let offer = try handshake.start(now: clock.now, random: &random)
+        guard case .accept(let accept) = try await connection.request(.sessionInit(offer)) else {
+            throw FixtureError()
+        }
+        let session = try handshake.receive(accept: accept, now: clock.now)
+        let ids = NIOLockedValueBox<Int64>(0)
+        func request() async throws {
+            let id = ids.withLockedValue { value -> Int64 in
+                value += 1
+                return value
+            }
+            let sealed = try session.seal(SessionCommand.generateRandom(length: 16), requestID: id)
+            let answer = try await Task(executorPreference: OneLoopExecutor(loop)) {
+                try await connection.request(.sessionRequest(sealed))
+            }.value
+            guard case .sessionResponse = answer else { throw FixtureError() }
+        }
+        func until(_ done: () -> Bool) async throws -> Bool {
+            for _ in 0..<400 {
+                try await request()
+                if done() { return true }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            return false
+        }
+        #expect(try await until { recording.count == 2 && hsm.server.connectionCounts == (2, 0) })
+        let first = try #require(recording.opened.withLockedValue { $0.last })
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(try await until { recording.count == 3 && hsm.server.connectionCounts == (2, 0) })
+        #expect(!first.isActive)
+        #expect(connection.isActive)
+        await connection.close()
         try await group.shutdownGracefully()
     }
 
