@@ -31,9 +31,9 @@ import Testing
         }
     }
 
-    @Test(arguments: lengths)
-    func nestedConstructedValuesAreWrittenAsSwiftASN1WritesThem(length: Int) throws {
-        var ours = DERWriter()
+    @Test(arguments: lengths, [false, true])
+    func nestedConstructedValuesAreWrittenAsSwiftASN1WritesThem(length: Int, zeroizingGrowth: Bool) throws {
+        var ours = DERWriter(zeroizingGrowth: zeroizingGrowth)
         var theirs = DER.Serializer()
         for identifier in Self.identifiers {
             // Three levels, each with a byte before and after the inner value, so every level's content is

@@ -11,15 +11,31 @@ import SwiftASN1
 public struct DERWriter: Sendable {
     /// The DER written so far.
     public private(set) var serializedBytes: [UInt8]
+    private let zeroizesGrowth: Bool
 
-    /// An empty writer.
-    public init() {
+    /// An empty writer. With `zeroizingGrowth` (a message that holds a secret: ``SessionCommand/secretDER``),
+    /// the writer grows its buffer itself and zeroes the old one, which the array's own growth would free
+    /// with the secret still in it.
+    public init(zeroizingGrowth: Bool = false) {
         serializedBytes = []
         serializedBytes.reserveCapacity(1024)
+        zeroizesGrowth = zeroizingGrowth
+    }
+
+    /// Before writing `extra` more bytes: when they do not fit and growth is zeroized, a larger buffer.
+    private mutating func makeRoom(for extra: Int) {
+        guard zeroizesGrowth, serializedBytes.count + extra > serializedBytes.capacity else { return }
+        var larger: [UInt8] = []
+        larger.reserveCapacity(max(2 * serializedBytes.capacity, serializedBytes.count + extra))
+        larger.append(contentsOf: serializedBytes)
+        serializedBytes.withUnsafeMutableBytes { SecretBytes.zeroize($0) }
+        serializedBytes = larger
     }
 
     /// A primitive value: identifier, definite length, `content`.
     package mutating func appendPrimitive(identifier: ASN1Identifier, _ content: some Collection<UInt8>) {
+        // An identifier takes at most 11 bytes (a 64-bit tag number), a length at most 9.
+        makeRoom(for: 20 + content.count)
         appendIdentifier(identifier, constructed: false)
         appendLength(content.count)
         serializedBytes.append(contentsOf: content)
@@ -28,6 +44,7 @@ public struct DERWriter: Sendable {
     /// A constructed value whose content `body` writes. Its length is known only afterwards: one length
     /// octet is reserved and, when the content needs the long form, the content moves right once.
     package mutating func appendConstructed(identifier: ASN1Identifier, _ body: (inout DERWriter) -> Void) {
+        makeRoom(for: 12)
         appendIdentifier(identifier, constructed: true)
         let lengthIndex = serializedBytes.endIndex
         serializedBytes.append(0)
@@ -38,6 +55,7 @@ public struct DERWriter: Sendable {
             return
         }
         let octets = Self.lengthOctets(length)
+        makeRoom(for: octets)
         serializedBytes.insert(contentsOf: repeatElement(0, count: octets), at: lengthIndex + 1)
         serializedBytes[lengthIndex] = 0x80 | UInt8(octets)
         for position in 0..<octets {
@@ -139,7 +157,8 @@ extension DERWriter {
     }
 
     /// Bytes that already are one or more complete DER values (a structure kept as received).
-    mutating func appendDER(_ bytes: some Sequence<UInt8>) {
+    mutating func appendDER(_ bytes: some Collection<UInt8>) {
+        makeRoom(for: bytes.count)
         serializedBytes.append(contentsOf: bytes)
     }
 }

@@ -205,7 +205,7 @@ public enum SessionCommand: Sendable, Equatable {
 
     /// The command's DER as a secret.
     public var secretDER: SecretBytes {
-        var coder = DERWriter()
+        var coder = DERWriter(zeroizingGrowth: true)
         serialize(into: &coder)
         var bytes = coder.serializedBytes
         coder = DERWriter()

@@ -96,7 +96,7 @@ public enum SessionResult: Sendable, Equatable {
 
     /// The result's DER as a secret.
     public var secretDER: SecretBytes {
-        var coder = DERWriter()
+        var coder = DERWriter(zeroizingGrowth: true)
         serialize(into: &coder)
         var bytes = coder.serializedBytes
         coder = DERWriter()

@@ -161,7 +161,7 @@ public struct DomainKey: Sendable, Equatable {
 public enum DomainKeyList {
     /// The DER of `keys`, as a secret.
     public static func encode(_ keys: [DomainKey]) -> SecretBytes {
-        var coder = DERWriter()
+        var coder = DERWriter(zeroizingGrowth: true)
         coder.appendSequence(of: keys) { c, key in
             c.appendSequence { c in
                 c.appendOctets(key.keyID)
