@@ -6,13 +6,16 @@ import NIOPosix
 /// A connection to one HSM: requests are pipelined and matched to their answers by envelope id.
 ///
 /// It is one socket, the *primary*, and, when connected with `lanes`, at most one more per event loop that
-/// sends session requests, a *lane*. A request task runs on the event loop of its HTTP connection; on a
-/// socket of another loop its frame is handed across threads, and so is its answer coming back. A session
-/// request goes on its own loop's lane, opened in the background the first time that loop asks (the
-/// request itself goes on the primary); its first session request authenticates the lane at the HSM.
-/// Everything else (handshakes, commands, health checks) goes on the primary, whose state is the
-/// connection's: ``isActive`` is the primary's, and a lane that closes or cannot open is set aside and
-/// opened again later, with no effect on the connection.
+/// sends session requests, a *lane* (which loop uses which socket: ``LaneTable``). A request task runs on the
+/// event loop of its HTTP connection; on a socket of another loop its frame is handed across threads, and so
+/// is its answer coming back. A session request goes on its own loop's lane, opened in the background the
+/// first time that loop asks (the request itself goes on the primary); its first session request
+/// authenticates the lane at the HSM. Everything else (handshakes, commands, health checks) goes on the
+/// primary, whose state is the connection's: ``isActive`` is the primary's, closing the primary closes the
+/// lanes, and a lane that cannot open, or is found closed, is set aside for ``laneRetry`` with no effect on
+/// the connection. A request whose lane closed under it (the HSM closed it: its grace for connections that
+/// have not authenticated, an eviction) is sent again on the primary: it can have been answered only if it
+/// authenticated the lane, and then a second copy is refused by the HSM's anti-replay window, not run twice.
 ///
 /// Lanes pay when the HSM's end of each socket is on the same loop too: `coffer dev`'s in-process socket
 /// pairs (``HSMServer/connectInProcess(on:_:)``), where they served 8,100–8,700 GenerateDataKey requests/s
@@ -27,37 +30,34 @@ public final class HSMConnection: Sendable {
             _ loop: any EventLoop, _ initializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>
         ) -> EventLoopFuture<any Channel>
 
-    /// How long a lane that could not open is not tried again.
+    /// How long a loop goes without a lane after one could not open or was found closed.
     static let laneRetry = TimeAmount.seconds(5)
-    /// A lane unused for this long is closed by this side and opened again when next needed: the HSM closes
-    /// a connection that sends nothing for 10 minutes (health checks keep only the primary busy), and a
-    /// request sent just as it does would fail.
+    /// A lane unused for this long is closed and a new one opened when its loop next sends a session
+    /// request: the HSM closes a connection that sends nothing for 10 minutes (health checks keep only the
+    /// primary busy).
     public static let laneIdleLimit = TimeAmount.minutes(5)
 
-    private struct Lane: Sendable {
+    /// One socket and its answer routing.
+    private final class Lane: Sendable {
         let channel: any Channel
         let handler: ResponseHandler
-    }
-
-    private enum LaneSlot: Sendable {
-        case open(Lane, lastUsed: NIODeadline)
-        case opening
-        case failed(until: NIODeadline)
+        init(channel: any Channel, handler: ResponseHandler) {
+            self.channel = channel
+            self.handler = handler
+        }
     }
 
     private let primary: Lane
     private let connector: Connector
-    private let laneIdleLimit: TimeAmount
-    /// Lanes by event loop; nil when the connection has none, or once it is closed (a lane that opens after
-    /// that is closed).
-    private let lanes: NIOLockedValueBox<[ObjectIdentifier: LaneSlot]?>
+    private let hasLanes: Bool
+    private let lanes: NIOLockedValueBox<LaneTable<Lane>>
     private let nextID = NIOLockedValueBox<Int64>(1)
 
     private init(primary: Lane, connector: @escaping Connector, lanes: Bool, laneIdleLimit: TimeAmount) {
         self.primary = primary
         self.connector = connector
-        self.lanes = NIOLockedValueBox(lanes ? [:] : nil)
-        self.laneIdleLimit = laneIdleLimit
+        hasLanes = lanes
+        self.lanes = NIOLockedValueBox(LaneTable(enabled: lanes, retry: Self.laneRetry, idleLimit: laneIdleLimit))
     }
 
     /// Connects to `address`.
@@ -77,9 +77,12 @@ public final class HSMConnection: Sendable {
     ) async throws -> HSMConnection {
         let handler = ResponseHandler()
         let channel = try await connector(group.next(), pipeline(handler)).get()
-        return HSMConnection(
+        let connection = HSMConnection(
             primary: Lane(channel: channel, handler: handler), connector: connector, lanes: lanes,
             laneIdleLimit: laneIdleLimit)
+        // The lanes go with the primary, whoever closes it.
+        channel.closeFuture.whenComplete { [weak connection] _ in connection?.closeLanes() }
+        return connection
     }
 
     /// Sockets to `address` over TCP or a Unix domain socket.
@@ -107,13 +110,7 @@ public final class HSMConnection: Sendable {
     public var isActive: Bool { primary.channel.isActive }
 
     /// Lanes open now (for tests).
-    package var openLanes: Int {
-        lanes.withLockedValue { slots in
-            (slots ?? [:]).values.filter {
-                if case .open(let lane, _) = $0 { lane.channel.isActive } else { false }
-            }.count
-        }
-    }
+    package var openLanes: Int { lanes.withLockedValue { $0.open { $0.channel.isActive } } }
 
     /// Sends `body` and waits for its answer; fails with ``HSMClientError/Code/transport`` when the
     /// connection closes, the write fails, or no answer comes within `timeout`.
@@ -122,12 +119,34 @@ public final class HSMConnection: Sendable {
     ) async throws(HSMClientError)
         -> Envelope.Body
     {
+        guard hasLanes, case .sessionRequest = body, let loop = MultiThreadedEventLoopGroup.currentEventLoop,
+            !primary.channel.eventLoop.inEventLoop
+        else { return try await send(body, on: primary, timeout: timeout) }
+        let key = ObjectIdentifier(loop)
+        let choice = lanes.withLockedValue { $0.choose(for: key, now: .now()) { $0.channel.isActive } }
+        switch choice {
+        case .primary(let open, let idle):
+            idle?.channel.close(promise: nil)
+            if open { openLane(on: loop, key: key) }
+            return try await send(body, on: primary, timeout: timeout)
+        case .lane(let lane):
+            do {
+                return try await send(body, on: lane, timeout: timeout)
+            } catch  where error.code == .transport && !lane.channel.isActive && primary.channel.isActive {
+                lanes.withLockedValue { $0.closedUnderRequest(lane, for: key, now: .now()) }
+                return try await send(body, on: primary, timeout: timeout)
+            }
+        }
+    }
+
+    /// Sends `body` on `lane` and waits for its answer.
+    private func send(
+        _ body: Envelope.Body, on lane: Lane, timeout: TimeAmount
+    ) async throws(HSMClientError) -> Envelope.Body {
         let id = nextID.withLockedValue { value -> Int64 in
             defer { value = value == Int64.max ? 1 : value + 1 }
             return value
         }
-        let lane: Lane
-        if case .sessionRequest = body { lane = self.lane() } else { lane = primary }
         let (channel, handler) = (lane.channel, lane.handler)
         let promise = channel.eventLoop.makePromise(of: Envelope.self)
         let bytes = Envelope(id: id, body: body).derBytes
@@ -155,63 +174,29 @@ public final class HSMConnection: Sendable {
         }
     }
 
-    /// The socket for a session request made on the current thread: its event loop's lane when open, else
-    /// the primary (and the lane is opened for the requests that follow). A lane idle past ``laneIdleLimit``
-    /// is closed here and opened anew.
-    private func lane() -> Lane {
-        guard let loop = MultiThreadedEventLoopGroup.currentEventLoop, !primary.channel.eventLoop.inEventLoop
-        else { return primary }
-        let key = ObjectIdentifier(loop)
-        let now = NIODeadline.now()
-        let (lane, open, idle): (Lane?, Bool, (any Channel)?) = lanes.withLockedValue { slots in
-            guard slots != nil else { return (nil, false, nil) }
-            switch slots?[key] {
-            case .open(let lane, let lastUsed) where lane.channel.isActive:
-                if now - lastUsed < laneIdleLimit {
-                    slots?[key] = .open(lane, lastUsed: now)
-                    return (lane, false, nil)
-                }
-                slots?[key] = .opening
-                return (nil, true, lane.channel)
-            case .opening:
-                return (nil, false, nil)
-            case .failed(let until) where until > now:
-                return (nil, false, nil)
-            case .open, .failed, nil:
-                slots?[key] = .opening
-                return (nil, true, nil)
-            }
-        }
-        idle?.close(promise: nil)
-        if open { openLane(on: loop, key: key) }
-        return lane ?? primary
-    }
-
     private func openLane(on loop: any EventLoop, key: ObjectIdentifier) {
         let handler = ResponseHandler()
         connector(loop, Self.pipeline(handler)).whenComplete { [self] result in
-            let orphan: (any Channel)? = lanes.withLockedValue { slots in
-                switch result {
-                case .success(let channel):
-                    guard slots != nil else { return channel }
-                    slots?[key] = .open(Lane(channel: channel, handler: handler), lastUsed: .now())
-                    return nil
-                case .failure:
-                    if slots != nil { slots?[key] = .failed(until: .now() + Self.laneRetry) }
-                    return nil
-                }
+            switch result {
+            case .success(let channel):
+                let lane = Lane(channel: channel, handler: handler)
+                let kept = lanes.withLockedValue { $0.opened(lane, for: key, now: .now()) }
+                if !kept { channel.close(promise: nil) }
+            case .failure:
+                lanes.withLockedValue { $0.openFailed(for: key, now: .now()) }
             }
-            orphan?.close(promise: nil)
         }
+    }
+
+    /// Closes every lane; none opens after this.
+    private func closeLanes() {
+        for lane in lanes.withLockedValue({ $0.close() }) { lane.channel.close(promise: nil) }
     }
 
     /// Closes the connection: the primary and every lane.
     public func close() async {
-        let open: [any Channel] = lanes.withLockedValue { slots in
-            defer { slots = nil }
-            return (slots ?? [:]).values.compactMap { if case .open(let lane, _) = $0 { lane.channel } else { nil } }
-        }
-        for channel in open { try? await channel.close() }
+        let open = lanes.withLockedValue { $0.close() }
+        for lane in open { try? await lane.channel.close() }
         try? await primary.channel.close()
     }
 }

@@ -41,7 +41,7 @@ public final class CofferHost: Sendable {
         let logger = self.logger
         let pool = HSMPool(
             addresses: configuration.hsms, hostID: configuration.hostID, hostKey: configuration.hostKey,
-            domain: configuration.state, clock: { WireTime.now }, connector: configuration.dev?.hsmConnector)
+            domain: configuration.state, clock: { WireTime.now }, connectors: configuration.dev?.hsmConnectors ?? [:])
         // Every request is authorized by the key's policy and the caller's identity policies (AWS's rules),
         // and recorded in the store's hash-chained audit log (`coffer audit`).
         let clock: @Sendable () -> Int64 = { WireTime.now.secondsSinceEpoch }

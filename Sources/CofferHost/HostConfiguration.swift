@@ -23,21 +23,22 @@ public struct HostConfiguration: Sendable {
         /// Runs when the host has stopped serving and closed its HSM sessions: dev mode wipes its
         /// in-process HSM here.
         public var onShutdown: (@Sendable () async -> Void)?
-        /// Reaches the in-process HSM without its address (``HSMConnection/Connector``), so that each
-        /// request's frames stay on its event loop.
-        public var hsmConnector: HSMConnection.Connector?
+        /// HSMs reached without their address (``HSMConnection/Connector``): the in-process HSM, so that
+        /// each request's frames stay on its event loop.
+        public var hsmConnectors: [HSMAddress: HSMConnection.Connector]
 
         /// Dev options.
         public init(
             seeds: [KeySeed] = [], allowReset: Bool = false,
             prepare: (@Sendable (KMSService) async throws -> String)? = nil,
-            onShutdown: (@Sendable () async -> Void)? = nil, hsmConnector: HSMConnection.Connector? = nil
+            onShutdown: (@Sendable () async -> Void)? = nil,
+            hsmConnectors: [HSMAddress: HSMConnection.Connector] = [:]
         ) {
             self.seeds = seeds
             self.allowReset = allowReset
             self.prepare = prepare
             self.onShutdown = onShutdown
-            self.hsmConnector = hsmConnector
+            self.hsmConnectors = hsmConnectors
         }
     }
 

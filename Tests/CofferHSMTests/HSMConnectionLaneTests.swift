@@ -14,23 +14,49 @@ import Testing
 /// no request and does not end the connection; `coffer dev`'s in-process socket pairs put both ends on the
 /// asking loop.
 @Suite struct HSMConnectionLaneTests {
-    /// A connector that records every socket it opens, and refuses all but the first while `refuse` is set.
+    /// A connector that records every socket it opens; while `refuse` is set it refuses all but the first
+    /// (and counts the refusals); while `sabotage` is set, a lane closes itself instead of writing a frame.
     final class RecordingConnector: Sendable {
         let inner: HSMConnection.Connector
         let opened = NIOLockedValueBox<[any Channel]>([])
         let refuse = NIOLockedValueBox(false)
+        let refused = NIOLockedValueBox(0)
+        let sabotage = NIOLockedValueBox(false)
         init(_ inner: @escaping HSMConnection.Connector) { self.inner = inner }
         var connector: HSMConnection.Connector {
             { [self] loop, initializer in
-                let refused = refuse.withLockedValue { $0 } && !opened.withLockedValue { $0.isEmpty }
-                if refused { return loop.makeFailedFuture(ChannelError.connectTimeout(.seconds(0))) }
-                return inner(loop, initializer).map { channel in
+                let isLane = !opened.withLockedValue { $0.isEmpty }
+                if refuse.withLockedValue({ $0 }) && isLane {
+                    refused.withLockedValue { $0 += 1 }
+                    return loop.makeFailedFuture(ChannelError.connectTimeout(.seconds(0)))
+                }
+                let setUp: @Sendable (any Channel) -> EventLoopFuture<Void> = { channel in
+                    initializer(channel).flatMapThrowing {
+                        if isLane {
+                            try channel.pipeline.syncOperations.addHandler(
+                                CloseOnWrite(armed: self.sabotage), position: .first)
+                        }
+                    }
+                }
+                return inner(loop, setUp).map { channel in
                     self.opened.withLockedValue { $0.append(channel) }
                     return channel
                 }
             }
         }
         var count: Int { opened.withLockedValue { $0.count } }
+    }
+
+    /// Closes its channel instead of writing while armed: a lane that the HSM closes under a request.
+    final class CloseOnWrite: ChannelOutboundHandler, Sendable {
+        typealias OutboundIn = ByteBuffer
+        let armed: NIOLockedValueBox<Bool>
+        init(armed: NIOLockedValueBox<Bool>) { self.armed = armed }
+        func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+            guard armed.withLockedValue({ $0 }) else { return context.write(data, promise: promise) }
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            context.close(promise: nil)
+        }
     }
 
     /// `count` session requests, each from a task running on `loop`.
@@ -64,12 +90,35 @@ import Testing
         let loops = Array(group.makeIterator())
         let pool = HSMPool(
             addresses: [hsm.address], hostID: "host-1", hostKey: hsm.hostKey, domain: hsm.state,
-            clock: { clock.now }, connector: HSMConnection.connector(for: hsm.address))
+            clock: { clock.now }, connectors: [hsm.address: HSMConnection.connector(for: hsm.address)])
         // The primary lives on the pool's default group; each of the two other loops opens a lane, and the
         // lane's session requests authenticate it: three connections, none waiting on the grace.
         #expect(try await Self.until(pool, loops) { hsm.server.connectionCounts == (3, 0) })
         try await Self.requests(pool, on: loops[0], count: 20)
         #expect(hsm.server.connectionCounts == (3, 0))
+        await pool.close()
+        try await group.shutdownGracefully()
+    }
+
+    /// A lane that closes under a request (the HSM closed it) costs that request nothing: it is sent again on
+    /// the primary, the member is not failed, and the loop goes without a lane for a while.
+    @Test func aRequestWhoseLaneClosesUnderItIsSentOnThePrimary() async throws {
+        let clock = TestClock()
+        let hsm = try await InProcessHSM.start(clock: clock)
+        defer { hsm.stop() }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let loop = group.next()
+        let recording = RecordingConnector(HSMConnection.connector(for: hsm.address))
+        let pool = HSMPool(
+            addresses: [hsm.address], hostID: "host-1", hostKey: hsm.hostKey, domain: hsm.state,
+            clock: { clock.now }, connectors: [hsm.address: recording.connector])
+        #expect(try await Self.until(pool, [loop]) { recording.count == 2 && hsm.server.connectionCounts == (2, 0) })
+        let (primary, lane) = recording.opened.withLockedValue { ($0[0], $0[1]) }
+        recording.sabotage.withLockedValue { $0 = true }
+        try await Self.requests(pool, on: loop, count: 5)
+        #expect(!lane.isActive)
+        #expect(primary.isActive)
+        #expect(recording.count == 2)
         await pool.close()
         try await group.shutdownGracefully()
     }
@@ -99,7 +148,7 @@ import Testing
         let recording = RecordingConnector(HSMConnection.connector(for: hsm.address))
         let pool = HSMPool(
             addresses: [hsm.address], hostID: "host-1", hostKey: hsm.hostKey, domain: hsm.state,
-            clock: { clock.now }, connector: recording.connector)
+            clock: { clock.now }, connectors: [hsm.address: recording.connector])
         #expect(try await Self.until(pool, [loop]) { recording.count == 2 && hsm.server.connectionCounts == (2, 0) })
         let lane = try #require(recording.opened.withLockedValue { $0.last })
         #expect(lane.eventLoop === loop)
@@ -122,8 +171,7 @@ import Testing
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
         let recording = RecordingConnector(HSMConnection.connector(for: hsm.address))
-        let connection = try await HSMConnection.connect(
-            using: recording.connector, laneIdleLimit: .milliseconds(300))
+        let connection = try await HSMConnection.connect(using: recording.connector, laneIdleLimit: .seconds(1))
         var handshake = SessionHandshake(hostID: "host-1", hostKey: hsm.hostKey, domain: hsm.state)
         var random = SystemRandom()
         let offer = try handshake.start(now: clock.now, random: &random)
@@ -151,10 +199,10 @@ import Testing
             }
             return false
         }
-        #expect(try await until { recording.count == 2 && hsm.server.connectionCounts == (2, 0) })
-        let first = try #require(recording.opened.withLockedValue { $0.last })
-        try await Task.sleep(for: .milliseconds(400))
-        #expect(try await until { recording.count == 3 && hsm.server.connectionCounts == (2, 0) })
+        #expect(try await until { recording.count >= 2 && hsm.server.connectionCounts == (2, 0) })
+        let (first, opened) = recording.opened.withLockedValue { ($0[$0.count - 1], $0.count) }
+        try await Task.sleep(for: .milliseconds(1_200))
+        #expect(try await until { recording.count > opened && hsm.server.connectionCounts == (2, 0) })
         #expect(!first.isActive)
         #expect(connection.isActive)
         await connection.close()
@@ -170,9 +218,11 @@ import Testing
         recording.refuse.withLockedValue { $0 = true }
         let pool = HSMPool(
             addresses: [hsm.address], hostID: "host-1", hostKey: hsm.hostKey, domain: hsm.state,
-            clock: { clock.now }, connector: recording.connector)
+            clock: { clock.now }, connectors: [hsm.address: recording.connector])
         try await Self.requests(pool, on: group.next(), count: 50)
         #expect(recording.count == 1)
+        // Tried once, then set aside for `laneRetry` (5 s): not once per request.
+        #expect(recording.refused.withLockedValue { $0 } == 1)
         #expect(hsm.server.connectionCounts == (1, 0))
         await pool.close()
         try await group.shutdownGracefully()
@@ -189,7 +239,7 @@ import Testing
         }
         let pool = HSMPool(
             addresses: [hsm.address], hostID: "host-1", hostKey: hsm.hostKey, domain: hsm.state,
-            clock: { clock.now }, connector: recording.connector)
+            clock: { clock.now }, connectors: [hsm.address: recording.connector])
         #expect(try await Self.until(pool, loops) { recording.count == 3 && hsm.server.connectionCounts == (3, 0) })
         let lanes = recording.opened.withLockedValue { Array($0.dropFirst()) }
         #expect(Set(lanes.map { ObjectIdentifier($0.eventLoop) }) == Set(loops.map { ObjectIdentifier($0) }))

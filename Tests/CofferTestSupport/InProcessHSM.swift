@@ -82,8 +82,11 @@ public struct InProcessHSM: Sendable {
 /// Runs every job of a task on one event loop, as the host's executor does for a request whose HTTP
 /// connection lives on that loop.
 public final class OneLoopExecutor: TaskExecutor {
+    /// The loop every job runs on.
     public let loop: any EventLoop
+    /// An executor for `loop`.
     public init(_ loop: any EventLoop) { self.loop = loop }
+    /// Runs `job` on the loop.
     public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }

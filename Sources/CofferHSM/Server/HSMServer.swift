@@ -8,7 +8,8 @@ import NIOCore
 import NIOPosix
 
 /// The HSM's one listening socket (PROTOCOL §7, §10): framed DER envelopes in, answers out, requests
-/// pipelined on a connection and answered by id. The core is shared by all connections behind a lock;
+/// pipelined on a connection and answered by id. (`coffer dev` also reaches its HSM inside the process,
+/// through ``connectInProcess(on:_:)``: the same framing, admission and limits.) The core is shared by all connections behind a lock;
 /// each request holds it only while the core computes the answer.
 public final class HSMServer: Sendable {
     /// At most this many connections at once. When all are taken, a new connection evicts the oldest
@@ -88,8 +89,9 @@ public final class HSMServer: Sendable {
         on loop: any EventLoop, _ initializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>
     ) -> EventLoopFuture<any Channel> {
         var descriptors: [Int32] = [-1, -1]
+        // Close-on-exec, as NIO's own sockets are: a child process must not inherit the HSM's socket.
         #if os(Linux)
-        let type = Int32(SOCK_STREAM.rawValue)
+        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
         #else
         let type = SOCK_STREAM
         #endif
@@ -105,7 +107,18 @@ public final class HSMServer: Sendable {
                 close(client)
                 return loop.makeFailedFuture(error)
             }
-            .flatMap { _ in ClientBootstrap(group: loop).channelInitializer(initializer).withConnectedSocket(client) }
+            .flatMap { servedChannel in
+                // Refused admission closes the served end at once: the caller's end is no connection.
+                guard servedChannel.isActive else {
+                    close(client)
+                    return loop.makeFailedFuture(ChannelError.ioOnClosedChannel)
+                }
+                return ClientBootstrap(group: loop).channelInitializer(initializer).withConnectedSocket(client)
+                    .flatMapError { error in
+                        servedChannel.close(promise: nil)
+                        return loop.makeFailedFuture(error)
+                    }
+            }
     }
 
     /// Admits an accepted (or in-process) connection and sets up its pipeline.

@@ -17,7 +17,7 @@ import NIOCore
 /// return: it opens, uses and closes connections and runs handshakes, and reports how each ended.
 public actor HSMPool {
     private let addresses: [HSMAddress]
-    private let connector: HSMConnection.Connector?
+    private let connectors: [HSMAddress: HSMConnection.Connector]
     /// One state machine per member, in `addresses` order.
     private var members: [MemberStateMachine<HSMConnection>]
     /// The connect under way per member (the machine is `.connecting`), for others to wait on.
@@ -36,15 +36,15 @@ public actor HSMPool {
     private var closing: [Int: Task<Void, Never>] = [:]
     private var nextClosing = 0
 
-    /// A pool over `addresses` for the host `hostID`, trusting the verified `domain` state. `connector`,
-    /// when given, reaches every member instead of its address, with a lane per event loop
+    /// A pool over `addresses` for the host `hostID`, trusting the verified `domain` state. A member with an
+    /// entry in `connectors` is reached that way instead of by its address, with a lane per event loop
     /// (``HSMConnection``; `coffer dev`'s in-process HSM).
     public init(
         addresses: [HSMAddress], hostID: String, hostKey: P384.Signing.PrivateKey, domain: DomainState,
-        clock: @escaping @Sendable () -> WireTime, connector: HSMConnection.Connector? = nil
+        clock: @escaping @Sendable () -> WireTime, connectors: [HSMAddress: HSMConnection.Connector] = [:]
     ) {
         self.addresses = addresses
-        self.connector = connector
+        self.connectors = connectors
         members = addresses.map { _ in MemberStateMachine() }
         memberIDs = addresses.map { _ in nil }
         self.hostID = hostID
@@ -476,7 +476,7 @@ public actor HSMPool {
     /// anyone waiting on it resumes, and a connection that opens after the pool closed is closed.
     private func startConnect(_ index: Int) -> Task<HSMConnection, any Error> {
         let address = addresses[index]
-        let connector = connector
+        let connector = connectors[address]
         let task = Task { () async throws -> HSMConnection in
             let fresh: HSMConnection
             do {

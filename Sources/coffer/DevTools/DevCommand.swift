@@ -191,9 +191,9 @@ struct Dev: AsyncParsableCommand {
                     server.wipe()
                     try? await channel.close()
                 },
-                // The host reaches its HSM through socket pairs inside this process, one per event loop
-                // (the TCP listener stays, for `coffer principals` and the recovery tools).
-                hsmConnector: { loop, initializer in server.connectInProcess(on: loop, initializer) }))
+                // The host reaches its HSM through socket pairs inside this process: a primary and a lane
+                // per event loop (the TCP listener stays, for `coffer principals` and the recovery tools).
+                hsmConnectors: [hsmAddress: { loop, initializer in server.connectInProcess(on: loop, initializer) }]))
         do {
             try await CofferHost(configuration: configuration, store: store, logger: logger).run {
                 bound, credentials in
