@@ -82,84 +82,89 @@ import Testing
         return false
     }
 
-    @Test func eachEventLoopGetsItsOwnAuthenticatedSocketOverTCP() async throws {
+    /// An HSM, a pool reaching it (through `recording` when `lanes`, else by address) and `threads` event
+    /// loops of the test's own to send from (none of them the primary's, which is on the default group).
+    struct World {
         let clock = TestClock()
-        let hsm = try await InProcessHSM.start(clock: clock)
-        defer { hsm.stop() }
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        let loops = Array(group.makeIterator())
-        let pool = HSMPool(
-            addresses: [hsm.address], hostID: "host-1", hostKey: hsm.hostKey, domain: hsm.state,
-            clock: { clock.now }, connectors: [hsm.address: HSMConnection.connector(for: hsm.address)])
+        let hsm: InProcessHSM
+        let group: MultiThreadedEventLoopGroup
+        let recording: RecordingConnector
+        let pool: HSMPool
+        var loops: [any EventLoop] { Array(group.makeIterator()) }
+
+        init(
+            threads: Int, lanes: Bool = true, inProcess: Bool = false, refuseLanes: Bool = false
+        ) async throws {
+            hsm = try await InProcessHSM.start(clock: clock)
+            group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+            let server = hsm.server
+            let inProcessConnector: HSMConnection.Connector = { @Sendable loop, initializer in
+                server.connectInProcess(on: loop, initializer)
+            }
+            recording = RecordingConnector(inProcess ? inProcessConnector : HSMConnection.connector(for: hsm.address))
+            recording.refuse.withLockedValue { $0 = refuseLanes }
+            let clock = clock
+            pool = HSMPool(
+                addresses: [hsm.address], hostID: "host-1", hostKey: hsm.hostKey, domain: hsm.state,
+                clock: { clock.now }, connectors: lanes ? [hsm.address: recording.connector] : [:])
+        }
+
+        var counts: (all: Int, unauthenticated: Int) { hsm.server.connectionCounts }
+
+        func stop() async throws {
+            await pool.close()
+            try await group.shutdownGracefully()
+            hsm.stop()
+        }
+    }
+
+    @Test func eachEventLoopGetsItsOwnAuthenticatedSocketOverTCP() async throws {
+        let world = try await World(threads: 2)
         // The primary lives on the pool's default group; each of the two other loops opens a lane, and the
         // lane's session requests authenticate it: three connections, none waiting on the grace.
-        #expect(try await Self.until(pool, loops) { hsm.server.connectionCounts == (3, 0) })
-        try await Self.requests(pool, on: loops[0], count: 20)
-        #expect(hsm.server.connectionCounts == (3, 0))
-        await pool.close()
-        try await group.shutdownGracefully()
+        #expect(try await Self.until(world.pool, world.loops) { world.counts == (3, 0) })
+        try await Self.requests(world.pool, on: world.loops[0], count: 20)
+        #expect(world.counts == (3, 0))
+        try await world.stop()
     }
 
     /// A lane that closes under a request (the HSM closed it) costs that request nothing: it is sent again on
     /// the primary, the member is not failed, and the loop goes without a lane for a while.
     @Test func aRequestWhoseLaneClosesUnderItIsSentOnThePrimary() async throws {
-        let clock = TestClock()
-        let hsm = try await InProcessHSM.start(clock: clock)
-        defer { hsm.stop() }
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let loop = group.next()
-        let recording = RecordingConnector(HSMConnection.connector(for: hsm.address))
-        let pool = HSMPool(
-            addresses: [hsm.address], hostID: "host-1", hostKey: hsm.hostKey, domain: hsm.state,
-            clock: { clock.now }, connectors: [hsm.address: recording.connector])
-        #expect(try await Self.until(pool, [loop]) { recording.count == 2 && hsm.server.connectionCounts == (2, 0) })
-        let (primary, lane) = recording.opened.withLockedValue { ($0[0], $0[1]) }
-        recording.sabotage.withLockedValue { $0 = true }
-        try await Self.requests(pool, on: loop, count: 5)
+        let world = try await World(threads: 1)
+        let loop = world.loops[0]
+        #expect(try await Self.until(world.pool, [loop]) { world.recording.count == 2 && world.counts == (2, 0) })
+        let (primary, lane) = world.recording.opened.withLockedValue { ($0[0], $0[1]) }
+        world.recording.sabotage.withLockedValue { $0 = true }
+        try await Self.requests(world.pool, on: loop, count: 5)
         #expect(!lane.isActive)
         #expect(primary.isActive)
-        #expect(recording.count == 2)
-        await pool.close()
-        try await group.shutdownGracefully()
+        #expect(world.recording.count == 2)
+        try await world.stop()
     }
 
     /// By address (a `coffer host` and its HSM processes), the pool keeps one socket per member: over TCP,
     /// lanes served fewer requests at 16 connections (``HSMConnection``).
     @Test func aPoolReachingItsHSMByAddressKeepsOneSocket() async throws {
-        let clock = TestClock()
-        let hsm = try await InProcessHSM.start(clock: clock)
-        defer { hsm.stop() }
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        let pool = HSMPool(
-            addresses: [hsm.address], hostID: "host-1", hostKey: hsm.hostKey, domain: hsm.state,
-            clock: { clock.now })
-        for loop in group.makeIterator() { try await Self.requests(pool, on: loop, count: 20) }
-        #expect(hsm.server.connectionCounts == (1, 0))
-        await pool.close()
-        try await group.shutdownGracefully()
+        let world = try await World(threads: 2, lanes: false)
+        for loop in world.loops { try await Self.requests(world.pool, on: loop, count: 20) }
+        #expect(world.counts == (1, 0))
+        try await world.stop()
     }
 
     @Test func aLaneThatClosesIsOpenedAgainAndTheConnectionStays() async throws {
-        let clock = TestClock()
-        let hsm = try await InProcessHSM.start(clock: clock)
-        defer { hsm.stop() }
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let loop = group.next()
-        let recording = RecordingConnector(HSMConnection.connector(for: hsm.address))
-        let pool = HSMPool(
-            addresses: [hsm.address], hostID: "host-1", hostKey: hsm.hostKey, domain: hsm.state,
-            clock: { clock.now }, connectors: [hsm.address: recording.connector])
-        #expect(try await Self.until(pool, [loop]) { recording.count == 2 && hsm.server.connectionCounts == (2, 0) })
-        let lane = try #require(recording.opened.withLockedValue { $0.last })
+        let world = try await World(threads: 1)
+        let loop = world.loops[0]
+        #expect(try await Self.until(world.pool, [loop]) { world.recording.count == 2 && world.counts == (2, 0) })
+        let lane = try #require(world.recording.opened.withLockedValue { $0.last })
         #expect(lane.eventLoop === loop)
         try await lane.close()
-        // Requests go on (on the primary), a new lane opens for the loop, and the pool never reconnects
-        // its primary (only lanes are opened: the first socket is still the pool's).
-        #expect(try await Self.until(pool, [loop]) { recording.count == 3 && hsm.server.connectionCounts == (2, 0) })
-        let first = try #require(recording.opened.withLockedValue { $0.first })
+        // Requests go on (on the primary), a new lane opens for the loop once the closed one's retry time
+        // has passed, and the pool never reconnects its primary (the first socket is still the pool's).
+        #expect(try await Self.until(world.pool, [loop]) { world.recording.count == 3 && world.counts == (2, 0) })
+        let first = try #require(world.recording.opened.withLockedValue { $0.first })
         #expect(first.isActive)
-        await pool.close()
-        try await group.shutdownGracefully()
+        try await world.stop()
     }
 
     /// A lane unused past the idle limit is closed by the host's side and a new one opened (before the HSM's
@@ -210,44 +215,26 @@ import Testing
     }
 
     @Test func aLaneThatCannotOpenLeavesEveryRequestOnThePrimary() async throws {
-        let clock = TestClock()
-        let hsm = try await InProcessHSM.start(clock: clock)
-        defer { hsm.stop() }
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let recording = RecordingConnector(HSMConnection.connector(for: hsm.address))
-        recording.refuse.withLockedValue { $0 = true }
-        let pool = HSMPool(
-            addresses: [hsm.address], hostID: "host-1", hostKey: hsm.hostKey, domain: hsm.state,
-            clock: { clock.now }, connectors: [hsm.address: recording.connector])
-        try await Self.requests(pool, on: group.next(), count: 50)
-        #expect(recording.count == 1)
+        let world = try await World(threads: 1, refuseLanes: true)
+        try await Self.requests(world.pool, on: world.loops[0], count: 50)
+        #expect(world.recording.count == 1)
         // Tried once, then set aside for `laneRetry` (5 s): not once per request.
-        #expect(recording.refused.withLockedValue { $0 } == 1)
-        #expect(hsm.server.connectionCounts == (1, 0))
-        await pool.close()
-        try await group.shutdownGracefully()
+        #expect(world.recording.refused.withLockedValue { $0 } == 1)
+        #expect(world.counts == (1, 0))
+        try await world.stop()
     }
 
     @Test func anInProcessConnectionHasBothEndsOnTheAskingLoop() async throws {
-        let clock = TestClock()
-        let hsm = try await InProcessHSM.start(clock: clock)
-        defer { hsm.stop() }
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        let loops = Array(group.makeIterator())
-        let recording = RecordingConnector { loop, initializer in
-            hsm.server.connectInProcess(on: loop, initializer)
-        }
-        let pool = HSMPool(
-            addresses: [hsm.address], hostID: "host-1", hostKey: hsm.hostKey, domain: hsm.state,
-            clock: { clock.now }, connectors: [hsm.address: recording.connector])
-        #expect(try await Self.until(pool, loops) { recording.count == 3 && hsm.server.connectionCounts == (3, 0) })
-        let lanes = recording.opened.withLockedValue { Array($0.dropFirst()) }
+        let world = try await World(threads: 2, inProcess: true)
+        let loops = world.loops
+        #expect(try await Self.until(world.pool, loops) { world.recording.count == 3 && world.counts == (3, 0) })
+        let lanes = world.recording.opened.withLockedValue { Array($0.dropFirst()) }
         #expect(Set(lanes.map { ObjectIdentifier($0.eventLoop) }) == Set(loops.map { ObjectIdentifier($0) }))
         // Closing the pool closes every socket, the server's ends with them.
-        await pool.close()
-        for channel in recording.opened.withLockedValue({ $0 }) { try await channel.closeFuture.get() }
-        for _ in 0..<100 where hsm.server.connectionCounts.all > 0 { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(hsm.server.connectionCounts == (0, 0))
-        try await group.shutdownGracefully()
+        await world.pool.close()
+        for channel in world.recording.opened.withLockedValue({ $0 }) { try await channel.closeFuture.get() }
+        for _ in 0..<100 where world.counts.all > 0 { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(world.counts == (0, 0))
+        try await world.stop()
     }
 }

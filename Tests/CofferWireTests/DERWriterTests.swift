@@ -32,7 +32,7 @@ import Testing
     }
 
     @Test(arguments: lengths, [false, true])
-    func nestedConstructedValuesAreWrittenAsSwiftASN1WritesThem(length: Int, zeroizingGrowth: Bool) throws {
+    func nestedConstructedValuesAreWrittenAsSwiftASN1WritesThem(length: Int, zeroizingGrowth: Bool) {
         var ours = DERWriter(zeroizingGrowth: zeroizingGrowth)
         var theirs = DER.Serializer()
         for identifier in Self.identifiers {
@@ -47,9 +47,9 @@ import Testing
                     level2.appendPrimitive(identifier: .boolean, [0xff])
                 }
             }
-            try theirs.appendConstructedNode(identifier: identifier) { level1 in
+            theirs.appendConstructedNode(identifier: identifier) { level1 in
                 level1.appendPrimitiveNode(identifier: .integer) { $0.append(1) }
-                try level1.appendConstructedNode(identifier: .sequence) { level2 in
+                level1.appendConstructedNode(identifier: .sequence) { level2 in
                     level2.appendConstructedNode(
                         identifier: ASN1Identifier(tagWithNumber: 2, tagClass: .contextSpecific)
                     ) { level3 in
