@@ -56,12 +56,7 @@ public struct DERWriter: Sendable {
         }
         let octets = Self.lengthOctets(length)
         makeRoom(for: octets)
-        serializedBytes.insert(contentsOf: repeatElement(0, count: octets), at: lengthIndex + 1)
-        serializedBytes[lengthIndex] = 0x80 | UInt8(octets)
-        for position in 0..<octets {
-            serializedBytes[lengthIndex + 1 + position] = UInt8(
-                truncatingIfNeeded: length >> (8 * (octets - 1 - position)))
-        }
+        serializedBytes.replaceSubrange(lengthIndex...lengthIndex, with: Self.longFormLength(length))
     }
 
     /// X.690 §8.1.2: class, constructed bit and tag number, the number in base 128 when it is 31 or more.
@@ -94,16 +89,19 @@ public struct DERWriter: Sendable {
             serializedBytes.append(UInt8(length))
             return
         }
-        let octets = Self.lengthOctets(length)
-        serializedBytes.append(0x80 | UInt8(octets))
-        for position in 0..<octets {
-            serializedBytes.append(UInt8(truncatingIfNeeded: length >> (8 * (octets - 1 - position))))
-        }
+        serializedBytes.append(contentsOf: Self.longFormLength(length))
     }
 
     /// How many octets the long form of `length` takes after its first.
     private static func lengthOctets(_ length: Int) -> Int {
         (Int.bitWidth - length.leadingZeroBitCount + 7) / 8
+    }
+
+    /// The long form of `length` (128 or more): `0x80 | n`, then its `n` octets, most significant first.
+    private static func longFormLength(_ length: Int) -> [UInt8] {
+        let octets = lengthOctets(length)
+        return [0x80 | UInt8(octets)]
+            + (0..<octets).reversed().map { UInt8(truncatingIfNeeded: length >> (8 * $0)) }
     }
 }
 
