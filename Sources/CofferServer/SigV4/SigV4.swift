@@ -158,12 +158,7 @@ public enum SigV4 {
 
     /// Hex `HMAC(kSigning, string to sign)`.
     public static func signature(stringToSign: String, key: SymmetricKey) -> String {
-        signature(stringToSign: Array(stringToSign.utf8), key: key)
-    }
-
-    /// Hex `HMAC(kSigning, string to sign)` of the string to sign as bytes.
-    static func signature(stringToSign: [UInt8], key: SymmetricKey) -> String {
-        HMAC<SHA256>.authenticationCode(for: stringToSign, using: key).withUnsafeBytes { Hex.encode($0) }
+        SigningKeyCache.Signer(key: key).signature(Array(stringToSign.utf8))
     }
 
     // MARK: Canonical parts
