@@ -109,9 +109,6 @@ public final class HSMConnection: Sendable {
     /// Whether the connection is still open (its primary socket).
     public var isActive: Bool { primary.channel.isActive }
 
-    /// Lanes open now (for tests).
-    package var openLanes: Int { lanes.withLockedValue { $0.open { $0.channel.isActive } } }
-
     /// Sends `body` and waits for its answer; fails with ``HSMClientError/Code/transport`` when the
     /// connection closes, the write fails, or no answer comes within `timeout`.
     public func request(
