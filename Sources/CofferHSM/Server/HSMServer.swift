@@ -20,6 +20,9 @@ public final class HSMServer: Sendable {
     public static let maximumUnauthenticated = 64
     /// A connection that sends no frame for this long is closed, authenticated or not.
     public static let idleLimit: TimeAmount = .minutes(10)
+    /// When a connection's answers wait unwritten past `high` bytes, it reads no more until they drain
+    /// below `low` (``BackpressureHandler``).
+    static let writeBufferWaterMark = ChannelOptions.Types.WriteBufferWaterMark(low: 256 * 1024, high: 4 * 1024 * 1024)
 
     private let core: NIOLockedValueBox<HSMCore>
     private let connections: NIOLockedValueBox<(table: ConnectionTable, channels: [UInt64: any Channel])>
@@ -69,7 +72,7 @@ public final class HSMServer: Sendable {
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.writeBufferWaterMark, value: .init(low: 256 * 1024, high: 4 * 1024 * 1024))
+            .childChannelOption(.writeBufferWaterMark, value: Self.writeBufferWaterMark)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture { try serve(channel) }
             }
@@ -100,7 +103,7 @@ public final class HSMServer: Sendable {
         }
         let (client, served) = (descriptors[0], descriptors[1])
         return ClientBootstrap(group: loop)
-            .channelOption(.writeBufferWaterMark, value: .init(low: 256 * 1024, high: 4 * 1024 * 1024))
+            .channelOption(.writeBufferWaterMark, value: Self.writeBufferWaterMark)
             .channelInitializer { [self] channel in channel.eventLoop.makeCompletedFuture { try serve(channel) } }
             .withConnectedSocket(served)
             .flatMapError { error in
