@@ -121,6 +121,12 @@ public struct SigV4Verifier: Sendable {
         var day: String { scope[1] }
         var region: String { scope[2] }
         var service: String { scope[3] }
+        /// `day/region/service/aws4_request`: the credential after its access key id, the four parts `parse`
+        /// checked, with the same slashes (sliced, not joined again).
+        var credentialScope: Substring {
+            let credential = parameters.credential
+            return credential.firstIndex(of: "/").map { credential[credential.index(after: $0)...] } ?? ""
+        }
     }
 
     private func parse(_ request: SigV4Request, now: Int64) throws(SigV4Error) -> Signed {
@@ -187,12 +193,8 @@ public struct SigV4Verifier: Sendable {
         let canonical = SigV4.canonicalRequestBytes(
             request, signedHeaders: parameters.signedHeaders, payloadHash: bodyHash,
             excludingQueryKey: parameters.isQuery ? "X-Amz-Signature" : nil)
-        // The scope is the credential after its access key id: the four parts `parse` checked, joined by
-        // the same slashes.
-        let credential = parameters.credential
-        let scope = credential.firstIndex(of: "/").map { credential[credential.index(after: $0)...] } ?? ""
         let stringToSign = SigV4.stringToSignBytes(
-            canonicalRequest: canonical, date: parameters.date, scope: String(scope))
+            canonicalRequest: canonical, date: parameters.date, scope: String(signed.credentialScope))
         let place = SigningKeyCache.Place(
             accessKeyID: signed.accessKeyID, day: signed.day, region: signed.region, service: signed.service,
             fromDayKey: caller.key.isDayKey)
