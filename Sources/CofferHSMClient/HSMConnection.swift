@@ -49,6 +49,8 @@ public final class HSMConnection: Sendable {
 
     private let primary: Lane
     private let connector: Connector
+    /// Whether `lanes` is enabled, kept beside it so that a connection without lanes (every `coffer host`'s)
+    /// takes no lock per request.
     private let hasLanes: Bool
     private let lanes: NIOLockedValueBox<LaneTable<Lane>>
     private let nextID = NIOLockedValueBox<Int64>(1)
