@@ -107,6 +107,41 @@ import Testing
         #expect(try handle.query(kept, [.integer(2)]).first?.column("i") == .integer(8))
     }
 
+    /// SQLite marks a statement whose plan may depend on a bound value (here: equalities its planner weighs)
+    /// to be planned again when its bindings are cleared; kept statements are used again without that, with
+    /// every parameter bound each time.
+    @Test func keptStatementsAreNotPlannedAgainAndEveryParameterIsBound() throws {
+        let handle = try SQLiteHandle(.memory, name: "coffer-sqlite-test")
+        defer { handle.close() }
+        _ = try handle.query("CREATE TABLE b (account TEXT, key_id TEXT, seq INTEGER, token BLOB)", [])
+        _ = try handle.query("CREATE INDEX b_by_key ON b(account, key_id, seq)", [])
+        for seq in 1...3 {
+            _ = try handle.query(
+                "INSERT INTO b VALUES (?, ?, ?, ?)", [.text("a"), .text("k\(seq % 2)"), .integer(seq), .blob([1])])
+        }
+        let statements = [
+            (
+                "SELECT seq FROM b WHERE account = ? AND key_id = ? ORDER BY seq DESC",
+                [SQLValue.text("a"), .text("k1")]
+            ),
+            (
+                "SELECT token FROM b WHERE account = ? AND key_id = ? AND seq = ?",
+                [.text("a"), .text("k0"), .integer(2)]
+            ),
+        ]
+        for (sql, binds) in statements {
+            for _ in 0..<3 { #expect(try handle.query(sql, binds).count > 0) }
+            #expect(handle.repreparations(of: sql) == 0, "\(sql)")
+        }
+        #expect(
+            try handle.query(statements[0].0, statements[0].1).map { $0.column("seq") } == [.integer(3), .integer(1)])
+        // Too few values (the rest would keep the last use's) and too many are refused before any step.
+        for binds: [SQLValue] in [[.text("a")], [.text("a"), .text("k1"), .text("x")]] {
+            #expect(throws: SQLiteHandle.Failure.self) { _ = try handle.query(statements[0].0, binds) }
+        }
+        #expect(try handle.query(statements[0].0, [.text("a"), .text("k0")]).map { $0.column("seq") } == [.integer(2)])
+    }
+
     @Test func jobsRunOnTheConnectionsThreadAndNothingHangsOnceItIsClosed() async throws {
         let handle = try Self.table()
         let onThread = await withTaskExecutorPreference(handle.thread) { handle.thread.isCurrent }

@@ -153,6 +153,16 @@ final class SQLiteHandle: Sendable {
     /// Whether `sql` is kept prepared (for tests).
     func keeps(_ sql: String) -> Bool { state.withLock { $0.statements[sql] != nil } }
 
+    /// How many times SQLite has prepared the kept statement `sql` again by itself since it was kept (for
+    /// tests; nil when it is not kept).
+    func repreparations(of sql: String) -> Int? {
+        state.withLock { state in
+            state.statements[sql].map {
+                Int(sqlite_nio_sqlite3_stmt_status($0.statement, Int32(SQLITE_STMTSTATUS_REPREPARE), 0))
+            }
+        }
+    }
+
     /// Finalizes every statement, closes the connection and ends its thread.
     func close() {
         state.withLock { state in
@@ -178,9 +188,15 @@ final class SQLiteHandle: Sendable {
                 throw Failure(code: SQLITE_MISUSE, message: "the connection is closed")
             }
             let statement = try Self.prepared(sql, database, &state)
-            defer {
-                sqlite_nio_sqlite3_reset(statement)
-                sqlite_nio_sqlite3_clear_bindings(statement)
+            defer { sqlite_nio_sqlite3_reset(statement) }
+            // Every parameter is bound on every use, so none keeps its value from the use before, and the
+            // bindings are not cleared after one: `sqlite3_clear_bindings` marks a statement whose plan may
+            // depend on a bound value (SQLite marks `col = ?` terms its planner weighs) expired,
+            // and SQLite then parses and plans it afresh at its next step, which was more than half of a
+            // read of a key's backing keys.
+            let parameters = Int(sqlite_nio_sqlite3_bind_parameter_count(statement))
+            guard binds.count == parameters else {
+                throw Failure(code: SQLITE_RANGE, message: "\(binds.count) values for \(parameters) parameters")
             }
             for (offset, value) in binds.enumerated() {
                 let status = Self.bind(value, at: Int32(offset + 1), statement)
