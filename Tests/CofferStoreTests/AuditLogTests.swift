@@ -49,6 +49,23 @@ import Testing
         await store.close()
     }
 
+    /// The chain value's bytes are fixed (a log written by one version verifies under the next): known
+    /// answers computed independently, with Python's hashlib, from the definition in docs/access-control.md.
+    @Test func theChainValueHasKnownAnswers() {
+        func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+        let first = AuditEntry(
+            time: 1_800_000_000, eventID: "e-1", keyARN: nil, operation: "ListKeys", record: #"{"k":"déjà"}"#)
+        #expect(
+            hex(AuditChain.link(previous: AuditChain.genesis, sequence: 1, entry: first))
+                == "f3651dc1349f04db02bdb228ee878b07e84145c2364bbbd54429cf439d7c040f")
+        let second = AuditEntry(
+            time: 1 << 33, eventID: "e-2", keyARN: "arn:aws:kms:us-east-1:111122223333:key/k", operation: "Encrypt",
+            record: "")
+        #expect(
+            hex(AuditChain.link(previous: [UInt8](repeating: 0xAB, count: 32), sequence: (1 << 40) + 7, entry: second))
+                == "2c1d182a3f8b72b5f6ffe1d53e9c9dc16321d1dbeee15ed4d822e3fcf6472ba3")
+    }
+
     @Test(arguments: StoreKind.available) func anIntactLogVerifies(_ kind: StoreKind) async throws {
         let result = try await Self.verify(kind, after: [])
         #expect(result.isIntact && result.count == 5)

@@ -123,4 +123,45 @@ let hotPathBenchmarks: @Sendable () -> Void = {
     } setup: {
         try await StoreWorld()
     }
+
+    // A call that changes nothing appends its record alone when no other waits (a batch of one: the case
+    // of a lone client), a record about the size of a GenerateDataKey's.
+    Benchmark("Store: append one audit record alone (SQLite in memory, 1 KB)") { benchmark, world in
+        let arn = "arn:aws:kms:us-east-1:111122223333:key/\(world.keyID)"
+        let record =
+            #"{"eventVersion":"1.08","requestParameters":{"keySpec":"AES_256"}}"#
+            + String(repeating: " ", count: 950)
+        for _ in benchmark.scaledIterations {
+            let entry = AuditEntry(
+                time: HotPath.now, eventID: RandomUUID.lowercased(), keyARN: arn, operation: "GenerateDataKey",
+                record: record)
+            blackHole(try? await world.store.appendAudit(entry))
+        }
+    } setup: {
+        try await StoreWorld()
+    }
+
+    // Eight calls' records that arrive together: one transaction (AuditBatch), timed per record.
+    Benchmark(
+        "Store: append eight audit records together, per record (SQLite in memory, 1 KB)",
+        configuration: .init(scalingFactor: .kilo)
+    ) { benchmark, world in
+        let arn = "arn:aws:kms:us-east-1:111122223333:key/\(world.keyID)"
+        let record = #"{"eventVersion":"1.08","requestParameters":{"keySpec":"AES_256"}}"#
+            + String(repeating: " ", count: 950)
+        for _ in 0..<(benchmark.scaledIterations.count / 8) {
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        let entry = AuditEntry(
+                            time: HotPath.now, eventID: RandomUUID.lowercased(), keyARN: arn,
+                            operation: "GenerateDataKey", record: record)
+                        blackHole(try? await world.store.appendAudit(entry))
+                    }
+                }
+            }
+        }
+    } setup: {
+        try await StoreWorld()
+    }
 }
