@@ -1,3 +1,5 @@
+import NIOCore
+import NIOPosix
 import Synchronization
 import Testing
 
@@ -88,6 +90,25 @@ import Testing
             #expect(try await batch.append(Self.entry(number), write: log.write) == Int64(number))
         }
         #expect(log.state.withLock { $0.batches } == [1, 1, 1])
+    }
+
+    /// Callers that an event loop runs in one turn (requests whose HSM answers came in one read) share one
+    /// batch: the first lets the loop run what is queued before it takes the waiting records.
+    @Test func callersQueuedOnOneLoopTogetherShareABatch() async throws {
+        let batch = AuditBatch()
+        let log = Log()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let loop = group.next()
+        let callers = try await loop.submit {
+            (1...5).map { number in
+                Task(executorPreference: SQLiteEventLoopTests.OneLoop(loop)) {
+                    try await batch.append(Self.entry(number), write: log.write)
+                }
+            }
+        }.get()
+        for (index, caller) in callers.enumerated() { #expect(try await caller.value == Int64(index + 1)) }
+        #expect(log.state.withLock { $0.batches } == [5])
+        try await group.shutdownGracefully()
     }
 
     @Test func callersThatArriveWhileABatchIsWrittenShareTheNextInArrivalOrder() async throws {

@@ -10,8 +10,13 @@ import Synchronization
 /// No task of its own writes the batches: a caller that finds no batch being written writes one itself
 /// (its record and up to ``maximumBatch`` − 1 that wait, oldest first), answers the callers it wrote for,
 /// and hands the turn to the longest waiter, whose task writes the next batch. Alone, a record is written
-/// by its caller's task with nothing between (a task started per batch cost two thread wake-ups per call;
-/// issue 12). Under load, one transaction carries many records instead of one each. A batch fails as a
+/// by its caller's task (a task started per batch cost two thread wake-ups per call; issue 12). Under load,
+/// one transaction carries many records instead of one each: a writer first yields once, so that the
+/// requests its event loop has already queued (those whose HSM answers came in the same read) reach their
+/// appends and join its batch. Without that, a loop's requests ran to their appends one at a time, each
+/// finding the previous one's batch written, and batches averaged 1.4 records at 16 connections; with it
+/// about 4.4, and GenerateDataKey at 16 connections took 186 µs of CPU where it took 197 (about 30 µs of
+/// an audit transaction is the same whatever it carries). A batch fails as a
 /// whole: when its store call fails, every caller in it gets that error. A writer's cancellation does not
 /// fail the others (a PostgreSQL call ends early when its task is cancelled): a writer already cancelled
 /// when its turn comes writes from a task of its own, and one cancelled while it writes, whose transaction
@@ -83,6 +88,8 @@ final class AuditBatch: Sendable {
     private func writeBatch(
         first: AuditEntry, _ write: @escaping @Sendable ([AuditEntry]) async throws -> [Int64]
     ) async throws -> Int64 {
+        // What the executor already has queued runs first, and may join this batch.
+        await Task.yield()
         let others = state.withLock { state in
             let taken = Array(state.waiting.prefix(Self.maximumBatch - 1))
             state.waiting.removeFirst(taken.count)
