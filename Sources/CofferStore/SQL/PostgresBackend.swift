@@ -240,9 +240,13 @@ final class PostgresBackend: SQLBackend {
             var rows: [SQLRow] = []
             do {
                 for try await row in try await connection.query(query, logger: logger) {
-                    var values: [String: SQLValue] = [:]
-                    for cell in row { values[cell.columnName] = try Self.value(cell) }
-                    rows.append(SQLRow(values: values))
+                    var names: [String] = []
+                    var values: [SQLValue] = []
+                    for cell in row {
+                        names.append(cell.columnName)
+                        values.append(try Self.value(cell))
+                    }
+                    rows.append(SQLRow(names: names, values: values))
                 }
             } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
                 throw SQLConstraintViolation(.unique, error.serverInfo?[.message] ?? "unique_violation")

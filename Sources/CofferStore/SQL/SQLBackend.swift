@@ -23,12 +23,21 @@ public enum SQLValue: Hashable, Sendable {
     }
 }
 
-/// One row of a result, by column name.
+/// One row of a result, by column name: the result's column names, shared by all its rows (not a dictionary
+/// per row, built and hashed for every column of every row read), and the row's values in their order.
 public struct SQLRow: Sendable {
-    let values: [String: SQLValue]
+    let names: [String]
+    let values: [SQLValue]
 
-    /// The column's value; nil when the row has no such column (a NULL is ``SQLValue/null``).
-    public func column(_ name: String) -> SQLValue? { values[name] }
+    init(names: [String], values: [SQLValue]) {
+        precondition(names.count == values.count, "a row has a value for each column")
+        self.names = names
+        self.values = values
+    }
+
+    /// The column's value (the first column of that name); nil when the row has no such column (a NULL is
+    /// ``SQLValue/null``).
+    public func column(_ name: String) -> SQLValue? { names.firstIndex(of: name).map { values[$0] } }
 }
 
 /// The databases the store speaks to, where their SQL differs.

@@ -215,12 +215,10 @@ final class SQLiteHandle: Sendable {
                         sqlite_nio_sqlite3_column_name(statement, column).map { String(cString: $0) } ?? ""
                     }
                 }
-                var values: [String: SQLValue] = [:]
+                var values: [SQLValue] = []
                 values.reserveCapacity(columns.count)
-                for (index, name) in columns.enumerated() where values[name] == nil {
-                    values[name] = try Self.value(statement, Int32(index))
-                }
-                rows.append(SQLRow(values: values))
+                for index in columns.indices { values.append(try Self.value(statement, Int32(index))) }
+                rows.append(SQLRow(names: columns, values: values))
             }
         }
     }
