@@ -1,6 +1,7 @@
-import CofferStore
 import Foundation
 import Testing
+
+@testable import CofferStore
 
 /// The audit log's chain: intact after appends, and broken — at the record named — by any single edit,
 /// deletion, insertion or swap of rows made with SQL behind the store's back.
@@ -141,6 +142,32 @@ import Testing
         await store.close()
         store = try await database.open()
         #expect(try await store.verifyAudit().firstBad == 4)
+        await store.close()
+    }
+
+    /// A log in memory with a retention (`coffer dev --ephemeral`) drops its oldest records each time its
+    /// sequence crosses a thousand, keeping at least the retention; it verifies from the oldest record kept
+    /// and still finds an edit after it; GetKeyLastUsage's tracking starts at the oldest record kept.
+    @Test func aLogInMemoryWithARetentionKeepsItsNewestRecordsAndStillVerifies() async throws {
+        let store = try await SQLKeyStore.openInMemory(auditRetention: 1_500)
+        for chunk in 0..<26 {
+            try await withThrowingTaskGroup(of: Int64.self) { group in
+                for n in (chunk * 100 + 1)...(chunk * 100 + 100) {
+                    group.addTask { try await store.appendAudit(Self.entry(n)) }
+                }
+                for try await _ in group {}
+            }
+        }
+        // Crossing 1,000 kept all (fewer than 1,500); crossing 2,000 dropped records 1 to 500.
+        let rows = try await store.auditRecords(after: 0, limit: 5_000)
+        #expect(rows.count == 2_100 && rows.first?.sequence == 501 && rows.last?.sequence == 2_600)
+        #expect(try await store.verifyAudit() == AuditVerification(count: 2_100))
+        let use = try await store.lastUse(of: "arn:key/none", operations: ["Encrypt"])
+        #expect(use.row == nil && use.trackingStart == rows.first?.entry.time)
+        _ = try await store.backend.read { c in
+            try await c.query("UPDATE audit_log SET record = '{}' WHERE seq = 1000", [])
+        }
+        #expect(try await store.verifyAudit().firstBad == 1_000)
         await store.close()
     }
 

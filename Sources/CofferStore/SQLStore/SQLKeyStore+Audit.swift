@@ -17,7 +17,7 @@ extension SQLKeyStore {
             return try await auditBatch.append(entry) { entries in
                 // On disk within about a second, not before the answer (CommitDurability.deferredSync).
                 try await self.transaction(attachingAudit: false, durability: .deferredSync) { c in
-                    try await Self.appendAudits(entries, c)
+                    try await Self.appendAudits(entries, retention: self.auditRetention, c)
                 }
             }
         } catch {
@@ -25,17 +25,24 @@ extension SQLKeyStore {
         }
     }
 
+    /// How many records a log with a retention grows past it before its oldest are removed (in the
+    /// transaction of the append that crosses a multiple of this).
+    static let retentionSlack: Int64 = 1_000
+
     /// Appends `entry` after the last row and moves the head, inside the caller's transaction.
-    static func appendAudit(_ entry: AuditEntry, _ c: any SQLConnection) async throws -> Int64 {
-        guard let sequence = try await appendAudits([entry], c).first else {
+    static func appendAudit(_ entry: AuditEntry, retention: Int64?, _ c: any SQLConnection) async throws -> Int64 {
+        guard let sequence = try await appendAudits([entry], retention: retention, c).first else {
             throw StoreError(.database, "the audit record was not appended")
         }
         return sequence
     }
 
     /// Appends `entries` in order after the last row and moves the head once, inside the caller's
-    /// transaction; their sequence numbers.
-    static func appendAudits(_ entries: [AuditEntry], _ c: any SQLConnection) async throws -> [Int64] {
+    /// transaction; their sequence numbers. With a `retention`, the records older than the newest
+    /// `retention` are removed whenever the sequence crosses a multiple of ``retentionSlack``.
+    static func appendAudits(
+        _ entries: [AuditEntry], retention: Int64? = nil, _ c: any SQLConnection
+    ) async throws -> [Int64] {
         guard !entries.isEmpty else { return [] }
         // The last row, not the head: a removed head row must not stop the log (verify reports it).
         // Appends are one at a time: on PostgreSQL, hosts' transactions take the log's lock (held to their
@@ -66,6 +73,9 @@ extension SQLKeyStore {
         _ = try await c.query(
             "INSERT INTO audit_head (id, seq, chain) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, chain = excluded.chain",
             [.integer(Int(sequence)), .blob(chain)])
+        if let retention, (first - 1) / retentionSlack != sequence / retentionSlack, sequence > retention {
+            _ = try await c.query("DELETE FROM audit_log WHERE seq <= ?", [.integer(Int(sequence - retention))])
+        }
         return Array(first...sequence)
     }
 
@@ -102,7 +112,7 @@ extension SQLKeyStore {
 
     public func verifyAudit() async throws(StoreError) -> AuditVerification {
         // One read transaction: records appended meanwhile are not half seen.
-        try await snapshot { c in try await Self.verifyChain(c) }
+        try await snapshot { [auditRetention] c in try await Self.verifyChain(c, pruned: auditRetention != nil) }
     }
 
     /// The head row's sequence number and chain value (for keeping outside the store).
@@ -114,10 +124,17 @@ extension SQLKeyStore {
         }
     }
 
-    private static func verifyChain(_ c: any SQLConnection) async throws -> AuditVerification {
+    /// Verifies the chain from record 1, or, in a `pruned` log (one with a retention), from the oldest
+    /// record kept, whose own chain value is then taken as given.
+    private static func verifyChain(_ c: any SQLConnection, pruned: Bool) async throws -> AuditVerification {
         do {
-            var previous = AuditChain.genesis
-            var expected: Int64 = 1
+            var previous: [UInt8]? = AuditChain.genesis
+            var start: Int64 = 1
+            if pruned, let oldest = try await c.query("SELECT seq FROM audit_log ORDER BY seq LIMIT 1", []).first {
+                start = Int64(oldest.column("seq")?.integer ?? 1)
+                previous = nil
+            }
+            var expected = start
             var count: Int64 = 0
             while true {
                 let rows = try await c.query(
@@ -128,8 +145,10 @@ extension SQLKeyStore {
                         return AuditVerification(
                             count: count, firstBad: expected, reason: "record \(expected) is missing")
                     }
-                    guard AuditChain.link(previous: previous, sequence: row.sequence, entry: row.entry) == row.chain
-                    else {
+                    // The oldest record of a pruned log has no previous one to check it against.
+                    if let previous,
+                        AuditChain.link(previous: previous, sequence: row.sequence, entry: row.entry) != row.chain
+                    {
                         return AuditVerification(
                             count: count, firstBad: row.sequence,
                             reason: "record \(row.sequence) does not match the chain (edited, inserted or moved)")
@@ -141,19 +160,20 @@ extension SQLKeyStore {
                 if rows.count < 1000 { break }
             }
             // Rows before the first one read (a removed first record) leave `expected` at 1 with rows
-            // after it; a lower sequence than 1 is an inserted row.
-            if try await !c.query("SELECT 1 FROM audit_log WHERE seq < 1", []).isEmpty {
+            // after it; a lower sequence than the first (1, or a pruned log's oldest) is an inserted row.
+            if try await !c.query("SELECT 1 FROM audit_log WHERE seq < ?", [.integer(Int(start))]).isEmpty {
                 return AuditVerification(count: count, firstBad: 0, reason: "a record before the first")
             }
             if count == 0, try await !c.query("SELECT 1 FROM audit_log", []).isEmpty {
                 return AuditVerification(count: 0, firstBad: 1, reason: "record 1 is missing")
             }
+            let last = expected - 1
             let head = try await c.query("SELECT seq, chain FROM audit_head WHERE id = 1", []).first
             let headSequence = Int64(head?.column("seq")?.integer ?? 0)
-            if headSequence != count || (count > 0 && Self.bytes(head?.column("chain")) != previous) {
+            if headSequence != last || (count > 0 && Self.bytes(head?.column("chain")) != previous) {
                 return AuditVerification(
-                    count: count, firstBad: count + 1,
-                    reason: "the log ends at record \(count) but its head names record \(headSequence)")
+                    count: count, firstBad: last + 1,
+                    reason: "the log ends at record \(last) but its head names record \(headSequence)")
             }
             return AuditVerification(count: count)
         }

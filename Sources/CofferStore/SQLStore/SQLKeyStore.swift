@@ -8,9 +8,12 @@ import SQLiteNIO
 public final class SQLKeyStore: KeyStore {
     let backend: any SQLBackend
     let auditBatch = AuditBatch()
+    /// How many of the newest audit records are kept (nil: all of them). Only a store in memory sets it.
+    let auditRetention: Int64?
 
-    init(backend: any SQLBackend) {
+    init(backend: any SQLBackend, auditRetention: Int64? = nil) {
         self.backend = backend
+        self.auditRetention = auditRetention
     }
 
     /// Opens (creating if needed) the SQLite database at `path` and migrates it to ``schemaVersion``. Keys
@@ -36,15 +39,19 @@ public final class SQLKeyStore: KeyStore {
     }
 
     /// A SQLite database in memory only (`coffer dev --ephemeral`): nothing is written to disk, and
-    /// everything is gone when the store is closed.
+    /// everything is gone when the store is closed. With `auditRetention`, the audit log keeps only that
+    /// many of its newest records (a long-running server in memory would otherwise grow by each call's
+    /// record, about 1.6 KB, for as long as it runs); the oldest kept record then anchors the chain.
     public static func openInMemory(
-        logger: Logger = Logger(label: "coffer.store")
+        auditRetention: Int64? = nil, logger: Logger = Logger(label: "coffer.store")
     ) async throws(StoreError)
         -> SQLKeyStore
     {
-        SQLKeyStore(
+        precondition(auditRetention.map { $0 > 0 } ?? true, "an audit retention keeps at least one record")
+        return SQLKeyStore(
             backend: try await SQLiteBackend.open(
-                storage: .memory, name: "memory", legacyScope: KeyScope(account: "", region: ""), logger: logger))
+                storage: .memory, name: "memory", legacyScope: KeyScope(account: "", region: ""), logger: logger),
+            auditRetention: auditRetention)
     }
 
     /// Connects to the PostgreSQL database at `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`,
@@ -335,7 +342,7 @@ public final class SQLKeyStore: KeyStore {
         do {
             return try await backend.transaction(durability: durability) { c in
                 let result = try await body(c)
-                if let entry { _ = try await Self.appendAudit(entry, c) }
+                if let entry { _ = try await Self.appendAudit(entry, retention: self.auditRetention, c) }
                 return result
             }
         } catch {

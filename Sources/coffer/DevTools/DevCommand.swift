@@ -52,8 +52,17 @@ struct Dev: AsyncParsableCommand {
     var accountId: String = "000000000000"
     @Option(help: "Create the keys and aliases of a seed file (YAML, docs/testing-with-coffer.md) on start.")
     var seed: String?
-    @Flag(help: "Keep everything in memory: nothing is read from or written to disk; all is gone on exit.")
+    @Flag(
+        help: """
+            Keep everything in memory: nothing is read from or written to disk; all is gone on exit. The audit \
+            log keeps its newest 20,000 records.
+            """)
     var ephemeral = false
+
+    /// How many of the newest audit records an `--ephemeral` server keeps: each call's record (about 1.6 KB)
+    /// would otherwise stay in memory for as long as the server runs (780 MB after 480,000 requests, and 10 %
+    /// more CPU per request by then).
+    static let ephemeralAuditRetention: Int64 = 20_000
     @Flag(
         help: "Serve the signed CofferDev.Reset call, deleting the caller account's keys (docs/testing-with-coffer.md)."
     )
@@ -125,7 +134,7 @@ struct Dev: AsyncParsableCommand {
             store = try await StoreLocation.open(
                 self.store ?? files.store, legacyScope: KeyScope(account: accountId, region: region), logger: logger)
         } else {
-            store = try await SQLKeyStore.openInMemory(logger: logger)
+            store = try await SQLKeyStore.openInMemory(auditRetention: Self.ephemeralAuditRetention, logger: logger)
         }
         let connection = try await HSMConnection.connect(to: hsmAddress)
         var current: DomainState
