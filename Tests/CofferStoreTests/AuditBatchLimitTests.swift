@@ -18,7 +18,9 @@ import Testing
         let full = AuditBatch.maximumBatch
         for round in 0..<2 {
             let entries = (1...full).map { AuditLogTests.entry(round * full + $0) }
-            let sequences = try await store.backend.transaction { c in try await SQLKeyStore.appendAudits(entries, c) }
+            let sequences = try await store.backend.transaction { c in
+                try await SQLKeyStore.appendAudits(entries, retention: nil, c)
+            }
             #expect(sequences == (1...full).map { Int64(round * full + $0) })
         }
         let result = try await store.verifyAudit()

@@ -146,8 +146,9 @@ import Testing
     }
 
     /// A log in memory with a retention (`coffer dev --ephemeral`) drops its oldest records each time its
-    /// sequence crosses a thousand, keeping at least the retention; it verifies from the oldest record kept
-    /// and still finds an edit after it; GetKeyLastUsage's tracking starts at the oldest record kept.
+    /// sequence crosses a thousand, keeping at least the retention; it verifies from the last record dropped
+    /// (the anchor) and still finds an edit anywhere after it, the oldest kept record's included, and a
+    /// removal of the oldest kept; GetKeyLastUsage's tracking starts at the oldest record kept.
     @Test func aLogInMemoryWithARetentionKeepsItsNewestRecordsAndStillVerifies() async throws {
         let store = try await SQLKeyStore.openInMemory(auditRetention: 1_500)
         for chunk in 0..<26 {
@@ -164,10 +165,15 @@ import Testing
         #expect(try await store.verifyAudit() == AuditVerification(count: 2_100))
         let use = try await store.lastUse(of: "arn:key/none", operations: ["Encrypt"])
         #expect(use.row == nil && use.trackingStart == rows.first?.entry.time)
-        _ = try await store.backend.read { c in
-            try await c.query("UPDATE audit_log SET record = '{}' WHERE seq = 1000", [])
+        // Each damage lies before the last, so each is the first one found.
+        for (damage, firstBad) in [
+            ("UPDATE audit_log SET record = '{}' WHERE seq = 1000", 1_000),
+            ("UPDATE audit_log SET record = '{}' WHERE seq = 501", 501),
+            ("DELETE FROM audit_log WHERE seq <= 510", 501),
+        ] {
+            _ = try await store.backend.read { c in try await c.query(damage, []) }
+            #expect(try await store.verifyAudit().firstBad == Int64(firstBad), "\(damage)")
         }
-        #expect(try await store.verifyAudit().firstBad == 1_000)
         await store.close()
     }
 

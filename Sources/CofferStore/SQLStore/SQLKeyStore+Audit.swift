@@ -4,8 +4,14 @@ import Crypto
 /// every column of its own (``AuditChain``), and a one-row head holding the last sequence number and chain
 /// value. An edited, inserted, removed or reordered row breaks the chain at that row; removing the newest
 /// rows leaves the head pointing past the end. (Someone who can rewrite the whole table and the head can
-/// forge a consistent log: export it regularly to keep an outside copy of the head.)
+/// forge a consistent log: export it regularly to keep an outside copy of the head.) A log in memory with a
+/// retention (``openInMemory(auditRetention:logger:)``) drops its oldest rows and keeps, in a one-row
+/// anchor, the sequence number and chain value of the last row dropped: its chain is checked from there.
 extension SQLKeyStore {
+    /// The table of a log with a retention that holds the last dropped row's sequence number and chain value.
+    static let auditAnchorTable =
+        "CREATE TABLE audit_anchor (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, chain BLOB NOT NULL)"
+
     /// The PostgreSQL advisory lock that orders audit appends (an arbitrary constant of this schema).
     static let auditLock = 0x636F_6666_6572  // "coffer"
 
@@ -38,10 +44,11 @@ extension SQLKeyStore {
     }
 
     /// Appends `entries` in order after the last row and moves the head once, inside the caller's
-    /// transaction; their sequence numbers. With a `retention`, the records older than the newest
-    /// `retention` are removed whenever the sequence crosses a multiple of ``retentionSlack``.
+    /// transaction; their sequence numbers. With a `retention` (nil: keep every record), whenever the
+    /// sequence crosses a multiple of ``retentionSlack`` the records older than the newest `retention` are
+    /// removed and the last of them becomes the anchor.
     static func appendAudits(
-        _ entries: [AuditEntry], retention: Int64? = nil, _ c: any SQLConnection
+        _ entries: [AuditEntry], retention: Int64?, _ c: any SQLConnection
     ) async throws -> [Int64] {
         guard !entries.isEmpty else { return [] }
         // The last row, not the head: a removed head row must not stop the log (verify reports it).
@@ -74,7 +81,14 @@ extension SQLKeyStore {
             "INSERT INTO audit_head (id, seq, chain) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, chain = excluded.chain",
             [.integer(Int(sequence)), .blob(chain)])
         if let retention, (first - 1) / retentionSlack != sequence / retentionSlack, sequence > retention {
-            _ = try await c.query("DELETE FROM audit_log WHERE seq <= ?", [.integer(Int(sequence - retention))])
+            let cut = Int(sequence - retention)
+            if let dropped = try await c.query("SELECT seq, chain FROM audit_log WHERE seq = ?", [.integer(cut)]).first
+            {
+                _ = try await c.query(
+                    "INSERT INTO audit_anchor (id, seq, chain) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, chain = excluded.chain",
+                    [.integer(cut), .blob(Self.bytes(dropped.column("chain")))])
+                _ = try await c.query("DELETE FROM audit_log WHERE seq <= ?", [.integer(cut)])
+            }
         }
         return Array(first...sequence)
     }
@@ -112,7 +126,7 @@ extension SQLKeyStore {
 
     public func verifyAudit() async throws(StoreError) -> AuditVerification {
         // One read transaction: records appended meanwhile are not half seen.
-        try await snapshot { [auditRetention] c in try await Self.verifyChain(c, pruned: auditRetention != nil) }
+        try await snapshot { [auditRetention] c in try await Self.verifyChain(c, anchored: auditRetention != nil) }
     }
 
     /// The head row's sequence number and chain value (for keeping outside the store).
@@ -124,15 +138,15 @@ extension SQLKeyStore {
         }
     }
 
-    /// Verifies the chain from record 1, or, in a `pruned` log (one with a retention), from the oldest
-    /// record kept, whose own chain value is then taken as given.
-    private static func verifyChain(_ c: any SQLConnection, pruned: Bool) async throws -> AuditVerification {
+    /// Verifies the chain from record 1, or, in an `anchored` log (one with a retention) that has dropped
+    /// records, from the record after its anchor, chained to the anchor's value.
+    private static func verifyChain(_ c: any SQLConnection, anchored: Bool) async throws -> AuditVerification {
         do {
-            var previous: [UInt8]? = AuditChain.genesis
+            var previous = AuditChain.genesis
             var start: Int64 = 1
-            if pruned, let oldest = try await c.query("SELECT seq FROM audit_log ORDER BY seq LIMIT 1", []).first {
-                start = Int64(oldest.column("seq")?.integer ?? 1)
-                previous = nil
+            if anchored, let anchor = try await c.query("SELECT seq, chain FROM audit_anchor WHERE id = 1", []).first {
+                start = Int64(anchor.column("seq")?.integer ?? 0) + 1
+                previous = Self.bytes(anchor.column("chain"))
             }
             var expected = start
             var count: Int64 = 0
@@ -145,10 +159,8 @@ extension SQLKeyStore {
                         return AuditVerification(
                             count: count, firstBad: expected, reason: "record \(expected) is missing")
                     }
-                    // The oldest record of a pruned log has no previous one to check it against.
-                    if let previous,
-                        AuditChain.link(previous: previous, sequence: row.sequence, entry: row.entry) != row.chain
-                    {
+                    guard AuditChain.link(previous: previous, sequence: row.sequence, entry: row.entry) == row.chain
+                    else {
                         return AuditVerification(
                             count: count, firstBad: row.sequence,
                             reason: "record \(row.sequence) does not match the chain (edited, inserted or moved)")
@@ -159,13 +171,14 @@ extension SQLKeyStore {
                 }
                 if rows.count < 1000 { break }
             }
-            // Rows before the first one read (a removed first record) leave `expected` at 1 with rows
-            // after it; a lower sequence than the first (1, or a pruned log's oldest) is an inserted row.
+            // Rows before the first one read (a removed first record) leave `expected` at the start with
+            // rows after it; a lower sequence than the start (1, or the one after the anchor) is an inserted
+            // row.
             if try await !c.query("SELECT 1 FROM audit_log WHERE seq < ?", [.integer(Int(start))]).isEmpty {
                 return AuditVerification(count: count, firstBad: 0, reason: "a record before the first")
             }
             if count == 0, try await !c.query("SELECT 1 FROM audit_log", []).isEmpty {
-                return AuditVerification(count: 0, firstBad: 1, reason: "record 1 is missing")
+                return AuditVerification(count: 0, firstBad: start, reason: "record \(start) is missing")
             }
             let last = expected - 1
             let head = try await c.query("SELECT seq, chain FROM audit_head WHERE id = 1", []).first

@@ -39,19 +39,25 @@ public final class SQLKeyStore: KeyStore {
     }
 
     /// A SQLite database in memory only (`coffer dev --ephemeral`): nothing is written to disk, and
-    /// everything is gone when the store is closed. With `auditRetention`, the audit log keeps only that
-    /// many of its newest records (a long-running server in memory would otherwise grow by each call's
-    /// record, about 1.6 KB, for as long as it runs); the oldest kept record then anchors the chain.
+    /// everything is gone when the store is closed. With `auditRetention` (at least 1), the audit log keeps
+    /// at least that many of its newest records and fewer than ``retentionSlack`` more (a long-running server
+    /// in memory would otherwise grow by each call's record, about 1.6 KB, for as long as it runs), and its
+    /// chain is verified from the last record it dropped (the anchor).
     public static func openInMemory(
         auditRetention: Int64? = nil, logger: Logger = Logger(label: "coffer.store")
     ) async throws(StoreError)
         -> SQLKeyStore
     {
         precondition(auditRetention.map { $0 > 0 } ?? true, "an audit retention keeps at least one record")
-        return SQLKeyStore(
+        let store = SQLKeyStore(
             backend: try await SQLiteBackend.open(
                 storage: .memory, name: "memory", legacyScope: KeyScope(account: "", region: ""), logger: logger),
             auditRetention: auditRetention)
+        if auditRetention != nil {
+            // In memory only, never migrated: the table exists for as long as this database does.
+            try await store.transaction(attachingAudit: false) { c in _ = try await c.query(auditAnchorTable, []) }
+        }
+        return store
     }
 
     /// Connects to the PostgreSQL database at `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`,

@@ -55,11 +55,12 @@ struct Dev: AsyncParsableCommand {
     @Flag(
         help: """
             Keep everything in memory: nothing is read from or written to disk; all is gone on exit. The audit \
-            log keeps its newest 20,000 records.
+            log keeps its newest 20,000 to 21,000 records.
             """)
     var ephemeral = false
 
-    /// How many of the newest audit records an `--ephemeral` server keeps: each call's record (about 1.6 KB)
+    /// How many of the newest audit records an `--ephemeral` server keeps at least (up to 1,000 more, dropped a
+    /// thousand at a time): each call's record (about 1.6 KB)
     /// would otherwise stay in memory for as long as the server runs (780 MB after 480,000 requests, and 10 %
     /// more CPU per request by then).
     static let ephemeralAuditRetention: Int64 = 20_000
