@@ -83,6 +83,8 @@ final class SQLiteThread: TaskExecutor, @unchecked Sendable {
 final class SQLiteHandle: Sendable {
     /// Prepared statements kept at most.
     static let statementLimit = 128
+    /// The most bytes of text and blobs a kept statement keeps bound after its use.
+    static let keptBindingLimit = 4_096
 
     let thread: SQLiteThread
     private let state: Mutex<State>
@@ -188,12 +190,25 @@ final class SQLiteHandle: Sendable {
                 throw Failure(code: SQLITE_MISUSE, message: "the connection is closed")
             }
             let statement = try Self.prepared(sql, database, &state)
-            defer { sqlite_nio_sqlite3_reset(statement) }
             // Every parameter is bound on every use, so none keeps its value from the use before, and the
             // bindings are not cleared after one: `sqlite3_clear_bindings` marks a statement whose plan may
-            // depend on a bound value (SQLite marks `col = ?` terms its planner weighs) expired,
-            // and SQLite then parses and plans it afresh at its next step, which was more than half of a
-            // read of a key's backing keys.
+            // depend on a bound value (SQLite marks `col = ?` terms its planner weighs) expired, and SQLite
+            // then parses and plans it afresh at its next step, which was more than half of a read of a key's
+            // backing keys. (A value SQLite plans with, a `LIMIT ?` or an integer turning into or from 0 or
+            // 1, still has it planned again when it changes.) Only bindings larger than
+            // ``keptBindingLimit`` are cleared, so that a kept statement does not hold a whole audit batch
+            // until its next use: those are INSERTs of values, whose plan depends on none of them.
+            let boundBytes = binds.reduce(0) { total, value in
+                switch value {
+                case .text(let text): total + text.utf8.count
+                case .blob(let bytes): total + bytes.count
+                case .integer, .null: total
+                }
+            }
+            defer {
+                sqlite_nio_sqlite3_reset(statement)
+                if boundBytes > Self.keptBindingLimit { sqlite_nio_sqlite3_clear_bindings(statement) }
+            }
             let parameters = Int(sqlite_nio_sqlite3_bind_parameter_count(statement))
             guard binds.count == parameters else {
                 throw Failure(code: SQLITE_RANGE, message: "\(binds.count) values for \(parameters) parameters")
