@@ -238,15 +238,15 @@ final class PostgresBackend: SQLBackend {
             // A closed connection would never answer (``PostgresCall/ConnectionClosed``).
             guard !connection.isClosed else { throw PostgresCall.ConnectionClosed() }
             var rows: [SQLRow] = []
+            // The column names of the first row, shared by the rest (a result's rows have the same columns).
+            var names: [String]?
             do {
                 for try await row in try await connection.query(query, logger: logger) {
-                    var names: [String] = []
+                    let columns = names ?? row.map(\.columnName)
+                    names = columns
                     var values: [SQLValue] = []
-                    for cell in row {
-                        names.append(cell.columnName)
-                        values.append(try Self.value(cell))
-                    }
-                    rows.append(SQLRow(names: names, values: values))
+                    for cell in row { values.append(try Self.value(cell)) }
+                    rows.append(SQLRow(names: columns, values: values))
                 }
             } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
                 throw SQLConstraintViolation(.unique, error.serverInfo?[.message] ?? "unique_violation")
