@@ -15,10 +15,10 @@ import Synchronization
 /// requests its event loop has already queued (those whose HSM answers came in the same read) reach their
 /// appends and join its batch. Without that, a loop's requests ran to their appends one at a time, each
 /// finding the previous one's batch written, and batches averaged 1.4 records at 16 connections; with it
-/// about 4.4, and GenerateDataKey at 16 connections took 186 µs of CPU where it took 197 (about 30 µs of
-/// an audit transaction is the same whatever it carries). A batch fails as a
-/// whole: when its store call fails, every caller in it gets that error. A writer's cancellation does not
-/// fail the others (a PostgreSQL call ends early when its task is cancelled): a writer already cancelled
+/// about 4.4, and GenerateDataKey at 16 connections took 186 µs of CPU where it took 197 (most of an audit
+/// transaction's cost is the same whatever it carries). A batch fails as a whole: when its store call
+/// fails, every caller in it gets that error. A writer's cancellation does not fail the others (a
+/// PostgreSQL call ends early when its task is cancelled): a writer already cancelled
 /// when its turn comes writes from a task of its own, and one cancelled while it writes, whose transaction
 /// was therefore rolled back (`unavailable`, never `outcomeUnknown`), puts the others' records back at the
 /// head of the queue for the next writer and fails alone.
