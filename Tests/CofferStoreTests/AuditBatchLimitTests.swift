@@ -19,7 +19,7 @@ import Testing
         for round in 0..<2 {
             let entries = (1...full).map { AuditLogTests.entry(round * full + $0) }
             let sequences = try await store.backend.transaction { c in
-                try await SQLKeyStore.appendAudits(entries, retention: nil, c)
+                try await store.appendAudits(entries, c)
             }
             #expect(sequences == (1...full).map { Int64(round * full + $0) })
         }

@@ -23,7 +23,7 @@ extension SQLKeyStore {
             return try await auditBatch.append(entry) { entries in
                 // On disk within about a second, not before the answer (CommitDurability.deferredSync).
                 try await self.transaction(attachingAudit: false, durability: .deferredSync) { c in
-                    try await Self.appendAudits(entries, retention: self.auditRetention, c)
+                    try await self.appendAudits(entries, c)
                 }
             }
         } catch {
@@ -35,21 +35,11 @@ extension SQLKeyStore {
     /// transaction of the append that crosses a multiple of this).
     static let retentionSlack: Int64 = 1_000
 
-    /// Appends `entry` after the last row and moves the head, inside the caller's transaction.
-    static func appendAudit(_ entry: AuditEntry, retention: Int64?, _ c: any SQLConnection) async throws -> Int64 {
-        guard let sequence = try await appendAudits([entry], retention: retention, c).first else {
-            throw StoreError(.database, "the audit record was not appended")
-        }
-        return sequence
-    }
-
     /// Appends `entries` in order after the last row and moves the head once, inside the caller's
-    /// transaction; their sequence numbers. With a `retention` (nil: keep every record), whenever the
-    /// sequence crosses a multiple of ``retentionSlack`` the records older than the newest `retention` are
-    /// removed and the last of them becomes the anchor.
-    static func appendAudits(
-        _ entries: [AuditEntry], retention: Int64?, _ c: any SQLConnection
-    ) async throws -> [Int64] {
+    /// transaction; their sequence numbers. With an ``auditRetention``, whenever the sequence crosses a
+    /// multiple of ``retentionSlack`` the records older than the newest `auditRetention` are removed and the
+    /// last of them becomes the anchor.
+    func appendAudits(_ entries: [AuditEntry], _ c: any SQLConnection) async throws -> [Int64] {
         guard !entries.isEmpty else { return [] }
         // The last row, not the head: a removed head row must not stop the log (verify reports it).
         // Appends are one at a time: on PostgreSQL, hosts' transactions take the log's lock (held to their
@@ -77,20 +67,28 @@ extension SQLKeyStore {
         let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: entries.count).joined(separator: ", ")
         _ = try await c.query(
             "INSERT INTO audit_log (seq, time, event_id, key_arn, operation, record, chain) VALUES \(rows)", values)
-        _ = try await c.query(
-            "INSERT INTO audit_head (id, seq, chain) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, chain = excluded.chain",
-            [.integer(Int(sequence)), .blob(chain)])
-        if let retention, (first - 1) / retentionSlack != sequence / retentionSlack, sequence > retention {
-            let cut = Int(sequence - retention)
-            if let dropped = try await c.query("SELECT seq, chain FROM audit_log WHERE seq = ?", [.integer(cut)]).first
+        try await Self.setMark("audit_head", sequence: sequence, chain: chain, c)
+        if let retention = auditRetention, (first - 1) / Self.retentionSlack != sequence / Self.retentionSlack,
+            sequence > retention
+        {
+            let cut = sequence - retention
+            if let dropped = try await c.query("SELECT chain FROM audit_log WHERE seq = ?", [.integer(Int(cut))]).first
             {
-                _ = try await c.query(
-                    "INSERT INTO audit_anchor (id, seq, chain) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, chain = excluded.chain",
-                    [.integer(cut), .blob(Self.bytes(dropped.column("chain")))])
-                _ = try await c.query("DELETE FROM audit_log WHERE seq <= ?", [.integer(cut)])
+                try await Self.setMark("audit_anchor", sequence: cut, chain: Self.bytes(dropped.column("chain")), c)
+                _ = try await c.query("DELETE FROM audit_log WHERE seq <= ?", [.integer(Int(cut))])
             }
         }
         return Array(first...sequence)
+    }
+
+    /// Sets the one row of `table` (`audit_head`, or a retention's `audit_anchor`) to a record's sequence
+    /// number and chain value.
+    private static func setMark(
+        _ table: String, sequence: Int64, chain: [UInt8], _ c: any SQLConnection
+    ) async throws {
+        _ = try await c.query(
+            "INSERT INTO \(table) (id, seq, chain) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, chain = excluded.chain",
+            [.integer(Int(sequence)), .blob(chain)])
     }
 
     public func auditRecords(after sequence: Int64, limit: Int) async throws(StoreError) -> [AuditRow] {

@@ -348,7 +348,7 @@ public final class SQLKeyStore: KeyStore {
         do {
             return try await backend.transaction(durability: durability) { c in
                 let result = try await body(c)
-                if let entry { _ = try await Self.appendAudit(entry, retention: self.auditRetention, c) }
+                if let entry { _ = try await self.appendAudits([entry], c) }
                 return result
             }
         } catch {
