@@ -111,6 +111,12 @@ import Testing
 
         var counts: (all: Int, unauthenticated: Int) { hsm.server.connectionCounts }
 
+        /// Sends requests on `loop` until its lane has opened and authenticated beside the primary (two
+        /// sockets opened, both authenticated); whether that happened in time.
+        func laneOpened(on loop: any EventLoop) async throws -> Bool {
+            try await HSMConnectionLaneTests.until(pool, [loop]) { recording.count == 2 && counts == (2, 0) }
+        }
+
         func stop() async throws {
             await pool.close()
             try await group.shutdownGracefully()
@@ -133,7 +139,7 @@ import Testing
     @Test func aRequestWhoseLaneClosesUnderItIsSentOnThePrimary() async throws {
         let world = try await World(threads: 1)
         let loop = world.loops[0]
-        #expect(try await Self.until(world.pool, [loop]) { world.recording.count == 2 && world.counts == (2, 0) })
+        #expect(try await world.laneOpened(on: loop))
         let (primary, lane) = world.recording.opened.withLockedValue { ($0[0], $0[1]) }
         world.recording.sabotage.withLockedValue { $0 = true }
         try await Self.requests(world.pool, on: loop, count: 5)
@@ -155,7 +161,7 @@ import Testing
     @Test func aLaneThatClosesIsOpenedAgainAndTheConnectionStays() async throws {
         let world = try await World(threads: 1)
         let loop = world.loops[0]
-        #expect(try await Self.until(world.pool, [loop]) { world.recording.count == 2 && world.counts == (2, 0) })
+        #expect(try await world.laneOpened(on: loop))
         let lane = try #require(world.recording.opened.withLockedValue { $0.last })
         #expect(lane.eventLoop === loop)
         try await lane.close()

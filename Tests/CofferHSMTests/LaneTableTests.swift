@@ -22,6 +22,13 @@ import Testing
         Table(enabled: enabled, retry: .seconds(5), idleLimit: .minutes(5))
     }
 
+    /// A table where loop `a` has asked once, at `t0`: its lane is being opened.
+    func askedByA() -> Table {
+        var table = Self.table()
+        _ = Self.pick(&table, a, t0)
+        return table
+    }
+
     static func pick(_ table: inout Table, _ loop: ObjectIdentifier, _ now: NIODeadline) -> Table.Choice {
         table.choose(for: loop, now: now) { $0.active }
     }
@@ -55,16 +62,14 @@ import Testing
     }
 
     @Test func aLaneThatCannotOpenIsTriedAgainOnlyAfterTheRetry() {
-        var table = Self.table()
-        _ = Self.pick(&table, a, t0)
+        var table = askedByA()
         table.openFailed(for: a, now: t0)
         #expect(Self.isPrimary(Self.pick(&table, a, t0 + .seconds(4)), open: false))
         #expect(Self.isPrimary(Self.pick(&table, a, t0 + .seconds(5)), open: true))
     }
 
     @Test func aLaneFoundClosedIsSetAsideForTheRetry() {
-        var table = Self.table()
-        _ = Self.pick(&table, a, t0)
+        var table = askedByA()
         let kept3 = table.opened(FakeLane(active: false), for: a, now: t0)
         #expect(kept3)
         #expect(Self.isPrimary(Self.pick(&table, a, t0), open: false))
@@ -73,8 +78,7 @@ import Testing
     }
 
     @Test func aLaneIdlePastTheLimitIsClosedAndAnotherOpened() {
-        var table = Self.table()
-        _ = Self.pick(&table, a, t0)
+        var table = askedByA()
         let lane = FakeLane()
         _ = table.opened(lane, for: a, now: t0)
         // Each use restarts the idle time.
@@ -86,8 +90,7 @@ import Testing
     }
 
     @Test func aLaneClosedUnderARequestIsSetAsideButANewerOneStays() {
-        var table = Self.table()
-        _ = Self.pick(&table, a, t0)
+        var table = askedByA()
         let old = FakeLane()
         _ = table.opened(old, for: a, now: t0)
         table.closedUnderRequest(old, for: a, now: t0)
@@ -99,8 +102,7 @@ import Testing
     }
 
     @Test func aClosedTableHandsBackItsLanesAndKeepsNoNewOne() {
-        var table = Self.table()
-        _ = Self.pick(&table, a, t0)
+        var table = askedByA()
         _ = Self.pick(&table, b, t0)
         let lane = FakeLane()
         _ = table.opened(lane, for: a, now: t0)
