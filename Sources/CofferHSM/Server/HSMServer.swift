@@ -9,8 +9,8 @@ import NIOPosix
 
 /// The HSM's one listening socket (PROTOCOL §7, §10): framed DER envelopes in, answers out, requests
 /// pipelined on a connection and answered by id. (`coffer dev` also reaches its HSM inside the process,
-/// through ``connectInProcess(on:_:)``: the same framing, admission and limits.) The core is shared by all connections behind a lock;
-/// each request holds it only while the core computes the answer.
+/// through ``connectInProcess(on:_:)``: the same framing, admission and limits.) The core is shared by all
+/// connections behind a lock; each request holds it only while the core computes the answer.
 public final class HSMServer: Sendable {
     /// At most this many connections at once. When all are taken, a new connection evicts the oldest
     /// unauthenticated one, or is closed when every place is held by an authenticated connection.
