@@ -87,14 +87,27 @@ extension KMSService {
 
 /// Region names as AWS writes them (`us-east-1`, `us-gov-west-1`).
 package enum RegionName {
-    /// Whether `region` has the form of an AWS region name: 2 or 3 lower-case words and a number.
+    /// Whether `region` has the form of an AWS region name, the model's `^([a-z]+-){2,3}\d+$`: 2 or 3
+    /// lower-case ASCII words, each followed by a dash, then ASCII digits. Read byte by byte (it runs on every
+    /// request, for the credential's scope): a byte of a non-ASCII character is neither a letter nor a digit.
     package static func isValid(_ region: String) -> Bool {
-        let parts = region.split(separator: "-", omittingEmptySubsequences: false)
-        guard (3...4).contains(parts.count), let number = parts.last, !number.isEmpty,
-            number.allSatisfy({ $0.isASCII && $0.isNumber })
-        else { return false }
-        return parts.dropLast().allSatisfy { part in
-            !part.isEmpty && part.allSatisfy { $0.isASCII && $0.isLowercase }
+        var words = 0
+        var length = 0
+        var lowercase = true
+        var digits = true
+        for byte in region.utf8 {
+            if byte == UInt8(ascii: "-") {
+                guard length > 0, lowercase else { return false }
+                words += 1
+                length = 0
+                lowercase = true
+                digits = true
+            } else {
+                length += 1
+                lowercase = lowercase && (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                digits = digits && (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+            }
         }
+        return (2...3).contains(words) && length > 0 && digits
     }
 }
