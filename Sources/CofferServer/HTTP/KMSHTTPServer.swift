@@ -53,7 +53,8 @@ public enum KMSHTTPServer {
             router: router, server: server,
             configuration: ApplicationConfiguration(
                 address: .hostname(host, port: port), serverName: "Coffer"),
-            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
+            logger: logger.deferringMetadata)
         return EventLoopPreferring(
             wrapped: application, executor: EventLoopTaskExecutor(group: MultiThreadedEventLoopGroup.singleton))
     }
