@@ -60,4 +60,19 @@ import Testing
             #expect(ConstantTime.equals(a, b) == (a == b))
         }
     }
+
+    /// Arrays, slices and strings' UTF-8 are compared in place, other collections through a copy: the same
+    /// answers either way, and for a mix of the two.
+    @Test func constantTimeEqualityIsTheSameInPlaceAndCopied() {
+        for _ in 0..<200 {
+            let a = (0..<Int.random(in: 0...4)).map { _ in UInt8.random(in: 48...50) }
+            let b = (0..<Int.random(in: 0...4)).map { _ in UInt8.random(in: 48...50) }
+            let expected = a == b
+            let text = String(decoding: b, as: UTF8.self)
+            #expect(ConstantTime.equals(a[...], text.utf8) == expected)
+            #expect(ConstantTime.equals(a.lazy.map { $0 }, b) == expected)
+            #expect(ConstantTime.equals(a, b.lazy.map { $0 }) == expected)
+            #expect(ConstantTime.equals(a.lazy.map { $0 }, text.utf8) == expected)
+        }
+    }
 }

@@ -24,3 +24,23 @@ import Testing
         #expect(SigV4.trimmingSpacesAndTabs("\u{00A0}x\u{00A0}") == "\u{00A0}x\u{00A0}")
     }
 }
+
+/// X-Amz-Date's `yyyyMMdd'T'HHmmss'Z'`, and each way of not being it.
+@Suite struct SigV4DateTests {
+    @Test func basicISO8601DatesAreRead() {
+        #expect(SigV4Verifier.parseDate("20150830T123600Z") == 1_440_938_160)
+        #expect(SigV4Verifier.parseDate("20241231T235959Z") == 1_735_689_599)
+        #expect(SigV4Verifier.parseDate("20240229T000000Z") == 1_709_164_800)
+    }
+
+    @Test(arguments: [
+        "", "20150830T123600", "20150830T123600ZZ", "20150830t123600Z", "20150830T123600z", "20150830 123600Z",
+        "2015083T0123600Z", "20150830T1236000", "2015-08-30T12:36:00Z", "20151330T123600Z", "20150230T123600Z",
+        "20230229T000000Z", "20150830T243600Z", "20150830T126000Z", "2015083\u{0660}T123600Z",
+        "20150830T12360\u{00E9}Z",
+        "20150830T123600\u{FF3A}",
+    ])
+    func everythingElseIsRefused(text: String) {
+        #expect(SigV4Verifier.parseDate(text) == nil)
+    }
+}

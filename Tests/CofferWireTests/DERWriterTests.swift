@@ -1,6 +1,7 @@
-import CofferWire
 import SwiftASN1
 import Testing
+
+@testable import CofferWire
 
 /// `DERWriter` against swift-asn1's serializer, an independent encoder: the same bytes for every length form
 /// (short, and long with one to three octets, at each boundary), nested constructed values whose content moves
@@ -68,5 +69,24 @@ import Testing
         var writer = DERWriter()
         writer.appendConstructed(identifier: .sequence) { _ in }
         #expect(writer.serializedBytes == [0x30, 0x00])
+    }
+}
+
+/// INTEGER content against swift-asn1's serializer, at every octet-count boundary of both signs.
+@Suite struct DERIntegerWriterTests {
+    static let values: [Int64] = [
+        0, 1, 127, 128, 255, 256, 32_767, 32_768, 65_535, 65_536, 8_388_607, 8_388_608, 2_147_483_647,
+        2_147_483_648, Int64(UInt32.max), 1 << 40, 1 << 48, (1 << 55) - 1, 1 << 55, Int64.max,
+        -1, -127, -128, -129, -255, -256, -257, -32_768, -32_769, -8_388_608, -8_388_609, -2_147_483_648,
+        -2_147_483_649, -(1 << 55), -(1 << 55) - 1, Int64.min + 1, Int64.min,
+    ]
+
+    @Test(arguments: values)
+    func anIntegerIsWrittenAsSwiftASN1WritesIt(value: Int64) throws {
+        var ours = DERWriter()
+        ours.appendInteger(value)
+        var theirs = DER.Serializer()
+        try theirs.serialize(value)
+        #expect(ours.serializedBytes == theirs.serializedBytes, "\(value)")
     }
 }

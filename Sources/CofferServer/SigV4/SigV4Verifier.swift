@@ -179,7 +179,7 @@ public struct SigV4Verifier: Sendable {
         switch (caller.sessionToken, tokens.first) {
         case (nil, nil): break
         case (let expected?, let sent?)
-        where tokens.count == 1 && ConstantTime.equals(Array(expected.utf8), Array(sent.utf8)):
+        where tokens.count == 1 && ConstantTime.equals(expected.utf8, sent.utf8):
             guard parameters.isQuery || parameters.signedHeaders.contains("x-amz-security-token") else {
                 throw SigV4Error(.incompleteSignature, "X-Amz-Security-Token must be signed")
             }
@@ -204,7 +204,7 @@ public struct SigV4Verifier: Sendable {
             ?? SigningKeyCache.Signer(
                 key: caller.key.signingKey(day: signed.day, region: signed.region, service: signed.service))
         let expected = signer.signature(stringToSign)
-        guard ConstantTime.equals(Array(expected.utf8), Array(parameters.signature.lowercased().utf8)) else {
+        guard ConstantTime.equals(expected.utf8, parameters.signature.lowercased().utf8) else {
             throw SigV4Error(
                 .invalidSignature,
                 "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
@@ -302,9 +302,19 @@ public struct SigV4Verifier: Sendable {
 
     /// `yyyyMMdd'T'HHmmss'Z'` as seconds since 1970.
     static func parseDate(_ text: String) -> Int64? {
-        let chars = Array(text.utf8)
-        guard chars.count == 16, chars[8] == UInt8(ascii: "T"), chars[15] == UInt8(ascii: "Z") else { return nil }
-        let generalized = Array(chars[0..<8]) + Array(chars[9..<15]) + [UInt8(ascii: "Z")]
+        guard text.utf8.count == 16 else { return nil }
+        // `yyyyMMdd` `HHmmss` `Z`, the `T` left out: GeneralizedTime's form, in one buffer.
+        var generalized: [UInt8] = []
+        generalized.reserveCapacity(15)
+        for (index, byte) in text.utf8.enumerated() {
+            switch index {
+            case 8: guard byte == UInt8(ascii: "T") else { return nil }
+            case 15:
+                guard byte == UInt8(ascii: "Z") else { return nil }
+                generalized.append(byte)
+            default: generalized.append(byte)
+            }
+        }
         return CofferSigV4Time.seconds(generalized)
     }
 }

@@ -61,7 +61,8 @@ final class SigningKeyCache: Sendable {
     func signer(for place: Place, source: SecretBytes) -> Signer? {
         guard let entry = entries.withLock({ $0[place] }) else { return nil }
         let digest = source.withUnsafeBytes { SHA256.hash(data: $0) }
-        guard ConstantTime.equals(Array(digest), Array(entry.sourceDigest)) else { return nil }
+        let same = digest.withUnsafeBytes { a in entry.sourceDigest.withUnsafeBytes { b in ConstantTime.equals(a, b) } }
+        guard same else { return nil }
         return entry.signer
     }
 

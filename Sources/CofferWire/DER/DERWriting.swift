@@ -98,10 +98,12 @@ public struct DERWriter: Sendable {
     }
 
     /// The long form of `length` (128 or more): `0x80 | n`, then its `n` octets, most significant first.
-    private static func longFormLength(_ length: Int) -> [UInt8] {
+    /// Computed as it is read, so writing a length allocates nothing.
+    private static func longFormLength(_ length: Int) -> some Collection<UInt8> {
         let octets = lengthOctets(length)
-        return [0x80 | UInt8(octets)]
-            + (0..<octets).reversed().map { UInt8(truncatingIfNeeded: length >> (8 * $0)) }
+        return (0...octets).lazy.map { index in
+            index == 0 ? 0x80 | UInt8(octets) : UInt8(truncatingIfNeeded: length >> (8 * (octets - index)))
+        }
     }
 }
 
@@ -170,14 +172,17 @@ extension ASN1Identifier {
 
 /// Minimal two's-complement INTEGER content octets.
 enum DERInteger {
-    static func content(_ value: Int64) -> [UInt8] {
-        var bytes = BigEndian.uint64(UInt64(bitPattern: value))
-        while bytes.count > 1,
-            (bytes[0] == 0x00 && bytes[1] < 0x80) || (bytes[0] == 0xff && bytes[1] >= 0x80)
-        {
-            bytes.removeFirst()
+    /// The octets of `value`, most significant first, without a leading octet that only repeats the sign of
+    /// the next (X.690 §8.3.2). Computed as they are read: writing an integer allocates nothing.
+    static func content(_ value: Int64) -> some Collection<UInt8> {
+        var count = 8
+        while count > 1 {
+            let first = UInt8(truncatingIfNeeded: value >> (8 * (count - 1)))
+            let next = UInt8(truncatingIfNeeded: value >> (8 * (count - 2)))
+            guard (first == 0x00 && next < 0x80) || (first == 0xff && next >= 0x80) else { break }
+            count -= 1
         }
-        return bytes
+        return (0..<count).lazy.map { UInt8(truncatingIfNeeded: value >> (8 * (count - 1 - $0))) }
     }
 }
 

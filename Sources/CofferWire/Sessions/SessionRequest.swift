@@ -36,7 +36,7 @@ public struct SessionRequest: DERMessage, Hashable {
 
     /// `"coffer request v1" ‖ H(DER(ekt)) ‖ uint64be(requestID)`.
     public static func aad(ektDigest: [UInt8], requestID: Int64) -> [UInt8] {
-        Label.request.bytes + ektDigest + BigEndian.uint64(UInt64(requestID))
+        SessionAAD.bytes(.request, ektDigest: ektDigest, requestID: requestID)
     }
 }
 
@@ -69,6 +69,19 @@ public struct SessionResponse: DERMessage, Hashable {
 
     /// `"coffer response v1" ‖ H(DER(ekt)) ‖ uint64be(requestID)`.
     public static func aad(ektDigest: [UInt8], requestID: Int64) -> [UInt8] {
-        Label.response.bytes + ektDigest + BigEndian.uint64(UInt64(requestID))
+        SessionAAD.bytes(.response, ektDigest: ektDigest, requestID: requestID)
+    }
+}
+
+/// A session message's AAD, `label ‖ H(DER(ekt)) ‖ uint64be(requestID)`, built in one buffer (it is built
+/// twice on each side of every session request).
+enum SessionAAD {
+    static func bytes(_ label: Label, ektDigest: [UInt8], requestID: Int64) -> [UInt8] {
+        var aad: [UInt8] = []
+        aad.reserveCapacity(label.bytes.count + ektDigest.count + 8)
+        aad += label.bytes
+        aad += ektDigest
+        withUnsafeBytes(of: UInt64(bitPattern: requestID).bigEndian) { aad += $0 }
+        return aad
     }
 }
