@@ -265,8 +265,18 @@ final class SQLiteHandle: Sendable {
         case .integer(let integer):
             return sqlite_nio_sqlite3_bind_int64(statement, index, Int64(integer))
         case .text(let text):
-            return sqlite_nio_sqlite3_bind_text64(
-                statement, index, text, UInt64(text.utf8.count), transient, UInt8(SQLITE_UTF8))
+            // The string's own UTF-8, in place: passing the String itself would copy it into a C string first.
+            var text = text
+            return text.withUTF8 { utf8 in
+                // An empty buffer may have no address, and SQLite binds NULL for a null pointer.
+                guard let base = utf8.baseAddress, !utf8.isEmpty else {
+                    return sqlite_nio_sqlite3_bind_text64(statement, index, "", 0, transient, UInt8(SQLITE_UTF8))
+                }
+                return base.withMemoryRebound(to: CChar.self, capacity: utf8.count) {
+                    sqlite_nio_sqlite3_bind_text64(
+                        statement, index, $0, UInt64(utf8.count), transient, UInt8(SQLITE_UTF8))
+                }
+            }
         case .blob(let bytes):
             return bytes.withUnsafeBytes {
                 sqlite_nio_sqlite3_bind_blob64(statement, index, $0.baseAddress, UInt64($0.count), transient)

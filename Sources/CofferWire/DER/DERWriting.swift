@@ -109,7 +109,11 @@ public struct DERWriter: Sendable {
 
 extension DERWriter {
     mutating func appendInteger(_ value: Int64, identifier: ASN1Identifier = .integer) {
-        appendPrimitive(identifier: identifier, DERInteger.content(value))
+        let count = DERInteger.octetCount(value)
+        makeRoom(for: 20 + count)
+        appendIdentifier(identifier, constructed: false)
+        appendLength(count)
+        for index in (0..<count).reversed() { serializedBytes.append(UInt8(truncatingIfNeeded: value >> (8 * index))) }
     }
 
     mutating func appendInteger(_ value: Int, identifier: ASN1Identifier = .integer) {
@@ -172,9 +176,9 @@ extension ASN1Identifier {
 
 /// Minimal two's-complement INTEGER content octets.
 enum DERInteger {
-    /// The octets of `value`, most significant first, without a leading octet that only repeats the sign of
-    /// the next (X.690 §8.3.2). Computed as they are read: writing an integer allocates nothing.
-    static func content(_ value: Int64) -> some Collection<UInt8> {
+    /// How many octets `value` takes: its eight, less each leading octet that only repeats the sign of the
+    /// next (X.690 §8.3.2). ``DERWriter`` writes them, most significant first, straight into its buffer.
+    static func octetCount(_ value: Int64) -> Int {
         var count = 8
         while count > 1 {
             let first = UInt8(truncatingIfNeeded: value >> (8 * (count - 1)))
@@ -182,7 +186,7 @@ enum DERInteger {
             guard (first == 0x00 && next < 0x80) || (first == 0xff && next >= 0x80) else { break }
             count -= 1
         }
-        return (0..<count).lazy.map { UInt8(truncatingIfNeeded: value >> (8 * (count - 1 - $0))) }
+        return count
     }
 }
 
