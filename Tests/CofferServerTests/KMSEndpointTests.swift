@@ -22,7 +22,8 @@ import Testing
 
     static func world(
         regions: KMSEndpoint.Regions = .all,
-        reset: (@Sendable ([UInt8], RequestContext) async throws(KMSError) -> Void)? = nil
+        reset: (@Sendable ([UInt8], RequestContext) async throws(KMSError) -> Void)? = nil,
+        logger: Logger = Logger(label: "test")
     ) async throws -> World {
         let clock = TestClock()
         let hsm = try await InProcessHSM.start(clock: clock)
@@ -38,7 +39,7 @@ import Testing
             $0 == "AKIDTEST" ? .init(secret: SecretBytes(copying: Array(secret.utf8)), account: "111122223333") : nil
         }
         let endpoint = KMSEndpoint(
-            kms: kms, verifier: verifier, regions: regions, reset: reset, logger: Logger(label: "test"),
+            kms: kms, verifier: verifier, regions: regions, reset: reset, logger: logger,
             clock: { clock.seconds })
         return World(endpoint: endpoint, clock: clock) {
             await pool.close()
@@ -198,5 +199,39 @@ import Testing
         #expect(Self.json(unsigned)["__type"] as? String == "InvalidSignatureException")
         #expect(calls.withLock { $0 }.count == 1)
         await world.stop()
+    }
+
+    /// The operator's log: a request served is one `served` line; one refused for the caller's mistake is a
+    /// `refused` line; one that failed in a dependency is a `failed` warning with the dependency's cause,
+    /// which the caller is not told. Each line names the request id the caller got.
+    @Test func eachOutcomeIsOneLogLineAndACauseStaysInTheLog() async throws {
+        let seen = DeferredMetadataLogHandlerTests.Seen()
+        var logger = Logger(label: "test") { _ in DeferredMetadataLogHandlerTests.Recording(seen: seen) }
+        logger.logLevel = .info
+        let world = try await Self.world(
+            reset: { body, _ throws(KMSError) in
+                guard body == Array("{}".utf8) else {
+                    throw KMSError(.dependencyTimeout, "The store did not answer.", cause: "disk I/O error at page 7")
+                }
+            }, logger: logger)
+        let now = world.clock.seconds
+        let served = await world.endpoint.handle(Self.request(Self.resetTarget, "{}", at: now, prefixed: false))
+        let failed = await world.endpoint.handle(
+            Self.request(Self.resetTarget, #"{"Reseed":true}"#, at: now, prefixed: false))
+        let refused = await world.endpoint.handle(Self.request("NoSuchOperation", "{}", at: now))
+        await world.stop()
+
+        #expect(served.status == 200 && failed.status == 500 && refused.status == 400)
+        #expect(!String(decoding: failed.body, as: UTF8.self).contains("disk"))
+        let lines = seen.lines.withLock { $0 }
+        #expect(lines.map(\.message) == ["served", "failed", "refused"])
+        let ids = [served, failed, refused].map { Self.header($0, "x-amzn-RequestId") }
+        for (line, id) in zip(lines, ids) {
+            #expect(id != nil && line.metadata["requestID"] == id.map { .string($0) })
+        }
+        #expect(lines[1].metadata["error"] == "DependencyTimeoutException")
+        #expect(lines[1].metadata["cause"] == "disk I/O error at page 7")
+        #expect(lines[2].metadata["error"] == "UnknownOperationException")
+        #expect(lines[2].metadata["cause"] == nil && lines[0].metadata["caller"] == "AKIDTEST")
     }
 }
