@@ -67,7 +67,9 @@ extension KMSHTTPServer {
         let body = try await request.collectBody(upTo: KMSEndpoint.maximumBody)
         // swift-http-types carries Host as the request's authority, not as a header field; SigV4 signs it.
         var headers = request.headers.map { (name: $0.name.rawName, value: $0.value) }
-        if let authority = request.head.authority, !headers.contains(where: { $0.name.lowercased() == "host" }) {
+        if let authority = request.head.authority,
+            !headers.contains(where: { SigV4.equalsIgnoringASCIICase($0.name, "host") })
+        {
             headers.insert(("Host", authority), at: 0)
         }
         let signed = SigV4Request(
