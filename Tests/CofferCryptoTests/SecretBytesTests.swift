@@ -62,17 +62,24 @@ import Testing
     }
 
     /// Arrays, slices and strings' UTF-8 are compared in place, other collections through a copy: the same
-    /// answers either way, and for a mix of the two.
+    /// answers either way, and for a mix of the two, for every pair of strings of up to three bytes over
+    /// two values.
     @Test func constantTimeEqualityIsTheSameInPlaceAndCopied() {
-        for _ in 0..<200 {
-            let a = (0..<Int.random(in: 0...4)).map { _ in UInt8.random(in: 48...50) }
-            let b = (0..<Int.random(in: 0...4)).map { _ in UInt8.random(in: 48...50) }
-            let expected = a == b
-            let text = String(decoding: b, as: UTF8.self)
-            #expect(ConstantTime.equals(a[...], text.utf8) == expected)
-            #expect(ConstantTime.equals(a.lazy.map { $0 }, b) == expected)
-            #expect(ConstantTime.equals(a, b.lazy.map { $0 }) == expected)
-            #expect(ConstantTime.equals(a.lazy.map { $0 }, text.utf8) == expected)
+        var strings: [[UInt8]] = [[]]
+        for length in 1...3 {
+            strings += strings.filter { $0.count == length - 1 }.flatMap { [$0 + [48], $0 + [49]] }
+        }
+        #expect(strings.count == 15)
+        for a in strings {
+            for b in strings {
+                let expected = a == b
+                let text = String(decoding: b, as: UTF8.self)
+                #expect(ConstantTime.equals(a, b) == expected)
+                #expect(ConstantTime.equals(a[...], text.utf8) == expected)
+                #expect(ConstantTime.equals(a.lazy.map { $0 }, b) == expected)
+                #expect(ConstantTime.equals(a, b.lazy.map { $0 }) == expected)
+                #expect(ConstantTime.equals(a.lazy.map { $0 }, text.utf8) == expected)
+            }
         }
     }
 }

@@ -17,6 +17,7 @@ import Testing
     struct Recording: LogHandler {
         let seen: Seen
         var logLevel: Logger.Level = .notice
+        var metadataProvider: Logger.MetadataProvider?
         var metadata: Logger.Metadata = [:] {
             didSet { seen.metadataChanges.withLock { $0 += 1 } }
         }
@@ -44,6 +45,10 @@ import Testing
         }
         #expect(seen.metadataChanges.withLock { $0 } == 0)
         #expect(seen.lines.withLock { $0.isEmpty })
+        // What is set reads back (Hummingbird's RequestContext.id force-unwraps its request id from it).
+        var reading = logger
+        reading[metadataKey: "hb.request.id"] = "42"
+        #expect(reading[metadataKey: "hb.request.id"] == "42" && logger[metadataKey: "hb.request.id"] == nil)
 
         logger[metadataKey: "hb.request.id"] = "7"
         logger.notice("written", metadata: ["code": "1"])
@@ -54,5 +59,17 @@ import Testing
         #expect(lines.map(\.message) == ["written", "also written"])
         #expect(lines.first?.metadata == ["hb.request.id": "7", "code": "1"])
         #expect(lines.last?.metadata == [:])
+    }
+
+    @Test func theOutputsMetadataProviderIsUsedAndCanBeReplaced() {
+        let seen = Seen()
+        var recording = Recording(seen: seen)
+        recording.metadataProvider = Logger.MetadataProvider { ["from": "provider"] }
+        var logger = Logger(label: "test") { _ in recording }.deferringMetadata
+        #expect(logger.handler.metadataProvider?.get() == ["from": "provider"])
+        logger.handler.metadataProvider = Logger.MetadataProvider { ["from": "replaced"] }
+        #expect(logger.handler.metadataProvider?.get() == ["from": "replaced"])
+        logger.handler.metadataProvider = nil
+        #expect(logger.handler.metadataProvider == nil)
     }
 }

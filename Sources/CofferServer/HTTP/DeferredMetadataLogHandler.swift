@@ -31,6 +31,9 @@ struct DeferredMetadataLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
+    /// Hands this handler's metadata to `output` and the line to write. `output` formats the metadata again
+    /// for each line (a `StreamLogHandler` once on the assignment, and once more when the line brings
+    /// metadata of its own): a cost paid per line written, not per request.
     func log(event: LogEvent) {
         var output = self.output
         output.metadata = metadata

@@ -278,6 +278,8 @@ final class SQLiteHandle: Sendable {
                 }
             }
         case .blob(let bytes):
+            // An empty array's buffer need not have an address, and SQLite binds NULL for a null pointer.
+            guard !bytes.isEmpty else { return sqlite_nio_sqlite3_bind_zeroblob(statement, index, 0) }
             return bytes.withUnsafeBytes {
                 sqlite_nio_sqlite3_bind_blob64(statement, index, $0.baseAddress, UInt64($0.count), transient)
             }

@@ -42,7 +42,8 @@ public struct DERWriter: Sendable {
     }
 
     /// A constructed value whose content `body` writes. Its length is known only afterwards: one length
-    /// octet is reserved and, when the content needs the long form, the content moves right once.
+    /// octet is reserved and, when the content needs the long form, the content moves right once (one
+    /// insertion of the missing octets, then the length written in place).
     package mutating func appendConstructed(identifier: ASN1Identifier, _ body: (inout DERWriter) -> Void) {
         makeRoom(for: 12)
         appendIdentifier(identifier, constructed: true)
@@ -56,7 +57,11 @@ public struct DERWriter: Sendable {
         }
         let octets = Self.lengthOctets(length)
         makeRoom(for: octets)
-        serializedBytes.replaceSubrange(lengthIndex...lengthIndex, with: Self.longFormLength(length))
+        serializedBytes.insert(contentsOf: repeatElement(0, count: octets), at: lengthIndex + 1)
+        serializedBytes[lengthIndex] = 0x80 | UInt8(octets)
+        for octet in 0..<octets {
+            serializedBytes[lengthIndex + 1 + octet] = UInt8(truncatingIfNeeded: length >> (8 * (octets - 1 - octet)))
+        }
     }
 
     /// X.690 §8.1.2: class, constructed bit and tag number, the number in base 128 when it is 31 or more.
@@ -83,27 +88,23 @@ public struct DERWriter: Sendable {
         }
     }
 
-    /// X.690 §8.1.3 and §10.1: the short form below 128, otherwise the fewest big-endian octets.
+    /// X.690 §8.1.3 and §10.1: the short form below 128, otherwise `0x80 | n` and the fewest (`n`)
+    /// big-endian octets, written straight into the buffer.
     private mutating func appendLength(_ length: Int) {
         guard length > 0x7F else {
             serializedBytes.append(UInt8(length))
             return
         }
-        serializedBytes.append(contentsOf: Self.longFormLength(length))
+        let octets = Self.lengthOctets(length)
+        serializedBytes.append(0x80 | UInt8(octets))
+        for octet in (0..<octets).reversed() {
+            serializedBytes.append(UInt8(truncatingIfNeeded: length >> (8 * octet)))
+        }
     }
 
     /// How many octets the long form of `length` takes after its first.
     private static func lengthOctets(_ length: Int) -> Int {
         (Int.bitWidth - length.leadingZeroBitCount + 7) / 8
-    }
-
-    /// The long form of `length` (128 or more): `0x80 | n`, then its `n` octets, most significant first.
-    /// Computed as it is read, so writing a length allocates nothing.
-    private static func longFormLength(_ length: Int) -> some Collection<UInt8> {
-        let octets = lengthOctets(length)
-        return (0...octets).lazy.map { index in
-            index == 0 ? 0x80 | UInt8(octets) : UInt8(truncatingIfNeeded: length >> (8 * (octets - index)))
-        }
     }
 }
 

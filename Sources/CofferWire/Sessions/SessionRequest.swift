@@ -72,16 +72,3 @@ public struct SessionResponse: DERMessage, Hashable {
         SessionAAD.bytes(.response, ektDigest: ektDigest, requestID: requestID)
     }
 }
-
-/// A session message's AAD, `label ‖ H(DER(ekt)) ‖ uint64be(requestID)`, built in one buffer (it is built
-/// twice on each side of every session request).
-enum SessionAAD {
-    static func bytes(_ label: Label, ektDigest: [UInt8], requestID: Int64) -> [UInt8] {
-        var aad: [UInt8] = []
-        aad.reserveCapacity(label.bytes.count + ektDigest.count + 8)
-        aad += label.bytes
-        aad += ektDigest
-        withUnsafeBytes(of: UInt64(bitPattern: requestID).bigEndian) { aad += $0 }
-        return aad
-    }
-}
