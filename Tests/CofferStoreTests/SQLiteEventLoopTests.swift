@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import SQLiteNIO
+import Synchronization
 import Testing
 
 @testable import CofferStore
@@ -20,14 +21,29 @@ import Testing
         }
     }
 
-    /// Another connection holds the write lock while an append starts on a loop. The loop's next task runs
-    /// only once the append has let go of the loop; the lock is released only then. An append that waited
-    /// on the loop would have given up (its 5-second busy timeout passing while the lock is held) before
-    /// the loop ran anything else, and failed; one that moved to the connection's thread succeeds.
+    /// Whether `loop` runs a task within `seconds` (false: it is held, by a job waiting on it). Returns by
+    /// then either way: a task the loop never runs does not hold the test.
+    static func turn(of loop: any EventLoop, within seconds: Int) async -> Bool {
+        await withCheckedContinuation { (answer: CheckedContinuation<Bool, Never>) in
+            let pending = Mutex<CheckedContinuation<Bool, Never>?>(answer)
+            let resume = { @Sendable (ran: Bool) in pending.withLock { $0.take() }?.resume(returning: ran) }
+            loop.execute { resume(true) }
+            DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(seconds)) { resume(false) }
+        }
+    }
+
+    /// Another connection holds the write lock while an append starts on a loop, and releases it only after
+    /// fifty more turns of the loop. The append tries its transaction within a turn or two (its batch
+    /// yields once first), and the connection is set to wait ten minutes for a lock: an append that waited
+    /// for it on the loop would stop the turns (each is given 30 seconds, against microseconds). One that
+    /// gives the loop back at once and waits on the connection's thread lets every turn come, and succeeds
+    /// once the lock is released. (Checked: without the inline write's busy timeout of 0, this fails.)
     @Test func anAppendOnAnEventLoopWaitsForAnotherConnectionsLockOffTheLoop() async throws {
         let (store, path) = try await SQLiteCheckpointTests.fresh()
         defer { SQLiteCheckpointTests.remove(path) }
         _ = try await store.appendAudit(AuditLogTests.entry(0))  // the schema and the first record
+        let backend = try #require(store.backend as? SQLiteBackend)
+        backend.handle.setBusyTimeout(milliseconds: 600_000)
         let other = try SQLiteHandle(.file(path: path), name: "coffer-sqlite-other")
         _ = try other.query("BEGIN IMMEDIATE", [])
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -35,9 +51,11 @@ import Testing
         let append = try await loop.submit {
             Task(executorPreference: OneLoop(loop)) { try await store.appendAudit(AuditLogTests.entry(1)) }
         }.get()
-        try await loop.submit {}.get()
+        var turns = 0
+        while turns < 50, await Self.turn(of: loop, within: 30) { turns += 1 }
         _ = try other.query("COMMIT", [])
         other.close()
+        #expect(turns == 50, "the loop stopped while another connection held the lock: an append waited on it")
         #expect(try await append.value == 2)
         #expect(try await store.auditRecords(after: 0, limit: 10).count == 2)
         await store.close()

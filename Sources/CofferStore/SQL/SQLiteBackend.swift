@@ -22,7 +22,8 @@ final class SQLiteBackend: SQLBackend {
     /// How long a statement waits for another process's write lock before failing, in milliseconds.
     static let busyTimeoutMilliseconds = 5_000
 
-    private let handle: SQLiteHandle
+    /// The connection (internal for tests, which set its busy timeout).
+    let handle: SQLiteHandle
     private let jobs = SerialJobs()
     /// The connection's `PRAGMA synchronous` as the last write transaction set it (nil: unknown). Read and
     /// changed only inside a job.
