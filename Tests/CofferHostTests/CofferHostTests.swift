@@ -7,6 +7,7 @@ import CofferTestSupport
 import CofferWire
 import Foundation
 import Logging
+import Synchronization
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -29,7 +30,7 @@ import FoundationNetworking
         let hsm: InProcessHSM
     }
 
-    static func start() async throws -> Running {
+    static func start(logger: Logger = Logger(label: "test")) async throws -> Running {
         let clock = TestClock()
         // The host reads the wall clock; the HSM must agree with it within the clock skew.
         clock.advance(WireTime.now.secondsSinceEpoch - clock.seconds)
@@ -41,7 +42,7 @@ import FoundationNetworking
                 accessKey: SigV4Verifier.Credentials(secret: SecretBytes(copying: Array(secret.utf8)), account: account)
             ],
             upkeepInterval: 1)
-        let host = CofferHost(configuration: configuration, store: store, logger: Logger(label: "test"))
+        let host = CofferHost(configuration: configuration, store: store, logger: logger)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let task = Task {
             try await host.run(handlingSignals: false) { bound, _ in continuation.yield(bound) }
@@ -113,6 +114,21 @@ import FoundationNetworking
         }
         #expect(running.hsm.server.connectionCounts.all == 0)
         running.hsm.stop()
+    }
+
+    /// Hummingbird sets a request id on its logger for every request: below the log level that metadata never
+    /// reaches the host's log handler, which would format it on every set (``DeferredMetadataLogHandler``).
+    @Test func requestsBelowTheLogLevelSetNoMetadataOnTheLogHandler() async throws {
+        let record = LogRecord()
+        let running = try await Self.start(logger: Logger(label: "test") { _ in RecordingLogHandler(record) })
+        for _ in 0..<10 {
+            let (status, body) = try await Self.call(running.port, "ListKeys", "{}")
+            #expect(status == 200, "\(body)")
+        }
+        await running.host.shutdown()
+        try await running.task.value
+        running.hsm.stop()
+        #expect(record.metadataChanges.withLock { $0 } == 0)
     }
 
     @Test func aShutdownBeforeTheHostRunsStopsItAsSoonAsItStarts() async throws {

@@ -1,3 +1,4 @@
+import CofferTestSupport
 import Logging
 import Synchronization
 import Testing
@@ -6,37 +7,9 @@ import Testing
 
 /// The server's logger keeps metadata as set and formats it only for a line it writes.
 @Suite struct DeferredMetadataLogHandlerTests {
-    /// What the writing handler saw: each line with its metadata, and how often its metadata was set.
-    final class Seen: Sendable {
-        let lines = Mutex<[(message: String, metadata: Logger.Metadata)]>([])
-        let metadataChanges = Mutex(0)
-    }
-
-    /// A writing handler that records instead of writing (as StreamLogHandler, it would format its metadata
-    /// on every change).
-    struct Recording: LogHandler {
-        let seen: Seen
-        var logLevel: Logger.Level = .notice
-        var metadataProvider: Logger.MetadataProvider?
-        var metadata: Logger.Metadata = [:] {
-            didSet { seen.metadataChanges.withLock { $0 += 1 } }
-        }
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            var all = metadata
-            all.merge(event.metadata ?? [:]) { _, explicit in explicit }
-            seen.lines.withLock { $0.append((event.message.description, all)) }
-        }
-    }
-
     @Test func metadataReachesTheOutputOnlyForLinesWritten() {
-        let seen = Seen()
-        var logger = Logger(label: "test") { _ in Recording(seen: seen) }.deferringMetadata
+        let seen = LogRecord()
+        var logger = Logger(label: "test") { _ in RecordingLogHandler(seen) }.deferringMetadata
         #expect(logger.deferringMetadata.handler is DeferredMetadataLogHandler)
         for request in 0..<100 {
             var perRequest = logger
@@ -62,8 +35,8 @@ import Testing
     }
 
     @Test func theOutputsMetadataProviderIsUsedAndCanBeReplaced() {
-        let seen = Seen()
-        var recording = Recording(seen: seen)
+        let seen = LogRecord()
+        var recording = RecordingLogHandler(seen)
         recording.metadataProvider = Logger.MetadataProvider { ["from": "provider"] }
         var logger = Logger(label: "test") { _ in recording }.deferringMetadata
         #expect(logger.handler.metadataProvider?.get() == ["from": "provider"])

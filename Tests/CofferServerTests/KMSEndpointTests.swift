@@ -205,8 +205,8 @@ import Testing
     /// `refused` line; one that failed in a dependency is a `failed` warning with the dependency's cause,
     /// which the caller is not told. Each line names the request id the caller got.
     @Test func eachOutcomeIsOneLogLineAndACauseStaysInTheLog() async throws {
-        let seen = DeferredMetadataLogHandlerTests.Seen()
-        var logger = Logger(label: "test") { _ in DeferredMetadataLogHandlerTests.Recording(seen: seen) }
+        let seen = LogRecord()
+        var logger = Logger(label: "test") { _ in RecordingLogHandler(seen) }
         logger.logLevel = .info
         let world = try await Self.world(
             reset: { body, _ throws(KMSError) in
