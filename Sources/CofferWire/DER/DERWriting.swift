@@ -43,7 +43,7 @@ public struct DERWriter: Sendable {
 
     /// A constructed value whose content `body` writes. Its length is known only afterwards: one length
     /// octet is reserved and, when the content needs the long form, the content moves right once (one
-    /// insertion of the missing octets, then the length written in place).
+    /// insertion of the length's octets after it).
     package mutating func appendConstructed(identifier: ASN1Identifier, _ body: (inout DERWriter) -> Void) {
         makeRoom(for: 12)
         appendIdentifier(identifier, constructed: true)
@@ -57,11 +57,8 @@ public struct DERWriter: Sendable {
         }
         let octets = Self.lengthOctets(length)
         makeRoom(for: octets)
-        serializedBytes.insert(contentsOf: repeatElement(0, count: octets), at: lengthIndex + 1)
         serializedBytes[lengthIndex] = 0x80 | UInt8(octets)
-        for octet in 0..<octets {
-            serializedBytes[lengthIndex + 1 + octet] = UInt8(truncatingIfNeeded: length >> (8 * (octets - 1 - octet)))
-        }
+        serializedBytes.insert(contentsOf: BigEndianOctets(Int64(length), count: octets), at: lengthIndex + 1)
     }
 
     /// X.690 §8.1.2: class, constructed bit and tag number, the number in base 128 when it is 31 or more.
@@ -89,7 +86,7 @@ public struct DERWriter: Sendable {
     }
 
     /// X.690 §8.1.3 and §10.1: the short form below 128, otherwise `0x80 | n` and the fewest (`n`)
-    /// big-endian octets, written straight into the buffer.
+    /// big-endian octets.
     private mutating func appendLength(_ length: Int) {
         guard length > 0x7F else {
             serializedBytes.append(UInt8(length))
@@ -97,9 +94,7 @@ public struct DERWriter: Sendable {
         }
         let octets = Self.lengthOctets(length)
         serializedBytes.append(0x80 | UInt8(octets))
-        for octet in (0..<octets).reversed() {
-            serializedBytes.append(UInt8(truncatingIfNeeded: length >> (8 * octet)))
-        }
+        serializedBytes.append(contentsOf: BigEndianOctets(Int64(length), count: octets))
     }
 
     /// How many octets the long form of `length` takes after its first.
@@ -110,11 +105,7 @@ public struct DERWriter: Sendable {
 
 extension DERWriter {
     mutating func appendInteger(_ value: Int64, identifier: ASN1Identifier = .integer) {
-        let count = DERInteger.octetCount(value)
-        makeRoom(for: 20 + count)
-        appendIdentifier(identifier, constructed: false)
-        appendLength(count)
-        for index in (0..<count).reversed() { serializedBytes.append(UInt8(truncatingIfNeeded: value >> (8 * index))) }
+        appendPrimitive(identifier: identifier, BigEndianOctets(value, count: DERInteger.octetCount(value)))
     }
 
     mutating func appendInteger(_ value: Int, identifier: ASN1Identifier = .integer) {
@@ -175,10 +166,27 @@ extension ASN1Identifier {
     }
 }
 
+/// The low `count` octets of `value`, most significant first: a length's or an INTEGER's content octets,
+/// computed as they are read (a value with no buffer and no closure, so writing them allocates nothing).
+struct BigEndianOctets: RandomAccessCollection {
+    let value: Int64
+    let count: Int
+
+    init(_ value: Int64, count: Int) {
+        self.value = value
+        self.count = count
+    }
+
+    var startIndex: Int { 0 }
+    var endIndex: Int { count }
+
+    subscript(position: Int) -> UInt8 { UInt8(truncatingIfNeeded: value >> (8 * (count - 1 - position))) }
+}
+
 /// Minimal two's-complement INTEGER content octets.
 enum DERInteger {
     /// How many octets `value` takes: its eight, less each leading octet that only repeats the sign of the
-    /// next (X.690 §8.3.2). ``DERWriter`` writes them, most significant first, straight into its buffer.
+    /// next (X.690 §8.3.2); ``BigEndianOctets`` are those octets.
     static func octetCount(_ value: Int64) -> Int {
         var count = 8
         while count > 1 {
