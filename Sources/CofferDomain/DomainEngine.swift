@@ -36,9 +36,11 @@ public enum DomainEngine {
     }
 
     /// Executes `signed` on an HSM holding `hsm` and knowing `membership` (nil when uninitialized).
+    /// `proof`, from ``verify(_:membership:hsm:now:)``, stands in for verifying the command's approvals
+    /// again when it is for this command, this state and this time; otherwise the command is verified here.
     public static func execute(
         _ signed: SignedCommand, membership: DomainMembership?, hsm: HSMKeys, now: WireTime,
-        random: inout some RandomSource
+        random: inout some RandomSource, proof: VerifiedCommand? = nil
     ) throws(DomainError) -> Outcome {
         guard let membership else {
             switch signed.command.command {
@@ -50,13 +52,13 @@ public enum DomainEngine {
             }
         }
         let state = membership.state
-        guard ![DomainCommand.create, DomainCommand.join, DomainCommand.recover].contains(signed.command.command) else {
-            throw DomainError(.wrongState, "this HSM is already a member of domain \(Hex.encode(state.domainID))")
+        try checkExecutes(signed, state: state, hsm: hsm)
+        let verified: CommandVerifier.Verified
+        if let proof, proof.applies(to: signed, state: state, now: now) {
+            verified = proof.verified
+        } else {
+            verified = try CommandVerifier.verify(signed, against: state, now: now)
         }
-        guard state.members.contains(where: { hsm.isMember($0) && $0.kind == .online }) else {
-            throw DomainError(.wrongState, "only an online member executes commands")
-        }
-        let verified = try CommandVerifier.verify(signed, against: state, now: now)
         var keys = membership.keys
         var newKey: DomainKeyInfo?
         if verified.arguments == .rotateKeys {
@@ -75,11 +77,25 @@ public enum DomainEngine {
         return Outcome(token: token, membership: DomainMembership(state: next, keys: keys, token: token))
     }
 
+    /// What a member checks before verifying a command's approvals: the command is not one of an
+    /// uninitialized HSM's, and this HSM is an online member of `state`.
+    static func checkExecutes(_ signed: SignedCommand, state: DomainState, hsm: HSMKeys) throws(DomainError) {
+        guard ![DomainCommand.create, DomainCommand.join, DomainCommand.recover].contains(signed.command.command) else {
+            throw DomainError(.wrongState, "this HSM is already a member of domain \(Hex.encode(state.domainID))")
+        }
+        guard state.members.contains(where: { hsm.isMember($0) && $0.kind == .online }) else {
+            throw DomainError(.wrongState, "only an online member executes commands")
+        }
+    }
+
     /// Applies a token another member produced (§5): verifies it as the successor of the current state,
-    /// then opens the keys — or reports that this HSM was removed.
+    /// then opens the keys — or reports that this HSM was removed. `proof`, from
+    /// ``verify(_:to:hsm:)``, is the result when it is for this token and this state; otherwise the token
+    /// is verified and opened here.
     public static func apply(
-        _ token: DomainToken, to membership: DomainMembership, hsm: HSMKeys
+        _ token: DomainToken, to membership: DomainMembership, hsm: HSMKeys, proof: VerifiedToken? = nil
     ) throws(DomainError) -> Applied {
+        if let proof, proof.applies(to: token, state: membership.state) { return proof.applied }
         try TokenVerifier.verifySuccessor(token, of: membership.state)
         guard token.state.members.contains(where: { hsm.isMember($0) }) else { return .removed }
         let keys = try DomainTokenSealer.open(token, as: hsm)

@@ -364,7 +364,8 @@ import Testing
         // A proof for this init spares nothing else: it is accepted as before, and once accepted it is a replay
         // the pre-check already reports (no key: the core answers the replay).
         let accepted = world.a.handle(
-            Envelope(id: 1, body: .sessionInit(offer)), now: world.now, random: &world.random, verifiedInit: proof)
+            Envelope(id: 1, body: .sessionInit(offer)), now: world.now, random: &world.random,
+            proof: .sessionInit(proof))
         guard case .accept = accepted.answer.body else { throw FixtureError() }
         #expect(world.a.sessionInitKey(offer, now: world.now) == nil)
         // A tampered Sig1 does not verify, and a proof made for another init does not carry over to it.
@@ -376,7 +377,8 @@ import Testing
         let (_, third) = try world.offer()
         let otherProof = try #require(HSMCore.verifySessionInit(third, key: key))
         let refused = world.a.handle(
-            Envelope(id: 2, body: .sessionInit(forged)), now: world.now, random: &world.random, verifiedInit: otherProof
+            Envelope(id: 2, body: .sessionInit(forged)), now: world.now, random: &world.random,
+            proof: .sessionInit(otherProof)
         )
         #expect(failureCode(refused.answer.body) == .badSignature)
         #expect(
@@ -392,7 +394,7 @@ import Testing
             HSMCore.verifySessionInit(strangeSigned, key: P384PublicKey(stranger.publicKey)))
         let notHis = world.a.handle(
             Envelope(id: 4, body: .sessionInit(strangeSigned)), now: world.now, random: &world.random,
-            verifiedInit: strangeProof)
+            proof: .sessionInit(strangeProof))
         #expect(failureCode(notHis.answer.body) == .badSignature)
     }
 

@@ -67,21 +67,32 @@ public struct HSMCore: Sendable {
         state = .wiped
     }
 
-    /// Answers one request envelope. `verifiedInit` proves a `sessionInit`'s Sig1 verified already
-    /// (``verifySessionInit(_:key:)``), so it is not verified a second time.
+    /// Public-key work done for one request before the server took its lock, handed to
+    /// ``handle(_:now:random:proof:)`` so that it is not done a second time under the lock. Each proof is
+    /// used only for its own kind of request, and a command's or a token's only for the same message, state
+    /// and time; otherwise the core verifies as if there were none.
+    public enum Proof: Sendable {
+        /// A `sessionInit`'s Sig1 (``verifySessionInit(_:key:)``).
+        case sessionInit(VerifiedSessionInit)
+        /// A command's approvals (``preverify(_:)``).
+        case command(VerifiedCommand)
+        /// A domain token's signatures and its keys opened (``preverify(_:)``).
+        case token(VerifiedToken)
+    }
+
+    /// Answers one request envelope, using `proof` where it applies.
     public mutating func handle(
-        _ envelope: Envelope, now: WireTime, random: inout some RandomSource,
-        verifiedInit: VerifiedSessionInit? = nil
+        _ envelope: Envelope, now: WireTime, random: inout some RandomSource, proof: Proof? = nil
     ) -> (answer: Envelope, effect: Effect) {
         guard WireLimits.requestIDRange.contains(envelope.id) else {
             return (Envelope(id: 0, body: .failure(Failure(.malformed, "a request id is 1 … 2^63−1"))), .none)
         }
-        let (body, effect) = answer(envelope.body, now: now, random: &random, verifiedInit: verifiedInit)
+        let (body, effect) = answer(envelope.body, now: now, random: &random, proof: proof)
         return (Envelope(id: envelope.id, body: body), effect)
     }
 
     private mutating func answer(
-        _ body: Envelope.Body, now: WireTime, random: inout some RandomSource, verifiedInit: VerifiedSessionInit?
+        _ body: Envelope.Body, now: WireTime, random: inout some RandomSource, proof: Proof?
     ) -> (Envelope.Body, Effect) {
         switch (body, state) {
         case (_, .wiped):
@@ -91,7 +102,10 @@ public struct HSMCore: Sendable {
         case (.command(let signed), .uninitialized(let keys)):
             return execute(signed, keys: keys, membership: nil, sessions: SessionService(), now: now, random: &random)
         case (.command(let signed), .operational(let keys, let membership, let sessions)):
-            return execute(signed, keys: keys, membership: membership, sessions: sessions, now: now, random: &random)
+            let verified: VerifiedCommand? = if case .command(let verified) = proof { verified } else { nil }
+            return execute(
+                signed, keys: keys, membership: membership, sessions: sessions, now: now, random: &random,
+                proof: verified)
         case (.recover(let request), .uninitialized(let keys)):
             do {
                 let outcome = try DomainEngine.recover(request, hsm: keys, now: now, random: &random)
@@ -114,7 +128,8 @@ public struct HSMCore: Sendable {
                 return (.token(membership.token), .none)
             }
             do {
-                switch try DomainEngine.apply(token, to: membership, hsm: keys) {
+                let verified: VerifiedToken? = if case .token(let verified) = proof { verified } else { nil }
+                switch try DomainEngine.apply(token, to: membership, hsm: keys, proof: verified) {
                 case .updated(let next):
                     state = .operational(keys, next, sessions.adopting(next, now: now))
                     return (.token(token), .none)
@@ -137,6 +152,8 @@ public struct HSMCore: Sendable {
                 return (.failure(Failure(.wrongState, "only an online member serves sessions")), .none)
             }
             state = .wiped  // releases the enum's copy, so `sessions` is mutated in place (no CoW copy)
+            let verifiedInit: VerifiedSessionInit? =
+                if case .sessionInit(let verified) = proof { verified } else { nil }
             do {
                 let accept = try SessionAcceptor.accept(
                     signedInit, membership: membership, hsm: keys, now: now, usage: &sessions.usage,
@@ -168,7 +185,7 @@ public struct HSMCore: Sendable {
     /// The key a SessionInit's Sig1 must verify under, when the checks before it pass (§7) on an online
     /// member; nil when the core would refuse the init first. The server verifies Sig1 with it outside its
     /// lock — public-key work anyone who reaches the socket can ask for — with ``verifySessionInit(_:key:)``,
-    /// and hands the proof to ``handle(_:now:random:verifiedInit:)``; a failed verification is answered with
+    /// and hands the proof to ``handle(_:now:random:proof:)``; a failed verification is answered with
     /// ``sessionInitRefused(_:signedInit:)``.
     public func sessionInitKey(_ signedInit: SignedInit, now: WireTime) -> P384PublicKey? {
         guard case .operational(let keys, let membership, let sessions) = state,
@@ -227,12 +244,55 @@ public struct HSMCore: Sendable {
         }
     }
 
+    /// A command or a domain token to verify outside the server's lock, with the state it is verified
+    /// against (``preverification(for:now:)``).
+    public struct Preverification: Sendable {
+        fileprivate enum Work: Sendable {
+            case command(SignedCommand, DomainMembership, HSMKeys, WireTime)
+            case token(DomainToken, DomainMembership, HSMKeys)
+        }
+        fileprivate let work: Work
+    }
+
+    /// What verifying `body` outside the lock needs, when the core would verify its signatures: a command
+    /// or a domain token (other than a relay of the current state) sent to an operational HSM. Nil for
+    /// every other request, which ``handle(_:now:random:proof:)`` answers without public-key work or, for
+    /// a `sessionInit`, with ``sessionInitKey(_:now:)``'s own path.
+    public func preverification(for body: Envelope.Body, now: WireTime) -> Preverification? {
+        guard case .operational(let keys, let membership, _) = state else { return nil }
+        switch body {
+        case .command(let signed):
+            return Preverification(work: .command(signed, membership, keys, now))
+        case .applyToken(let token)
+        where token.state.epoch != membership.state.epoch || token.state.digest != membership.state.digest:
+            return Preverification(work: .token(token, membership, keys))
+        default:
+            return nil
+        }
+    }
+
+    /// Verifies a ``Preverification`` (no lock, no state): the proof for ``handle(_:now:random:proof:)``,
+    /// or the failure the core would have answered with, word for word.
+    public static func preverify(_ preverification: Preverification) -> Result<Proof, Failure> {
+        do {
+            switch preverification.work {
+            case .command(let signed, let membership, let keys, let now):
+                return .success(.command(try DomainEngine.verify(signed, membership: membership, hsm: keys, now: now)))
+            case .token(let token, let membership, let keys):
+                return .success(.token(try DomainEngine.verify(token, to: membership, hsm: keys)))
+            }
+        } catch {
+            return .failure(Failure(error.failureCode, error.message))
+        }
+    }
+
     private mutating func execute(
         _ signed: SignedCommand, keys: HSMKeys, membership: DomainMembership?, sessions: SessionService, now: WireTime,
-        random: inout some RandomSource
+        random: inout some RandomSource, proof: VerifiedCommand? = nil
     ) -> (Envelope.Body, Effect) {
         do {
-            let outcome = try DomainEngine.execute(signed, membership: membership, hsm: keys, now: now, random: &random)
+            let outcome = try DomainEngine.execute(
+                signed, membership: membership, hsm: keys, now: now, random: &random, proof: proof)
             if let next = outcome.membership {
                 state = .operational(keys, next, sessions.adopting(next, now: now))
                 return (.token(outcome.token), .none)

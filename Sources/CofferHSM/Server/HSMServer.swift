@@ -10,7 +10,9 @@ import NIOPosix
 /// The HSM's one listening socket (PROTOCOL §7, §10): framed DER envelopes in, answers out, requests
 /// pipelined on a connection and answered by id. (`coffer dev` also reaches its HSM inside the process,
 /// through ``connectInProcess(on:_:)``: the same framing, admission and limits.) The core is shared by all
-/// connections behind a lock; each request holds it only while the core computes the answer.
+/// connections behind a lock; each request holds it only while the core computes the answer, and the
+/// public-key work anyone who reaches the socket can ask for (an identity's signature, a session's Sig1, a
+/// command's approvals, a domain token's signatures and key agreement) is done before taking it.
 public final class HSMServer: Sendable {
     /// At most this many connections at once. When all are taken, a new connection evicts the oldest
     /// unauthenticated one, or is closed when every place is held by an authenticated connection.
@@ -218,7 +220,7 @@ public final class HSMServer: Sendable {
             return (answer, false)
         }
         let now = clock()
-        var verifiedInit: VerifiedSessionInit?
+        var proof: HSMCore.Proof?
         if case .sessionInit(let signedInit) = envelope.body, WireLimits.requestIDRange.contains(envelope.id),
             let key = core.withLockedValue({ $0.sessionInitKey(signedInit, now: now) })
         {
@@ -228,11 +230,24 @@ public final class HSMServer: Sendable {
                 log(envelope, answer)
                 return (answer, false)
             }
-            verifiedInit = verified
+            proof = .sessionInit(verified)
+        } else if envelope.body.isVerifiedOutsideTheLock, WireLimits.requestIDRange.contains(envelope.id),
+            let preverification = core.withLockedValue({ $0.preverification(for: envelope.body, now: now) })
+        {
+            // A command's approvals and a domain token's signatures and key agreement, likewise: anyone who
+            // reaches the socket can send either.
+            switch HSMCore.preverify(preverification) {
+            case .success(let verified):
+                proof = verified
+            case .failure(let failure):
+                let answer = Envelope(id: envelope.id, body: .failure(failure))
+                log(envelope, answer)
+                return (answer, false)
+            }
         }
         var random = SystemRandom()
         let (answer, effect) = core.withLockedValue {
-            $0.handle(envelope, now: now, random: &random, verifiedInit: verifiedInit)
+            $0.handle(envelope, now: now, random: &random, proof: proof)
         }
         log(envelope, answer)
         if case .restartedWithNewIdentity(let hsmID) = effect {
@@ -319,6 +334,17 @@ final class CloseOnIdle: ChannelInboundHandler, Sendable {
             context.close(promise: nil)
         } else {
             context.fireUserInboundEventTriggered(event)
+        }
+    }
+}
+
+extension Envelope.Body {
+    /// A command or a domain token: what ``HSMCore/preverification(for:now:)`` may ask to verify (asked
+    /// only for these, so a session request takes the core's lock once).
+    fileprivate var isVerifiedOutsideTheLock: Bool {
+        switch self {
+        case .command, .applyToken: true
+        default: false
         }
     }
 }
