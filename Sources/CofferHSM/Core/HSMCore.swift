@@ -87,6 +87,10 @@ public struct HSMCore: Sendable {
         guard WireLimits.requestIDRange.contains(envelope.id) else {
             return (Envelope(id: 0, body: .failure(Failure(.malformed, "a request id is 1 … 2^63−1"))), .none)
         }
+        if case .sessionRequest(let request) = envelope.body, case .operational = state {
+            // Every KMS call: taken before `answer`, whose switch would copy the envelope's body and the state.
+            return (Envelope(id: envelope.id, body: serve(request, now: now, random: &random)), .none)
+        }
         let (body, effect) = answer(envelope.body, now: now, random: &random, proof: proof)
         return (Envelope(id: envelope.id, body: body), effect)
     }
@@ -164,21 +168,31 @@ public struct HSMCore: Sendable {
                 state = .operational(keys, membership, sessions)
                 return (.failure(error), .none)
             }
-        case (.sessionRequest(let request), .operational(let keys, let membership, var sessions)):
-            guard membership.state.members.contains(where: { keys.isMember($0) && $0.kind == .online }) else {
-                return (.failure(Failure(.wrongState, "only an online member serves sessions")), .none)
-            }
-            state = .wiped  // releases the enum's copy, so the replay tables are mutated in place
-            do {
-                let response = try sessions.serve(request, membership: membership, now: now, random: &random)
-                state = .operational(keys, membership, sessions)
-                return (.sessionResponse(response), .none)
-            } catch {
-                state = .operational(keys, membership, sessions)
-                return (.failure(error), .none)
-            }
+        case (.sessionRequest(let request), .operational):
+            return (serve(request, now: now, random: &random), .none)
         case (.identity, _), (.token, _), (.accept, _), (.sessionResponse, _), (.failure, _):
             return (.failure(Failure(.malformed, "an answer kind sent as a request")), .none)
+        }
+    }
+
+    /// A session request (§7), on an operational HSM.
+    private mutating func serve(
+        _ request: SessionRequest, now: WireTime, random: inout some RandomSource
+    ) -> Envelope.Body {
+        guard case .operational(let keys, let membership, var sessions) = state else {
+            return .failure(Failure(.wrongState, "this HSM is not a member of a domain"))
+        }
+        guard membership.state.members.contains(where: { keys.isMember($0) && $0.kind == .online }) else {
+            return .failure(Failure(.wrongState, "only an online member serves sessions"))
+        }
+        state = .wiped  // releases the enum's copy, so the replay tables are mutated in place
+        do {
+            let response = try sessions.serve(request, membership: membership, now: now, random: &random)
+            state = .operational(keys, membership, sessions)
+            return .sessionResponse(response)
+        } catch {
+            state = .operational(keys, membership, sessions)
+            return .failure(error)
         }
     }
 
