@@ -54,7 +54,7 @@ public enum DomainEngine {
         let state = membership.state
         try checkExecutes(signed, state: state, hsm: hsm)
         let verified: CommandVerifier.Verified
-        if let proof, proof.applies(to: signed, state: state, now: now) {
+        if let proof, proof.applies(to: signed, state: state, hsm: hsm, now: now) {
             verified = proof.verified
         } else {
             verified = try CommandVerifier.verify(signed, against: state, now: now)
@@ -88,6 +88,28 @@ public enum DomainEngine {
         }
     }
 
+    /// Verifies `signed` as an operational member holding `hsm` would before executing it: the same
+    /// checks, in the same order, with the same errors as ``execute(_:membership:hsm:now:random:proof:)``.
+    /// Pure and without randomness; what it returns is handed to `execute` under the HSM's lock.
+    public static func verify(
+        _ signed: SignedCommand, membership: DomainMembership, hsm: HSMKeys, now: WireTime
+    ) throws(DomainError) -> VerifiedCommand {
+        let state = membership.state
+        try checkExecutes(signed, state: state, hsm: hsm)
+        return VerifiedCommand(
+            hsmID: hsm.hsmID, command: signed, stateDigest: state.digest, now: now,
+            verified: try CommandVerifier.verify(signed, against: state, now: now))
+    }
+
+    /// Verifies and opens `token` as ``apply(_:to:hsm:proof:)`` would, without changing anything.
+    public static func verify(
+        _ token: DomainToken, to membership: DomainMembership, hsm: HSMKeys
+    ) throws(DomainError) -> VerifiedToken {
+        VerifiedToken(
+            hsmID: hsm.hsmID, token: token, previousDigest: membership.state.digest,
+            applied: try apply(token, to: membership, hsm: hsm))
+    }
+
     /// Applies a token another member produced (§5): verifies it as the successor of the current state,
     /// then opens the keys — or reports that this HSM was removed. `proof`, from
     /// ``verify(_:to:hsm:)``, is the result when it is for this token and this state; otherwise the token
@@ -95,7 +117,7 @@ public enum DomainEngine {
     public static func apply(
         _ token: DomainToken, to membership: DomainMembership, hsm: HSMKeys, proof: VerifiedToken? = nil
     ) throws(DomainError) -> Applied {
-        if let proof, proof.applies(to: token, state: membership.state) { return proof.applied }
+        if let proof, proof.applies(to: token, state: membership.state, hsm: hsm) { return proof.applied }
         try TokenVerifier.verifySuccessor(token, of: membership.state)
         guard token.state.members.contains(where: { hsm.isMember($0) }) else { return .removed }
         let keys = try DomainTokenSealer.open(token, as: hsm)

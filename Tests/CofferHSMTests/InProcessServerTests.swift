@@ -55,6 +55,44 @@ import Testing
         await pool.close()
     }
 
+    @Test func aCommandVerifiedBeforeTheLockIsAnsweredAsTheCoreWould() async throws {
+        // The server verifies commands and tokens before it takes the core's lock; through the socket, a
+        // refusal comes back for the request that caused it, and a genuine command still executes.
+        let clock = TestClock()
+        let hsm = try await InProcessHSM.start(clock: clock)
+        defer { hsm.stop() }
+        var f = DomainFixture(seed: "verified before the lock")
+        f.operators = hsm.operators
+        f.now = clock.now
+        let signed = try f.sign(f.command(.rotateKeys, base: hsm.state), by: ["alice", "bob"])
+        var signature = signed.approvals[1].signature
+        signature[signature.count - 1] ^= 1
+        let forged = SignedCommand(
+            command: signed.command,
+            approvals: [
+                signed.approvals[0], Approval(operatorID: signed.approvals[1].operatorID, signature: signature),
+            ])
+        let connection = try await HSMConnection.connect(to: hsm.address)
+        guard case .failure(let refused) = try await connection.request(.command(forged)) else {
+            Issue.record("a forged approval must be refused")
+            return
+        }
+        #expect(refused == Failure(.badSignature, "the approval of bob does not verify"))
+        var otherDomain = DomainFixture(seed: "another domain")
+        let foreign = try otherDomain.create(on: HSMKeys.generate()).1.token
+        guard case .failure(let foreignRefused) = try await connection.request(.applyToken(foreign)) else {
+            Issue.record("another domain's token must be refused")
+            return
+        }
+        #expect(foreignRefused.code == .wrongDomain)
+        guard case .token(let token) = try await connection.request(.command(signed)) else {
+            Issue.record("the genuine command must execute")
+            return
+        }
+        #expect(token.state.epoch == hsm.state.epoch + 1)
+        await connection.close()
+    }
+
     @Test func aSessionIsRenewedAtEightyPercentWithoutFailingRequests() async throws {
         let clock = TestClock()
         let (address, state, hostKey, channel) = try await Self.serve(clock: clock)

@@ -69,9 +69,15 @@ import Testing
     @Test func aPreverifiedCommandExecutesAsItWouldHave() throws {
         var m = try TwoMembers()
         let rotate = try m.rotation(on: m.a)
+        // A twin of A executes the command without a proof, from the same random stream.
+        var twin = m.a
+        var twinRandom = m.f.random
+        let plain = try m.token(
+            twin.handle(Envelope(id: 99, body: .command(rotate)), now: m.f.now, random: &twinRandom).answer.body)
         let proof = try m.preverify(m.a, .command(rotate)).get()
         let token = try m.token(m.ask(\.a, .command(rotate), proof: proof))
         #expect(token.state.epoch == 2 && token.state.domainKeys.count == 2)
+        #expect(token.state == plain.state)
         #expect(m.a.domainState == token.state)
         // The token it made is applied by B through a proof as well.
         let applied = try m.preverify(m.b, .applyToken(token)).get()
@@ -102,8 +108,9 @@ import Testing
             m.f.command(.rotateKeys, base: try m.state(of: m.a), lifetime: 60), by: ["alice", "bob"])
         var another = DomainFixture(seed: "another")
         let (create, _) = try another.create(on: HSMKeys.generate())
-        var expected: [Failure.Code] = [.badSignature, .unknownOperator, .staleBase, .wrongState]
-        var commands = [forged, byMallory, stale, create]
+        let alone = try m.f.sign(m.f.command(.rotateKeys, base: try m.state(of: m.a)), by: ["bob"])
+        var expected: [Failure.Code] = [.badSignature, .unknownOperator, .staleBase, .wrongState, .quorumNotMet]
+        var commands = [forged, byMallory, stale, create, alone]
         m.f.now = m.f.now.adding(seconds: 120)
         commands.append(expiring)
         expected.append(.timeWindow)
@@ -191,6 +198,64 @@ import Testing
         #expect(try m.token(m.ask(\.b, .applyToken(first))) == first)
         #expect(try m.token(m.ask(\.b, .applyToken(second))) == second)
         #expect(m.b.domainState == second.state)
+        // Now past both: the first token's proof, made for B's state before them, cannot take B back.
+        guard case .failure(let rolledBack) = m.ask(\.b, .applyToken(first), proof: proofFirst) else {
+            Issue.record("an old proof must not move an HSM back to an earlier state")
+            return
+        }
+        #expect(rolledBack.code == .staleBase)
+        #expect(m.b.domainState == second.state)
+    }
+
+    @Test func aTokenProofIsTrustedOnlyOnTheHSMThatMadeIt() throws {
+        var m = try TwoMembers()
+        // A token that removes B and keeps A, made on a copy of A so that A and B still share their state.
+        var copyOfA = m.a
+        var random = m.f.random
+        let removal = try m.f.sign(
+            m.f.command(.modifyMembers(add: [], remove: [m.keysB.hsmID]), base: try m.state(of: m.a)),
+            by: ["alice", "bob"])
+        let removesB = try m.token(
+            copyOfA.handle(Envelope(id: 99, body: .command(removal)), now: m.f.now, random: &random).answer.body)
+        // To A the token is an update; A's proof of that does not keep B, whom it removes, in the domain.
+        let proofOfA = try m.preverify(m.a, .applyToken(removesB)).get()
+        var b = m.b
+        let answer = b.handle(
+            Envelope(id: 5, body: .applyToken(removesB)), now: m.f.now, random: &random, proof: proofOfA)
+        #expect(try m.token(answer.answer.body) == removesB)
+        guard case .restartedWithNewIdentity = answer.effect else {
+            Issue.record("B must wipe itself and start over, whatever A's proof says")
+            return
+        }
+        #expect(b.domainState == nil)
+        // A, with its own proof, follows the token.
+        #expect(try m.token(m.ask(\.a, .applyToken(removesB), proof: proofOfA)) == removesB)
+        #expect(m.a.domainState == removesB.state)
+    }
+
+    @Test func aSessionRequestToAnHSMOutsideADomainIsRefusedAsBefore() throws {
+        // Session requests skip the core's general switch only on an operational HSM; elsewhere they get its answers.
+        let m = try TwoMembers()
+        let ekt = ExportedKeyToken(
+            header: ExportedKeyToken.Header(
+                domainID: [UInt8](repeating: 1, count: WireLimits.domainIDLength),
+                domainKeyID: [UInt8](repeating: 2, count: WireLimits.domainKeyIDLength), kind: .session,
+                subject: [UInt8](repeating: 3, count: WireLimits.digestLength), spec: "AES_256", notBefore: m.f.now,
+                notAfter: m.f.now.adding(seconds: 60)),
+            sealed: [UInt8](repeating: 4, count: 60))
+        let request = Envelope(
+            id: 3,
+            body: .sessionRequest(SessionRequest(ekt: ekt, requestID: 1, sealed: [UInt8](repeating: 5, count: 40))))
+        var wiped = m.a
+        wiped.wipe()
+        var random = m.f.random
+        for (core, expected) in [
+            (HSMCore(), Failure(.wrongState, "this HSM is not a member of a domain")),
+            (wiped, Failure(.wrongState, "this HSM has been wiped")),
+        ] {
+            var core = core
+            #expect(core.handle(request, now: m.f.now, random: &random).answer.body == .failure(expected))
+        }
     }
 
     @Test func onlyCommandsAndTokensToAnOperationalHSMAreVerifiedOutside() throws {

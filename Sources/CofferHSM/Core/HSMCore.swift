@@ -87,9 +87,12 @@ public struct HSMCore: Sendable {
         guard WireLimits.requestIDRange.contains(envelope.id) else {
             return (Envelope(id: 0, body: .failure(Failure(.malformed, "a request id is 1 … 2^63−1"))), .none)
         }
-        if case .sessionRequest(let request) = envelope.body, case .operational = state {
+        if case .sessionRequest(let request) = envelope.body,
+            case .operational(let keys, let membership, let sessions) = state
+        {
             // Every KMS call: taken before `answer`, whose switch would copy the envelope's body and the state.
-            return (Envelope(id: envelope.id, body: serve(request, now: now, random: &random)), .none)
+            let body = serve(request, keys: keys, membership: membership, sessions: sessions, now: now, random: &random)
+            return (Envelope(id: envelope.id, body: body), .none)
         }
         let (body, effect) = answer(envelope.body, now: now, random: &random, proof: proof)
         return (Envelope(id: envelope.id, body: body), effect)
@@ -128,7 +131,7 @@ public struct HSMCore: Sendable {
         case (.applyToken(let token), .operational(let keys, let membership, let sessions)):
             // A relay of the state this HSM already holds (hosts relay adopted states, and so may an operator):
             // answered with the HSM's own token for it; nothing changes.
-            if token.state.epoch == membership.state.epoch, token.state.digest == membership.state.digest {
+            if Self.isRelay(token, of: membership) {
                 return (.token(membership.token), .none)
             }
             do {
@@ -168,20 +171,22 @@ public struct HSMCore: Sendable {
                 state = .operational(keys, membership, sessions)
                 return (.failure(error), .none)
             }
-        case (.sessionRequest(let request), .operational):
-            return (serve(request, now: now, random: &random), .none)
+        case (.sessionRequest(let request), .operational(let keys, let membership, let sessions)):
+            return (
+                serve(request, keys: keys, membership: membership, sessions: sessions, now: now, random: &random), .none
+            )
         case (.identity, _), (.token, _), (.accept, _), (.sessionResponse, _), (.failure, _):
             return (.failure(Failure(.malformed, "an answer kind sent as a request")), .none)
         }
     }
 
-    /// A session request (§7), on an operational HSM.
+    /// A session request (§7), on an operational HSM whose state's parts are `keys`, `membership` and
+    /// `sessions`.
     private mutating func serve(
-        _ request: SessionRequest, now: WireTime, random: inout some RandomSource
+        _ request: SessionRequest, keys: HSMKeys, membership: DomainMembership, sessions: SessionService,
+        now: WireTime, random: inout some RandomSource
     ) -> Envelope.Body {
-        guard case .operational(let keys, let membership, var sessions) = state else {
-            return .failure(Failure(.wrongState, "this HSM is not a member of a domain"))
-        }
+        var sessions = sessions
         guard membership.state.members.contains(where: { keys.isMember($0) && $0.kind == .online }) else {
             return .failure(Failure(.wrongState, "only an online member serves sessions"))
         }
@@ -277,8 +282,7 @@ public struct HSMCore: Sendable {
         switch body {
         case .command(let signed):
             return Preverification(work: .command(signed, membership, keys, now))
-        case .applyToken(let token)
-        where token.state.epoch != membership.state.epoch || token.state.digest != membership.state.digest:
+        case .applyToken(let token) where !Self.isRelay(token, of: membership):
             return Preverification(work: .token(token, membership, keys))
         default:
             return nil
@@ -286,7 +290,11 @@ public struct HSMCore: Sendable {
     }
 
     /// Verifies a ``Preverification`` (no lock, no state): the proof for ``handle(_:now:random:proof:)``,
-    /// or the failure the core would have answered with, word for word.
+    /// or the failure the core would have answered with, word for word, had the request found the state
+    /// the preverification was taken from. When another request changed the state in between, the answer
+    /// is the one for the earlier state (as if this request had come first), which is at worst a refusal:
+    /// a proof is never used for a state it was not made for. The copies of the membership and keys it
+    /// holds live until it returns, even if the core is wiped meanwhile.
     public static func preverify(_ preverification: Preverification) -> Result<Proof, Failure> {
         do {
             switch preverification.work {
@@ -298,6 +306,12 @@ public struct HSMCore: Sendable {
         } catch {
             return .failure(Failure(error.failureCode, error.message))
         }
+    }
+
+    /// Whether `token` is the state `membership` already holds (hosts relay adopted states, and so may an
+    /// operator): answered with the HSM's own token, nothing verified or changed.
+    private static func isRelay(_ token: DomainToken, of membership: DomainMembership) -> Bool {
+        token.state.epoch == membership.state.epoch && token.state.digest == membership.state.digest
     }
 
     private mutating func execute(

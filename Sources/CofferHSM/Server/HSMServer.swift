@@ -231,11 +231,12 @@ public final class HSMServer: Sendable {
                 return (answer, false)
             }
             proof = .sessionInit(verified)
-        } else if envelope.body.isVerifiedOutsideTheLock, WireLimits.requestIDRange.contains(envelope.id),
+        } else if envelope.body.mayBePreverified, WireLimits.requestIDRange.contains(envelope.id),
             let preverification = core.withLockedValue({ $0.preverification(for: envelope.body, now: now) })
         {
             // A command's approvals and a domain token's signatures and key agreement, likewise: anyone who
-            // reaches the socket can send either.
+            // reaches the socket can send either. Verified against the state read here; if another request
+            // changes it before the lock is taken again, the core does not use the proof and verifies again.
             switch HSMCore.preverify(preverification) {
             case .success(let verified):
                 proof = verified
@@ -339,9 +340,10 @@ final class CloseOnIdle: ChannelInboundHandler, Sendable {
 }
 
 extension Envelope.Body {
-    /// A command or a domain token: what ``HSMCore/preverification(for:now:)`` may ask to verify (asked
-    /// only for these, so a session request takes the core's lock once).
-    fileprivate var isVerifiedOutsideTheLock: Bool {
+    /// A command or a domain token: the only requests ``HSMCore/preverification(for:now:)`` may ask to
+    /// verify. A filter that spares every other request (a session request above all) a second turn of
+    /// the core's lock; what is verified, and how, the core decides.
+    fileprivate var mayBePreverified: Bool {
         switch self {
         case .command, .applyToken: true
         default: false
