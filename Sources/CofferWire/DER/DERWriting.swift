@@ -166,23 +166,6 @@ extension ASN1Identifier {
     }
 }
 
-/// The low `count` octets of `value`, most significant first: a length's or an INTEGER's content octets,
-/// computed as they are read (a value with no buffer and no closure, so writing them allocates nothing).
-struct BigEndianOctets: RandomAccessCollection {
-    let value: Int64
-    let count: Int
-
-    init(_ value: Int64, count: Int) {
-        self.value = value
-        self.count = count
-    }
-
-    var startIndex: Int { 0 }
-    var endIndex: Int { count }
-
-    subscript(position: Int) -> UInt8 { UInt8(truncatingIfNeeded: value >> (8 * (count - 1 - position))) }
-}
-
 /// Minimal two's-complement INTEGER content octets.
 enum DERInteger {
     /// How many octets `value` takes: its eight, less each leading octet that only repeats the sign of the

@@ -11,7 +11,7 @@ enum SessionAAD {
         aad.reserveCapacity(label.bytes.count + ektDigest.count + 8)
         aad += label.bytes
         aad += ektDigest
-        withUnsafeBytes(of: UInt64(requestID).bigEndian) { aad += $0 }
+        aad += BigEndianOctets(UInt64(requestID), count: 8)
         return aad
     }
 }
