@@ -381,10 +381,15 @@ import Testing
             proof: .sessionInit(otherProof)
         )
         #expect(failureCode(refused.answer.body) == .badSignature)
-        #expect(
-            failureCode(
-                HSMCore.sessionInitRefused(Envelope(id: 3, body: .sessionInit(forged)), signedInit: forged).body)
-                == .badSignature)
+        // Refused outside the lock as the server does it, with the core's own answer.
+        guard let preverification = world.a.preverification(for: .sessionInit(forged), now: world.now),
+            case .failure(let outside) = HSMCore.preverify(preverification)
+        else {
+            Issue.record("a forged Sig1 must be refused outside the lock")
+            return
+        }
+        #expect(outside.code == .badSignature)
+        #expect(Envelope.Body.failure(outside) == refused.answer.body)
         // A proof under another key (a host re-keyed meanwhile) does not carry over either.
         let stranger = P384.Signing.PrivateKey()
         let strangeSigned = SignedInit(

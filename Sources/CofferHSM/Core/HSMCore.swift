@@ -72,7 +72,7 @@ public struct HSMCore: Sendable {
     /// used only for its own kind of request, and a command's or a token's only for the same message, state
     /// and time; otherwise the core verifies as if there were none.
     public enum Proof: Sendable {
-        /// A `sessionInit`'s Sig1 (``verifySessionInit(_:key:)``).
+        /// A `sessionInit`'s Sig1 (``verifySessionInit(_:key:)``, or ``preverify(_:)``).
         case sessionInit(VerifiedSessionInit)
         /// A command's approvals (``preverify(_:)``).
         case command(VerifiedCommand)
@@ -202,10 +202,9 @@ public struct HSMCore: Sendable {
     }
 
     /// The key a SessionInit's Sig1 must verify under, when the checks before it pass (§7) on an online
-    /// member; nil when the core would refuse the init first. The server verifies Sig1 with it outside its
-    /// lock — public-key work anyone who reaches the socket can ask for — with ``verifySessionInit(_:key:)``,
-    /// and hands the proof to ``handle(_:now:random:proof:)``; a failed verification is answered with
-    /// ``sessionInitRefused(_:signedInit:)``.
+    /// member; nil when the core would refuse the init first. ``preverification(for:now:)`` hands it out so
+    /// that Sig1 — public-key work anyone who reaches the socket can ask for — is verified outside the
+    /// server's lock, with ``verifySessionInit(_:key:)``.
     public func sessionInitKey(_ signedInit: SignedInit, now: WireTime) -> P384PublicKey? {
         guard case .operational(let keys, let membership, let sessions) = state,
             membership.state.members.contains(where: { keys.isMember($0) && $0.kind == .online })
@@ -218,11 +217,6 @@ public struct HSMCore: Sendable {
         guard Signing.isValid(signedInit.signature, over: signedInit.initMessage.derBytes, label: .sessionInit, by: key)
         else { return nil }
         return VerifiedSessionInit(digest: signedInit.digest, key: key)
-    }
-
-    /// The answer to a SessionInit whose Sig1 did not verify under ``sessionInitKey(_:now:)``'s key.
-    public static func sessionInitRefused(_ envelope: Envelope, signedInit: SignedInit) -> Envelope {
-        Envelope(id: envelope.id, body: .failure(SessionAcceptor.badSignature(signedInit.initMessage.hostID)))
     }
 
     /// What answering `identify` needs: the identity keys and the domain, if any (nil once wiped).
@@ -263,23 +257,27 @@ public struct HSMCore: Sendable {
         }
     }
 
-    /// A command or a domain token to verify outside the server's lock, with the state it is verified
-    /// against (``preverification(for:now:)``).
+    /// A session's Sig1, a command or a domain token to verify outside the server's lock, with what it is
+    /// verified against (``preverification(for:now:)``).
     public struct Preverification: Sendable {
         fileprivate enum Work: Sendable {
+            case sessionInit(SignedInit, P384PublicKey)
             case command(SignedCommand, DomainMembership, HSMKeys, WireTime)
             case token(DomainToken, DomainMembership, HSMKeys)
         }
         fileprivate let work: Work
     }
 
-    /// What verifying `body` outside the lock needs, when the core would verify its signatures: a command
-    /// or a domain token (other than a relay of the current state) sent to an operational HSM. Nil for
-    /// every other request, which ``handle(_:now:random:proof:)`` answers without public-key work or, for
-    /// a `sessionInit`, with ``sessionInitKey(_:now:)``'s own path.
+    /// What verifying `body` outside the lock needs, when the core would verify its signatures: a
+    /// `sessionInit` whose checks before Sig1 pass (``sessionInitKey(_:now:)``), a command, or a domain token
+    /// (other than a relay of the current state), sent to an operational HSM. Nil for every other request,
+    /// which ``handle(_:now:random:proof:)`` answers without public-key work (`identify` is signed outside
+    /// the lock by ``identify(_:source:)``) or refuses before any.
     public func preverification(for body: Envelope.Body, now: WireTime) -> Preverification? {
         guard case .operational(let keys, let membership, _) = state else { return nil }
         switch body {
+        case .sessionInit(let signedInit):
+            return sessionInitKey(signedInit, now: now).map { Preverification(work: .sessionInit(signedInit, $0)) }
         case .command(let signed):
             return Preverification(work: .command(signed, membership, keys, now))
         case .applyToken(let token) where !Self.isRelay(token, of: membership):
@@ -298,6 +296,11 @@ public struct HSMCore: Sendable {
     public static func preverify(_ preverification: Preverification) -> Result<Proof, Failure> {
         do {
             switch preverification.work {
+            case .sessionInit(let signedInit, let key):
+                guard let verified = verifySessionInit(signedInit, key: key) else {
+                    return .failure(SessionAcceptor.badSignature(signedInit.initMessage.hostID))
+                }
+                return .success(.sessionInit(verified))
             case .command(let signed, let membership, let keys, let now):
                 return .success(.command(try DomainEngine.verify(signed, membership: membership, hsm: keys, now: now)))
             case .token(let token, let membership, let keys):

@@ -221,22 +221,13 @@ public final class HSMServer: Sendable {
         }
         let now = clock()
         var proof: HSMCore.Proof?
-        if case .sessionInit(let signedInit) = envelope.body, WireLimits.requestIDRange.contains(envelope.id),
-            let key = core.withLockedValue({ $0.sessionInitKey(signedInit, now: now) })
-        {
-            // Sig1 verified outside the lock, for the same reason.
-            guard let verified = HSMCore.verifySessionInit(signedInit, key: key) else {
-                let answer = HSMCore.sessionInitRefused(envelope, signedInit: signedInit)
-                log(envelope, answer)
-                return (answer, false)
-            }
-            proof = .sessionInit(verified)
-        } else if envelope.body.mayBePreverified, WireLimits.requestIDRange.contains(envelope.id),
+        if envelope.body.mayBePreverified, WireLimits.requestIDRange.contains(envelope.id),
             let preverification = core.withLockedValue({ $0.preverification(for: envelope.body, now: now) })
         {
-            // A command's approvals and a domain token's signatures and key agreement, likewise: anyone who
-            // reaches the socket can send either. Verified against the state read here; if another request
-            // changes it before the lock is taken again, the core does not use the proof and verifies again.
+            // A session's Sig1, a command's approvals and a domain token's signatures and key agreement, for
+            // the same reason: anyone who reaches the socket can send any of them. Verified against the state
+            // read here; if another request changes it before the lock is taken again, the core does not use
+            // the proof and verifies again.
             switch HSMCore.preverify(preverification) {
             case .success(let verified):
                 proof = verified
@@ -340,12 +331,12 @@ final class CloseOnIdle: ChannelInboundHandler, Sendable {
 }
 
 extension Envelope.Body {
-    /// A command or a domain token: the only requests ``HSMCore/preverification(for:now:)`` may ask to
-    /// verify. A filter that spares every other request (a session request above all) a second turn of
-    /// the core's lock; what is verified, and how, the core decides.
+    /// A session's init, a command or a domain token: the only requests ``HSMCore/preverification(for:now:)``
+    /// may ask to verify. A filter that spares every other request (a session request above all) a second
+    /// turn of the core's lock; what is verified, and how, the core decides.
     fileprivate var mayBePreverified: Bool {
         switch self {
-        case .command, .applyToken: true
+        case .sessionInit, .command, .applyToken: true
         default: false
         }
     }
