@@ -91,7 +91,8 @@ public struct HSMCore: Sendable {
             case .operational(let keys, let membership, let sessions) = state
         {
             // Every KMS call: taken before `answer`, whose switch would copy the envelope's body and the state.
-            let body = serve(request, keys: keys, membership: membership, sessions: sessions, now: now, random: &random)
+            let body = serve(
+                request, keys: keys, membership: membership, sessions: consume sessions, now: now, random: &random)
             return (Envelope(id: envelope.id, body: body), .none)
         }
         let (body, effect) = answer(envelope.body, now: now, random: &random, proof: proof)
@@ -173,7 +174,9 @@ public struct HSMCore: Sendable {
             }
         case (.sessionRequest(let request), .operational(let keys, let membership, let sessions)):
             return (
-                serve(request, keys: keys, membership: membership, sessions: sessions, now: now, random: &random), .none
+                serve(
+                    request, keys: keys, membership: membership, sessions: consume sessions, now: now, random: &random),
+                .none
             )
         case (.identity, _), (.token, _), (.accept, _), (.sessionResponse, _), (.failure, _):
             return (.failure(Failure(.malformed, "an answer kind sent as a request")), .none)
@@ -181,12 +184,11 @@ public struct HSMCore: Sendable {
     }
 
     /// A session request (§7), on an operational HSM whose state's parts are `keys`, `membership` and
-    /// `sessions`.
+    /// `sessions` (handed over, so that once the state lets go of its copy the tables are mutated in place).
     private mutating func serve(
-        _ request: SessionRequest, keys: HSMKeys, membership: DomainMembership, sessions: SessionService,
+        _ request: SessionRequest, keys: HSMKeys, membership: DomainMembership, sessions: consuming SessionService,
         now: WireTime, random: inout some RandomSource
     ) -> Envelope.Body {
-        var sessions = sessions
         guard membership.state.members.contains(where: { keys.isMember($0) && $0.kind == .online }) else {
             return .failure(Failure(.wrongState, "only an online member serves sessions"))
         }
