@@ -175,8 +175,8 @@ import Testing
         }
         #expect(moved.code == .staleBase)
 
-        // A proof of one kind is not used for another request: given with a token, a command's proof is
-        // ignored and the core verifies the token itself (it follows B's state, so B applies it).
+        // Given with a token, a command's proof is not a token's (the types see to that): the core verifies
+        // the token itself, and B, whose state it follows, applies it as if no proof had come.
         let current = try m.token(m.ask(\.a, .currentToken))
         #expect(try m.token(m.ask(\.b, .applyToken(current), proof: proof)) == current)
         #expect(m.b.domainState == current.state)
